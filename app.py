@@ -1,0 +1,182 @@
+"""papergraph's ASGI application.
+
+`create_app(settings)` builds the Starlette app: `/graphql` (strawberry; GraphiQL for browsers outside
+production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
+engine and one pooled httpx client per upstream; in embedded mode the upstream emulators are mounted
+in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for browsers), loaded with the
+demo data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http.exceptions import HTTPException
+
+from datasources.auth0 import Auth0DataSource
+from datasources.circulation import CirculationDataSource
+from datasources.db import Database
+from datasources.navigapay import NavigaPayDataSource
+from resolvers.context import Context
+from resolvers.loaders import Loaders
+from schema import build_schema
+from settings import Settings, UpstreamMode
+
+log = logging.getLogger("papergraph")
+
+EMBEDDED_URLS = {
+    "circulation": "http://circulation.sandbox",
+    "auth0": "http://auth0.sandbox",
+    "navigapay": "http://navigapay.sandbox",
+}
+
+
+@dataclass
+class Services:
+    """Everything a request needs that outlives it: settings, database, upstream datasources."""
+
+    settings: Settings
+    db: Database
+    circulation: CirculationDataSource
+    auth0: Auth0DataSource
+    navigapay: NavigaPayDataSource
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+    sandboxes: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+        await self.db.dispose()
+
+
+def build_sandboxes(settings: Settings) -> dict[str, Any]:
+    from sandbox import auth0, circulation, navigapay
+
+    return {
+        "circulation": circulation.create_app(),
+        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
+        "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
+    }
+
+
+def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) -> Services:
+    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process."""
+    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
+    limits = httpx.Limits(max_connections=settings.upstream_max_connections,
+                          max_keepalive_connections=settings.upstream_max_connections)
+
+    def client(name: str, base_url: str) -> httpx.AsyncClient:
+        if sandboxes is not None:
+            return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandboxes[name]),
+                                     base_url=EMBEDDED_URLS[name], timeout=timeout)
+        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
+
+    circulation_client = client("circulation", settings.circulation_base_url)
+    auth0_client = client("auth0", settings.auth0_base_url)
+    navigapay_client = client("navigapay", settings.navigapay_base_url)
+    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries}
+    auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url, settings.database_pool_size),
+        circulation=CirculationDataSource(circulation_client, **common),
+        auth0=Auth0DataSource(
+            auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
+            audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
+        ),
+        navigapay=NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common),
+        clients=[circulation_client, auth0_client, navigapay_client],
+        sandboxes=sandboxes or {},
+    )
+
+
+class PapergraphView(GraphQL):
+    """strawberry's ASGI view with papergraph's per-request context."""
+
+    def __init__(self, schema, services_getter, **kwargs) -> None:
+        super().__init__(schema, **kwargs)
+        self._services = services_getter
+
+    async def get_context(self, request: Request, response: Any) -> Context:
+        services: Services = self._services()
+        code = request.headers.get("x-tenant") or services.settings.default_tenant
+        tenant = await services.db.tenant_by_code(code)
+        if tenant is None:
+            raise HTTPException(400, f"Unknown tenant {code!r}")
+        return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
+                       request=request, response=response)
+
+
+class ApiHeaders:
+    """API-1: X-Request-Id (echoed or generated), X-Session-Id (echoed when sent) and X-Version."""
+
+    def __init__(self, app: ASGIApp, version: str) -> None:
+        self.app = app
+        self.version = version.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id") or uuid.uuid4().hex.encode()
+        session_id = headers.get(b"x-session-id")
+        scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"x-request-id", request_id[:128]), (b"x-version", self.version)]
+                if session_id:
+                    extra.append((b"x-session-id", session_id[:128]))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def ping(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("pong")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    embedded = settings.upstreams == UpstreamMode.EMBEDDED
+    sandboxes = build_sandboxes(settings) if embedded else None
+    holder: dict[str, Services] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = build_services(settings, sandboxes)
+        holder["services"] = services
+        app.state.services = services
+        if embedded:
+            from sandbox.demo import generate
+            from sandbox.seed import load_emulators
+
+            await load_emulators(*services.clients, generate(settings.sandbox_scale))
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    schema = build_schema(mask_errors=settings.is_production)
+    view = PapergraphView(schema, lambda: holder["services"], graphql_ide=None if settings.is_production else "graphiql")
+    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", view, methods=["GET", "POST"])]
+    if sandboxes:
+        routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.sandboxes = sandboxes or {}
+    app.add_middleware(ApiHeaders, version=settings.version)
+    return app

@@ -1,0 +1,103 @@
+"""papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema`.
+
+`run` applies the migrations, seeds the demo data into an empty database (embedded default), and
+serves the app with uvicorn. A missing or malformed setting stops it with one line naming the setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from pydantic import ValidationError
+
+from settings import Settings, UpstreamMode, describe_error
+
+
+def load_settings_or_exit() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(f"papergraph: {describe_error(error)}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def migrate(settings: Settings) -> None:
+    from migrations import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def seed_database(settings: Settings, scale: int, *, only_if_empty: bool) -> dict[str, int] | None:
+    from datasources.db import Database
+    from sandbox.demo import generate
+    from sandbox.seed import database_is_empty, seed_database as seed
+
+    db = Database(settings.database_url)
+    try:
+        if only_if_empty and not await database_is_empty(db):
+            return None
+        return await seed(db, generate(scale))
+    finally:
+        await db.dispose()
+
+
+async def seed_remote_emulators(settings: Settings, scale: int) -> None:
+    import httpx
+
+    from sandbox.demo import generate
+    from sandbox.seed import load_emulators
+
+    async with (
+        httpx.AsyncClient(base_url=settings.circulation_base_url, timeout=60) as circulation,
+        httpx.AsyncClient(base_url=settings.auth0_base_url, timeout=60) as auth0,
+        httpx.AsyncClient(base_url=settings.navigapay_base_url, timeout=60) as navigapay,
+    ):
+        await load_emulators(circulation, auth0, navigapay, generate(scale))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="papergraph")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="migrate, seed an empty database with demo data, and serve")
+    commands.add_parser("migrate", help="apply the database migrations")
+    seed = commands.add_parser("seed", help="seed the database (and remote emulators) with demo data")
+    seed.add_argument("--scale", type=int, default=1, help="25·N registrations and 250·N subscriptions per tenant")
+    seed.add_argument("--emulators", action="store_true", help="also load the remote emulators at their base URLs")
+    commands.add_parser("export-schema", help="print the subgraph SDL")
+    args = parser.parse_args(argv)
+
+    if args.command == "export-schema":
+        from schema import build_schema
+
+        print(build_schema().as_str())
+        return
+
+    settings = load_settings_or_exit()
+    if args.command == "migrate":
+        migrate(settings)
+    elif args.command == "seed":
+        migrate(settings)
+        started = time.monotonic()
+        counts = asyncio.run(seed_database(settings, args.scale, only_if_empty=False))
+        if args.emulators:
+            asyncio.run(seed_remote_emulators(settings, args.scale))
+        print(f"seeded scale {args.scale} in {time.monotonic() - started:.1f}s: {counts}")
+    elif args.command == "run":
+        import uvicorn
+
+        migrate(settings)
+        if settings.seed_demo_data:
+            counts = asyncio.run(seed_database(settings, settings.sandbox_scale, only_if_empty=True))
+            if counts:
+                print(f"papergraph: seeded demo data {counts}", file=sys.stderr)
+        embedded = settings.upstreams == UpstreamMode.EMBEDDED
+        print(f"papergraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+        uvicorn.run("app:create_app", factory=True, host=settings.host, port=settings.port,
+                    workers=1 if embedded else settings.workers, log_level="info", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

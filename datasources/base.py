@@ -1,0 +1,195 @@
+"""The one hardened way papergraph talks HTTP to an upstream.
+
+Each upstream is a `RestDataSource` subclass with a base URL and domain methods. All of them share
+the same rules: an overall deadline per call (retries included), jittered backoff retries for
+idempotent reads only, an idempotency key on every money-moving POST, and non-2xx answers mapped to
+typed `UpstreamError`s that carry the service, the status and the body. A datasource never knows
+GraphQL; resolvers reach it only through loaders or mutations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from typing import Any
+
+import httpx
+import orjson
+
+
+class UpstreamError(Exception):
+    """An upstream answered with an error, or did not answer. `code` is the stable GraphQL error code."""
+
+    code = "UPSTREAM_ERROR"
+
+    def __init__(self, service: str, status: int | None = None, body: Any = None, message: str | None = None):
+        self.service = service
+        self.status = status
+        self.body = body
+        super().__init__(message or f"{service} answered {status}")
+
+
+class UpstreamUnavailable(UpstreamError):
+    """5xx, refused or dropped connection: the upstream cannot serve right now."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamTimeout(UpstreamError):
+    """The call's deadline passed before the upstream answered."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamNotFound(UpstreamError):
+    code = "NOT_FOUND"
+
+
+class UpstreamRejected(UpstreamError):
+    """A 4xx other than 404: the upstream refused the request; `body` says why."""
+
+    code = "UPSTREAM_REJECTED"
+
+    @property
+    def upstream_code(self) -> str | None:
+        if isinstance(self.body, dict):
+            return self.body.get("code") or self.body.get("errorCode")
+        return None
+
+    @property
+    def upstream_message(self) -> str:
+        if isinstance(self.body, dict):
+            return str(self.body.get("message") or self.body.get("error_description") or self.body.get("error") or "")
+        return str(self.body or "")
+
+
+_RETRYABLE = (UpstreamUnavailable, UpstreamTimeout)
+
+
+class RestDataSource:
+    """Base class of the upstream clients. Subclasses set `service` and add domain methods."""
+
+    service = "upstream"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout: float = 5.0,
+        read_retries: int = 2,
+        backoff_base: float = 0.05,
+    ) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.read_retries = read_retries
+        self.backoff_base = backoff_base
+        self.calls: Counter[str] = Counter()
+
+    # hooks ---------------------------------------------------------------------------------------
+    async def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def error_from_response(self, response: httpx.Response) -> UpstreamError:
+        body = _decode(response)
+        status = response.status_code
+        if status == 404:
+            return UpstreamNotFound(self.service, status, body)
+        if status >= 500:
+            return UpstreamUnavailable(self.service, status, body)
+        return UpstreamRejected(self.service, status, body)
+
+    # verbs ---------------------------------------------------------------------------------------
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self._call("GET", path, params=params, idempotent=True)
+
+    async def post(
+        self, path: str, json: Any = None, *, idempotency_key: str | None = None, data: Any = None
+    ) -> Any:
+        # A POST is retried only when it carries an idempotency key the upstream honours.
+        return await self._call(
+            "POST", path, json=json, data=data, idempotency_key=idempotency_key, idempotent=idempotency_key is not None
+        )
+
+    async def put(self, path: str, json: Any = None, *, idempotency_key: str | None = None) -> Any:
+        return await self._call("PUT", path, json=json, idempotency_key=idempotency_key, idempotent=True)
+
+    async def patch(self, path: str, json: Any = None) -> Any:
+        return await self._call("PATCH", path, json=json, idempotent=False)
+
+    async def delete(self, path: str) -> Any:
+        return await self._call("DELETE", path, idempotent=True)
+
+    # machinery -----------------------------------------------------------------------------------
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        idempotency_key: str | None = None,
+        idempotent: bool,
+    ) -> Any:
+        attempts = 1 + (self.read_retries if idempotent else 0)
+        try:
+            async with asyncio.timeout(self.timeout):
+                for attempt in range(attempts):
+                    try:
+                        return await self._once(method, path, params, json, data, idempotency_key)
+                    except _RETRYABLE:
+                        if attempt + 1 >= attempts:
+                            raise
+                    # full jitter: sleep a random fraction of the exponential step
+                    await asyncio.sleep(random.uniform(0, self.backoff_base * (2**attempt)))
+        except TimeoutError:
+            raise UpstreamTimeout(self.service, None, None, f"{self.service} did not answer within {self.timeout}s")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, method, path, params, json, data, idempotency_key) -> Any:
+        headers = {"accept": "application/json", **await self.auth_headers()}
+        if idempotency_key:
+            headers["idempotency-key"] = idempotency_key
+        content = None
+        if json is not None:
+            content = orjson.dumps(json, default=_json_default)
+            headers["content-type"] = "application/json"
+        self.calls[f"{method} {path.split('?')[0]}"] += 1
+        try:
+            response = await self.client.request(
+                method, path, params=_clean(params), content=content, data=data, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(self.service, None, None, f"{self.service} timed out") from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise UpstreamUnavailable(self.service, None, None, f"{self.service} connection failed") from exc
+        if response.status_code >= 400:
+            raise self.error_from_response(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return _decode(response)
+
+
+def _decode(response: httpx.Response) -> Any:
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.text
+
+
+def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _json_default(value: Any) -> Any:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)  # money crosses the wire as an exact decimal string (MNY-1)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")

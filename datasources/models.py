@@ -1,0 +1,276 @@
+"""papergraph's own tables (SQLModel). Upstream data (subscriptions, identities, gateway profiles) is not
+copied here; these tables hold what papergraph itself owns: tenants and settings, registrations and
+their links to subscriptions, household levels, entitlements, offers, masked payment methods, the
+payment ledger and the event log.
+
+Money columns use `Money`, an exact decimal on every backend (MNY-1).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+TWO_PLACES = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """An exact two-place decimal: NUMERIC(20, 2) on PostgreSQL; on SQLite, whose NUMERIC is a float,
+    a canonical decimal string, so amounts above 2,147,483,647 round-trip exactly (MNY-1)."""
+
+    impl = sa.Numeric(20, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(32))
+        return dialect.type_descriptor(sa.Numeric(20, 2, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = Decimal(value).quantize(TWO_PLACES)
+        return str(amount) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value).quantize(TWO_PLACES)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def money_column(nullable: bool = False) -> Any:
+    return Field(default=Decimal("0.00"), sa_column=Column(Money(), nullable=nullable))
+
+
+def created_column() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+
+
+# -- tenants (TEN-1, TEN-2) -----------------------------------------------------------------------
+class Tenant(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True, description="paper code")
+    name: str = Field(max_length=200)
+    circulation_kind: str = Field(max_length=16, description="NCS, MATRIX, CIRCPRO or SAXO")
+    time_zone: str = Field(max_length=64)
+    currency: str = Field(max_length=3, default="USD")
+
+
+class TenantSetting(SQLModel, table=True):
+    __tablename__ = "tenant_setting"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    key: str = Field(max_length=128)
+    value: str = Field(max_length=1000)
+
+
+# -- registrations and links (USR, LNK) -------------------------------------------------------------
+class Registration(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "crid"), sa.Index("ix_registration_email", "tenant_id", "email"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    crid: str = Field(max_length=128, description="customer registration id (identity provider's user id)")
+    email: str = Field(max_length=320)
+    first_name: Optional[str] = Field(default=None, max_length=100)
+    last_name: Optional[str] = Field(default=None, max_length=100)
+    password_hash: Optional[str] = Field(default=None, max_length=255, description="MG2 provider only")
+    has_password: bool = True
+    email_verified: bool = True
+    user_metadata: dict = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()
+
+
+class SubscriptionLink(SQLModel, table=True):
+    __tablename__ = "subscription_link"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "registration_id", "subscription_id"),
+        sa.Index("ix_link_subscription", "tenant_id", "subscription_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    subscription_id: str = Field(max_length=64)
+    role: str = Field(max_length=8, description="OWNER or GUEST")
+    created_at: datetime = created_column()
+
+
+# -- household levels (HHL) ------------------------------------------------------------------------
+class HouseholdLevel(SQLModel, table=True):
+    __tablename__ = "household_level"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "level_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    level_id: int
+    description: str = Field(default="", max_length=50)
+    active: bool = True
+
+
+# -- entitlements (ENT) ----------------------------------------------------------------------------
+class Entitlement(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    code: str = Field(max_length=64)
+    description: str = Field(default="", max_length=200)
+
+
+class EntitlementSetting(SQLModel, table=True):
+    __tablename__ = "entitlement_setting"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    entitlement_id: int = Field(foreign_key="entitlement.id", unique=True)
+    redirect_url: Optional[str] = Field(default=None, max_length=2000)
+
+
+class AccessLog(SQLModel, table=True):
+    __tablename__ = "access_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    entitlement_code: str = Field(max_length=64)
+    crid: Optional[str] = Field(default=None, max_length=128)
+    platform: Optional[str] = Field(default=None, max_length=64)
+    user_agent: Optional[str] = Field(default=None, max_length=512)
+    access_level: str = Field(max_length=16)
+    created_at: datetime = created_column()
+
+
+class TemporaryEntitlement(SQLModel, table=True):
+    __tablename__ = "temporary_entitlement"
+    __table_args__ = (sa.Index("ix_temporary_entitlement_crid", "tenant_id", "crid"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    crid: str = Field(max_length=128)
+    entitlement_code: str = Field(max_length=64)
+    starts_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    reason: str = Field(default="PURCHASE", max_length=32)
+    created_at: datetime = created_column()
+
+
+# -- offers (OFR) ----------------------------------------------------------------------------------
+class OfferGroup(SQLModel, table=True):
+    __tablename__ = "offer_group"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    name: str = Field(max_length=200)
+    category: str = Field(max_length=64)
+
+
+class Offer(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    group_id: int = Field(foreign_key="offer_group.id", index=True)
+    name: str = Field(max_length=200)
+    vendor: str = Field(max_length=200)
+    logo_url: Optional[str] = Field(default=None, max_length=2000)
+    short_description: str = Field(default="", max_length=500)
+    category: str = Field(max_length=64)
+    trial_available: bool = False
+    digital: bool = False
+    activation_fee: Decimal = money_column()
+    valid_from: date
+    valid_to: Optional[date] = None
+    allowed_registrations: int = 1
+    # active-subscription-check criteria (OFR-4); the product itself is always part of the check
+    check_last_name: bool = False
+    check_phone: bool = False
+    check_email: bool = False
+    check_address: bool = False
+    check_postal_code: bool = False
+
+
+class OfferTerm(SQLModel, table=True):
+    __tablename__ = "offer_term"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True)
+    code: str = Field(max_length=32)
+    length: int
+    length_unit: str = Field(max_length=8, description="DAY, WEEK, MONTH or YEAR")
+    rate: Decimal = money_column()
+    tax: Decimal = money_column()
+    commercial: bool = True
+
+
+class OfferDeliveryArea(SQLModel, table=True):
+    __tablename__ = "offer_delivery_area"
+    __table_args__ = (sa.UniqueConstraint("offer_id", "postal_code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True)
+    postal_code: str = Field(max_length=16)
+
+
+# -- payment methods and payments (PM, PAY, GW) ------------------------------------------------------
+class PaymentMethod(SQLModel, table=True):
+    """Masked data and the gateway token only, never a card number or CVV (PM-4)."""
+
+    __tablename__ = "payment_method"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "subscription_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    subscription_id: str = Field(max_length=64)
+    type: str = Field(max_length=16, description="CREDIT_CARD or BANK")
+    gateway_token: str = Field(max_length=128)
+    gateway_customer_id: Optional[str] = Field(default=None, max_length=128)
+    card_brand: Optional[str] = Field(default=None, max_length=32)
+    card_last4: Optional[str] = Field(default=None, max_length=4)
+    card_expiry: Optional[str] = Field(default=None, max_length=7)
+    bank_name: Optional[str] = Field(default=None, max_length=200)
+    bank_account_masked: Optional[str] = Field(default=None, max_length=34)
+    bank_routing_number: Optional[str] = Field(default=None, max_length=34)
+    attached_at: datetime = created_column()
+
+
+class Payment(SQLModel, table=True):
+    """One money-moving operation and its ledger state (PAY-4)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    crid: Optional[str] = Field(default=None, max_length=128)
+    flow: str = Field(max_length=32, description="ONE_TIME, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, TIP, PURCHASE")
+    state: str = Field(max_length=32, index=True)
+    payment_type: Optional[str] = Field(default=None, max_length=16)
+    currency: str = Field(max_length=3)
+    option_amount: Decimal = money_column()
+    tip: Decimal = money_column()
+    donation: Decimal = money_column()
+    activation_fee: Decimal = money_column()
+    processing_fee: Decimal = money_column()
+    fee_tax: Decimal = money_column()
+    balance_applied: Decimal = money_column()
+    total: Decimal = money_column()
+    gateway_transaction_id: Optional[str] = Field(default=None, max_length=128)
+    circulation_transaction_id: Optional[str] = Field(default=None, max_length=128)
+    idempotency_key: Optional[str] = Field(default=None, max_length=255)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()
+
+
+# -- events (NOT-1) --------------------------------------------------------------------------------
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_event_subscription", "tenant_id", "subscription_id"),
+        sa.Index("ix_event_crid", "tenant_id", "crid"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    type_code: str = Field(max_length=32)
+    subscription_id: Optional[str] = Field(default=None, max_length=64)
+    crid: Optional[str] = Field(default=None, max_length=128)
+    amount: Optional[Decimal] = Field(default=None, sa_column=Column(Money(), nullable=True))
+    reason: Optional[str] = Field(default=None, max_length=64)
+    source: Optional[str] = Field(default=None, max_length=64)
+    parent_id: Optional[int] = Field(default=None, foreign_key="event.id")
+    payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = created_column()

@@ -1,0 +1,70 @@
+"""Tenants and their settings (TEN-1, TEN-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Mapping
+
+CIRCULATION_KINDS = ("NCS", "MATRIX", "CIRCPRO", "SAXO")
+
+# TEN-2: every setting papergraph reads, with its default. `NavigaPay.StatementDescriptor` defaults to
+# the tenant's name and is resolved in `TenantSettings.statement_descriptor`.
+SETTING_DEFAULTS: dict[str, str] = {
+    "Billing.CreditCard.ProcessingFee.Enable": "0",
+    "Billing.CreditCard.ProcessingFee.Percentage": "0",
+    "Billing.CreditCard.ProcessingFee.Tax.Enable": "0",
+    "Billing.CreditCard.ProcessingFee.Tax.Percentage": "0",
+    "DTI.ActivationFeeAmount": "0",
+    "Restart.ApplyCreditBalance": "0",
+    "Restart.DTI.ReasonCode": "payment",
+    "Restart.DTI.SourceCode": "MG2",
+    "Payments.MaximumTipAmountAllowed": "100.00",
+    "Purchase.GenerateCRN": "0",
+    "Subscription.MaxLinks": "10",
+    "Subscription.DefaultOwnersLimit": "1",
+    "Subscription.DefaultGuestsLimit": "5",
+    "Flow.UserProvider": "Auth0",
+    "Auth0.App.Connection": "Username-Password-Authentication",
+    "PostalCodeMask": "99999",
+    "Security.RequireManagerMfa": "0",
+}
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """A tenant's settings with TEN-2 defaults applied; typed accessors for the ones rules use."""
+
+    name: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        if key in self.values:
+            return self.values[key]
+        if key == "NavigaPay.StatementDescriptor":
+            return self.name
+        return SETTING_DEFAULTS.get(key)
+
+    def flag(self, key: str) -> bool:
+        return (self.get(key) or "0").strip() == "1"
+
+    def decimal(self, key: str) -> Decimal:
+        return Decimal((self.get(key) or "0").strip())
+
+    def integer(self, key: str) -> int:
+        return int((self.get(key) or "0").strip())
+
+    @property
+    def statement_descriptor(self) -> str:
+        return self.get("NavigaPay.StatementDescriptor") or self.name
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    id: int
+    code: str
+    name: str
+    circulation_kind: str
+    time_zone: str
+    currency: str
+    settings: TenantSettings

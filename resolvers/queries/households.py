@@ -1,0 +1,22 @@
+"""Root query fields of the household-levels domain."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from schema.households import HouseholdLevel
+
+
+@strawberry.type
+class HouseholdQueries:
+    @strawberry.field(description="Household levels, filtered by a word of the description or a numeral of the id (HHL-2).")
+    async def household_levels(
+        self, info: Info, search: Optional[str] = None, only_active: bool = False
+    ) -> list[HouseholdLevel]:
+        rows = await info.context.services.db.list_household_levels(
+            info.context.tenant.id, search=search, only_active=only_active
+        )
+        return [HouseholdLevel.from_row(row) for row in rows]

@@ -1,0 +1,426 @@
+"""The circulation emulator's in-memory state and the rules a real circulation system enforces.
+
+Everything here is synchronous: a handler reads and validates its request first, then calls one store
+method that checks and mutates without awaiting, so concurrent requests on the event loop can never
+interleave inside an operation (no double application of a payment, no lost balance update).
+
+Money is `Decimal` throughout (MNY-1); records keep the demo shape (`sandbox.demo`) except that money
+fields hold `Decimal`s, serialised back to exact strings by the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+CC = "CREDIT_CARD"
+BANK = "BANK"
+STOPPED_STATUSES = frozenset({"STOPPED", "PERMANENTLY_STOPPED"})
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+# PM-1: payment types accepted per flow and circulation system; an empty set is N/A (flow refused).
+FLOW_PAYMENT_TYPES: dict[str, dict[str, frozenset[str]]] = {
+    "payment": {"NCS": frozenset({CC, BANK}), "SAXO": frozenset({CC, BANK}),
+                "CIRCPRO": frozenset({CC}), "MATRIX": frozenset({CC})},
+    "autopay_signup": {"NCS": frozenset({CC, BANK}), "SAXO": frozenset({CC, BANK}),
+                       "CIRCPRO": frozenset({CC, BANK}), "MATRIX": frozenset({CC})},
+    "autopay_update": {"NCS": frozenset({CC, BANK}), "SAXO": frozenset({CC, BANK}),
+                       "CIRCPRO": frozenset({CC, BANK}), "MATRIX": frozenset({CC})},
+    "restart": {"NCS": frozenset({CC, BANK}), "SAXO": frozenset({CC, BANK}),
+                "CIRCPRO": frozenset(), "MATRIX": frozenset({CC})},
+    "tip": {"NCS": frozenset({CC, BANK}), "SAXO": frozenset(), "CIRCPRO": frozenset(), "MATRIX": frozenset()},
+}
+TIP_AND_DONATION_KINDS = frozenset({"NCS", "SAXO"})  # PM-2
+FUTURE_RESTART_KINDS = frozenset({"MATRIX", "CIRCPRO"})  # RST-2
+MONEY_KEYS = ("rate", "tax", "otherCosts", "amount")  # money fields of a billing option
+SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
+
+
+class CirculationError(Exception):
+    """A refusal the circulation system answers with `status` and `{"code", "message"}`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def to_money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+@dataclass
+class Paper:
+    code: str
+    kind: str
+    currency: str
+    time_zone: str
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
+
+    def public(self) -> dict[str, str]:
+        return {"code": self.code, "kind": self.kind, "currency": self.currency, "timeZone": self.time_zone}
+
+
+@dataclass
+class StoredAnswer:
+    """What an idempotency key is bound to: the request it came with and the answer it got."""
+
+    fingerprint: str
+    status: int
+    body: Any
+
+
+class CirculationStore:
+    """Papers (tenants), their subscriptions, the ledger of applied operations and idempotency keys.
+
+    `clock` is replaceable so tests can pin "today" in a paper's time zone (RST-2).
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+        self.papers: dict[str, Paper] = {}
+        self.ledger: list[dict[str, Any]] = []
+        self.idempotency: dict[tuple[str, str], StoredAnswer] = {}
+        self._transaction_seq = itertools.count(1)
+        self._start_seq = itertools.count(1)
+
+    # loading ---------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.papers.clear()
+        self.ledger.clear()
+        self.idempotency.clear()
+
+    def add_paper(self, code: str, kind: str, currency: str, time_zone: str) -> Paper:
+        if kind not in FLOW_PAYMENT_TYPES["payment"]:
+            raise CirculationError(400, "INVALID_REQUEST", f"papers: unknown circulation kind {kind!r}")
+        ZoneInfo(time_zone)  # fail at load time, not at the first restart
+        existing = self.papers.get(code)
+        if existing:
+            existing.kind, existing.currency, existing.time_zone = kind, currency, time_zone
+            return existing
+        paper = self.papers[code] = Paper(code, kind, currency, time_zone)
+        return paper
+
+    def add_subscriptions(self, records: Iterable[dict[str, Any]]) -> int:
+        """Insert or replace records (demo shape). All are checked before any is stored."""
+        prepared = []
+        for record in records:
+            paper = self.papers.get(record.get("paperCode"))
+            if paper is None or not record.get("id"):
+                raise CirculationError(400, "INVALID_REQUEST",
+                                       f"subscriptions: record {record.get('id')!r} has no id or an unknown paperCode")
+            prepared.append((paper, _internal(record)))
+        for paper, record in prepared:
+            paper.subscriptions[record["id"]] = record
+        return len(prepared)
+
+    # reads -----------------------------------------------------------------------------------------
+    def paper(self, code: str) -> Paper:
+        paper = self.papers.get(code)
+        if paper is None:
+            raise CirculationError(404, "UNKNOWN_PAPER", f"no paper {code!r}")
+        return paper
+
+    @staticmethod
+    def subscription(paper: Paper, subscription_id: str) -> dict[str, Any]:
+        # Lookups go through the paper's own dict: another paper's subscription is simply not found (TEN-1).
+        record = paper.subscriptions.get(subscription_id)
+        if record is None:
+            raise CirculationError(404, "SUBSCRIPTION_NOT_FOUND", f"no subscription {subscription_id!r}")
+        return record
+
+    @staticmethod
+    def search(paper: Paper, criteria: dict[str, str]) -> list[dict[str, Any]]:
+        """SUB-2: every given criterion must match, case-insensitively; phones compare by digits."""
+        wanted = {k: (_digits(v) if k == "phone" else v.strip().casefold()) for k, v in criteria.items()}
+        return [r for r in sorted(paper.subscriptions.values(), key=lambda r: r["id"])
+                if all(_matches(r, k, v) for k, v in wanted.items())]
+
+    @staticmethod
+    def expiring(paper: Paper, start: date, end: date) -> list[dict[str, Any]]:
+        """NOT-2: subscriptions still running whose end date falls in [start, end], by account then id."""
+        found = [r for r in paper.subscriptions.values()
+                 if r["status"] not in STOPPED_STATUSES and r.get("endDate")
+                 and start <= date.fromisoformat(r["endDate"]) <= end]
+        return sorted(found, key=lambda r: (r["accountNumber"], r["id"]))
+
+    def transactions(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        self.subscription(paper, subscription_id)
+        return [e for e in self.ledger if e["paperCode"] == paper.code and e["subscriptionId"] == subscription_id]
+
+    # idempotency -----------------------------------------------------------------------------------
+    def remembered(self, paper: Paper, key: str, fingerprint: str) -> StoredAnswer | None:
+        stored = self.idempotency.get((paper.code, key))
+        if stored is not None and stored.fingerprint != fingerprint:
+            raise CirculationError(409, "IDEMPOTENCY_KEY_REUSED",
+                                   "this Idempotency-Key was already used with a different request")
+        return stored
+
+    def remember(self, paper: Paper, key: str, fingerprint: str, status: int, body: Any) -> None:
+        self.idempotency[(paper.code, key)] = StoredAnswer(fingerprint, status, body)
+
+    # operations ------------------------------------------------------------------------------------
+    def apply_payment(self, paper: Paper, subscription_id: str, p: dict[str, Any]) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        _require_payment_type(paper, "payment", p["paymentType"])
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription is paid through a restart")
+        _require_tip_and_donation_allowed(paper, p["tip"], p["donation"])
+        if p["activationFee"] and paper.kind != "NCS":
+            raise CirculationError(422, "ACTIVATION_FEE_NOT_SUPPORTED", "an activation fee applies to NCS only (PAY-2)")
+        option = _billing_option(record, p["optionTerm"], p["amount"])
+        before = record["balance"]
+        # PAY-2: the activation fee is charged but is not part of the amount credited to the subscription.
+        record["balance"] = before + option["amount"]
+        entry = self._record("PAYMENT", paper, record, before, {
+            "amount": option["amount"], "tip": p["tip"], "donation": p["donation"],
+            "activationFee": p["activationFee"], "charged": option["amount"] + p["tip"] + p["donation"] + p["activationFee"],
+            "paymentType": p["paymentType"], "gatewayTransactionId": p["gatewayTransactionId"],
+            "optionTerm": option["term"],
+        })
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def restart(self, paper: Paper, subscription_id: str, r: dict[str, Any]) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        # RST-1
+        if not FLOW_PAYMENT_TYPES["restart"][paper.kind]:
+            raise CirculationError(422, "RESTART_NOT_AVAILABLE", f"{paper.kind} does not support restarts (PM-1)")
+        if record["status"] not in STOPPED_STATUSES:
+            raise CirculationError(422, "RESTART_NOT_AVAILABLE", "only a stopped subscription can be restarted")
+        if record["kind"] == "TRIAL":
+            raise CirculationError(422, "RESTART_NOT_AVAILABLE", "a trial subscription cannot be restarted")
+        if record.get("restartScheduled"):
+            raise CirculationError(422, "RESTART_NOT_AVAILABLE", "a restart is already scheduled")
+        # RST-2
+        today = paper.today(self.clock())
+        restart_date = r["restartDate"] or today
+        if restart_date < today:
+            raise CirculationError(422, "INVALID_RESTART_DATE", f"restartDate is before today ({today})")
+        if restart_date > today and paper.kind not in FUTURE_RESTART_KINDS:
+            raise CirculationError(422, "INVALID_RESTART_DATE", f"{paper.kind} restarts only today ({today})")
+        _require_tip_and_donation_allowed(paper, r["tip"], r["donation"])
+        option = _billing_option(record, r["optionTerm"], r["amount"])
+        # RST-3: a debt is always collected; a credit only when asked for and not after a permanent stop.
+        before = record["balance"]
+        usable_credit = before if before > 0 and r["applyCredit"] and record["status"] != "PERMANENTLY_STOPPED" else ZERO
+        debt = -before if before < 0 else ZERO
+        cost = option["amount"] + r["tip"] + r["donation"]
+        due = max(cost + debt - usable_credit, ZERO)
+        if due and r["paymentType"] is None:
+            raise CirculationError(422, "PAYMENT_REQUIRED", f"{due} is due: paymentType and gatewayTransactionId are needed")
+        if not due and r["paymentType"] is not None:
+            # RST-4: nothing is due, so a charge made for this restart would be money taken for nothing.
+            raise CirculationError(422, "NO_PAYMENT_DUE", "the credit balance covers the restart: send no payment")
+        if r["paymentType"] is not None:
+            _require_payment_type(paper, "restart", r["paymentType"])
+        # Whatever the customer paid plus the balance, less what the restart costs, stays on the account.
+        record["balance"] = before + due - cost
+        record["status"] = "ACTIVE"  # RST-2: active at once, even for a future date
+        record["restartScheduled"] = False
+        record["endDate"] = _add_term(restart_date, option).isoformat()
+        entry = self._record("RESTART", paper, record, before, {
+            "amount": option["amount"], "tip": r["tip"], "donation": r["donation"], "charged": due,
+            "creditApplied": min(usable_credit, cost + debt), "paymentType": r["paymentType"],
+            "gatewayTransactionId": r["gatewayTransactionId"], "optionTerm": option["term"],
+            "restartDate": restart_date.isoformat(), "reasonCode": r["reasonCode"], "sourceCode": r["sourceCode"],
+        })
+        return {"transactionId": entry["transactionId"], "charged": due, "subscription": record}
+
+    def set_auto_pay(self, paper: Paper, subscription_id: str, a: dict[str, Any], *, sign_up: bool) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        _require_payment_type(paper, "autopay_signup" if sign_up else "autopay_update", a["paymentType"])
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription cannot be on auto-pay")
+        if sign_up and record["autoPay"]:
+            raise CirculationError(409, "ALREADY_ON_AUTO_PAY", "the subscription is already on auto-pay")
+        if not sign_up and not record["autoPay"]:
+            raise CirculationError(409, "NOT_ON_AUTO_PAY", "the subscription is not on auto-pay")
+        _require_tip_and_donation_allowed(paper, a["tip"], a["donation"])
+        option = next((o for o in record["billingOptions"] if o["term"] == a["term"] and o["length"] == a["length"]), None)
+        if option is None:
+            raise CirculationError(422, "INVALID_OPTION", "term and length match none of the billing options (EZ-2)")
+        record["autoPay"] = True
+        record["ebill"] = False  # EZ-3: auto-pay and eBill exclude each other
+        record["autoPayPlan"] = {k: a[k] for k in ("paymentType", "term", "length", "tip", "donation")}
+        for o in record["billingOptions"]:
+            o["autoRenew"] = True
+        entry = self._record("AUTOPAY_SIGNUP" if sign_up else "AUTOPAY_UPDATE", paper, record, record["balance"], {
+            "paymentType": a["paymentType"], "optionTerm": a["term"], "tip": a["tip"], "donation": a["donation"],
+            "paymentToken": a["paymentToken"],
+        })
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def add_tip(self, paper: Paper, subscription_id: str, t: dict[str, Any]) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        _require_payment_type(paper, "tip", t["paymentType"])
+        if t["recurring"]:
+            if not record["autoPay"]:
+                raise CirculationError(422, "TIP_NOT_ALLOWED", "a recurring tip needs auto-pay (TIP-1)")
+            record["autoPayPlan"] = {**(record.get("autoPayPlan") or {}), "tip": t["amount"]}
+        else:
+            if record["digital"] or record["status"] in STOPPED_STATUSES:
+                raise CirculationError(422, "TIP_NOT_ALLOWED",
+                                       "a one-time tip is refused for digital and stopped subscriptions (TIP-1)")
+            if t["gatewayTransactionId"] is None:
+                raise CirculationError(400, "INVALID_REQUEST", "gatewayTransactionId: required for a one-time tip")
+        entry = self._record("TIP", paper, record, record["balance"], {
+            "tip": t["amount"], "recurring": t["recurring"], "charged": ZERO if t["recurring"] else t["amount"],
+            "paymentType": t["paymentType"], "gatewayTransactionId": t["gatewayTransactionId"],
+        })
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def cancel(self, paper: Paper, subscription_id: str, reason: str) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        # SUB-4: an in-grace subscription may be cancelled whatever its end date, so no date check here.
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(409, "ALREADY_STOPPED", "the subscription is already stopped")
+        today = paper.today(self.clock())
+        record["status"] = "STOPPED"
+        record["autoPay"] = record["ebill"] = False
+        record["autoPayPlan"] = None
+        if record.get("endDate") and date.fromisoformat(record["endDate"]) > today:
+            record["endDate"] = today.isoformat()
+        entry = self._record("CANCEL", paper, record, record["balance"], {"reason": reason})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def create(self, paper: Paper, c: dict[str, Any]) -> dict[str, Any]:
+        # The emulator has no product catalog: a product's billing options are those of the paper's
+        # existing subscriptions to it, so only products present in the loaded data can be bought.
+        template = next((r for r in paper.subscriptions.values() if r.get("productCode") == c["productCode"]), None)
+        if template is None:
+            raise CirculationError(422, "UNKNOWN_PRODUCT", f"no product {c['productCode']!r} in this paper")
+        options = [dict(o, autoRenew=False) for o in copy.deepcopy(template["billingOptions"])]
+        option = next((o for o in options if o["term"] == c["term"]), None)
+        if option is None:
+            raise CirculationError(422, "INVALID_OPTION", f"term {c['term']!r} is not offered for this product")
+        today = paper.today(self.clock())
+        seq = next(self._start_seq)
+        subscription_id = f"{paper.code[:3]}-N{seq:06d}"
+        while subscription_id in paper.subscriptions:  # a reload may have brought an id in; bounded by the dict
+            seq = next(self._start_seq)
+            subscription_id = f"{paper.code[:3]}-N{seq:06d}"
+        record = {
+            "id": subscription_id, "paperCode": paper.code, "accountNumber": f"{9_000_000 + seq:07d}",
+            "status": "ACTIVE", "kind": "REGULAR", "deliverySchedule": "Digital" if c["digital"] else "7-Day",
+            "digital": c["digital"], "startDate": today.isoformat(), "endDate": _add_term(today, option).isoformat(),
+            "balance": ZERO, "currency": paper.currency, "autoPay": False, "ebill": False, "billingMethod": "MAIL",
+            "householdLevelId": None, "customerReferenceNumber": c["customerReferenceNumber"], "name": c["name"],
+            "productCode": c["productCode"], "restartScheduled": False, "autoPayPlan": None,
+            "subscriber": c["subscriber"], "billingOptions": options, "scheduledStops": [],
+        }
+        paper.subscriptions[subscription_id] = record
+        self._record("START", paper, record, ZERO, {"optionTerm": c["term"], "productCode": c["productCode"]})
+        return record
+
+    def update(self, paper: Paper, subscription_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if changes.get("ebill") and (record["status"] in STOPPED_STATUSES or record["autoPay"]):
+            # EZ-3
+            reason = "stopped" if record["status"] in STOPPED_STATUSES else "on auto-pay"
+            raise CirculationError(422, "EBILL_NOT_AVAILABLE", f"eBill is not available: the subscription is {reason}")
+        phones = changes.pop("phones", None)
+        record.update(changes)
+        if phones is not None:
+            record["subscriber"]["phones"] = phones
+        return record
+
+    # ledger ----------------------------------------------------------------------------------------
+    def _record(self, operation: str, paper: Paper, record: dict[str, Any], before: Decimal,
+                details: dict[str, Any]) -> dict[str, Any]:
+        entry = {
+            "transactionId": f"CT{next(self._transaction_seq):09d}", "operation": operation,
+            "paperCode": paper.code, "subscriptionId": record["id"], "at": self.clock().isoformat(),
+            "balanceBefore": before, "balanceAfter": record["balance"], **details,
+        }
+        self.ledger.append(entry)
+        return entry
+
+
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The subscription as `GET /subscriptions/...` shows it: billing options and scheduled stops have
+    their own endpoints (stops are read live, SUB-4), so the view a dataloader batches stays small."""
+    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops")}
+
+
+def _internal(record: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(record)
+    out["balance"] = to_money(out.get("balance") or 0)
+    out["billingOptions"] = [{**o, **{k: to_money(o[k]) for k in MONEY_KEYS if k in o}}
+                             for o in out.get("billingOptions") or []]
+    out.setdefault("scheduledStops", [])
+    out.setdefault("restartScheduled", False)
+    out.setdefault("autoPayPlan", None)
+    return out
+
+
+def _require_payment_type(paper: Paper, flow: str, payment_type: str) -> None:
+    allowed = FLOW_PAYMENT_TYPES[flow][paper.kind]
+    if not allowed:
+        raise CirculationError(422, "FLOW_NOT_SUPPORTED", f"{paper.kind} does not support this flow (PM-1)")
+    if payment_type not in allowed:
+        raise CirculationError(422, "PAYMENT_TYPE_NOT_ALLOWED",
+                               f"{paper.kind} accepts {', '.join(sorted(allowed))} for this flow (PM-1)")
+
+
+def _require_tip_and_donation_allowed(paper: Paper, tip: Decimal, donation: Decimal) -> None:
+    if (tip or donation) and paper.kind not in TIP_AND_DONATION_KINDS:
+        raise CirculationError(422, "TIP_NOT_SUPPORTED", f"{paper.kind} accepts no tip or donation (PM-2)")
+
+
+def _billing_option(record: dict[str, Any], term: str, amount: Decimal) -> dict[str, Any]:
+    """PAY-3: the payment must be for one of the subscription's current options, at its amount."""
+    option = next((o for o in record["billingOptions"] if o["term"] == term), None)
+    if option is None or option["amount"] != amount:
+        raise CirculationError(422, "INVALID_OPTION", "optionTerm and amount match none of the billing options")
+    return option
+
+
+def _add_term(start: date, option: dict[str, Any]) -> date:
+    length = int(option["length"])
+    if option.get("lengthUnit") == "WEEK":
+        return start + timedelta(weeks=length)
+    if option.get("lengthUnit") == "DAY":
+        return start + timedelta(days=length)
+    months = start.month - 1 + length
+    year, month = start.year + months // 12, months % 12 + 1
+    for day in (start.day, 30, 29, 28):  # clamp the 31st to the target month's last day
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def _matches(record: dict[str, Any], key: str, wanted: str) -> bool:
+    subscriber = record.get("subscriber") or {}
+    if key == "accountNumber":
+        return record["accountNumber"].casefold() == wanted
+    if key == "phone":
+        return bool(wanted) and any(_digits(p) == wanted for p in subscriber.get("phones") or [])
+    if key == "postalCode":
+        value = (subscriber.get("address") or {}).get("postalCode")
+    else:
+        value = subscriber.get(key)
+    return value is not None and value.strip().casefold() == wanted
+
+
+def fingerprint(method: str, path: str, payload: Any) -> str:
+    """Binds an idempotency key to the request's meaning, not its bytes (key order, spacing)."""
+    canonical = json.dumps([method, path, payload], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,29 @@
+"""Household levels (HHL-1..3)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+
+@strawberry.federation.type(keys=["id"], description="A household level a subscription can reference (HHL-1).")
+class HouseholdLevel:
+    id: strawberry.ID
+    level_id: int = strawberry.field(description="The integer id subscriptions reference.")
+    description: str = strawberry.field(description="At most 50 characters; may be blank.")
+    active: bool
+
+    @strawberry.field(description='"<id> - <description>", as shown where a level is chosen (HHL-3).')
+    def label(self) -> str:
+        return f"{self.level_id} - {self.description}"
+
+    @classmethod
+    def from_row(cls, row) -> "HouseholdLevel":
+        return cls(id=strawberry.ID(str(row.level_id)), level_id=row.level_id, description=row.description,
+                   active=row.active)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "HouseholdLevel | None":
+        if not str(id).isdigit():
+            return None
+        return await info.context.loaders.household_level_by_id.load(int(id))

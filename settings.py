@@ -1,0 +1,135 @@
+"""papergraph's settings: one pydantic-settings class, read from the environment and an optional `.env`.
+
+Every setting has a default that runs the embedded development set-up (SQLite file, in-process upstream
+emulators, demo data). Environment variables are the field names upper-cased with the `PAPERGRAPH_`
+prefix, except `DATABASE_URL`, which keeps its conventional name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class UpstreamMode(StrEnum):
+    EMBEDDED = "embedded"  # the sandbox emulators mounted in-process through httpx.ASGITransport
+    REMOTE = "remote"  # real HTTP to the configured base URLs (real upstreams or emulators on loopback)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERGRAPH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production. Production masks errors."
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./papergraph.db",
+        validation_alias=AliasChoices("DATABASE_URL", "PAPERGRAPH_DATABASE_URL"),
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db.",
+    )
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = Field(
+        10, description="Connections kept per process (PostgreSQL only)."
+    )
+    upstreams: UpstreamMode = Field(
+        UpstreamMode.EMBEDDED, description="embedded: in-process emulators; remote: HTTP to the base URLs."
+    )
+    circulation_base_url: str = Field(
+        "http://127.0.0.1:8101", description="Base URL of the circulation system REST API."
+    )
+    auth0_base_url: str = Field("http://127.0.0.1:8102", description="Base URL of the Auth0 tenant.")
+    auth0_audience: str = Field(
+        "https://api.papergraph.dev", description="API identifier expected in access tokens' `aud`."
+    )
+    auth0_client_id: str = Field(
+        "papergraph-m2m", description="Client id papergraph uses for the Auth0 Management API."
+    )
+    auth0_client_secret: str = Field(
+        DEVELOPMENT_SECRET, description="Client secret for the Auth0 Management API."
+    )
+    navigapay_base_url: str = Field("http://127.0.0.1:8103", description="Base URL of NavigaPay.")
+    navigapay_api_key: str = Field(DEVELOPMENT_SECRET, description="NavigaPay API key (Bearer).")
+    upstream_connect_timeout: Annotated[float, Field(gt=0, le=60)] = Field(
+        2.0, description="Seconds to establish an upstream connection."
+    )
+    upstream_timeout: Annotated[float, Field(gt=0, le=120)] = Field(
+        5.0, description="Overall deadline in seconds for one upstream call, retries included."
+    )
+    upstream_read_retries: Annotated[int, Field(ge=0, le=5)] = Field(
+        2, description="Retries (with jittered backoff) for idempotent upstream reads; writes never retry."
+    )
+    upstream_max_connections: Annotated[int, Field(ge=1, le=1000)] = Field(
+        100, description="Pooled connections per upstream."
+    )
+    upstream_concurrency: Annotated[int, Field(ge=1, le=100)] = Field(
+        10, description="Concurrent single calls a loader may issue where an upstream has no batch endpoint."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Where browsers reach papergraph (hosted payment pages in embedded mode)."
+    )
+    host: str = Field("127.0.0.1", description="Interface `papergraph run` listens on.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(8000, description="Port `papergraph run` listens on.")
+    workers: Annotated[int, Field(ge=1, le=64)] = Field(
+        1, description="uvicorn worker processes (embedded mode always runs one)."
+    )
+    default_tenant: str = Field(
+        "NCSDEMO", description="Paper code used when a request names no tenant (development and tests)."
+    )
+    seed_demo_data: bool = Field(
+        True, description="On start-up, seed the demo data when the database is empty (embedded mode)."
+    )
+    sandbox_scale: Annotated[int, Field(ge=1, le=10000)] = Field(
+        1, description="Scale of the demo data loaded into in-process emulators."
+    )
+    max_page_size: Annotated[int, Field(ge=1, le=1000)] = Field(
+        100, description="Largest `first` a connection accepts."
+    )
+    secret_key: str = Field(
+        DEVELOPMENT_SECRET, description="Key for encrypted links and tokens papergraph issues itself."
+    )
+    version: str = Field("0.1.0", description="Reported in the X-Version header.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets_in_production(self) -> "Settings":
+        if self.environment == Environment.PRODUCTION:
+            for name in ("secret_key", "auth0_client_secret", "navigapay_api_key"):
+                if getattr(self, name) == DEVELOPMENT_SECRET:
+                    raise ValueError(f"{name} must be set in production (PAPERGRAPH_{name.upper()})")
+            if self.upstreams == UpstreamMode.EMBEDDED:
+                raise ValueError("upstreams must be 'remote' in production (PAPERGRAPH_UPSTREAMS)")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == Environment.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first bad setting, for start-up failures."""
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+    env_name = "DATABASE_URL" if loc == "database_url" else f"PAPERGRAPH_{loc.upper()}"
+    message = first.get("msg", "invalid")
+    if loc == "settings" or not first.get("loc"):
+        return f"invalid settings: {message}"
+    return f"invalid setting {env_name}: {message}"
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)

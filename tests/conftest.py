@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated, demo-seeded database per backend (SQLite always, PostgreSQL when
+reachable), the app with its lifespan run and the emulators mounted in-process, and clients named by
+role. Database-backed tests run once per backend."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import AsyncIterator
+
+import httpx
+import pytest
+
+from settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("PAPERGRAPH_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> bool:
+    import asyncpg
+
+    async def probe() -> bool:
+        try:
+            connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            return False
+        await connection.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+if os.environ.get("CI") and "postgresql" not in BACKENDS:  # CI machines have PostgreSQL: never skip silently
+    raise RuntimeError(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _prepare(url: str) -> None:
+    from cli import migrate, seed_database
+
+    settings = Settings(database_url=url, environment="test")
+    migrate(settings)
+    asyncio.run(seed_database(settings, 1, only_if_empty=False))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated database seeded with the scale-1 demo data, one per backend for the session."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "papergraph.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        _prepare(url)
+        return url
+    name = f"papergraph_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    request.addfinalizer(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    url = f"{base}/{name}"
+    _prepare(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(environment="test", database_url=database_url, upstreams="embedded", seed_demo_data=False,
+                    upstream_timeout=2.0, upstream_read_retries=1)
+
+
+@pytest.fixture
+async def app(settings):
+    from app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api_client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papergraph.test") as client:
+        yield client
+
+
+@pytest.fixture
+def services(app):
+    return app.state.services
+
+
+@pytest.fixture
+def sandboxes(app):
+    return app.state.sandboxes
+
+
+async def graphql(client: httpx.AsyncClient, query: str, variables: dict | None = None, **headers) -> dict:
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                 headers={k.replace("_", "-"): v for k, v in headers.items()})
+    assert response.status_code < 500, response.text
+    return response.json()
