@@ -177,8 +177,8 @@ def endpoint(handler: Handler, *, status: int = 200, idempotent_key: bool = Fals
             key = request.headers.get("idempotency-key") if idempotent_key else None
             if key:
                 payload = await read_json(request)
-                print_ = fingerprint(request.method, request.url.path, payload)
-                stored = store.remembered(paper, key, print_)
+                request_print = fingerprint(request.method, request.url.path, payload)
+                stored = store.remembered(paper, key, request_print)
                 if stored is not None:
                     return JSON(stored.body, status_code=stored.status, headers={"idempotent-replayed": "true"})
             result = await handler(request, store, paper)
@@ -187,7 +187,7 @@ def endpoint(handler: Handler, *, status: int = 200, idempotent_key: bool = Fals
         # Render now: the stored answer must be a snapshot, not a live record that later changes.
         body = orjson.loads(orjson.dumps(result, default=_json_default))
         if key:
-            store.remember(paper, key, print_, status, body)
+            store.remember(paper, key, request_print, status, body)
         return JSON(body, status_code=status)
 
     return route
