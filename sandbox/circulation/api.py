@@ -130,6 +130,14 @@ class Body:
             raise invalid(f"{self.prefix}{name}: must be a list of strings")
         return value
 
+    def array(self, name: str, *, required: bool = True) -> list[Any]:
+        value = self._get(name, required)
+        if value is None and not required:
+            return []
+        if not isinstance(value, list):
+            raise invalid(f"{self.prefix}{name}: must be a list")
+        return value
+
     def object(self, name: str) -> "Body":
         return Body(self._get(name, True), f"{self.prefix}{name}.")
 
@@ -160,7 +168,9 @@ async def read_json(request: Request) -> Any:
 Handler = Callable[[Request, CirculationStore, Paper], Awaitable[Any]]
 
 
-def endpoint(handler: Handler, *, status: int = 200, idempotent_key: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(
+    handler: Handler, *, status: int = 200, honours_idempotency_key: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
     """Wraps an API handler with what every route shares: the API key, the paper lookup, error bodies,
     and (for mutations) the `Idempotency-Key` contract: same key and request → the stored answer with
     no second application; same key, other request → 409. Only successes are remembered: a refused
@@ -174,7 +184,7 @@ def endpoint(handler: Handler, *, status: int = 200, idempotent_key: bool = Fals
             return error(401, "UNAUTHORIZED", "missing or wrong bearer API key")
         try:
             paper = store.paper(request.path_params["paperCode"])
-            key = request.headers.get("idempotency-key") if idempotent_key else None
+            key = request.headers.get("idempotency-key") if honours_idempotency_key else None
             if key:
                 payload = await read_json(request)
                 request_print = fingerprint(request.method, request.url.path, payload)
@@ -184,13 +194,17 @@ def endpoint(handler: Handler, *, status: int = 200, idempotent_key: bool = Fals
             result = await handler(request, store, paper)
         except CirculationError as exc:
             return error(exc.status, exc.code, exc.message)
-        # Render now: the stored answer must be a snapshot, not a live record that later changes.
-        body = orjson.loads(orjson.dumps(result, default=_json_default))
         if key:
-            store.remember(paper, key, request_print, status, body)
-        return JSON(body, status_code=status)
+            # Snapshot now: the stored answer must not follow later changes of the live record.
+            result = orjson.loads(orjson.dumps(result, default=_json_default))
+            store.remember(paper, key, request_print, status, result)
+        return JSON(result, status_code=status)
 
     return route
+
+
+def mutation(handler: Handler, *, status: int = 200) -> Callable[[Request], Awaitable[Response]]:
+    return endpoint(handler, status=status, honours_idempotency_key=True)
 
 
 # reads ---------------------------------------------------------------------------------------------
@@ -392,17 +406,17 @@ def api_routes() -> list[Route]:
         Route(base + "/subscriptions/search", endpoint(search_subscriptions), methods=["GET"]),
         Route(base + "/subscriptions/expiring", endpoint(expiring_subscriptions), methods=["GET"]),
         Route(base + "/subscriptions", endpoint(get_subscriptions), methods=["GET"]),
-        Route(base + "/subscriptions", endpoint(create_subscription, status=201, idempotent_key=True), methods=["POST"]),
+        Route(base + "/subscriptions", mutation(create_subscription, status=201), methods=["POST"]),
         Route(base + "/billing-options", endpoint(get_billing_options_batch), methods=["GET"]),
         Route(sub, endpoint(get_subscription), methods=["GET"]),
         Route(sub, endpoint(update_subscription), methods=["PATCH"]),
         Route(sub + "/billing-options", endpoint(get_billing_options), methods=["GET"]),
         Route(sub + "/scheduled-stops", endpoint(get_scheduled_stops), methods=["GET"]),
         Route(sub + "/transactions", endpoint(get_transactions), methods=["GET"]),
-        Route(sub + "/payments", endpoint(apply_payment, idempotent_key=True), methods=["POST"]),
-        Route(sub + "/restart", endpoint(restart, idempotent_key=True), methods=["POST"]),
-        Route(sub + "/autopay", endpoint(sign_up_auto_pay, idempotent_key=True), methods=["POST"]),
-        Route(sub + "/autopay", endpoint(update_auto_pay, idempotent_key=True), methods=["PUT"]),
-        Route(sub + "/tips", endpoint(add_tip, idempotent_key=True), methods=["POST"]),
-        Route(sub + "/cancel", endpoint(cancel, idempotent_key=True), methods=["POST"]),
+        Route(sub + "/payments", mutation(apply_payment), methods=["POST"]),
+        Route(sub + "/restart", mutation(restart), methods=["POST"]),
+        Route(sub + "/autopay", mutation(sign_up_auto_pay), methods=["POST"]),
+        Route(sub + "/autopay", mutation(update_auto_pay), methods=["PUT"]),
+        Route(sub + "/tips", mutation(add_tip), methods=["POST"]),
+        Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
     ]

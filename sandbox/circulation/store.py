@@ -186,7 +186,8 @@ class CirculationStore:
         record["balance"] = before + option["amount"]
         entry = self._record("PAYMENT", paper, record, before, {
             "amount": option["amount"], "tip": p["tip"], "donation": p["donation"],
-            "activationFee": p["activationFee"], "charged": option["amount"] + p["tip"] + p["donation"] + p["activationFee"],
+            "activationFee": p["activationFee"],
+            "charged": option["amount"] + p["tip"] + p["donation"] + p["activationFee"],
             "paymentType": p["paymentType"], "gatewayTransactionId": p["gatewayTransactionId"],
             "optionTerm": option["term"],
         })
@@ -214,12 +215,14 @@ class CirculationStore:
         option = _billing_option(record, r["optionTerm"], r["amount"])
         # RST-3: a debt is always collected; a credit only when asked for and not after a permanent stop.
         before = record["balance"]
-        usable_credit = before if before > 0 and r["applyCredit"] and record["status"] != "PERMANENTLY_STOPPED" else ZERO
+        credit_usable = r["applyCredit"] and record["status"] != "PERMANENTLY_STOPPED"
+        usable_credit = before if before > 0 and credit_usable else ZERO
         debt = -before if before < 0 else ZERO
         cost = option["amount"] + r["tip"] + r["donation"]
         due = max(cost + debt - usable_credit, ZERO)
         if due and r["paymentType"] is None:
-            raise CirculationError(422, "PAYMENT_REQUIRED", f"{due} is due: paymentType and gatewayTransactionId are needed")
+            raise CirculationError(422, "PAYMENT_REQUIRED",
+                                   f"{due} is due: paymentType and gatewayTransactionId are needed")
         if not due and r["paymentType"] is not None:
             # RST-4: nothing is due, so a charge made for this restart would be money taken for nothing.
             raise CirculationError(422, "NO_PAYMENT_DUE", "the credit balance covers the restart: send no payment")
@@ -248,7 +251,8 @@ class CirculationStore:
         if not sign_up and not record["autoPay"]:
             raise CirculationError(409, "NOT_ON_AUTO_PAY", "the subscription is not on auto-pay")
         _require_tip_and_donation_allowed(paper, a["tip"], a["donation"])
-        option = next((o for o in record["billingOptions"] if o["term"] == a["term"] and o["length"] == a["length"]), None)
+        option = next((o for o in record["billingOptions"]
+                       if o["term"] == a["term"] and o["length"] == a["length"]), None)
         if option is None:
             raise CirculationError(422, "INVALID_OPTION", "term and length match none of the billing options (EZ-2)")
         record["autoPay"] = True

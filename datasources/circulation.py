@@ -1,0 +1,164 @@
+"""Client of the publisher's circulation system (the API of `sandbox.circulation`).
+
+A thin client: one method per upstream endpoint, paper code first, no GraphQL knowledge. Records come
+back as the upstream's dicts with every money field converted to `Decimal` (MNY-1): `balance`, the
+billing options' `rate`, `tax`, `otherCosts`, `amount`, and in transactions and results `amount`,
+`tip`, `donation`, `activationFee`, `charged`, `creditApplied`, `balanceBefore`, `balanceAfter`, plus
+`autoPayPlan.tip`/`donation`. Dates stay ISO strings.
+
+Reads are retried by `RestDataSource`; the money-moving POSTs take a mandatory idempotency key, which
+the upstream honours, so their retries cannot apply a payment twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable
+from urllib.parse import quote
+
+import httpx
+
+from datasources.base import RestDataSource, UpstreamNotFound
+
+BATCH_SIZE = 500  # the upstream's limit on ids per batch request
+MONEY_FIELDS = frozenset({
+    "balance", "rate", "tax", "otherCosts", "amount", "tip", "donation", "activationFee", "charged",
+    "creditApplied", "balanceBefore", "balanceAfter",
+})
+
+
+class CirculationDataSource(RestDataSource):
+    service = "circulation"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout: float = 5.0,
+        read_retries: int = 2,
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(client, timeout=timeout, read_retries=read_retries, **kwargs)
+        self.api_key = api_key
+
+    async def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    # reads -----------------------------------------------------------------------------------------
+    async def get_subscription(self, paper_code: str, subscription_id: str) -> dict[str, Any] | None:
+        """None when the paper has no such subscription; an unknown paper still raises UpstreamNotFound."""
+        try:
+            return _money(await self.get(_sub(paper_code, subscription_id)))
+        except UpstreamNotFound as exc:
+            if isinstance(exc.body, dict) and exc.body.get("code") == "SUBSCRIPTION_NOT_FOUND":
+                return None
+            raise
+
+    async def get_subscriptions(self, paper_code: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The batch read dataloaders use; unknown ids are absent from the result."""
+        pages = await self._batched(_paper(paper_code) + "/subscriptions", "ids", ids)
+        return {r["id"]: _money(r) for page in pages for r in page["subscriptions"]}
+
+    async def search_subscriptions(
+        self, paper_code: str, *, limit: int = 50, offset: int = 0, **criteria: str | None
+    ) -> dict[str, Any]:
+        """SUB-2 criteria: firstName, lastName, accountNumber, email, phone, postalCode, companyName."""
+        result = await self.get(_paper(paper_code) + "/subscriptions/search",
+                                {**criteria, "limit": limit, "offset": offset})
+        return {"total": result["total"], "subscriptions": [_money(r) for r in result["subscriptions"]]}
+
+    async def expiring_subscriptions(self, paper_code: str, start: date, end: date) -> list[dict[str, Any]]:
+        result = await self.get(_paper(paper_code) + "/subscriptions/expiring",
+                                {"from": start.isoformat(), "to": end.isoformat()})
+        return [_money(r) for r in result["subscriptions"]]
+
+    async def get_billing_options(self, paper_code: str, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        pages = await self._batched(_paper(paper_code) + "/billing-options", "subscriptionIds", ids)
+        return {i: _money(options) for page in pages for i, options in page["billingOptions"].items()}
+
+    async def get_scheduled_stops(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
+        """Read live on every call: the upstream has no batch endpoint for stops (SUB-4)."""
+        return (await self.get(_sub(paper_code, subscription_id) + "/scheduled-stops"))["scheduledStops"]
+
+    async def get_transactions(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
+        return _money((await self.get(_sub(paper_code, subscription_id) + "/transactions"))["transactions"])
+
+    # mutations -------------------------------------------------------------------------------------
+    async def apply_payment(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """body: optionTerm, amount, tip, donation, paymentType, gatewayTransactionId, activationFee."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/payments", body,
+                                      idempotency_key=idempotency_key))
+
+    async def restart(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """body: restartDate, optionTerm, amount, tip, donation, paymentType, gatewayTransactionId,
+        applyCredit, reasonCode, sourceCode. The result's `charged` is what the upstream expects paid."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/restart", body,
+                                      idempotency_key=idempotency_key))
+
+    async def sign_up_auto_pay(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """body: paymentType, term, length, paymentToken, tip, donation."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/autopay", body,
+                                      idempotency_key=idempotency_key))
+
+    async def update_auto_pay(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        return _money(await self.put(_sub(paper_code, subscription_id) + "/autopay", body,
+                                     idempotency_key=idempotency_key))
+
+    async def add_tip(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """body: amount, recurring, paymentType, gatewayTransactionId."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/tips", body,
+                                      idempotency_key=idempotency_key))
+
+    async def cancel(
+        self, paper_code: str, subscription_id: str, reason: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/cancel", {"reason": reason},
+                                      idempotency_key=idempotency_key))
+
+    async def create_subscription(
+        self, paper_code: str, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """body: productCode, term, subscriber{...}, digital, name, customerReferenceNumber."""
+        return _money(await self.post(_paper(paper_code) + "/subscriptions", body, idempotency_key=idempotency_key))
+
+    async def update_subscription(
+        self, paper_code: str, subscription_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """changes: any of householdLevelId, name, customerReferenceNumber, ebill, subscriber{phones}."""
+        return _money(await self.patch(_sub(paper_code, subscription_id), changes))
+
+    # machinery -------------------------------------------------------------------------------------
+    async def _batched(self, path: str, param: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+        unique = list(dict.fromkeys(ids))
+        chunks = [unique[i:i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
+        return list(await asyncio.gather(*(self.get(path, {param: ",".join(chunk)}) for chunk in chunks)))
+
+
+def _paper(paper_code: str) -> str:
+    return f"/api/v1/papers/{quote(paper_code, safe='')}"
+
+
+def _sub(paper_code: str, subscription_id: str) -> str:
+    return f"{_paper(paper_code)}/subscriptions/{quote(subscription_id, safe='')}"
+
+
+def _money(value: Any) -> Any:
+    """Decimal for every money field of an upstream answer, however deeply nested."""
+    if isinstance(value, list):
+        return [_money(v) for v in value]
+    if isinstance(value, dict):
+        return {k: Decimal(v) if k in MONEY_FIELDS and isinstance(v, str) else _money(v) for k, v in value.items()}
+    return value
