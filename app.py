@@ -22,7 +22,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http.exceptions import HTTPException
+from cross_web import HTTPException  # what strawberry's views catch to answer an HTTP error
 
 from datasources.auth0 import Auth0DataSource
 from datasources.circulation import CirculationDataSource

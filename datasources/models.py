@@ -52,7 +52,7 @@ def money_column(nullable: bool = False) -> Any:
 
 
 def created_column() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    return Field(default_factory=utcnow, sa_column=Column(sa.DateTime(timezone=True), nullable=False, default=utcnow))
 
 
 # -- tenants (TEN-1, TEN-2) -----------------------------------------------------------------------
