@@ -1,0 +1,85 @@
+"""Who is asking: anonymous, a customer (a CRID), staff with per-section access levels, or a partner
+with scopes — always for exactly one tenant (TEN-1, MGR-1, MGR-3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+CLAIM_NAMESPACE = "https://papergraph.dev/"
+SECTIONS = ("subscriptions", "registrations", "payments", "household_levels", "entitlements", "offers", "settings")
+
+
+class PrincipalKind(str, Enum):
+    ANONYMOUS = "anonymous"
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+class AccessLevel(str, Enum):
+    """MGR-1: read needs READ_ONLY or more; every change needs FULL_CONTROL."""
+
+    NO_ACCESS = "NO_ACCESS"
+    READ_ONLY = "READ_ONLY"
+    FULL_CONTROL = "FULL_CONTROL"
+
+
+_RANK = {AccessLevel.NO_ACCESS: 0, AccessLevel.READ_ONLY: 1, AccessLevel.FULL_CONTROL: 2}
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    tenant: str | None = None
+    subject: str | None = None
+    access: Mapping[str, AccessLevel] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset()
+    mfa: bool = False
+
+    @property
+    def crid(self) -> str | None:
+        return self.subject if self.kind == PrincipalKind.CUSTOMER else None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == PrincipalKind.ANONYMOUS
+
+    def access_to(self, section: str) -> AccessLevel:
+        return self.access.get(section, AccessLevel.NO_ACCESS)
+
+    def can_read(self, section: str) -> bool:
+        return _RANK[self.access_to(section)] >= _RANK[AccessLevel.READ_ONLY]
+
+    def can_change(self, section: str) -> bool:
+        return self.access_to(section) == AccessLevel.FULL_CONTROL
+
+
+ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """Map verified token claims to a principal. Client-credentials tokens (`gty` or a `@clients`
+    subject) are partners and never customers (MGR-3)."""
+    tenant = claims.get(CLAIM_NAMESPACE + "tenant")
+    kind_claim = claims.get(CLAIM_NAMESPACE + "principal")
+    subject = str(claims.get("sub", ""))
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    is_machine = claims.get("gty") == "client-credentials" or subject.endswith("@clients")
+    if is_machine:
+        kind = PrincipalKind.PARTNER
+    elif kind_claim == "staff":
+        kind = PrincipalKind.STAFF
+    else:
+        kind = PrincipalKind.CUSTOMER
+    access: dict[str, AccessLevel] = {}
+    if kind == PrincipalKind.STAFF:
+        for section, level in dict(claims.get(CLAIM_NAMESPACE + "access") or {}).items():
+            if section in SECTIONS and level in AccessLevel.__members__:
+                access[section] = AccessLevel(level)
+    mfa_claim = claims.get(CLAIM_NAMESPACE + "mfa")
+    amr = claims.get("amr") or []
+    mfa = bool(mfa_claim) or "mfa" in amr or "otp" in amr
+    return Principal(kind=kind, tenant=str(tenant) if tenant else None, subject=subject, access=access,
+                     scopes=scopes, mfa=mfa)

@@ -1,0 +1,103 @@
+"""Access-token verification against the identity provider's JWKS (AUT-1).
+
+Only RS256 is accepted: `alg: none`, HS256 signed with the public key ("algorithm confusion") and
+tokens naming an unknown `kid` are rejected. The JWKS is cached; an unknown `kid` triggers one refetch
+(single-flight, and at most once per `refetch_interval`), so a flood of forged tokens cannot hammer
+the identity provider. Checks: signature, `iss`, `aud` (a string or a list containing the API
+identifier), `exp` and `nbf` with a small leeway.
+
+joserfc is authlib's own JOSE implementation (authlib.jose is deprecated in its favour and depends on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Awaitable, Callable
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
+
+ACCEPTED_ALGORITHMS = ["RS256"]
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be trusted; `reason` is safe to show (no token content)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JwksCache:
+    def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], *, refetch_interval: float = 30.0,
+                 max_age: float = 3600.0) -> None:
+        self._fetch = fetch
+        self._refetch_interval = refetch_interval
+        self._max_age = max_age
+        self._keys: KeySet | None = None
+        self._kids: set[str] = set()
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    async def key_set_for(self, kid: str) -> KeySet:
+        if self._keys is not None and kid in self._kids and time.monotonic() - self._fetched_at < self._max_age:
+            return self._keys
+        async with self._lock:
+            # another coroutine may have refreshed while we waited
+            if self._keys is not None and kid in self._kids and time.monotonic() - self._fetched_at < self._max_age:
+                return self._keys
+            if self._keys is None or time.monotonic() - self._fetched_at >= self._refetch_interval:
+                await self._refresh()
+        if self._keys is None or kid not in self._kids:
+            raise InvalidToken("unknown signing key")
+        return self._keys
+
+    async def _refresh(self) -> None:
+        self.fetches += 1
+        document = await self._fetch()
+        keys = [k for k in document.get("keys", []) if k.get("kty") == "RSA" and k.get("use", "sig") == "sig"]
+        self._keys = KeySet.import_key_set({"keys": keys})
+        self._kids = {k["kid"] for k in keys if "kid" in k}
+        self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, leeway: int = 30) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.audience = audience
+        self._registry = jwt.JWTClaimsRegistry(
+            leeway=leeway,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = extract_compact(token.encode("ascii")).protected
+        except (JoseError, ValueError, UnicodeError):
+            raise InvalidToken("malformed token")
+        if header.get("alg") not in ACCEPTED_ALGORITHMS:
+            raise InvalidToken("unsupported algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("unknown signing key")
+        keys = await self.jwks.key_set_for(kid)
+        try:
+            decoded = jwt.decode(token, keys, algorithms=ACCEPTED_ALGORITHMS)
+            self._registry.validate(decoded.claims)
+        except JoseError as error:
+            raise InvalidToken(_reason(error))
+        return decoded.claims
+
+
+def _reason(error: JoseError) -> str:
+    text = getattr(error, "error", None) or type(error).__name__
+    description = getattr(error, "description", "") or ""
+    return f"{text}: {description}".strip(": ")
