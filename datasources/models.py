@@ -274,3 +274,15 @@ class Event(SQLModel, table=True):
     payment_id: Optional[int] = Field(default=None, foreign_key="payment.id")
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = created_column()
+
+
+# -- offers → entitlements (ENT-2) -------------------------------------------------------------------
+class OfferEntitlement(SQLModel, table=True):
+    """The entitlements a subscription to an offer includes: PREMIUM for an active subscriber of the offer,
+    UPGRADE for a subscriber of another offer (ENT-2). Codes are the tenant's `entitlement.code`."""
+
+    __tablename__ = "offer_entitlement"
+    __table_args__ = (sa.UniqueConstraint("offer_id", "entitlement_code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True)
+    entitlement_code: str = Field(max_length=64)

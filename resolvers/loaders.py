@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from resolvers.dataloaders.entitlements import EntitlementLoaders
 from resolvers.dataloaders.households import HouseholdLoaders
+from resolvers.dataloaders.offers import OfferLoaders
+from resolvers.dataloaders.registrations import RegistrationLoaders
 from resolvers.dataloaders.subscriptions import SubscriptionLoaders
 
 if TYPE_CHECKING:
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     from domain.tenants import TenantContext
 
 
-class Loaders(SubscriptionLoaders, HouseholdLoaders):
+class Loaders(SubscriptionLoaders, HouseholdLoaders, RegistrationLoaders, OfferLoaders, EntitlementLoaders):
     def __init__(self, services: "Services", tenant: "TenantContext") -> None:
         self.services = services
         self.tenant = tenant

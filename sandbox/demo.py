@@ -63,6 +63,12 @@ ENTITLEMENTS = [
     ("PREMIUM", "Premium articles", "https://www.example.com/premium"),
     ("PUZZLES", "Puzzles and games", None),
 ]
+# ENT-2: the entitlements a subscription to each demo offer includes, by offer name
+OFFER_ENTITLEMENTS = {
+    "All Access Digital": ["EEDITION", "PREMIUM"],
+    "7-Day Print + Digital": ["EEDITION", "PREMIUM", "PUZZLES"],
+    "Weekend Print (expired promo)": ["EEDITION"],
+}
 
 
 @dataclass
@@ -176,6 +182,8 @@ def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: 
             ],
         },
     ]
+    for offer in offers:
+        offer["entitlements"] = OFFER_ENTITLEMENTS[offer["name"]]
     data.offers.extend(offers)
     for ent_code, description, redirect in ENTITLEMENTS:
         data.entitlements.append({"tenant": code, "code": ent_code, "description": description, "redirect_url": redirect})

@@ -24,6 +24,7 @@ from datasources.models import (
     HouseholdLevel,
     Offer,
     OfferDeliveryArea,
+    OfferEntitlement,
     OfferGroup,
     OfferTerm,
     PaymentMethod,
@@ -98,6 +99,9 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
         ])
         await insert(conn, OfferDeliveryArea, [
             {"offer_id": o["id"], "postal_code": code} for o in data.offers for code in o["delivery_areas"]
+        ])
+        await insert(conn, OfferEntitlement, [
+            {"offer_id": o["id"], "entitlement_code": code} for o in data.offers for code in o.get("entitlements", [])
         ])
         for ent in data.entitlements:
             result = await conn.execute(

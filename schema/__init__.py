@@ -9,16 +9,22 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.errors import ErrorCodes
+from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
+from resolvers.queries.offers import OfferQueries
+from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
+from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
+from schema.offers import Offer
+from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
 
-ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel]
+ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
 
 @strawberry.type
-class Query(SubscriptionQueries, HouseholdQueries):
+class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries):
     pass
 
 

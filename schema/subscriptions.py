@@ -1,17 +1,40 @@
 """Subscriptions as papergraph shows them (SUB-1). The GraphQL name is `CustomerSubscription`:
-`Subscription` is the root subscription type's name in Apollo composition."""
+`Subscription` is the root subscription type's name in Apollo composition.
+
+Performance shape (performance.md): everything the circulation record already holds — scalars, the
+subscriber's contact, and the restart, tip and eBill availabilities (RST-1, TIP-1, EZ-3, computed from the
+record and the tenant's circulation kind, no I/O) — is a plain attribute filled by `from_record`. Only
+relations resolve, each through one per-request loader: household level, offer, payment method,
+billing options, registration count, scheduled stops.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any, Optional
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
 from strawberry.types import Info
 
+from domain.availability import (
+    Availability as AvailabilityAnswer,
+    ReasonCode,
+    SubscriptionFacts,
+    ebill_availability,
+    restart_availability,
+    tip_availability,
+)
 from schema.common import Money
 from schema.households import HouseholdLevel
+from schema.payments import PaymentMethod
+from schema.registrations import subscription_events_field, subscription_links_field
+
+if TYPE_CHECKING:
+    from schema.offers import Offer
+
+LazyOffer = Annotated["Offer", strawberry.lazy("schema.offers")]
 
 
 @strawberry.enum(description="SUB-1")
@@ -32,6 +55,128 @@ class SubscriptionKind(Enum):
     PAID_PASS = "PAID_PASS"
 
 
+AvailabilityReasonCode = strawberry.enum(
+    ReasonCode, name="AvailabilityReasonCode",
+    description="Why something is not available; stable codes to switch on (RST-1, TIP-1, EZ-3).",
+)
+
+
+@strawberry.type(description="A stable code and a human-readable message.")
+class AvailabilityReason:
+    code: AvailabilityReasonCode
+    message: str
+
+
+@strawberry.type(description="Whether an action is available; when not, every reason that applies.")
+class Availability:
+    available: bool
+    reasons: list[AvailabilityReason]
+
+    @classmethod
+    def of(cls, answer: AvailabilityAnswer) -> "Availability":
+        return cls(available=answer.available,
+                   reasons=[AvailabilityReason(code=r.code, message=r.message) for r in answer.reasons])
+
+
+@strawberry.type(description="TIP-1: one-time and recurring tip availability.")
+class TipAvailability:
+    one_time: Availability
+    recurring: Availability
+
+
+@strawberry.type(description=(
+    "EZ-3: eBill may be used when the subscription is not stopped and not on auto-pay. `reason` says why "
+    "sign-up is not allowed (STOPPED, ON_AUTO_PAY, ALREADY_ON_EBILL); null when it is."
+))
+class EbillAvailability:
+    sign_up_allowed: bool
+    manage_allowed: bool
+    reason: Optional[AvailabilityReason]
+
+
+@strawberry.type(description="One of the subscription's current billing options, from the circulation system (PAY-3).")
+class BillingOption:
+    term: str = strawberry.field(description="The option's term code, e.g. 1M or 13W.")
+    length: int
+    length_unit: str = strawberry.field(description="DAY, WEEK, MONTH or YEAR.")
+    rate: Money
+    tax: Money
+    other_costs: Money
+    amount: Money = strawberry.field(description="What the option costs in all: the amount a payment must be.")
+    auto_renew: bool
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], currency: str) -> "BillingOption":
+        return cls(term=record["term"], length=int(record["length"]), length_unit=record["lengthUnit"],
+                   rate=Money.of(record["rate"], currency), tax=Money.of(record["tax"], currency),
+                   other_costs=Money.of(record.get("otherCosts") or 0, currency),
+                   amount=Money.of(record["amount"], currency), auto_renew=bool(record.get("autoRenew")))
+
+
+@strawberry.type(description="A delivery stop scheduled in the circulation system, read live (SUB-4).")
+class ScheduledStop:
+    id: strawberry.ID
+    start_date: date
+    end_date: Optional[date]
+    reason: Optional[str] = strawberry.field(description="e.g. VACATION.")
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "ScheduledStop":
+        end = record.get("endDate")
+        return cls(id=strawberry.ID(str(record["id"])), start_date=_date(record["startDate"]),
+                   end_date=_date(end) if end else None, reason=record.get("reason"))
+
+
+@strawberry.type(description="The subscriber's postal address, as the circulation system holds it.")
+class SubscriberAddress:
+    house_number: Optional[str]
+    street_name: Optional[str]
+    city: Optional[str]
+    postal_code: Optional[str]
+    country: Optional[str]
+
+
+@strawberry.type(description="The subscriber's contact details, for staff.")
+class Subscriber:
+    first_name: Optional[str]
+    last_name: Optional[str]
+    email: Optional[str]
+    phones: list[str] = strawberry.field(description="The primary phone first.")
+    company_name: Optional[str]
+    postal_code: Optional[str]
+    address: Optional[SubscriberAddress]
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "Subscriber":
+        address = record.get("address")
+        return cls(
+            first_name=record.get("firstName"), last_name=record.get("lastName"), email=record.get("email"),
+            phones=list(record.get("phones") or []), company_name=record.get("companyName"),
+            postal_code=(address or {}).get("postalCode"),
+            address=SubscriberAddress(
+                house_number=address.get("houseNumber"), street_name=address.get("streetName"),
+                city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
+            ) if address else None,
+        )
+
+
+@lru_cache(maxsize=1024)
+def _availabilities(facts: SubscriptionFacts, circulation_kind: str
+                    ) -> tuple[Availability, TipAvailability, EbillAvailability]:
+    """The three availabilities for a combination of facts. Few combinations exist, and the answers are
+    never mutated, so they are built once per process and shared by every subscription."""
+    tips = tip_availability(facts, circulation_kind)
+    ebill = ebill_availability(facts)
+    return (
+        Availability.of(restart_availability(facts, circulation_kind)),
+        TipAvailability(one_time=Availability.of(tips.one_time), recurring=Availability.of(tips.recurring)),
+        EbillAvailability(
+            sign_up_allowed=ebill.sign_up_allowed, manage_allowed=ebill.manage_allowed,
+            reason=AvailabilityReason(code=ebill.reason.code, message=ebill.reason.message) if ebill.reason else None,
+        ),
+    )
+
+
 @strawberry.federation.type(keys=["id"], name="CustomerSubscription",
                             description="A subscription in the tenant's circulation system (SUB-1).")
 class CustomerSubscription:
@@ -50,6 +195,14 @@ class CustomerSubscription:
     customer_reference_number: str = strawberry.field(description="May be empty.")
     name: Optional[str] = strawberry.field(description="Optional name given at purchase.")
     household_level_id: Optional[int]
+    product_code: Optional[str] = strawberry.field(description="The circulation system's product code: the offer's id.")
+    subscriber: Optional[Subscriber] = strawberry.field(description="Contact details of the subscriber, for staff.")
+    restart_availability: Availability = strawberry.field(description="RST-1: whether a restart is available, and why not.")
+    tip_availability: TipAvailability = strawberry.field(description="TIP-1: whether tips are available, and why not.")
+    ebill_availability: EbillAvailability = strawberry.field(description="EZ-3.")
+    links = subscription_links_field()  # LNK-1, owned by schema/registrations.py
+    events = subscription_events_field()  # NOT-1, owned by schema/registrations.py
+    offer_id: strawberry.Private[Optional[int]]
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")
     async def household_level(self, info: Info) -> Optional[HouseholdLevel]:
@@ -57,31 +210,99 @@ class CustomerSubscription:
             return None
         return await info.context.loaders.household_level_by_id.load(self.household_level_id)
 
+    @strawberry.field(description="Number of registrations linked to this subscription, owners and guests (SUB-1).")
+    async def registration_count(self, info: Info) -> int:
+        return await info.context.loaders.registration_count_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description="The payment method attached to the subscription, masked (PM-4); null when none.")
+    async def payment_method(self, info: Info) -> Optional[PaymentMethod]:
+        return await info.context.loaders.payment_method_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "The subscription's current billing options (PAY-3), from the circulation system; null when it "
+        "cannot answer."
+    ))
+    async def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
+        return await info.context.loaders.billing_options_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "Delivery stops scheduled in the circulation system, read live (SUB-4); null when it cannot answer. "
+        "One upstream call per subscription: prefer it on a single subscription."
+    ))
+    async def scheduled_stops(self, info: Info) -> Optional[list[ScheduledStop]]:
+        return await info.context.loaders.scheduled_stops_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
+    async def offer(self, info: Info) -> Optional[LazyOffer]:
+        if self.offer_id is None:
+            return None
+        return await info.context.loaders.offer_by_id.load(self.offer_id)
+
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "CustomerSubscription":
+    def from_record(cls, record: dict[str, Any], circulation_kind: str) -> "CustomerSubscription":
+        """A circulation record (as `CirculationDataSource` returns it) of a tenant on `circulation_kind`."""
         level = record.get("householdLevelId")
         end = record.get("endDate")
+        product = record.get("productCode")
+        product = str(product).strip() if product is not None else None
+        subscriber = record.get("subscriber")
+        facts = SubscriptionFacts(
+            status=record["status"], kind=record["kind"], digital=bool(record["digital"]),
+            auto_pay=bool(record["autoPay"]), ebill=bool(record["ebill"]),
+            restart_scheduled=bool(record.get("restartScheduled")),
+        )
+        restart, tips, ebill = _availabilities(facts, circulation_kind)
         return cls(
             id=strawberry.ID(record["id"]),
             account_number=record["accountNumber"],
             status=SubscriptionStatus(record["status"]),
             kind=SubscriptionKind(record["kind"]),
             delivery_schedule=record["deliverySchedule"],
-            digital=bool(record["digital"]),
+            digital=facts.digital,
             start_date=_date(record["startDate"]),
             end_date=_date(end) if end else None,
             balance=Money.of(record["balance"], record["currency"]),
-            auto_pay=bool(record["autoPay"]),
-            ebill=bool(record["ebill"]),
+            auto_pay=facts.auto_pay,
+            ebill=facts.ebill,
             billing_method=record["billingMethod"],
             customer_reference_number=record.get("customerReferenceNumber") or "",
             name=record.get("name"),
             household_level_id=int(level) if level is not None else None,
+            product_code=product or None,
+            subscriber=Subscriber.from_record(subscriber) if subscriber else None,
+            restart_availability=restart,
+            tip_availability=tips,
+            ebill_availability=ebill,
+            offer_id=int(product) if product and product.isdigit() else None,
         )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "CustomerSubscription | None":
         return await info.context.loaders.subscription_by_id.load(str(id))
+
+
+@strawberry.type(description="Subscriptions of one account that expire on the same date: one grouped notice (NOT-2).")
+class ExpiringSubscriptionGroup:
+    account_number: str
+    end_date: date
+    subscriptions: list[CustomerSubscription]
+
+
+@strawberry.input(description="SUB-2: at least one criterion; every given criterion must match (case-insensitive).")
+class SubscriptionSearchInput:
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+    account_number: Optional[str] = None
+    email: Optional[str] = None
+    phone: Optional[str] = strawberry.field(default=None, description="Compared by its digits.")
+    postal_code: Optional[str] = strawberry.field(
+        default=None, description="Must match the tenant's PostalCodeMask (SUB-3): 9 a digit, A a letter, * any.")
+    company_name: Optional[str] = None
+
+    def criteria(self) -> dict[str, Optional[str]]:
+        return {"firstName": self.first_name, "lastName": self.last_name, "accountNumber": self.account_number,
+                "email": self.email, "phone": self.phone, "postalCode": self.postal_code,
+                "companyName": self.company_name}
 
 
 def _date(value: Any) -> date:

@@ -1,0 +1,117 @@
+"""Bulk SQL for offers, their groups, terms, delivery areas and included entitlements (OFR, ENT-2).
+
+Every method is scoped to one tenant (TEN-1) — child tables carry no tenant id, so they are joined to
+`offer` and filtered on its tenant — and answers a whole batch of keys with one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from datasources.db import Database
+from datasources.models import Offer, OfferDeliveryArea, OfferEntitlement, OfferGroup, OfferTerm
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    """One page of offers, with the total count of the filtered list (from the same statement)."""
+
+    rows: list[Offer]
+    total: int | None
+    has_more: bool
+
+
+class OfferRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _all(self, statement) -> list[Any]:
+        async with self.db.session() as session:
+            return list((await session.execute(statement)).all())
+
+    async def _page(self, query, offset: int, limit: int) -> OfferPage:
+        total = sa.func.count().over().label("total")
+        rows = await self._all(query.add_columns(total).order_by(Offer.id).offset(offset).limit(limit))
+        if rows:
+            count = int(rows[0][1])
+            return OfferPage(rows=[row[0] for row in rows], total=count, has_more=offset + len(rows) < count)
+        # past the end the window count is unknown (no row carries it) unless the page starts at 0
+        return OfferPage(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False)
+
+    # offers ---------------------------------------------------------------------------------------
+    async def offers_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Offer]:
+        rows = await self._all(select(Offer).where(Offer.tenant_id == tenant_id, Offer.id.in_(list(ids))))
+        return [row[0] for row in rows]
+
+    async def all_offers(self, tenant_id: int) -> list[Offer]:
+        rows = await self._all(select(Offer).where(Offer.tenant_id == tenant_id).order_by(Offer.id))
+        return [row[0] for row in rows]
+
+    async def list_offers(self, tenant_id: int, *, offset: int, limit: int) -> OfferPage:
+        return await self._page(select(Offer).where(Offer.tenant_id == tenant_id), offset, limit)
+
+    async def catalog(
+        self, tenant_id: int, *, today: date, offset: int, limit: int, category: Optional[str] = None,
+        vendor: Optional[str] = None, trial_available: Optional[bool] = None,
+    ) -> OfferPage:
+        """OFR-6: offers on sale today (validity contains `today`), filtered by category and vendor (both
+        case-insensitive equality) and trial availability."""
+        query = select(Offer).where(
+            Offer.tenant_id == tenant_id, Offer.valid_from <= today,
+            sa.or_(Offer.valid_to.is_(None), Offer.valid_to >= today),
+        )
+        if category is not None:
+            query = query.where(sa.func.lower(Offer.category) == category.strip().lower())
+        if vendor is not None:
+            query = query.where(sa.func.lower(Offer.vendor) == vendor.strip().lower())
+        if trial_available is not None:
+            query = query.where(Offer.trial_available.is_(trial_available))
+        return await self._page(query, offset, limit)
+
+    # relations ------------------------------------------------------------------------------------
+    async def groups_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[OfferGroup]:
+        rows = await self._all(select(OfferGroup).where(OfferGroup.tenant_id == tenant_id,
+                                                        OfferGroup.id.in_(list(ids))))
+        return [row[0] for row in rows]
+
+    async def terms_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[OfferTerm]:
+        rows = await self._all(
+            select(OfferTerm).join(Offer, Offer.id == OfferTerm.offer_id)
+            .where(Offer.tenant_id == tenant_id, OfferTerm.offer_id.in_(list(offer_ids)))
+            .order_by(OfferTerm.offer_id, OfferTerm.id)
+        )
+        return [row[0] for row in rows]
+
+    async def delivery_areas_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[OfferDeliveryArea]:
+        rows = await self._all(
+            select(OfferDeliveryArea).join(Offer, Offer.id == OfferDeliveryArea.offer_id)
+            .where(Offer.tenant_id == tenant_id, OfferDeliveryArea.offer_id.in_(list(offer_ids)))
+            .order_by(OfferDeliveryArea.offer_id, OfferDeliveryArea.postal_code)
+        )
+        return [row[0] for row in rows]
+
+    async def entitlements_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[OfferEntitlement]:
+        rows = await self._all(
+            select(OfferEntitlement).join(Offer, Offer.id == OfferEntitlement.offer_id)
+            .where(Offer.tenant_id == tenant_id, OfferEntitlement.offer_id.in_(list(offer_ids)))
+            .order_by(OfferEntitlement.offer_id, OfferEntitlement.entitlement_code)
+        )
+        return [row[0] for row in rows]
+
+    async def offers_delivering_to(self, tenant_id: int, postal_codes: Iterable[str]) -> list[tuple[Offer, bool]]:
+        """Every offer of the tenant, each with whether one of its delivery areas is one of `postal_codes`
+        (already normalized): one statement for OFR-2 across all offers, however many areas they list."""
+        covers = (
+            sa.exists().where(OfferDeliveryArea.offer_id == Offer.id,
+                              sa.func.upper(sa.func.replace(OfferDeliveryArea.postal_code, " ", ""))
+                              .in_(list(postal_codes)))
+            .correlate(Offer).label("covers")
+        )
+        rows = await self._all(select(Offer, covers).where(Offer.tenant_id == tenant_id).order_by(Offer.id))
+        return [(row[0], bool(row[1])) for row in rows]

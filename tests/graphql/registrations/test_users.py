@@ -1,0 +1,221 @@
+"""`users(email, metadata, encryptedCrid, first, after)` through the public GraphQL API (USR-2, USR-4)."""
+
+from __future__ import annotations
+
+from sandbox.demo import generate
+from tests.conftest import graphql
+
+USERS_QUERY = """
+query ($email: String, $metadata: [MetadataFilterInput!], $encryptedCrid: String, $first: Int, $after: String) {
+  users(email: $email, metadata: $metadata, encryptedCrid: $encryptedCrid, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    nodes { crid email }
+  }
+}
+"""
+
+ENCRYPTED_CRID_QUERY = "query ($crid: String!) { registration(crid: $crid) { encryptedCrid } }"
+
+DEMO = generate(1)
+NCS_REGISTRATIONS = [r for r in DEMO.registrations if r["tenant"] == "NCSDEMO"]
+
+
+def _codes(body: dict) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def test_usr2_email_lookup_finds_the_user_case_insensitively_and_trimmed(api_client):
+    # given
+    registration = NCS_REGISTRATIONS[5]
+
+    # when
+    body = await graphql(api_client, USERS_QUERY, {"email": f"  {registration['email'].upper()} "})
+
+    # then
+    assert "errors" not in body
+    assert body["data"]["users"]["nodes"] == [{"crid": registration["crid"], "email": registration["email"]}]
+    assert body["data"]["users"]["totalCount"] == 1
+
+
+async def test_usr2_email_lookup_returns_at_most_one_user(api_client, own_rows):
+    # given: two registrations of the tenant share an e-mail address
+    first = await own_rows.registration(email="shared.inbox@example.com")
+    await own_rows.registration(email="shared.inbox@example.com")
+
+    # when
+    body = await graphql(api_client, USERS_QUERY, {"email": "shared.inbox@example.com"})
+
+    # then
+    users = body["data"]["users"]
+    assert users["nodes"] == [{"crid": first.crid, "email": "shared.inbox@example.com"}]
+    assert users["totalCount"] == 1
+    assert users["pageInfo"]["hasNextPage"] is False
+
+
+async def test_usr2_unknown_email_is_an_empty_page(api_client):
+    body = await graphql(api_client, USERS_QUERY, {"email": "nobody@example.com"})
+
+    assert body["data"]["users"]["nodes"] == []
+    assert body["data"]["users"]["totalCount"] == 0
+
+
+async def test_usr2_metadata_filters_all_have_to_match(api_client):
+    # given
+    expected = [r["crid"] for r in NCS_REGISTRATIONS
+                if r["metadata"]["favouriteSection"] == "sport" and r["metadata"]["memberSince"] == "2011"]
+    assert expected
+    metadata = [{"key": "favouriteSection", "value": "sport"}, {"key": "memberSince", "value": "2011"}]
+
+    # when
+    body = await graphql(api_client, USERS_QUERY, {"metadata": metadata})
+
+    # then
+    assert "errors" not in body
+    assert [user["crid"] for user in body["data"]["users"]["nodes"]] == expected
+
+
+async def test_usr2_pages_default_to_ten_and_follow_the_cursor(api_client):
+    # given: more sport fans than fit one page
+    sport = [r["crid"] for r in NCS_REGISTRATIONS if r["metadata"]["favouriteSection"] == "sport"]
+    metadata = [{"key": "favouriteSection", "value": "sport"}]
+
+    # when
+    first = await graphql(api_client, USERS_QUERY, {"metadata": metadata, "first": 3})
+    page = first["data"]["users"]
+    second = await graphql(api_client, USERS_QUERY,
+                           {"metadata": metadata, "first": 3, "after": page["pageInfo"]["endCursor"]})
+    everyone = await graphql(api_client, USERS_QUERY, {})
+
+    # then
+    assert [u["crid"] for u in page["nodes"]] == sport[:3]
+    assert page["totalCount"] == len(sport)
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert [u["crid"] for u in second["data"]["users"]["nodes"]] == sport[3:6]
+    assert second["data"]["users"]["pageInfo"]["hasPreviousPage"] is True
+    assert len(everyone["data"]["users"]["nodes"]) == 10  # USR-2 default page size
+    assert everyone["data"]["users"]["totalCount"] >= len(NCS_REGISTRATIONS)
+
+
+async def test_usr2_email_and_metadata_together_is_bad_user_input(api_client):
+    body = await graphql(api_client, USERS_QUERY, {"email": NCS_REGISTRATIONS[0]["email"],
+                                                   "metadata": [{"key": "memberSince", "value": "2010"}]})
+
+    assert body["data"] is None
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["metadata"]
+    assert "not both" in body["errors"][0]["message"]
+
+
+async def test_usr2_eleven_metadata_filters_are_bad_user_input(api_client):
+    metadata = [{"key": f"k{i}", "value": "v"} for i in range(11)]
+
+    body = await graphql(api_client, USERS_QUERY, {"metadata": metadata})
+
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["metadata"]
+
+
+async def test_usr2_ten_metadata_filters_are_accepted(api_client):
+    metadata = [{"key": f"k{i}", "value": "v"} for i in range(10)]
+
+    body = await graphql(api_client, USERS_QUERY, {"metadata": metadata})
+
+    assert "errors" not in body
+    assert body["data"]["users"]["nodes"] == []
+
+
+async def test_usr2_metadata_value_over_100_characters_is_bad_user_input(api_client):
+    metadata = [{"key": "memberSince", "value": "2010"}, {"key": "note", "value": "x" * 101}]
+
+    body = await graphql(api_client, USERS_QUERY, {"metadata": metadata})
+
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["metadata", "1", "value"]
+
+
+async def test_usr4_email_with_a_zero_width_space_is_bad_user_input(api_client):
+    body = await graphql(api_client, USERS_QUERY, {"email": "ada\u200b@example.com"})
+
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["email"]
+
+
+async def test_usr2_encrypted_crid_is_a_lookup_key(api_client):
+    # given: the encrypted CRID the API hands out
+    registration = NCS_REGISTRATIONS[7]
+    issued = await graphql(api_client, ENCRYPTED_CRID_QUERY, {"crid": registration["crid"]})
+    token = issued["data"]["registration"]["encryptedCrid"]
+
+    # when
+    body = await graphql(api_client, USERS_QUERY, {"encryptedCrid": token})
+
+    # then
+    assert registration["crid"] not in token
+    assert body["data"]["users"]["nodes"] == [{"crid": registration["crid"], "email": registration["email"]}]
+
+
+async def test_usr2_encrypted_crid_of_another_tenant_finds_nobody(api_client):
+    # TEN-1: the token decrypts, but the CRID belongs to another tenant
+    other = next(r for r in DEMO.registrations if r["tenant"] == "SAXDEMO")
+    issued = await graphql(api_client, ENCRYPTED_CRID_QUERY, {"crid": other["crid"]}, x_tenant="SAXDEMO")
+
+    body = await graphql(api_client, USERS_QUERY, {"encryptedCrid": issued["data"]["registration"]["encryptedCrid"]},
+                         x_tenant="NCSDEMO")
+
+    assert body["data"]["users"]["nodes"] == []
+
+
+async def test_usr2_malformed_encrypted_crid_is_bad_user_input(api_client):
+    body = await graphql(api_client, USERS_QUERY, {"encryptedCrid": "definitely-not-a-token"})
+
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["encryptedCrid"]
+
+
+async def test_usr2_encrypted_crid_with_email_is_bad_user_input(api_client):
+    body = await graphql(api_client, USERS_QUERY, {"encryptedCrid": "x", "email": "a@example.com"})
+
+    assert _codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == ["encryptedCrid"]
+
+
+async def test_a_users_page_of_ten_costs_what_a_page_of_one_costs(api_client, services):
+    # given: a page of users with every relation
+    query = """
+    query ($first: Int) {
+      users(first: $first) { nodes {
+        crid links { role subscription { id } registration { crid } } linkedSubscriptions(role: OWNER) { id }
+        temporaryEntitlements { id } events { totalCount }
+      } }
+    }
+    """
+    await graphql(api_client, "{ householdLevels { levelId } }")  # warm the tenant cache
+    control = services.sandboxes["circulation"].state.control
+    costs = []
+    for first in (1, 10):
+        before_sql, before_upstream = services.db.statements, control.total
+
+        # when
+        body = await graphql(api_client, query, {"first": first})
+
+        # then
+        assert "errors" not in body
+        assert len(body["data"]["users"]["nodes"]) == first
+        costs.append((services.db.statements - before_sql, control.total - before_upstream))
+    # the page, links, temporary entitlements, events: one statement each (link.registration is primed by
+    # the page); subscriptions: one batched upstream call
+    assert costs[0] == costs[1] == (4, 1)
+
+
+async def test_usr2_metadata_keys_with_quotes_and_dots_match_literally(api_client, own_rows):
+    # given: keys that JSON paths would otherwise interpret
+    odd = {'we"ird': "1", "a.b": "2", "$[0]": "3", "it's": "4"}
+    registration = await own_rows.registration(user_metadata=odd)
+
+    for key, value in odd.items():
+        # when
+        body = await graphql(api_client, USERS_QUERY, {"metadata": [{"key": key, "value": value}]})
+
+        # then
+        assert "errors" not in body, body
+        assert [u["crid"] for u in body["data"]["users"]["nodes"]] == [registration.crid]
