@@ -286,3 +286,49 @@ class OfferEntitlement(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     offer_id: int = Field(foreign_key="offer.id", index=True)
     entitlement_code: str = Field(max_length=64)
+
+
+# -- registrations: single-use links (USR-7, USR-9) ------------------------------------------------
+class ConsumedToken(SQLModel, table=True):
+    """A forgot-password or verification link that has been used: the unique key makes it single-use
+    even when two requests race to finish with the same link (USR-7)."""
+
+    __tablename__ = "consumed_token"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "purpose", "event_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    purpose: str = Field(max_length=32, description="forgot-password or verify-email")
+    event_id: int = Field(foreign_key="event.id")
+    created_at: datetime = created_column()
+
+
+# -- idempotency of mutations (BUY-4, PAY-4) --------------------------------------------------------
+class IdempotencyRecord(SQLModel, table=True):
+    """One client idempotency key of a tenant, bound to the request it first came with (a hash of the
+    operation and its input) and, once the operation succeeded, to its answer."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    key: str = Field(max_length=255)
+    operation: str = Field(max_length=64)
+    request_hash: str = Field(max_length=64)
+    state: str = Field(default="IN_PROGRESS", max_length=16, description="IN_PROGRESS or COMPLETED")
+    response: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = created_column()
+    completed_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+
+# -- staff access levels (MGR-1) -------------------------------------------------------------------
+class ManagerAccess(SQLModel, table=True):
+    """A manager's access level to one section, set by staff with full control of settings (MGR-1)."""
+
+    __tablename__ = "manager_access"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "manager_subject", "section"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    manager_subject: str = Field(max_length=128, description="the manager's token subject (`sub`)")
+    section: str = Field(max_length=32)
+    level: str = Field(max_length=16, description="NO_ACCESS, READ_ONLY or FULL_CONTROL")
+    updated_at: datetime = created_column()

@@ -11,11 +11,33 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.errors import ErrorCodes
+from resolvers.mutations.cancel_subscription import CancelSubscription
+from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
+from resolvers.mutations.change_email import ChangeEmail
+from resolvers.mutations.change_password import ChangePassword
+from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
+from resolvers.mutations.create_user import CreateUser
+from resolvers.mutations.finish_forgot_password import FinishForgotPassword
+from resolvers.mutations.link_subscription import LinkSubscription
+from resolvers.mutations.purchase_subscription import PurchaseSubscription
+from resolvers.mutations.request_access import RequestAccess
+from resolvers.mutations.send_verification_code import SendVerificationCode
+from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
+from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
+from resolvers.mutations.set_offer_check_criteria import SetOfferCheckCriteria
+from resolvers.mutations.start_forgot_password import StartForgotPassword
+from resolvers.mutations.transfer_subscription_link import TransferSubscriptionLink
+from resolvers.mutations.unlink_subscription import UnlinkSubscription
+from resolvers.mutations.update_household_level import UpdateHouseholdLevel
+from resolvers.mutations.update_user import UpdateUser
+from resolvers.mutations.verify_email import VerifyEmail
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
+from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
+from resolvers.queries.users import UserLinkQueries
 from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
 from schema.offers import Offer
@@ -27,10 +49,18 @@ ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, 
 
 # one class per mutation, in the order they appear in the SDL
 MUTATIONS: list[type] = []
+# registrations (USR), purchase (BUY), links (LNK), cancellation (SUB-4), catalog and staff administration
+# (HHL-4, OFR-4, OFR-5, MGR-1), entitlements (ENT)
+MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustomerRegistrationId,
+              StartForgotPassword, FinishForgotPassword, SendVerificationCode, VerifyEmail, PurchaseSubscription,
+              CancelSubscription, LinkSubscription, UnlinkSubscription, TransferSubscriptionLink,
+              UpdateHouseholdLevel, SetOfferCheckCriteria, SetOfferAllowedRegistrations, SetManagerAccessLevels,
+              RequestAccess, CreateTemporaryEntitlement]
 
 
 @strawberry.type
-class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries):
+class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
+            UserLinkQueries, ManagerQueries):
     pass
 
 

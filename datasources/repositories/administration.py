@@ -1,0 +1,146 @@
+"""SQL of the link, household-level, offer, manager-access and entitlement mutations: every change is
+written with the event that records it, in one transaction (NOT-1). Scoped to one tenant (TEN-1)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from datasources.db import Database
+from datasources.models import (
+    AccessLog,
+    Event,
+    HouseholdLevel,
+    ManagerAccess,
+    Offer,
+    Registration,
+    SubscriptionLink,
+    TemporaryEntitlement,
+    utcnow,
+)
+from datasources.repositories.users import DuplicateRow
+
+
+class AdministrationRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # links (LNK) -----------------------------------------------------------------------------------
+    async def link(self, tenant_id: int, link_id: int) -> tuple[SubscriptionLink, str] | None:
+        async with self.db.session() as session:
+            row = (await session.execute(
+                select(SubscriptionLink, Registration.crid)
+                .join(Registration, Registration.id == SubscriptionLink.registration_id)
+                .where(SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).first()
+            return (row[0], row[1]) if row else None
+
+    async def add_link(self, link: SubscriptionLink, event: Event, check: Callable[[list[str]], None]
+                       ) -> SubscriptionLink:
+        """`check` sees the subscription's current roles inside the transaction (LNK-2) and may raise."""
+        async with self.db.session() as session:
+            roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
+                SubscriptionLink.tenant_id == link.tenant_id, SubscriptionLink.subscription_id == link.subscription_id))]
+            check(roles)
+            session.add(link)
+            try:
+                await session.flush()
+            except IntegrityError as error:
+                raise DuplicateRow("link") from error
+            event.details = {**event.details, "linkId": link.id}
+            session.add(event)
+            await session.commit()
+            await session.refresh(link)
+            return link
+
+    async def remove_link(self, tenant_id: int, link_id: int, event: Event) -> bool:
+        async with self.db.session() as session:
+            result = await session.execute(sa.delete(SubscriptionLink).where(
+                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))
+            if result.rowcount == 0:
+                await session.rollback()
+                return False
+            session.add(event)
+            await session.commit()
+            return True
+
+    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event) -> SubscriptionLink:
+        async with self.db.session() as session:
+            link = (await session.execute(select(SubscriptionLink).where(
+                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one()
+            link.registration_id = registration_id
+            session.add(event)
+            try:
+                await session.commit()
+            except IntegrityError as error:
+                raise DuplicateRow("link") from error
+            await session.refresh(link)
+            return link
+
+    # rows changed in place with their event -----------------------------------------------------------
+    async def update_one(self, model: type, where: Sequence[Any], changes: dict[str, Any], event: Event):
+        async with self.db.session() as session:
+            row = (await session.execute(select(model).where(*where))).scalar_one_or_none()
+            if row is None:
+                return None
+            for name, value in changes.items():
+                setattr(row, name, value)
+            session.add(event)
+            await session.commit()
+            await session.refresh(row)
+            return row
+
+    async def household_level(self, tenant_id: int, level_id: int) -> HouseholdLevel | None:
+        async with self.db.session() as session:
+            return (await session.execute(select(HouseholdLevel).where(
+                HouseholdLevel.tenant_id == tenant_id, HouseholdLevel.level_id == level_id))).scalar_one_or_none()
+
+    async def offer(self, tenant_id: int, offer_id: int) -> Offer | None:
+        async with self.db.session() as session:
+            return (await session.execute(select(Offer).where(Offer.tenant_id == tenant_id, Offer.id == offer_id))
+                    ).scalar_one_or_none()
+
+    # manager access levels (MGR-1) ---------------------------------------------------------------------
+    async def manager_access(self, tenant_id: int, subject: str) -> list[ManagerAccess]:
+        async with self.db.session() as session:
+            return list((await session.execute(select(ManagerAccess).where(
+                ManagerAccess.tenant_id == tenant_id, ManagerAccess.manager_subject == subject)
+                .order_by(ManagerAccess.section))).scalars())
+
+    async def set_manager_access(self, tenant_id: int, subject: str, levels: dict[str, str], event: Event
+                                 ) -> list[ManagerAccess]:
+        """Sets the given sections' levels (others are kept), with the event, in one transaction."""
+        async with self.db.session() as session:
+            existing = {row.section: row for row in (await session.execute(select(ManagerAccess).where(
+                ManagerAccess.tenant_id == tenant_id, ManagerAccess.manager_subject == subject))).scalars()}
+            now = utcnow()
+            for section, level in levels.items():
+                row = existing.get(section)
+                if row is None:
+                    session.add(ManagerAccess(tenant_id=tenant_id, manager_subject=subject, section=section,
+                                              level=level, updated_at=now))
+                else:
+                    row.level, row.updated_at = level, now
+            session.add(event)
+            await session.commit()
+        return await self.manager_access(tenant_id, subject)
+
+    # entitlements (ENT) ---------------------------------------------------------------------------------
+    async def log_access(self, row: AccessLog) -> AccessLog:
+        async with self.db.session() as session:
+            session.add(row)
+            await session.commit()
+            await session.refresh(row)
+            return row
+
+    async def add_temporary_entitlement(self, row: TemporaryEntitlement, event: Event) -> TemporaryEntitlement:
+        async with self.db.session() as session:
+            session.add(row)
+            await session.flush()
+            event.details = {**event.details, "temporaryEntitlementId": row.id}
+            session.add(event)
+            await session.commit()
+            await session.refresh(row)
+            return row

@@ -1,0 +1,26 @@
+"""What the link mutations share: the tenant's LNK-2 limits and the UPDATELINK event (LNK-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasources.models import Event, utcnow
+
+UPDATE_LINK = "UPDATELINK"
+
+
+def link_limits(tenant) -> dict[str, int]:
+    settings = tenant.settings
+    return {"owners_limit": settings.integer("Subscription.DefaultOwnersLimit"),
+            "guests_limit": settings.integer("Subscription.DefaultGuestsLimit"),
+            "max_links": settings.integer("Subscription.MaxLinks")}
+
+
+def link_event(tenant_id: int, *, crid: str, subscription_id: str, **details: Any) -> Event:
+    return Event(tenant_id=tenant_id, type_code=UPDATE_LINK, crid=crid, subscription_id=subscription_id,
+                 details=details, created_at=utcnow())
+
+
+def link_id(value) -> int | None:
+    text = str(value).strip()
+    return int(text) if text.isdigit() and int(text) < 2**31 else None

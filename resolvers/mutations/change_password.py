@@ -1,0 +1,69 @@
+"""`changePassword` (USR-5, USR-9: records CHGPASSWORD)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.repositories.users import new_event
+from domain.users import EVENT_CHANGE_PASSWORD
+from resolvers.identity import ProviderRefused
+from resolvers.mutation_support import error_type
+from resolvers.user_flows import UserFlowError, checked_password, flow_error, provider, registration_for, users
+from schema.registrations import Registration
+
+
+@strawberry.enum(description="Why `changePassword` refused its input.")
+class ChangePasswordErrorCode(Enum):
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
+    NOT_FOUND = "NOT_FOUND"
+    PROVIDER_NOT_SUPPORTED = "PROVIDER_NOT_SUPPORTED"
+
+
+ChangePasswordError = error_type("ChangePassword", ChangePasswordErrorCode)
+
+
+@strawberry.input
+class ChangePasswordInput:
+    customer_registration_id: str
+    password: str = strawberry.field(description="USR-5: 8+ characters with a numeral and a special character.")
+    ignore_provider: bool = False
+
+
+@strawberry.type
+class ChangePasswordPayload:
+    registration: Optional[Registration] = None
+    user_errors: list[ChangePasswordError] = strawberry.field(default_factory=list)
+
+
+async def set_password(context, row, password: str, ignore_provider: bool) -> dict:
+    """The registration columns a new password changes, after the provider took it."""
+    identity = provider(context, ignore_provider)
+    try:
+        password_hash = await identity.set_password(row.crid, password)
+    except ProviderRefused as error:
+        raise UserFlowError(error.code, str(error), ["input", *error.field])
+    changes = {"has_password": True}
+    if identity.keeps_password:
+        changes["password_hash"] = password_hash
+    return changes
+
+
+@strawberry.type
+class ChangePassword:
+    @strawberry.mutation(description="Set a user's password in the identity provider (MG2: papergraph's scrypt hash).")
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
+        context = info.context
+        try:
+            checked_password(input.password, ["input", "password"])
+            row = await registration_for(context, input.customer_registration_id, ["input", "customerRegistrationId"])
+            changes = await set_password(context, row, input.password, input.ignore_provider)
+            event = new_event(context.tenant.id, EVENT_CHANGE_PASSWORD, crid=row.crid,
+                              details={"ignoreProvider": input.ignore_provider})
+            row, _ = await users(context).update(context.tenant.id, row.crid, changes, event)
+        except UserFlowError as error:
+            return ChangePasswordPayload(user_errors=[flow_error(ChangePasswordError, ChangePasswordErrorCode, error)])
+        return ChangePasswordPayload(registration=context.loaders.registration_from_row(row))

@@ -1,0 +1,408 @@
+"""`purchaseSubscription`: a new start (BUY-1..BUY-5, OFR-4, FEE-5, ENT-3, NOT-1, USR-3..USR-5).
+
+The flow, and what undoes each step when a later one fails (all or nothing):
+
+1. the idempotency key is claimed (a replay answers the first success and does nothing else);
+2. input, offer, term and the offer's check criteria are validated (OFR-4 messages), the payment profile
+   is read from NavigaPay, the active-subscription check runs on the circulation search (BUY-1);
+3. a new registration's user is created in the identity provider ......... undo: delete the user
+4. the first term is charged through a NavigaPay sale ...................... undo: void the sale
+5. the subscription is created in the circulation system (with its name) .. undo: cancel it
+6. when `Purchase.GenerateCRN` is 1, its customer reference number is set (BUY-3)
+7. one database transaction writes the registration, payment method, owner link, temporary entitlements,
+   payment ledger row and the STARTSTD and UPDATELINK events (BUY-4).
+
+Decision (from the documents): a purchase charges the card. The Newstart flow creates the payment method
+from the hosted iframe's profile and the subscription starts paid: the first term's rate + tax + the
+offer's activation fee, plus the credit-card processing fee and its tax when they apply — the total
+`subscriptionCost` quotes (FEE-5).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Awaitable, Callable, Optional
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.base import UpstreamError, UpstreamRejected
+from datasources.models import Event, Payment, PaymentMethod, SubscriptionLink, TemporaryEntitlement, utcnow
+from datasources.navigapay import PaymentDeclined
+from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
+from datasources.repositories.offers import OfferRepository
+from datasources.repositories.purchases import PurchaseRecord, PurchaseRepository
+from datasources.repositories.users import new_event
+from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
+from domain.idempotency import request_hash, validate_key
+from domain.money import RuleError
+from domain.offers import CheckCriteria, offer_deliverability, OfferAvailability, validate_check_criteria, \
+    validity_state
+from domain.purchases import (
+    ACTIVE_SUBSCRIPTION_EXISTS,
+    TEMPORARY_ACCESS,
+    Address,
+    Applicant,
+    check_search_criteria,
+    customer_reference_number,
+    find_same_subscription,
+    merged_phones,
+    purchase_address,
+    validate_subscription_name,
+)
+from resolvers.mutation_support import error_type
+from resolvers.user_flows import UserFlowError, checked_email, prepare_registration, users
+from schema.common import Money
+from schema.registrations import Registration
+from schema.subscriptions import CustomerSubscription
+
+log = logging.getLogger("papergraph.purchase")
+OPERATION = "purchaseSubscription"
+START_EVENT = "STARTSTD"
+LINK_EVENT = "UPDATELINK"
+SEARCH_LIMIT = 500
+
+
+@strawberry.enum(description="Why `purchaseSubscription` refused its input.")
+class PurchaseSubscriptionErrorCode(Enum):
+    INVALID = "INVALID"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
+    INVALID_ADDRESS = "INVALID_ADDRESS"
+    OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
+    OFFER_NOT_AVAILABLE = "OFFER_NOT_AVAILABLE"
+    TERM_NOT_FOUND = "TERM_NOT_FOUND"
+    OFFER_CHECK_MISCONFIGURED = "OFFER_CHECK_MISCONFIGURED"
+    ACTIVE_SUBSCRIPTION_EXISTS = "ACTIVE_SUBSCRIPTION_EXISTS"
+    PAYMENT_METHOD_NOT_FOUND = "PAYMENT_METHOD_NOT_FOUND"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    CIRCULATION_REFUSED = "CIRCULATION_REFUSED"
+    NOT_FOUND = "NOT_FOUND"
+    EMAIL_ALREADY_REGISTERED = "EMAIL_ALREADY_REGISTERED"
+    UNVERIFIED_REGISTRATION_EXISTS = "UNVERIFIED_REGISTRATION_EXISTS"
+    CRID_ALREADY_REGISTERED = "CRID_ALREADY_REGISTERED"
+    PROVIDER_NOT_SUPPORTED = "PROVIDER_NOT_SUPPORTED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
+
+
+PurchaseSubscriptionError = error_type("PurchaseSubscription", PurchaseSubscriptionErrorCode)
+Code = PurchaseSubscriptionErrorCode
+
+
+@strawberry.input(description="A postal address; country alone is a country-only start, Matrix only (BUY-2).")
+class PurchaseAddressInput:
+    house_number: Optional[str] = None
+    street_name: Optional[str] = None
+    city: Optional[str] = None
+    postal_code: Optional[str] = None
+    country: str = strawberry.field(description="ISO code or name.")
+
+
+@strawberry.input(description="The subscriber of the new subscription.")
+class PurchaseSubscriberInput:
+    first_name: str
+    last_name: str
+    email: str = strawberry.field(description="Trimmed; refused with invisible characters (USR-4).")
+    phone: Optional[str] = strawberry.field(default=None, description="Becomes the primary phone (BUY-5).")
+    company_name: Optional[str] = None
+    address: PurchaseAddressInput
+
+
+@strawberry.input
+class PurchaseSubscriptionInput:
+    idempotency_key: str = strawberry.field(description=(
+        "Unique per purchase attempt: a retry with the same key and input answers the first success without "
+        "buying again; the same key with other input is refused."))
+    offer_id: strawberry.ID
+    term: str = strawberry.field(description="The offer term's code, e.g. 1M.")
+    subscriber: PurchaseSubscriberInput
+    payment_profile_id: str = strawberry.field(description="The NavigaPay profile id the hosted iframe tokenized (GW-1).")
+    subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
+    customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
+        "The registration that will own the subscription; by default the one with the subscriber's e-mail, or a "
+        "new one."))
+    password: Optional[str] = strawberry.field(default=None, description="For a new registration (USR-5).")
+
+
+@strawberry.type
+class PurchaseSubscriptionPayload:
+    subscription: Optional[CustomerSubscription] = None
+    registration: Optional[Registration] = None
+    charged: Optional[Money] = strawberry.field(default=None, description="What the card was charged.")
+    customer_reference_number: Optional[str] = strawberry.field(default=None, description="BUY-3, when generated.")
+    change_password_url: Optional[str] = strawberry.field(default=None, description="For a new passwordless Auth0 user.")
+    user_errors: list[PurchaseSubscriptionError] = strawberry.field(default_factory=list)
+
+
+class Refused(Exception):
+    def __init__(self, code: Code, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+@dataclass
+class Compensations:
+    """Undo steps for what the purchase changed upstream, run newest first when a later step fails."""
+
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]]
+
+    async def run(self) -> None:
+        for name, step in reversed(self.steps):
+            try:
+                await step()
+            except Exception:  # keep undoing the rest; what could not be undone is logged for follow-up
+                log.exception("purchase compensation %s failed", name)
+
+
+def _request(input: PurchaseSubscriptionInput) -> dict[str, Any]:
+    subscriber = input.subscriber
+    return {
+        "offerId": str(input.offer_id), "term": input.term, "paymentProfileId": input.payment_profile_id,
+        "subscriptionName": input.subscription_name, "crid": input.customer_registration_id,
+        "password": bool(input.password),
+        "subscriber": {"firstName": subscriber.first_name, "lastName": subscriber.last_name,
+                       "email": subscriber.email, "phone": subscriber.phone, "companyName": subscriber.company_name,
+                       "address": vars(subscriber.address)},
+    }
+
+
+@strawberry.type
+class PurchaseSubscription:
+    @strawberry.mutation(description=(
+        "Buy a subscription to an offer (a new start): runs the offer's active-subscription check (BUY-1), charges "
+        "the first term to the tokenized payment method, creates the subscription (optionally named), its customer "
+        "reference number when the tenant generates them (BUY-3), and creates or reuses the registration, payment "
+        "method, owner link and temporary entitlements, recording STARTSTD (BUY-4). All or nothing."
+    ))
+    async def purchase_subscription(self, info: Info, input: PurchaseSubscriptionInput) -> PurchaseSubscriptionPayload:
+        context = info.context
+        try:
+            key = validate_key(input.idempotency_key)
+        except ValueError as error:
+            return _refusal(Refused(Code.INVALID, str(error), ["input", "idempotencyKey"]))
+        idempotency = IdempotencyRepository(context.services.db)
+        claim = await idempotency.claim(context.tenant.id, key, OPERATION, request_hash(OPERATION, _request(input)))
+        if claim.outcome is ClaimOutcome.REPLAY:
+            return await _answer(context, claim.response or {})
+        if claim.outcome is ClaimOutcome.MISMATCH:
+            return _refusal(Refused(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another request",
+                                    ["input", "idempotencyKey"]))
+        if claim.outcome is ClaimOutcome.IN_PROGRESS:
+            return _refusal(Refused(Code.IDEMPOTENCY_KEY_IN_PROGRESS,
+                                    "A request with this idempotency key is still in progress", ["input", "idempotencyKey"]))
+        try:
+            response = await _purchase(context, input, key)
+        except Refused as refused:
+            await idempotency.release(claim.record_id)
+            return _refusal(refused)
+        except BaseException:
+            await idempotency.release(claim.record_id)
+            raise
+        await idempotency.complete(claim.record_id, response)
+        return await _answer(context, response)
+
+
+def _refusal(refused: Refused) -> PurchaseSubscriptionPayload:
+    return PurchaseSubscriptionPayload(user_errors=[PurchaseSubscriptionError(
+        code=refused.code, field=refused.field, message=refused.message)])
+
+
+async def _answer(context, response: dict[str, Any]) -> PurchaseSubscriptionPayload:
+    loaders = context.loaders
+    subscription = await loaders.subscription_by_id.load(response["subscriptionId"])
+    registration = await loaders.registration_by_crid.load(response["crid"])
+    return PurchaseSubscriptionPayload(
+        subscription=subscription, registration=registration,
+        charged=Money.of(response["charged"], context.tenant.currency),
+        customer_reference_number=response.get("customerReferenceNumber"),
+        change_password_url=response.get("changePasswordUrl"),
+    )
+
+
+def _rule(error: RuleError, code: Code) -> Refused:
+    return Refused(code, str(error), error.field)
+
+
+async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict[str, Any]:
+    tenant = context.tenant
+    services = context.services
+    subscriber = input.subscriber
+    # -- 2. validation ------------------------------------------------------------------------------
+    try:
+        email = checked_email(subscriber.email, ["input", "subscriber", "email"])
+    except UserFlowError as error:
+        raise Refused(Code.INVALID_EMAIL, error.message, error.field)
+    first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
+    if not first_name or not last_name:
+        raise Refused(Code.INVALID, "First and last name are required",
+                      ["input", "subscriber", "firstName" if not first_name else "lastName"])
+    try:
+        address = purchase_address(Address(**{k: v or "" for k, v in vars(subscriber.address).items()}),
+                                   tenant.circulation_kind)
+    except RuleError as error:
+        raise _rule(error, Code.INVALID_ADDRESS)
+    try:
+        name = validate_subscription_name(input.subscription_name)
+    except RuleError as error:
+        raise _rule(error, Code.INVALID)
+    offers = OfferRepository(services.db)
+    offer_id = str(input.offer_id).strip()
+    [offer] = (await offers.offers_by_ids(tenant.id, [int(offer_id)]) if offer_id.isdigit() else []) or [None]
+    if offer is None:
+        raise Refused(Code.OFFER_NOT_FOUND, "No offer has this id", ["input", "offerId"])
+    today = datetime.now(timezone.utc).date()
+    if validity_state(offer.valid_from, offer.valid_to, today) != "CURRENT":
+        raise Refused(Code.OFFER_NOT_AVAILABLE, "The offer is not on sale today", ["input", "offerId"])
+    term = next((t for t in await offers.terms_by_offer_ids(tenant.id, [offer.id]) if t.code == input.term.strip()),
+                None)
+    if term is None:
+        raise Refused(Code.TERM_NOT_FOUND, "The offer has no such term", ["input", "term"])
+    criteria = CheckCriteria(last_name=offer.check_last_name, phone=offer.check_phone, email=offer.check_email,
+                             address=offer.check_address, postal_code=offer.check_postal_code)
+    try:
+        validate_check_criteria(criteria, ["input", "offerId"])  # OFR-4: a misconfigured offer cannot be bought
+    except RuleError as error:
+        raise _rule(error, Code.OFFER_CHECK_MISCONFIGURED)
+    if not offer.digital and address.postal_code:
+        areas = {a.postal_code for a in await offers.delivery_areas_by_offer_ids(tenant.id, [offer.id])}
+        answer = offer_deliverability(OfferAvailability(digital=False, valid_from=offer.valid_from,
+                                                        valid_to=offer.valid_to, delivery_areas=frozenset(areas)),
+                                      address.postal_code, today)
+        if not answer.deliverable:
+            raise Refused(Code.OFFER_NOT_AVAILABLE, answer.message or "The offer does not deliver there",
+                          ["input", "subscriber", "address", "postalCode"])
+    profile = await services.navigapay.get_profile(input.payment_profile_id.strip(), merchant=tenant.code)
+    if profile is None:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment method has this profile id",
+                      ["input", "paymentProfileId"])
+    payment_type = PaymentType.CREDIT_CARD if profile["paymentType"] == "CREDIT_CARD" else PaymentType.BANK_ACCOUNT
+    # -- BUY-1: the active-subscription check ---------------------------------------------------------
+    applicant = Applicant(product=str(offer.id), last_name=last_name, email=email, phone=subscriber.phone,
+                          address=address)
+    search = check_search_criteria(criteria, applicant)
+    if search:
+        found = await services.circulation.search_subscriptions(tenant.code, limit=SEARCH_LIMIT, **search)
+        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
+            raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
+    # -- the registration: given, found by e-mail, or new ----------------------------------------------
+    repository = users(context)
+    prepared = None
+    if input.customer_registration_id:
+        registration = await repository.by_crid(tenant.id, input.customer_registration_id.strip())
+        if registration is None:
+            raise Refused(Code.NOT_FOUND, "No registration has this CRID", ["input", "customerRegistrationId"])
+    else:
+        registration = await repository.by_email(tenant.id, email)
+    purchases = PurchaseRepository(services.db)
+    existing_phones: list[str] = []
+    if registration is not None:
+        owned = await purchases.owner_subscription_ids(tenant.id, registration.id)
+        if owned:  # BUY-5: the subscriber's current phones, from their latest owned subscription
+            records = await services.circulation.get_subscriptions(tenant.code, owned[-1:])
+            existing_phones = list(((records.get(owned[-1]) or {}).get("subscriber") or {}).get("phones") or [])
+    undo = Compensations([])
+    try:
+        if registration is None:
+            try:
+                prepared = await prepare_registration(
+                    context, email=email, password=input.password, first_name=first_name, last_name=last_name,
+                    field_prefix=("input",))
+            except UserFlowError as error:
+                raise Refused(Code[error.code], error.message, error.field)
+            registration = prepared.registration
+            undo.steps.append(("delete user", prepared.undo))
+        # -- 4. charge -------------------------------------------------------------------------------
+        quote = subscription_cost(term.rate, term.tax, offer.activation_fee, payment_type,
+                                  ProcessingFeeSettings.from_tenant(tenant.settings))
+        sale = None
+        if quote.total > 0:
+            try:
+                sale = await services.navigapay.sale(
+                    profile["profileId"], quote.total, tenant.currency, tenant.settings.statement_descriptor,
+                    f"purchase:{key}", idempotency_key=f"purchase-sale:{tenant.code}:{key}", merchant=tenant.code)
+            except PaymentDeclined as error:
+                raise Refused(Code.PAYMENT_DECLINED, error.upstream_message or "The payment was declined",
+                              ["input", "paymentProfileId"])
+            transaction_id = sale["transactionId"]
+            undo.steps.append(("void sale", lambda: services.navigapay.void(
+                transaction_id, idempotency_key=f"purchase-void:{tenant.code}:{key}")))
+        # -- 5. the subscription -----------------------------------------------------------------------
+        body = {
+            "productCode": str(offer.id), "term": term.code, "digital": offer.digital, "name": name,
+            "subscriber": {"firstName": first_name, "lastName": last_name, "email": email,
+                           "phones": merged_phones(existing_phones, subscriber.phone),
+                           "companyName": (subscriber.company_name or "").strip() or None,
+                           "address": address.as_record()},
+        }
+        try:
+            created = await services.circulation.create_subscription(tenant.code, body,
+                                                                     idempotency_key=f"purchase:{key}")
+        except UpstreamRejected as error:
+            raise Refused(Code.CIRCULATION_REFUSED, error.upstream_message or "The circulation system refused it",
+                          ["input"])
+        subscription_id = created["id"]
+        undo.steps.append(("cancel subscription", lambda: services.circulation.cancel(
+            tenant.code, subscription_id, "PURCHASE_FAILED", idempotency_key=f"purchase-cancel:{key}")))
+        # -- 6. BUY-3 --------------------------------------------------------------------------------------
+        crn = None
+        if tenant.settings.flag("Purchase.GenerateCRN"):
+            crn = customer_reference_number(created["accountNumber"])
+            await services.circulation.update_subscription(tenant.code, subscription_id,
+                                                           {"customerReferenceNumber": crn})
+        # -- 7. one transaction ---------------------------------------------------------------------------
+        now = utcnow()
+        payment = None
+        if sale is not None:
+            payment = Payment(
+                tenant_id=tenant.id, subscription_id=subscription_id, crid=registration.crid, flow="PURCHASE",
+                state="APPLIED", payment_type=profile["paymentType"], currency=tenant.currency,
+                option_amount=quote.rate + quote.tax, activation_fee=quote.activation_fee,
+                processing_fee=quote.processing_fee or Decimal("0.00"), fee_tax=quote.fee_tax or Decimal("0.00"),
+                total=quote.total, gateway_transaction_id=sale["transactionId"], idempotency_key=key,
+                created_at=now, updated_at=now)
+        codes = [e.entitlement_code for e in await offers.entitlements_by_offer_ids(tenant.id, [offer.id])]
+        details = {"offerId": offer.id, "term": term.code, "subscriptionName": name, "customerReferenceNumber": crn,
+                   "miscCode1": crn, "gatewayTransactionId": sale["transactionId"] if sale else None}
+        record = PurchaseRecord(
+            registration=registration, registration_events=prepared.events if prepared else [],
+            payment_method=_payment_method(tenant.id, subscription_id, profile),
+            link=SubscriptionLink(tenant_id=tenant.id, registration_id=registration.id or 0,
+                                  subscription_id=subscription_id, role="OWNER", created_at=now),
+            temporary_entitlements=[TemporaryEntitlement(
+                tenant_id=tenant.id, crid=registration.crid, entitlement_code=code, starts_at=now,
+                expires_at=now + TEMPORARY_ACCESS, reason="PURCHASE", created_at=now) for code in codes],
+            payment=payment,
+            start_event=new_event(tenant.id, START_EVENT, crid=registration.crid, subscription_id=subscription_id,
+                                  amount=quote.total, details=details, created_at=now),
+            link_event=Event(tenant_id=tenant.id, type_code=LINK_EVENT, crid=registration.crid,
+                             subscription_id=subscription_id, details={"action": "LINK", "role": "OWNER"},
+                             created_at=now),
+        )
+        await PurchaseRepository(services.db).write(record)
+    except BaseException as error:
+        if isinstance(error, UpstreamError):
+            log.warning("purchase %s failed upstream: %s", key, error)
+        await undo.run()
+        raise
+    return {"subscriptionId": subscription_id, "crid": registration.crid, "charged": str(quote.total if sale else
+                                                                                        Decimal("0.00")),
+            "customerReferenceNumber": crn,
+            "changePasswordUrl": prepared.change_password_url if prepared else None}
+
+
+def _payment_method(tenant_id: int, subscription_id: str, profile: dict[str, Any]) -> PaymentMethod:
+    """PM-4: only the masked card or bank and the gateway token and customer id."""
+    bank = profile["paymentType"] == "BANK"
+    return PaymentMethod(
+        tenant_id=tenant_id, subscription_id=subscription_id, type="BANK" if bank else "CREDIT_CARD",
+        gateway_token=profile["profileId"], gateway_customer_id=profile.get("customerId"),
+        card_brand=None if bank else profile.get("brand"), card_last4=None if bank else profile.get("last4"),
+        card_expiry=None if bank else profile.get("expiry"), bank_name=profile.get("bankName") if bank else None,
+        bank_account_masked=profile.get("accountMasked") if bank else None,
+        bank_routing_number=profile.get("routingNumber") if bank else None,
+    )

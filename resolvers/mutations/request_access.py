@@ -1,0 +1,107 @@
+"""`requestAccess` (ENT-1, ENT-2, ENT-4): the access a registration has to an entitlement, the redirect
+when configured, the SS_Access_* code — and an access-log record for every request."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.base import UpstreamError
+from datasources.models import AccessLog, utcnow
+from datasources.repositories.administration import AdministrationRepository
+from domain.entitlements import ACCESS_CODES, AccessLevel as DomainAccessLevel, access_code
+from resolvers.mutation_support import Refusal, error_type
+from schema.entitlements import AccessLevel
+
+MAX_PLATFORM = 64
+MAX_USER_AGENT = 512
+FAILED = "SS_Access_03"
+
+
+@strawberry.enum(description="Why `requestAccess` refused its input.")
+class RequestAccessErrorCode(Enum):
+    INVALID = "INVALID"
+    ENTITLEMENT_NOT_FOUND = "ENTITLEMENT_NOT_FOUND"
+    REGISTRATION_NOT_FOUND = "REGISTRATION_NOT_FOUND"
+
+
+RequestAccessError = error_type("RequestAccess", RequestAccessErrorCode)
+
+
+@strawberry.input
+class RequestAccessInput:
+    entitlement_code: str
+    platform: str = strawberry.field(description="e.g. WEB, IOS, ANDROID; at most 64 characters.")
+    customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
+        "The registration asking; a signed-in customer is always themselves, whatever this says."))
+
+
+@strawberry.type
+class RequestAccessPayload:
+    access_level: Optional[AccessLevel] = strawberry.field(default=None, description="Null when it could not be read.")
+    redirect_url: Optional[str] = strawberry.field(default=None, description=(
+        "Where to send the user: only with access, and only when the entitlement's settings configure one."))
+    code: Optional[str] = strawberry.field(default=None, description="SS_Access_01..04 (ENT-4).")
+    message: Optional[str] = None
+    user_errors: list[RequestAccessError] = strawberry.field(default_factory=list)
+
+
+def _asking_crid(context, given: str | None) -> str | None:
+    principal = getattr(context, "principal", None)
+    crid = getattr(principal, "crid", None) if principal is not None else None
+    return crid or (given.strip() if given and given.strip() else None)
+
+
+@strawberry.type
+class RequestAccess:
+    @strawberry.mutation(description=(
+        "Request access to an entitlement: answers the access level (ENT-2), the redirect URL when configured, and "
+        "the code — SS_Access_01 access with a redirect, SS_Access_04 access but no redirect configured (ENT-1), "
+        "SS_Access_02 no access, SS_Access_03 the access level could not be read (ENT-4). Every request writes an "
+        "access-log record with the platform and the request's user agent."
+    ))
+    async def request_access(self, info: Info, input: RequestAccessInput) -> RequestAccessPayload:
+        context = info.context
+        Code = RequestAccessErrorCode
+        code_text = input.entitlement_code.strip()
+        platform = input.platform.strip()
+        crid = _asking_crid(context, input.customer_registration_id)
+        try:
+            if not code_text or len(code_text) > 64:
+                raise Refusal(Code.INVALID, "The entitlement code must be 1 to 64 characters", ["input", "entitlementCode"])
+            if not platform or len(platform) > MAX_PLATFORM:
+                raise Refusal(Code.INVALID, f"The platform must be 1 to {MAX_PLATFORM} characters", ["input", "platform"])
+            if crid is None:
+                raise Refusal(Code.INVALID, "Sign in or give the customerRegistrationId", ["input", "customerRegistrationId"])
+        except Refusal as refusal:
+            return RequestAccessPayload(user_errors=[refusal.as_error(RequestAccessError)])
+        level, redirect, refusal = None, None, None
+        try:
+            entitlement = await context.loaders.entitlement_by_code.load(code_text)
+            if entitlement is None:
+                refusal = Refusal(Code.ENTITLEMENT_NOT_FOUND, "No entitlement has this code", ["input", "entitlementCode"])
+            else:
+                result = await context.loaders.access_level_by_key.load((code_text, crid))
+                if result is None:
+                    refusal = Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
+                                      ["input", "customerRegistrationId"])
+                else:
+                    level = DomainAccessLevel(result.access_level.value)
+                    redirect = entitlement.redirect_settings.redirect_url if entitlement.redirect_settings else None
+        except UpstreamError:
+            level = None  # ENT-4 SS_Access_03: answered, and logged, rather than failing the request
+        answer_code = None if refusal else (access_code(level, redirect) if level is not None else FAILED)
+        user_agent = context.request.headers.get("user-agent") if context.request is not None else None
+        await AdministrationRepository(context.services.db).log_access(AccessLog(
+            tenant_id=context.tenant.id, entitlement_code=code_text[:64], crid=crid[:128], platform=platform,
+            user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
+            access_level=level.value if level else ("FAILED" if refusal is None else "UNKNOWN"), created_at=utcnow()))
+        if refusal is not None:
+            return RequestAccessPayload(user_errors=[refusal.as_error(RequestAccessError)])
+        return RequestAccessPayload(
+            access_level=AccessLevel(level.value) if level else None,
+            redirect_url=redirect if level is DomainAccessLevel.PREMIUM else None,
+            code=answer_code, message=ACCESS_CODES[answer_code])

@@ -1,0 +1,83 @@
+"""`setOfferCheckCriteria` (OFR-4, with the source platform's exact messages)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.models import Event, Offer as OfferRow, utcnow
+from datasources.repositories.administration import AdministrationRepository
+from domain.money import RuleError
+from domain.offers import CheckCriteria, validate_check_criteria
+from resolvers.mutation_support import Refusal, error_type
+from schema.offers import Offer
+
+EVENT = "UPDATEOFFER"
+
+
+@strawberry.enum(description="Why `setOfferCheckCriteria` refused its input.")
+class SetOfferCheckCriteriaErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+
+
+SetOfferCheckCriteriaError = error_type("SetOfferCheckCriteria", SetOfferCheckCriteriaErrorCode)
+
+
+@strawberry.input(description="OFR-4: which subscriber fields the active-subscription check compares.")
+class SetOfferCheckCriteriaInput:
+    offer_id: strawberry.ID
+    last_name: bool = False
+    phone: bool = False
+    email: bool = False
+    address: bool = False
+    postal_code: bool = False
+
+
+@strawberry.type
+class SetOfferCheckCriteriaPayload:
+    offer: Optional[Offer] = None
+    user_errors: list[SetOfferCheckCriteriaError] = strawberry.field(default_factory=list)
+
+
+def offer_id(value) -> int | None:
+    text = str(value).strip()
+    return int(text) if text.isdigit() and int(text) < 2**31 else None
+
+
+@strawberry.type
+class SetOfferCheckCriteria:
+    @strawberry.mutation(description=(
+        "Set an offer's active-subscription-check criteria. At least one (\"Please select at least one search "
+        "parameter\"); last name alone or postal code alone is not enough (\"Please select one more search "
+        "parameter\"); address and postal code never together (OFR-4). Records UPDATEOFFER."
+    ))
+    async def set_offer_check_criteria(self, info: Info, input: SetOfferCheckCriteriaInput
+                                       ) -> SetOfferCheckCriteriaPayload:
+        context = info.context
+        tenant = context.tenant
+        Code = SetOfferCheckCriteriaErrorCode
+        repository = AdministrationRepository(context.services.db)
+        try:
+            criteria = CheckCriteria(last_name=input.last_name, phone=input.phone, email=input.email,
+                                     address=input.address, postal_code=input.postal_code)
+            try:
+                validate_check_criteria(criteria, ["input"])
+            except RuleError as error:
+                raise Refusal.from_rule(error, Code.INVALID)
+            number = offer_id(input.offer_id)
+            offer = await repository.offer(tenant.id, number) if number is not None else None
+            if offer is None:
+                raise Refusal(Code.NOT_FOUND, "No offer has this id", ["input", "offerId"])
+            changes = {f"check_{name}": getattr(criteria, name) for name in
+                       ("last_name", "phone", "email", "address", "postal_code")}
+            event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(),
+                          details={"offerId": offer.id, "checkCriteria": criteria.selected()})
+            offer = await repository.update_one(OfferRow, [OfferRow.id == offer.id], changes, event)
+        except Refusal as refusal:
+            return SetOfferCheckCriteriaPayload(user_errors=[refusal.as_error(SetOfferCheckCriteriaError)])
+        context.loaders.offer_by_id.clear(offer.id)
+        return SetOfferCheckCriteriaPayload(offer=context.loaders.offer_from_row(offer))

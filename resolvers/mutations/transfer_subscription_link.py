@@ -1,0 +1,72 @@
+"""`transferSubscriptionLink` (LNK-1: a link moves to another CRID; records UPDATELINK)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.repositories.administration import AdministrationRepository
+from datasources.repositories.users import DuplicateRow, UserRepository
+from resolvers.link_flows import link_event, link_id
+from resolvers.mutation_support import Refusal, error_type
+from schema.registrations import SubscriptionLink
+
+
+@strawberry.enum(description="Why `transferSubscriptionLink` refused its input.")
+class TransferSubscriptionLinkErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    REGISTRATION_NOT_FOUND = "REGISTRATION_NOT_FOUND"
+    ALREADY_LINKED = "ALREADY_LINKED"
+
+
+TransferSubscriptionLinkError = error_type("TransferSubscriptionLink", TransferSubscriptionLinkErrorCode)
+
+
+@strawberry.input
+class TransferSubscriptionLinkInput:
+    link_id: strawberry.ID
+    customer_registration_id: str = strawberry.field(description="The CRID the link moves to.")
+
+
+@strawberry.type
+class TransferSubscriptionLinkPayload:
+    link: Optional[SubscriptionLink] = None
+    user_errors: list[TransferSubscriptionLinkError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TransferSubscriptionLink:
+    @strawberry.mutation(description=(
+        "Move a link, with its role, to another registration (by CRID); records UPDATELINK with both CRIDs."
+    ))
+    async def transfer_subscription_link(self, info: Info, input: TransferSubscriptionLinkInput
+                                         ) -> TransferSubscriptionLinkPayload:
+        context = info.context
+        tenant = context.tenant
+        Code = TransferSubscriptionLinkErrorCode
+        repository = AdministrationRepository(context.services.db)
+        try:
+            number = link_id(input.link_id)
+            found = await repository.link(tenant.id, number) if number is not None else None
+            if found is None:
+                raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
+            link, crid = found
+            target = await UserRepository(context.services.db).by_crid(tenant.id, input.customer_registration_id.strip())
+            if target is None:
+                raise Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
+                              ["input", "customerRegistrationId"])
+            if target.id == link.registration_id:
+                return TransferSubscriptionLinkPayload(link=SubscriptionLink.from_row(link, crid))
+            event = link_event(tenant.id, crid=target.crid, subscription_id=link.subscription_id, action="TRANSFER",
+                               role=link.role, linkId=link.id, fromCrid=crid, toCrid=target.crid)
+            try:
+                link = await repository.move_link(tenant.id, link.id, target.id, event)
+            except DuplicateRow:
+                raise Refusal(Code.ALREADY_LINKED, "That registration is already linked to this subscription",
+                              ["input", "customerRegistrationId"])
+        except Refusal as refusal:
+            return TransferSubscriptionLinkPayload(user_errors=[refusal.as_error(TransferSubscriptionLinkError)])
+        return TransferSubscriptionLinkPayload(link=SubscriptionLink.from_row(link, target.crid))

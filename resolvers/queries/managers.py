@@ -1,0 +1,21 @@
+"""Root query fields of staff administration: a manager's access levels (MGR-1)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from datasources.repositories.administration import AdministrationRepository
+from schema.managers import ManagerAccess
+
+
+@strawberry.type
+class ManagerQueries:
+    @strawberry.field(description=(
+        "A manager's access level per section as stored by `setManagerAccessLevels` (MGR-1); sections never set "
+        "are NO_ACCESS. Readable by staff with full control of settings."
+    ))
+    async def manager_access(self, info: Info, manager_subject: str) -> ManagerAccess:
+        subject = manager_subject.strip()
+        rows = await AdministrationRepository(info.context.services.db).manager_access(info.context.tenant.id, subject)
+        return ManagerAccess.from_rows(subject, rows)
