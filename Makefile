@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test seed migrate schema clean
+.PHONY: install run test seed migrate schema bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,9 @@ seed: install
 
 migrate: install
 	$(PY) -m cli migrate
+
+bench: install
+	$(PY) -m bench run $(BENCH_ARGS)
 
 schema: install
 	$(PY) -m cli export-schema > schema.graphql

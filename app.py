@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
@@ -18,7 +19,7 @@ from typing import Any, AsyncIterator
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -31,6 +32,7 @@ from datasources.navigapay import NavigaPayDataSource
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
+from server.execution import decode_json, encode_json, tune_gc
 from settings import Settings, UpstreamMode
 
 log = logging.getLogger("papergraph")
@@ -53,6 +55,7 @@ class Services:
     navigapay: NavigaPayDataSource
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
+    graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
 
     async def aclose(self) -> None:
         for client in self.clients:
@@ -108,8 +111,15 @@ class PapergraphView(GraphQL):
         super().__init__(schema, **kwargs)
         self._services = services_getter
 
+    def encode_json(self, data: object) -> bytes:
+        return encode_json(data)  # orjson: measured in bench/, see server/execution.py
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json(data)
+
     async def get_context(self, request: Request, response: Any) -> Context:
         services: Services = self._services()
+        services.graphql_requests += 1
         code = request.headers.get("x-tenant") or services.settings.default_tenant
         tenant = await services.db.tenant_by_code(code)
         if tenant is None:
@@ -149,6 +159,28 @@ async def ping(request: Request) -> PlainTextResponse:
     return PlainTextResponse("pong")
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def debug_stats_endpoint(services_getter):
+    """`/_debug/stats` (only with `debug_stats`): this process's counters, so a benchmark can report SQL
+    statements and upstream calls per request. Counters only, never data; refused to non-loopback clients."""
+
+    async def debug_stats(request: Request) -> Response:
+        if request.client is None or request.client.host not in LOOPBACK:
+            return PlainTextResponse("Not Found", status_code=404)
+        services: Services = services_getter()
+        return JSONResponse({
+            "pid": os.getpid(),
+            "graphqlRequests": services.graphql_requests,
+            "sqlStatements": services.db.statements,
+            "upstreamCalls": {ds.service: sum(ds.calls.values())
+                              for ds in (services.circulation, services.auth0, services.navigapay)},
+        })
+
+    return debug_stats
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     embedded = settings.upstreams == UpstreamMode.EMBEDDED
@@ -165,6 +197,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             from sandbox.seed import load_emulators
 
             await load_emulators(*services.clients, generate(settings.sandbox_scale))
+        if settings.is_production:
+            tune_gc()  # once per worker, after start-up (server/execution.py says why)
         try:
             yield
         finally:
@@ -173,6 +207,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(mask_errors=settings.is_production)
     view = PapergraphView(schema, lambda: holder["services"], graphql_ide=None if settings.is_production else "graphiql")
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", view, methods=["GET", "POST"])]
+    if settings.debug_stats:
+        routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
     app = Starlette(routes=routes, lifespan=lifespan)

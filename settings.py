@@ -100,6 +100,9 @@ class Settings(BaseSettings):
         DEVELOPMENT_SECRET, description="Key for encrypted links and tokens papergraph issues itself."
     )
     version: str = Field("0.1.0", description="Reported in the X-Version header.")
+    debug_stats: bool = Field(
+        False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":

@@ -43,6 +43,7 @@ from schema.households import HouseholdLevel
 from schema.offers import Offer
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
+from server.execution import FastExecutionContext, schema_extensions
 
 ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
@@ -71,9 +72,12 @@ def _mutation_type() -> type | None:
 
 
 def build_schema(*, mask_errors: bool = True) -> strawberry.federation.Schema:
+    """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
+    machinery) with parse and validation cached per document."""
     return strawberry.federation.Schema(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[lambda: ErrorCodes(mask_unexpected=mask_errors)],
+        extensions=[*schema_extensions(), lambda: ErrorCodes(mask_unexpected=mask_errors)],
+        execution_context_class=FastExecutionContext,
     )

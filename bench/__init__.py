@@ -1,0 +1,1 @@
+"""papergraph's benchmark suite: `python -m bench run` (see README, "Benchmarks")."""

@@ -1,0 +1,206 @@
+"""The execution fast path: what papergraph does per request and per field, made cheap without giving up
+strawberry's schema.
+
+Measured on this project's 2-core machines (`python -m bench run`, ../shared/spec/performance.md):
+per-field execution is what a Python GraphQL server spends its CPU on. A dashboard answer has ~900
+fields, and for each one graphql-core builds a `GraphQLResolveInfo`, strawberry wraps the default
+attribute resolver, and the result goes through the generic `complete_value`. Most of those fields are
+plain attributes of objects papergraph already built (`from_record`/`from_row`): they need none of it.
+
+- `FastExecutionContext` (a graphql-core `ExecutionContext`, passed to strawberry's Schema as
+  `execution_context_class`) resolves a *basic* strawberry field — no resolver, no field extension, no
+  permission, no exception handler — with one `getattr`, and completes leaves (scalars, enums, lists of
+  them) and plain objects directly, without building a `ResolveInfo`. Anything else (resolvers, abstract
+  types, nulls and errors) takes graphql-core's own path, so behaviour and error messages are unchanged:
+  on any doubt the fast path hands the field back to `super().execute_field`.
+- `schema_extensions()` caches parsing and validation per document (bounded LRU): front ends send a few
+  fixed operations, so both happen once per process instead of on every request.
+- `tune_gc()` freezes start-up objects out of the collector's reach and raises the gen-0 threshold: GraphQL
+  responses allocate many short-lived objects, and full young-generation scans over the import-time heap
+  were a quarter of the CPU in performance.md's measurements.
+- `encode_json`/`decode_json` use orjson for request and response bodies.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Callable
+from weakref import WeakKeyDictionary
+
+import orjson
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+)
+from graphql.pyutils import Undefined
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+DOCUMENT_CACHE_SIZE = 512  # distinct operation texts kept parsed and validated per process
+GC_GEN0_THRESHOLD = 50_000  # CPython's default is 700 (2000 from 3.13)
+
+# plan kinds
+_LEAF, _LEAF_LIST, _OBJECT = 1, 2, 3
+
+
+class _Plan:
+    """How to resolve one basic field of one parent type: the attribute and how to complete its value."""
+
+    __slots__ = ("getter", "name", "kind", "return_type", "non_null", "leaf", "item_non_null", "object_type")
+
+    def __init__(self, getter: Callable[[Any, str], Any], name: str, kind: int, return_type: Any,
+                 leaf: Any = None, item_non_null: bool = False, object_type: GraphQLObjectType | None = None) -> None:
+        self.getter = getter
+        self.name = name
+        self.kind = kind
+        self.return_type = return_type
+        self.non_null = isinstance(return_type, GraphQLNonNull)
+        self.leaf = leaf
+        self.item_non_null = item_non_null
+        self.object_type = object_type
+
+
+_NO_PLAN = object()
+_DECLINE = object()  # the fast path declines: graphql-core's own path resolves the field (and any error)
+_plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Any]] = WeakKeyDictionary()
+
+
+def _plan_for(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Any:
+    per_schema = _plans.get(schema)
+    if per_schema is None:
+        per_schema = _plans[schema] = {}
+    key = (parent_type.name, field_name)
+    plan = per_schema.get(key)
+    if plan is None:
+        plan = per_schema[key] = _build_plan(schema, parent_type, field_name)
+    return plan
+
+
+def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Any:
+    """A plan only for fields strawberry itself treats as basic (`is_basic_field` and its
+    `_get_basic_result` resolver, i.e. no exception handlers), of a type the fast path can complete."""
+    field_def = schema.get_field(parent_type, field_name)
+    if field_def is None or field_def.args:
+        return _NO_PLAN
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolve = field_def.resolve
+    if (definition is None or not getattr(definition, "is_basic_field", False) or resolve is None
+            or getattr(resolve, "__name__", "") != "_get_basic_result"):
+        return _NO_PLAN
+    getter = getattr(definition, "default_resolver", None) or getattr
+    field_type = field_def.type
+    inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
+        return _Plan(getter, definition.python_name, _LEAF, field_type, leaf=inner)
+    if isinstance(inner, GraphQLList):
+        item = inner.of_type
+        item_non_null = isinstance(item, GraphQLNonNull)
+        item = item.of_type if item_non_null else item
+        if isinstance(item, (GraphQLScalarType, GraphQLEnumType)):
+            return _Plan(getter, definition.python_name, _LEAF_LIST, field_type, leaf=item, item_non_null=item_non_null)
+        return _NO_PLAN
+    if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+        return _Plan(getter, definition.python_name, _OBJECT, field_type, object_type=inner)
+    return _NO_PLAN
+
+
+def _complete_leaves(plan: _Plan, value: Any) -> Any:
+    """The serialized leaf or list of leaves; `_DECLINE` for anything graphql-core must report on."""
+    try:
+        if plan.kind == _LEAF:
+            serialized = plan.leaf.serialize(value)
+            return _DECLINE if serialized is None or serialized is Undefined else serialized
+        if isinstance(value, (str, bytes, dict)):
+            return _DECLINE
+        serialize, item_non_null, out = plan.leaf.serialize, plan.item_non_null, []
+        for item in value:
+            if item is None:
+                if item_non_null:
+                    return _DECLINE
+                out.append(None)
+                continue
+            serialized = serialize(item)
+            if serialized is None or serialized is Undefined:
+                return _DECLINE
+            out.append(serialized)
+        return out
+    except Exception:  # noqa: BLE001 - graphql-core's path raises and reports the same error properly
+        return _DECLINE
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core execution with a fast path for strawberry's basic fields (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # field middleware (an extension with a `resolve` hook) must see every field: no fast path then
+        self._fast = manager is None or not getattr(manager, "_middleware_resolvers", None)
+
+    def execute_field(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001
+        if self._fast:
+            plan = _plan_for(self.schema, parent_type, field_details_list[0].node.name.value)
+            if plan is not _NO_PLAN:
+                try:
+                    value = plan.getter(source, plan.name)
+                except Exception:  # noqa: BLE001 - graphql-core's path reports it
+                    value = _DECLINE
+                if value is None:
+                    if not plan.non_null:
+                        return None
+                elif value is not _DECLINE:
+                    if plan.kind == _OBJECT:
+                        return self._complete_object(plan, value, field_details_list, path, position_context)
+                    completed = _complete_leaves(plan, value)
+                    if completed is not _DECLINE:
+                        return completed
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _complete_object(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `complete_object_value` for a type without `is_type_of`, with the same error
+        handling as its `execute_field` (errors of subfields propagate and are reported once)."""
+        try:
+            completed = self.collect_and_execute_subfields(plan.object_type, field_details_list, path, value,
+                                                           position_context)
+            if self.is_awaitable(completed):
+
+                async def await_completed() -> Any:
+                    try:
+                        return await completed
+                    except Exception as raw_error:  # noqa: BLE001
+                        self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+                        return None
+
+                return await_completed()
+            return completed
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+            return None
+
+
+def schema_extensions() -> list[Callable[[], Any]]:
+    """Parse and validation caches, shared by every request of the process (bounded)."""
+    return [lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE), lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)]
+
+
+def tune_gc() -> None:
+    """Call once per worker after start-up: what exists now (modules, schema, pools) lives for the process,
+    so the collector need not scan it again; a higher gen-0 threshold trades a little memory for far fewer
+    young collections on allocation-heavy responses."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+def encode_json(data: object) -> bytes:
+    return orjson.dumps(data)
+
+
+def decode_json(data: str | bytes) -> object:
+    return orjson.loads(data)
