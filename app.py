@@ -25,10 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from cross_web import HTTPException  # what strawberry's views catch to answer an HTTP error
 
+from auth.middleware import Authenticate
+from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
+from auth.tokens import JwksCache, TokenVerifier
 from datasources.auth0 import Auth0DataSource
 from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
+from datasources.repositories.administration import AdministrationRepository
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -53,6 +57,7 @@ class Services:
     circulation: CirculationDataSource
     auth0: Auth0DataSource
     navigapay: NavigaPayDataSource
+    tokens: TokenVerifier
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
@@ -90,15 +95,19 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
     navigapay_client = client("navigapay", settings.navigapay_base_url)
     common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries}
     auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
+    auth0 = Auth0DataSource(
+        auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
+        audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
+    )
+    issuer = settings.auth0_issuer if sandboxes is None and settings.auth0_issuer else auth0_issuer_base.rstrip("/") + "/"
     return Services(
         settings=settings,
         db=Database(settings.database_url, settings.database_pool_size),
         circulation=CirculationDataSource(circulation_client, **common),
-        auth0=Auth0DataSource(
-            auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
-            audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
-        ),
+        auth0=auth0,
         navigapay=NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common),
+        tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
+                             issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
         clients=[circulation_client, auth0_client, navigapay_client],
         sandboxes=sandboxes or {},
     )
@@ -120,12 +129,18 @@ class PapergraphView(GraphQL):
     async def get_context(self, request: Request, response: Any) -> Context:
         services: Services = self._services()
         services.graphql_requests += 1
-        code = request.headers.get("x-tenant") or services.settings.default_tenant
+        state = request.scope.get("state") or {}
+        principal = state.get("principal", ANONYMOUS)
+        code = state.get("tenant_code") or services.settings.default_tenant
         tenant = await services.db.tenant_by_code(code)
         if tenant is None:
             raise HTTPException(400, f"Unknown tenant {code!r}")
+        if principal.kind is PrincipalKind.STAFF:
+            # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
+            rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
+            principal = with_access_overrides(principal, {row.section: row.level for row in rows})
         return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
-                       request=request, response=response)
+                       request=request, response=response, principal=principal)
 
 
 class ApiHeaders:
@@ -206,7 +221,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     schema = build_schema(mask_errors=settings.is_production)
     view = PapergraphView(schema, lambda: holder["services"], graphql_ide=None if settings.is_production else "graphiql")
-    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", view, methods=["GET", "POST"])]
+    graphql = Authenticate(view, lambda: holder["services"].tokens)
+    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"])]
     if settings.debug_stats:
         routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))
     if sandboxes:

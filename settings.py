@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     auth0_audience: str = Field(
         "https://api.papergraph.dev", description="API identifier expected in access tokens' `aud`."
     )
+    auth0_issuer: str | None = Field(
+        None, description="`iss` expected in access tokens; default: the Auth0 base URL with a trailing slash."
+    )
+    token_leeway_seconds: Annotated[int, Field(ge=0, le=300)] = Field(
+        30, description="Clock skew allowed when checking an access token's `exp` and `nbf`."
+    )
+    jwks_refetch_interval: Annotated[float, Field(ge=1, le=3600)] = Field(
+        30.0, description="Least seconds between two JWKS fetches caused by unknown `kid`s (a flood of bad tokens)."
+    )
     auth0_client_id: str = Field(
         "papergraph-m2m", description="Client id papergraph uses for the Auth0 Management API."
     )

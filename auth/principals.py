@@ -3,7 +3,7 @@ with scopes — always for exactly one tenant (TEN-1, MGR-1, MGR-3)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Mapping
 
@@ -49,6 +49,9 @@ class Principal:
     def access_to(self, section: str) -> AccessLevel:
         return self.access.get(section, AccessLevel.NO_ACCESS)
 
+    def has_level(self, section: str, level: AccessLevel) -> bool:
+        return _RANK[self.access_to(section)] >= _RANK[level]
+
     def can_read(self, section: str) -> bool:
         return _RANK[self.access_to(section)] >= _RANK[AccessLevel.READ_ONLY]
 
@@ -57,6 +60,18 @@ class Principal:
 
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+
+
+def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Principal:
+    """A staff principal whose access levels stored by papergraph (MGR-1) replace the token's, section by
+    section; sections papergraph stores nothing for keep the token's level."""
+    if not levels:
+        return principal
+    access = dict(principal.access)
+    for section, level in levels.items():
+        if section in SECTIONS and level in AccessLevel.__members__:
+            access[section] = AccessLevel(level)
+    return replace(principal, access=access)
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:

@@ -375,9 +375,42 @@ def measure(wrk: str, target: Target, scenario: Scenario, script: Path, connecti
     )
 
 
+# -- tokens ------------------------------------------------------------------------------------------
+def mint_tokens(auth0_url: str, audience: str, scenario_list: list[Scenario]) -> dict[str, str]:
+    """Access tokens signed by the Auth0 emulator: one per dashboard CRID (customers) and one for staff with
+    read access to every section. papergraph verifies them against the emulator's JWKS like any token."""
+    claim = "https://papergraph.dev/"
+    tokens: dict[str, str] = {}
+    with httpx.Client(base_url=auth0_url, timeout=30) as client:
+        def mint(sub: str, claims: dict[str, Any]) -> str:
+            answer = client.post("/_sandbox/tokens", json={"sub": sub, "audience": audience, "claims": claims})
+            answer.raise_for_status()
+            return answer.json()["access_token"]
+
+        for scenario in scenario_list:
+            if scenario.principal == "customer":
+                for crid in scenario.crids:
+                    if crid not in tokens:
+                        tokens[crid] = mint(crid, {claim + "tenant": TENANT, claim + "principal": "customer"})
+            elif scenario.principal == "staff" and "staff" not in tokens:
+                access = {section: "FULL_CONTROL" for section in ("subscriptions", "registrations", "payments",
+                                                                  "household_levels", "entitlements", "offers")}
+                tokens["staff"] = mint("auth0|bench-staff", {claim + "tenant": TENANT, claim + "principal": "staff",
+                                                            claim + "access": access, claim + "mfa": True,
+                                                            "amr": ["mfa"]})
+    return tokens
+
+
+def token_for(scenario: Scenario, tokens: dict[str, str]) -> str | None:
+    if scenario.principal == "customer":
+        return tokens[scenario.crids[0]]
+    return tokens.get("staff") if scenario.principal == "staff" else None
+
+
 # -- checks ------------------------------------------------------------------------------------------
-def graphql(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(url, json=body, headers={"x-tenant": TENANT}, timeout=30)
+def graphql(url: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    headers = {"x-tenant": TENANT, **({"authorization": f"Bearer {token}"} if token else {})}
+    response = httpx.post(url, json=body, headers=headers, timeout=30)
     try:
         return response.json()
     except ValueError:
@@ -514,16 +547,16 @@ def run(args) -> dict[str, Any]:
         runnable: list[Scenario] = []
         papergraph = next((t for t in targets if t.name == "papergraph"), None)
         peer = next((t for t in targets if t.name == "apollo"), None)
-        for scenario in scenarios(args.scale):
-            if wanted and scenario.name not in wanted:
-                continue
+        candidates = [s for s in scenarios(args.scale) if not wanted or s.name in wanted]
+        tokens = mint_tokens(emulator_urls["auth0"], "https://api.papergraph.dev", candidates)
+        for scenario in candidates:
             if scenario.requires_field and papergraph and not field_exists(papergraph.url, "mutation",
                                                                            scenario.requires_field):
                 skipped.append({"scenario": scenario.name, "reason": f"`{scenario.requires_field}` does not exist "
                                 "yet; the scenario is wired and runs as soon as the mutation lands"})
                 continue
             if papergraph:
-                answer = graphql(papergraph.url, scenario.body())
+                answer = graphql(papergraph.url, scenario.body(), token_for(scenario, tokens))
                 if answer.get("errors") or not answer.get("data"):
                     skipped.append({"scenario": scenario.name, "reason": f"papergraph answered errors: "
                                     f"{json.dumps(answer.get('errors'))[:300]}"})
@@ -540,7 +573,7 @@ def run(args) -> dict[str, Any]:
         for conns in connections:
             for scenario in runnable:
                 script = work / f"{scenario.name}.lua"
-                script.write_text(scenario.lua())
+                script.write_text(scenario.lua(tokens=tokens))
                 for target in targets:
                     if target.name == "apollo" and not scenario.peer:
                         continue

@@ -97,6 +97,7 @@ class Scenario:
     idempotency_key: bool = False  # when set, every request carries a fresh idempotency key
     peer: bool = False
     requires_field: str | None = None  # a root field the schema must have, else the scenario is skipped
+    principal: str = "anonymous"  # anonymous, customer (a token per CRID) or staff
     note: str = ""
 
     def body(self, crid: str | None = None) -> dict[str, Any]:
@@ -105,14 +106,18 @@ class Scenario:
             variables["crid"] = crid or self.crids[0]
         return {"query": self.query, "variables": variables}
 
-    def lua(self, tenant: str = TENANT) -> str:
+    def lua(self, tenant: str = TENANT, tokens: dict[str, str] | None = None) -> str:
         """A wrk script: POST with the tenant header; per-request variables from Lua; latency
-        percentiles (including p95, which `--latency` does not print) written by `done` as one JSON line."""
+        percentiles (including p95, which `--latency` does not print) written by `done` as one JSON line.
+        `tokens`: the bearer token per CRID (customer scenarios) or under "staff"."""
+        tokens = tokens or {}
         head = [
             'wrk.method = "POST"',
             'wrk.headers["Content-Type"] = "application/json"',
             f'wrk.headers["X-Tenant"] = "{tenant}"',
         ]
+        if self.principal == "staff":
+            head.append(f'wrk.headers["Authorization"] = "Bearer {tokens["staff"]}"')
         if self.crids:
             crid_table = ",".join(json.dumps(c) for c in self.crids)
             prefix, suffix = json.dumps(self.body("@@CRID@@")).split("@@CRID@@")
@@ -121,12 +126,26 @@ class Scenario:
                 f"local prefix = {_lua_string(prefix)}",
                 f"local suffix = {_lua_string(suffix)}",
                 "local counter = 0",
-                "request = function()",
-                "  counter = counter + 1",
-                "  local crid = crids[(counter * 7919) % #crids + 1]",
-                "  return wrk.format(nil, nil, nil, prefix .. crid .. suffix)",
-                "end",
             ]
+            if self.principal == "customer":  # each subscriber signs in with its own token
+                head += [
+                    f"local tokens = {{{','.join(json.dumps(tokens[c]) for c in self.crids)}}}",
+                    "request = function()",
+                    "  counter = counter + 1",
+                    "  local i = (counter * 7919) % #crids + 1",
+                    '  local headers = {["Content-Type"] = "application/json", '
+                    f'["X-Tenant"] = "{tenant}", ["Authorization"] = "Bearer " .. tokens[i]}}',
+                    "  return wrk.format(nil, nil, headers, prefix .. crids[i] .. suffix)",
+                    "end",
+                ]
+            else:
+                head += [
+                    "request = function()",
+                    "  counter = counter + 1",
+                    "  local crid = crids[(counter * 7919) % #crids + 1]",
+                    "  return wrk.format(nil, nil, nil, prefix .. crid .. suffix)",
+                    "end",
+                ]
         elif self.idempotency_key:
             prefix, suffix = json.dumps(self.body()).split("@@KEY@@")
             head += [
@@ -170,15 +189,17 @@ def scenarios(scale: int) -> list[Scenario]:
     offer_id, term_id = tenant_index * 100 + 11, tenant_index * 1000 + 111  # sandbox.demo's ids
     return [
         Scenario("dashboard", "subscriber dashboard", DASHBOARD, crids=dashboard_crids(scale), peer=True,
+                 principal="customer",
                  note="registration(crid) → linkedSubscriptions (~11) → householdLevel, offer, paymentMethod, "
                       "billingOptions, availabilities"),
-        Scenario("staff_search", "staff subscription search", STAFF_SEARCH,
+        Scenario("staff_search", "staff subscription search", STAFF_SEARCH, principal="staff",
                  variables={"search": {"lastName": "Garcia"}, "first": 20}),
         Scenario("catalog", "catalog", CATALOG, variables={"first": 20}, peer=True),
         Scenario("payment_quote", "payment quote", PAYMENT_QUOTE,
                  variables={"offerId": str(offer_id), "termId": str(term_id), "paymentType": 1},
                  note="`paymentQuote` does not exist yet: measured with `subscriptionCost`"),
         Scenario("make_payment", "makePayment", MAKE_PAYMENT, idempotency_key=True, requires_field="makePayment",
+                 principal="staff",
                  variables={"input": {"subscriptionId": "NCS-0000002", "amount": "10.79", "paymentType": 1,
                                       "optionTerm": "1M", "idempotencyKey": "@@KEY@@"}},
                  note="fresh idempotency key per request"),

@@ -6,6 +6,8 @@ from enum import Enum
 from typing import Optional
 
 import strawberry
+
+from auth.permissions import ANYONE, guarded_reference
 from strawberry.types import Info
 
 from domain.entitlements import AccessDecision
@@ -30,6 +32,7 @@ class Entitlement:
         settings = EntitlementRedirectSettings(redirect_url=row.redirect_url) if row.has_settings else None
         return cls(code=row.entitlement.code, description=row.entitlement.description, redirect_settings=settings)
 
+    @guarded_reference(ANYONE)
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> "Entitlement | None":
         return await info.context.loaders.entitlement_by_code.load(code)

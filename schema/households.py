@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SIGNED_IN, guarded_reference
+
 
 @strawberry.federation.type(keys=["id"], description="A household level a subscription can reference (HHL-1).")
 class HouseholdLevel:
@@ -22,6 +24,7 @@ class HouseholdLevel:
         return cls(id=strawberry.ID(str(row.level_id)), level_id=row.level_id, description=row.description,
                    active=row.active)
 
+    @guarded_reference(SIGNED_IN)
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "HouseholdLevel | None":
         if not str(id).isdigit():

@@ -13,6 +13,8 @@ from enum import Enum
 from typing import Optional
 
 import strawberry
+
+from auth.permissions import ANYONE, guarded_reference
 from strawberry.types import Info
 
 from domain.fees import ProcessingFeeQuote, SubscriptionCostQuote
@@ -115,6 +117,7 @@ class Offer:
             offer_id=row.id, group_id=row.group_id,
         )
 
+    @guarded_reference(ANYONE)
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Offer | None":
         offer_id = parse_offer_id(id)

@@ -17,6 +17,18 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from auth.permissions import (
+    ENTITLEMENTS,
+    REGISTRATIONS,
+    SUBSCRIPTIONS,
+    CustomerOwnsOrIsRegistration,
+    allow,
+    customer_linked,
+    customer_self,
+    guarded_reference,
+    parent,
+    reads,
+)
 from domain.crypto import encrypt_crid
 from domain.registrations import registration_state
 from schema.common import Money
@@ -63,11 +75,13 @@ class SubscriptionLink:
     registration_id: strawberry.ID
     created_at: datetime
 
-    @strawberry.field(description="The linked subscription; null when the circulation system no longer has it.")
+    @strawberry.field(description="The linked subscription; null when the circulation system no longer has it.",
+                      extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("subscription_id"))))
     async def subscription(self, info: Info) -> Optional[LazySubscription]:
         return await info.context.loaders.subscription_by_id.load(str(self.subscription_id))
 
-    @strawberry.field(description="The linked registration.")
+    @strawberry.field(description="The linked registration.", extensions=allow(
+        reads(REGISTRATIONS), CustomerOwnsOrIsRegistration(parent("crid"), parent("subscription_id"))))
     async def registration(self, info: Info) -> Optional["Registration"]:
         return await info.context.loaders.registration_by_crid.load(self.crid)
 
@@ -144,19 +158,24 @@ class Registration:
     async def links(self, info: Info) -> list[SubscriptionLink]:
         return await info.context.loaders.links_by_registration_id.load(self.pk)
 
-    @strawberry.field(description="The subscriptions this registration is linked to, optionally only as one role.")
-    async def linked_subscriptions(self, info: Info, role: Optional[LinkRole] = None) -> list[LazySubscription]:
+    @strawberry.field(description="The subscriptions this registration is linked to, optionally only as one role.",
+                      extensions=allow(reads(SUBSCRIPTIONS), customer_self(parent("crid"))))
+    async def linked_subscriptions(self, info: Info, role: Optional[LinkRole] = None
+                                   ) -> Optional[list[LazySubscription]]:
         links = await info.context.loaders.links_by_registration_id.load(self.pk)
         ids = [str(link.subscription_id) for link in links if role is None or link.role == role]
         subscriptions = await info.context.loaders.subscription_by_id.load_many(ids)
         return [subscription for subscription in subscriptions if subscription is not None]
 
-    @strawberry.field(description="Temporary entitlements granted to this registration (ENT-3), latest expiry first.")
-    async def temporary_entitlements(self, info: Info) -> list[TemporaryEntitlement]:
+    @strawberry.field(description="Temporary entitlements granted to this registration (ENT-3), latest expiry first.",
+                      extensions=allow(reads(ENTITLEMENTS), customer_self(parent("crid"))))
+    async def temporary_entitlements(self, info: Info) -> Optional[list[TemporaryEntitlement]]:
         return await info.context.loaders.temporary_entitlements_by_crid.load(self.crid)
 
-    @strawberry.field(description="Events recorded for this CRID, newest first.")
-    async def events(self, info: Info, first: Optional[int] = None, after: Optional[str] = None) -> Connection[Event]:
+    @strawberry.field(description="Events recorded for this CRID, newest first.",
+                      extensions=allow(reads(REGISTRATIONS), customer_self(parent("crid"))))
+    async def events(self, info: Info, first: Optional[int] = None, after: Optional[str] = None
+                     ) -> Optional[Connection[Event]]:
         offset, limit = page_window(first, after, info.context.settings.max_page_size)
         return await info.context.loaders.events_by_crid.load((self.crid, offset, limit))
 
@@ -171,27 +190,30 @@ class Registration:
             pk=row.id,
         )
 
+    @guarded_reference(reads(REGISTRATIONS), customer_self(lambda source, keys: keys.get("crid")))
     @classmethod
     async def resolve_reference(cls, info: Info, crid: str) -> "Registration | None":
         return await info.context.loaders.registration_by_crid.load(crid)
 
 
 # -- fields of CustomerSubscription that belong to this domain (used by schema/subscriptions.py) ----
-async def _subscription_links(root, info: Info) -> list[SubscriptionLink]:
+async def _subscription_links(root, info: Info) -> Optional[list[SubscriptionLink]]:
     return await info.context.loaders.links_by_subscription_id.load(str(root.id))
 
 
 async def _subscription_events(root, info: Info, first: Optional[int] = None, after: Optional[str] = None
-                               ) -> Connection[Event]:
+                               ) -> Optional[Connection[Event]]:
     offset, limit = page_window(first, after, info.context.settings.max_page_size)
     return await info.context.loaders.events_by_subscription_id.load((str(root.id), offset, limit))
 
 
 def subscription_links_field():
     return strawberry.field(resolver=_subscription_links,
-                            description="The registrations linked to this subscription, as OWNER or GUEST (LNK-1).")
+                            description="The registrations linked to this subscription, as OWNER or GUEST (LNK-1).",
+                            extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
 
 
 def subscription_events_field():
     return strawberry.field(resolver=_subscription_events,
-                            description="Events recorded for this subscription, newest first.")
+                            description="Events recorded for this subscription, newest first.",
+                            extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))

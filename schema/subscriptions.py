@@ -18,6 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import (
+    PAYMENTS,
+    SUBSCRIPTIONS,
+    allow,
+    customer_linked,
+    guarded_reference,
+    parent,
+    reads,
+)
 from domain.availability import (
     Availability as AvailabilityAnswer,
     ReasonCode,
@@ -196,7 +205,9 @@ class CustomerSubscription:
     name: Optional[str] = strawberry.field(description="Optional name given at purchase.")
     household_level_id: Optional[int]
     product_code: Optional[str] = strawberry.field(description="The circulation system's product code: the offer's id.")
-    subscriber: Optional[Subscriber] = strawberry.field(description="Contact details of the subscriber, for staff.")
+    subscriber: Optional[Subscriber] = strawberry.field(
+        description="Contact details of the subscriber: for staff, partners and linked customers (LNK-3).",
+        extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
     restart_availability: Availability = strawberry.field(description="RST-1: whether a restart is available, and why not.")
     tip_availability: TipAvailability = strawberry.field(description="TIP-1: whether tips are available, and why not.")
     ebill_availability: EbillAvailability = strawberry.field(description="EZ-3.")
@@ -214,14 +225,15 @@ class CustomerSubscription:
     async def registration_count(self, info: Info) -> int:
         return await info.context.loaders.registration_count_by_subscription_id.load(str(self.id))
 
-    @strawberry.field(description="The payment method attached to the subscription, masked (PM-4); null when none.")
+    @strawberry.field(description="The payment method attached to the subscription, masked (PM-4); null when none.",
+                      extensions=allow(reads(PAYMENTS), customer_linked(parent("id"))))
     async def payment_method(self, info: Info) -> Optional[PaymentMethod]:
         return await info.context.loaders.payment_method_by_subscription_id.load(str(self.id))
 
     @strawberry.field(description=(
         "The subscription's current billing options (PAY-3), from the circulation system; null when it "
         "cannot answer."
-    ))
+    ), extensions=allow(reads(SUBSCRIPTIONS), reads(PAYMENTS), customer_linked(parent("id"))))
     async def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
         return await info.context.loaders.billing_options_by_subscription_id.load(str(self.id))
 
@@ -276,6 +288,7 @@ class CustomerSubscription:
             offer_id=int(product) if product and product.isdigit() else None,
         )
 
+    @guarded_reference(reads(SUBSCRIPTIONS), customer_linked(lambda source, keys: keys.get("id")))
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "CustomerSubscription | None":
         return await info.context.loaders.subscription_by_id.load(str(id))

@@ -13,6 +13,7 @@ from typing import AsyncIterator
 import httpx
 import pytest
 
+from auth.principals import CLAIM_NAMESPACE as CLAIM, SECTIONS
 from settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get("PAPERGRAPH_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -90,6 +91,60 @@ async def app(settings):
 @pytest.fixture
 async def api_client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papergraph.test") as client:
+        yield client
+
+
+class Tokens:
+    """Access tokens signed by the Auth0 emulator's own key (checked by papergraph against its JWKS), one
+    kind per principal. Staff default to FULL_CONTROL of every section, with a second factor."""
+
+    def __init__(self, store, audience: str) -> None:
+        self.store = store
+        self.audience = audience
+
+    def customer(self, crid: str, tenant: str = "NCSDEMO", **claims) -> str:
+        return self.store.issue_token(sub=crid, audience=self.audience, gty="password", claims={
+            CLAIM + "tenant": tenant, CLAIM + "principal": "customer", **claims})
+
+    def staff(self, tenant: str = "NCSDEMO", *, access: dict[str, str] | str = "FULL_CONTROL", mfa: bool = True,
+              sub: str | None = None, **claims) -> str:
+        levels = access if isinstance(access, dict) else {section: access for section in SECTIONS}
+        extra = {"amr": ["mfa"]} if mfa else {}
+        return self.store.issue_token(sub=sub or f"auth0|staff-{tenant.lower()}", audience=self.audience,
+                                      gty="password", claims={
+                                          CLAIM + "tenant": tenant, CLAIM + "principal": "staff",
+                                          CLAIM + "access": levels, CLAIM + "mfa": mfa, **extra, **claims})
+
+    def partner(self, tenant: str = "NCSDEMO", scopes: str = "read:subscriptions write:payments") -> str:
+        return self.store.issue_token(sub=f"partner-{tenant.lower()}@clients", audience=self.audience,
+                                      gty="client-credentials", scope=scopes, claims={CLAIM + "tenant": tenant})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(app, settings) -> Tokens:
+    return Tokens(app.state.sandboxes["auth0"].state.store, settings.auth0_audience)
+
+
+@pytest.fixture
+async def staff_api_client(app, tokens, settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A staff console: every request carries a FULL_CONTROL staff token (with MFA) of the tenant its
+    `X-Tenant` header names (the default tenant without one)."""
+    issued: dict[str, str] = {}
+
+    async def sign(request: httpx.Request) -> None:
+        if "authorization" in request.headers:
+            return
+        tenant = request.headers.get("x-tenant") or settings.default_tenant
+        if tenant not in issued:
+            issued[tenant] = tokens.staff(tenant)
+        request.headers["authorization"] = f"Bearer {issued[tenant]}"
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papergraph.test",
+                                 event_hooks={"request": [sign]}) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from aiodataloader import DataLoader
 
+from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.registrations import Page, RegistrationRepository
 from schema.pagination import Connection, connection_from_page
 from schema.registrations import Event, Registration, SubscriptionLink, TemporaryEntitlement
@@ -54,6 +55,15 @@ class RegistrationLoaders:
         for item in await self.registration_repository.links_by_registration_ids(self.tenant.id, ids):
             grouped[item.link.registration_id].append(SubscriptionLink.from_row(item.link, item.crid))
         return [grouped.get(i, []) for i in ids]
+
+    @cached_property
+    def link_by_id(self) -> DataLoader:
+        """(link row, its registration's CRID) by link id: what the link mutations and their permission read."""
+        return DataLoader(self._links_by_id)
+
+    async def _links_by_id(self, ids: Sequence[int]) -> list[tuple | None]:
+        repository = AdministrationRepository(self.services.db)
+        return [await repository.link(self.tenant.id, link_id) for link_id in ids]
 
     @cached_property
     def links_by_subscription_id(self) -> DataLoader:

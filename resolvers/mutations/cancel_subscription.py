@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SUBSCRIPTIONS, allow, arg, changes, customer_owner
+
 from datasources.base import UpstreamRejected
 from datasources.models import Event, utcnow
 from datasources.repositories.users import UserRepository
@@ -46,8 +48,8 @@ class CancelSubscription:
     @strawberry.mutation(description=(
         "Cancel (stop) a subscription in the circulation system; allowed for an in-grace subscription whatever "
         "its end date (SUB-4). Records CANCELSUBSCRIPTION."
-    ))
-    async def cancel_subscription(self, info: Info, input: CancelSubscriptionInput) -> CancelSubscriptionPayload:
+    ), extensions=allow(changes(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
+    async def cancel_subscription(self, info: Info, input: CancelSubscriptionInput) -> Optional[CancelSubscriptionPayload]:
         context = info.context
         tenant = context.tenant
         Code = CancelSubscriptionErrorCode

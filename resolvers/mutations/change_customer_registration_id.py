@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import REGISTRATIONS, allow, changes
+
 from datasources.repositories.users import DuplicateRow, new_event
 from domain.registrations import RegistrationRuleError
 from domain.users import EVENT_CHANGE_CRID, validate_crid_change
@@ -51,10 +53,10 @@ class ChangeCustomerRegistrationId:
     @strawberry.mutation(description=(
         "Move a registration to another CRID. Both must resolve: the current one to a registration, the new one "
         "to a user of the identity provider (Auth0; MG2 is papergraph itself) that no other registration has."
-    ))
+    ), extensions=allow(changes(REGISTRATIONS)))
     async def change_customer_registration_id(
         self, info: Info, input: ChangeCustomerRegistrationIdInput
-    ) -> ChangeCustomerRegistrationIdPayload:
+    ) -> Optional[ChangeCustomerRegistrationIdPayload]:
         context = info.context
         repository = users(context)
         try:

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import REGISTRATIONS, Unprivileged, allow, arg, asks_true, changes, customer_self
+
 from datasources.repositories.users import new_event
 from domain.users import EVENT_CHANGE_EMAIL
 from resolvers.identity import ProviderRefused
@@ -45,8 +47,8 @@ class ChangeEmail:
     @strawberry.mutation(description=(
         "Change a user's e-mail in the identity provider and papergraph; records CHGEMAIL with the old and new "
         "addresses (USR-6). The same address (ignoring case) changes nothing and records nothing."
-    ))
-    async def change_email(self, info: Info, input: ChangeEmailInput) -> ChangeEmailPayload:
+    ), extensions=allow(changes(REGISTRATIONS), Unprivileged(customer_self(arg("input", "customer_registration_id")), (("ignoreProvider", asks_true("input", "ignore_provider")),))))
+    async def change_email(self, info: Info, input: ChangeEmailInput) -> Optional[ChangeEmailPayload]:
         context = info.context
         repository = users(context)
         try:

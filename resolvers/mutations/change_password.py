@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import REGISTRATIONS, Unprivileged, allow, arg, asks_true, changes, customer_self
+
 from datasources.repositories.users import new_event
 from domain.users import EVENT_CHANGE_PASSWORD
 from resolvers.identity import ProviderRefused
@@ -54,8 +56,8 @@ async def set_password(context, row, password: str, ignore_provider: bool) -> di
 
 @strawberry.type
 class ChangePassword:
-    @strawberry.mutation(description="Set a user's password in the identity provider (MG2: papergraph's scrypt hash).")
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
+    @strawberry.mutation(description="Set a user's password in the identity provider (MG2: papergraph's scrypt hash).", extensions=allow(changes(REGISTRATIONS), Unprivileged(customer_self(arg("input", "customer_registration_id")), (("ignoreProvider", asks_true("input", "ignore_provider")),))))
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> Optional[ChangePasswordPayload]:
         context = info.context
         try:
             checked_password(input.password, ["input", "password"])

@@ -9,6 +9,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ENTITLEMENTS, allow, changes
+
 from datasources.models import Event, TemporaryEntitlement as Row, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import UserRepository
@@ -53,9 +55,9 @@ class CreateTemporaryEntitlement:
     @strawberry.mutation(description=(
         "Give a registration time-limited access to an entitlement (ENT-3), e.g. when a complaint is resolved with "
         "e-edition access. Records TEMPENTITLEMENT."
-    ))
+    ), extensions=allow(changes(ENTITLEMENTS)))
     async def create_temporary_entitlement(self, info: Info, input: CreateTemporaryEntitlementInput
-                                           ) -> CreateTemporaryEntitlementPayload:
+                                           ) -> Optional[CreateTemporaryEntitlementPayload]:
         context = info.context
         tenant = context.tenant
         Code = CreateTemporaryEntitlementErrorCode

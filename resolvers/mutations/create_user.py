@@ -9,6 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
+
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, create_registration
 from schema.registrations import Registration
@@ -59,8 +61,8 @@ class CreateUser:
         "Create a user in the tenant's identity provider (`Flow.UserProvider`: Auth0, or papergraph's own "
         "for MG2) and its registration, recording CREATELOGIN (or CREATEPENDING and VERIFYCODE with "
         "`verifyEmail`) (USR-3, USR-9)."
-    ))
-    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
+    ), extensions=allow(changes(REGISTRATIONS), Unprivileged(ANYONE, (("customerRegistrationId", asks_value("input", "customer_registration_id")), ("ignoreProvider", asks_true("input", "ignore_provider")), ("verifyEmail: false", asks_false("input", "verify_email"))))))
+    async def create_user(self, info: Info, input: CreateUserInput) -> Optional[CreateUserPayload]:
         try:
             created = await create_registration(
                 info.context, email=input.email, password=input.password, first_name=input.first_name,

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, allow
+
 from datasources.repositories.users import DuplicateRow, new_event
 from domain.users import EVENT_FORGOT_PASSWORD_FINISH, EVENT_FORGOT_PASSWORD_START, FORGOT_PASSWORD
 from resolvers.mutation_support import error_type
@@ -43,8 +45,8 @@ class FinishForgotPasswordPayload:
 
 @strawberry.type
 class FinishForgotPassword:
-    @strawberry.mutation(description="Set the new password from a forgot-password link; the link is then used up.")
-    async def finish_forgot_password(self, info: Info, input: FinishForgotPasswordInput) -> FinishForgotPasswordPayload:
+    @strawberry.mutation(description="Set the new password from a forgot-password link; the link is then used up.", extensions=allow(ANYONE))
+    async def finish_forgot_password(self, info: Info, input: FinishForgotPasswordInput) -> Optional[FinishForgotPasswordPayload]:
         context = info.context
         try:
             link = await valid_link(context, FORGOT_PASSWORD, input.token, EVENT_FORGOT_PASSWORD_START)

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SUBSCRIPTIONS, allow, arg, changes, customer_owner
+
 from datasources.models import SubscriptionLink as LinkRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
@@ -47,8 +49,8 @@ class LinkSubscription:
     @strawberry.mutation(description=(
         "Link a registration to a subscription as OWNER or GUEST, within the tenant's owner, guest and total "
         "limits (LNK-2); records UPDATELINK."
-    ))
-    async def link_subscription(self, info: Info, input: LinkSubscriptionInput) -> LinkSubscriptionPayload:
+    ), extensions=allow(changes(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
+    async def link_subscription(self, info: Info, input: LinkSubscriptionInput) -> Optional[LinkSubscriptionPayload]:
         context = info.context
         tenant = context.tenant
         Code = LinkSubscriptionErrorCode

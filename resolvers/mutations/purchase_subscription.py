@@ -30,6 +30,8 @@ from typing import Any, Awaitable, Callable, Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
+
 from datasources.base import UpstreamError, UpstreamRejected
 from datasources.models import Event, Payment, PaymentMethod, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
@@ -178,8 +180,8 @@ class PurchaseSubscription:
         "the first term to the tokenized payment method, creates the subscription (optionally named), its customer "
         "reference number when the tenant generates them (BUY-3), and creates or reuses the registration, payment "
         "method, owner link and temporary entitlements, recording STARTSTD (BUY-4). All or nothing."
-    ))
-    async def purchase_subscription(self, info: Info, input: PurchaseSubscriptionInput) -> PurchaseSubscriptionPayload:
+    ), extensions=allow(changes(SUBSCRIPTIONS), customer_self(arg("input", "customer_registration_id")), Unprivileged(ANYONE, (("customerRegistrationId", asks_value("input", "customer_registration_id")),))))
+    async def purchase_subscription(self, info: Info, input: PurchaseSubscriptionInput) -> Optional[PurchaseSubscriptionPayload]:
         context = info.context
         try:
             key = validate_key(input.idempotency_key)

@@ -9,6 +9,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANY_CUSTOMER, ENTITLEMENTS, allow, reads
+
 from datasources.base import UpstreamError
 from datasources.models import AccessLog, utcnow
 from datasources.repositories.administration import AdministrationRepository
@@ -62,8 +64,8 @@ class RequestAccess:
         "the code — SS_Access_01 access with a redirect, SS_Access_04 access but no redirect configured (ENT-1), "
         "SS_Access_02 no access, SS_Access_03 the access level could not be read (ENT-4). Every request writes an "
         "access-log record with the platform and the request's user agent."
-    ))
-    async def request_access(self, info: Info, input: RequestAccessInput) -> RequestAccessPayload:
+    ), extensions=allow(reads(ENTITLEMENTS), ANY_CUSTOMER))
+    async def request_access(self, info: Info, input: RequestAccessInput) -> Optional[RequestAccessPayload]:
         context = info.context
         Code = RequestAccessErrorCode
         code_text = input.entitlement_code.strip()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 
+from typing import Optional
+
 import strawberry
 from strawberry.types import Info
+
+from auth.permissions import ANYONE, allow
 
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, checked_email, flow_error, users, verification_event
@@ -37,8 +41,8 @@ class SendVerificationCode:
     @strawberry.mutation(description=(
         "Send (or resend) the verification code of an unverified registration: records VERIFYCODE; the code is an "
         "encrypted, expiring (24 h), single-use token of that event."
-    ))
-    async def send_verification_code(self, info: Info, input: SendVerificationCodeInput) -> SendVerificationCodePayload:
+    ), extensions=allow(ANYONE))
+    async def send_verification_code(self, info: Info, input: SendVerificationCodeInput) -> Optional[SendVerificationCodePayload]:
         context = info.context
         try:
             email = checked_email(input.email, ["input", "email"])

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SETTINGS, allow, staff_change
+
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from resolvers.mutation_support import Refusal, error_type
@@ -42,9 +44,9 @@ class SetManagerAccessLevels:
     @strawberry.mutation(description=(
         "Set a manager's access level per section (MGR-1; staff with full control of settings). Records "
         "UPDATEMANAGERACCESS."
-    ))
+    ), extensions=allow(staff_change(SETTINGS)))
     async def set_manager_access_levels(self, info: Info, input: SetManagerAccessLevelsInput
-                                        ) -> SetManagerAccessLevelsPayload:
+                                        ) -> Optional[SetManagerAccessLevelsPayload]:
         context = info.context
         Code = SetManagerAccessLevelsErrorCode
         try:

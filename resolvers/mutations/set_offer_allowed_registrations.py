@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import OFFERS, allow, changes
+
 from datasources.models import Event, Offer as OfferRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.money import RuleError
@@ -45,9 +47,9 @@ class SetOfferAllowedRegistrations:
     @strawberry.mutation(description=(
         "Set how many registrations an offer allows; more than `Subscription.MaxLinks` is refused with \"Enter a "
         "value less than the maximum limit i.e. <Max>\" (OFR-5). Records UPDATEOFFER."
-    ))
+    ), extensions=allow(changes(OFFERS)))
     async def set_offer_allowed_registrations(self, info: Info, input: SetOfferAllowedRegistrationsInput
-                                              ) -> SetOfferAllowedRegistrationsPayload:
+                                              ) -> Optional[SetOfferAllowedRegistrationsPayload]:
         context = info.context
         tenant = context.tenant
         Code = SetOfferAllowedRegistrationsErrorCode

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import OFFERS, allow, changes
+
 from datasources.models import Event, Offer as OfferRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.money import RuleError
@@ -54,9 +56,9 @@ class SetOfferCheckCriteria:
         "Set an offer's active-subscription-check criteria. At least one (\"Please select at least one search "
         "parameter\"); last name alone or postal code alone is not enough (\"Please select one more search "
         "parameter\"); address and postal code never together (OFR-4). Records UPDATEOFFER."
-    ))
+    ), extensions=allow(changes(OFFERS)))
     async def set_offer_check_criteria(self, info: Info, input: SetOfferCheckCriteriaInput
-                                       ) -> SetOfferCheckCriteriaPayload:
+                                       ) -> Optional[SetOfferCheckCriteriaPayload]:
         context = info.context
         tenant = context.tenant
         Code = SetOfferCheckCriteriaErrorCode

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 
+from typing import Optional
+
 import strawberry
 from strawberry.types import Info
+
+from auth.permissions import ANYONE, allow
 
 from datasources.models import utcnow
 from datasources.repositories.users import new_event
@@ -40,8 +44,8 @@ class StartForgotPassword:
     @strawberry.mutation(description=(
         "Start the forgot-password flow: records PWDREQ, from which the e-mail's link is built; the link carries "
         "an encrypted, expiring (24 h), single-use token of that event (USR-7). A newer request retires older links."
-    ))
-    async def start_forgot_password(self, info: Info, input: StartForgotPasswordInput) -> StartForgotPasswordPayload:
+    ), extensions=allow(ANYONE))
+    async def start_forgot_password(self, info: Info, input: StartForgotPasswordInput) -> Optional[StartForgotPasswordPayload]:
         context = info.context
         try:
             email = checked_email(input.email, ["input", "email"])

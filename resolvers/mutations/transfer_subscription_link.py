@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, changes
+
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
 from resolvers.link_flows import link_event, link_id
@@ -41,9 +43,9 @@ class TransferSubscriptionLinkPayload:
 class TransferSubscriptionLink:
     @strawberry.mutation(description=(
         "Move a link, with its role, to another registration (by CRID); records UPDATELINK with both CRIDs."
-    ))
+    ), extensions=allow(changes(SUBSCRIPTIONS), CustomerManagesLink(arg("input", "link_id"))))
     async def transfer_subscription_link(self, info: Info, input: TransferSubscriptionLinkInput
-                                         ) -> TransferSubscriptionLinkPayload:
+                                         ) -> Optional[TransferSubscriptionLinkPayload]:
         context = info.context
         tenant = context.tenant
         Code = TransferSubscriptionLinkErrorCode

@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, changes
+
 from datasources.repositories.administration import AdministrationRepository
 from resolvers.link_flows import link_event, link_id
 from resolvers.mutation_support import Refusal, error_type
@@ -34,8 +36,8 @@ class UnlinkSubscriptionPayload:
 
 @strawberry.type
 class UnlinkSubscription:
-    @strawberry.mutation(description="Remove a registration's link to a subscription; records UPDATELINK.")
-    async def unlink_subscription(self, info: Info, input: UnlinkSubscriptionInput) -> UnlinkSubscriptionPayload:
+    @strawberry.mutation(description="Remove a registration's link to a subscription; records UPDATELINK.", extensions=allow(changes(SUBSCRIPTIONS), CustomerManagesLink(arg("input", "link_id"), own_link=True)))
+    async def unlink_subscription(self, info: Info, input: UnlinkSubscriptionInput) -> Optional[UnlinkSubscriptionPayload]:
         context = info.context
         repository = AdministrationRepository(context.services.db)
         try:

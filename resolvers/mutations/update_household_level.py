@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import HOUSEHOLD_LEVELS, allow, changes
+
 from datasources.models import Event, HouseholdLevel as LevelRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.households import validate_description
@@ -44,9 +46,9 @@ class UpdateHouseholdLevel:
     @strawberry.mutation(description=(
         "Edit a household level's description (HHL-4: staff with full control of household levels); records "
         "UPDATEHOUSEHOLDLEVEL with the old and new descriptions."
-    ))
+    ), extensions=allow(changes(HOUSEHOLD_LEVELS)))
     async def update_household_level(self, info: Info, input: UpdateHouseholdLevelInput
-                                     ) -> UpdateHouseholdLevelPayload:
+                                     ) -> Optional[UpdateHouseholdLevelPayload]:
         context = info.context
         tenant = context.tenant
         Code = UpdateHouseholdLevelErrorCode

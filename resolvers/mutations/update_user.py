@@ -9,6 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from auth.permissions import REGISTRATIONS, Unprivileged, allow, arg, asks_true, asks_value, changes, customer_self
+
 from datasources.repositories.users import new_event
 from domain.registrations import RegistrationRuleError
 from domain.users import EVENT_UPDATE, clean_name, validate_metadata
@@ -46,8 +48,8 @@ class UpdateUserPayload:
 
 @strawberry.type
 class UpdateUser:
-    @strawberry.mutation(description="Update a user's profile in the identity provider and papergraph; records UPDATEUSER.")
-    async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserPayload:
+    @strawberry.mutation(description="Update a user's profile in the identity provider and papergraph; records UPDATEUSER.", extensions=allow(changes(REGISTRATIONS), Unprivileged(customer_self(arg("input", "customer_registration_id")), (("ignoreProvider", asks_true("input", "ignore_provider")), ("verified", asks_value("input", "verified"))))))
+    async def update_user(self, info: Info, input: UpdateUserInput) -> Optional[UpdateUserPayload]:
         context = info.context
         try:
             row = await registration_for(context, input.customer_registration_id, ["input", "customerRegistrationId"])

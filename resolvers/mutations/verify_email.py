@@ -8,6 +8,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, allow
+
 from datasources.repositories.users import DuplicateRow, new_event
 from domain.users import EVENT_VERIFICATION_CODE, EVENT_VERIFIED, VERIFY_EMAIL
 from resolvers.mutation_support import error_type
@@ -43,8 +45,8 @@ class VerifyEmailPayload:
 
 @strawberry.type
 class VerifyEmail:
-    @strawberry.mutation(description="Verify a registration's e-mail with its code; the user then signs in (USR-8).")
-    async def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailPayload:
+    @strawberry.mutation(description="Verify a registration's e-mail with its code; the user then signs in (USR-8).", extensions=allow(ANYONE))
+    async def verify_email(self, info: Info, input: VerifyEmailInput) -> Optional[VerifyEmailPayload]:
         context = info.context
         try:
             email = checked_email(input.email, ["input", "email"])

@@ -7,15 +7,17 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import HOUSEHOLD_LEVELS, allow, reads
 from schema.households import HouseholdLevel
 
 
 @strawberry.type
 class HouseholdQueries:
-    @strawberry.field(description="Household levels, filtered by a word of the description or a numeral of the id (HHL-2).")
+    @strawberry.field(description="Household levels, filtered by a word of the description or a numeral of the id (HHL-2).",
+                      extensions=allow(reads(HOUSEHOLD_LEVELS)))
     async def household_levels(
         self, info: Info, search: Optional[str] = None, only_active: bool = False
-    ) -> list[HouseholdLevel]:
+    ) -> Optional[list[HouseholdLevel]]:
         rows = await info.context.services.db.list_household_levels(
             info.context.tenant.id, search=search, only_active=only_active
         )

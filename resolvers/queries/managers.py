@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SETTINGS, allow, staff_full_control_read
 from datasources.repositories.administration import AdministrationRepository
 from schema.managers import ManagerAccess
 
@@ -14,8 +17,8 @@ class ManagerQueries:
     @strawberry.field(description=(
         "A manager's access level per section as stored by `setManagerAccessLevels` (MGR-1); sections never set "
         "are NO_ACCESS. Readable by staff with full control of settings."
-    ))
-    async def manager_access(self, info: Info, manager_subject: str) -> ManagerAccess:
+    ), extensions=allow(staff_full_control_read(SETTINGS)))
+    async def manager_access(self, info: Info, manager_subject: str) -> Optional[ManagerAccess]:
         subject = manager_subject.strip()
         rows = await AdministrationRepository(info.context.services.db).manager_access(info.context.tenant.id, subject)
         return ManagerAccess.from_rows(subject, rows)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, OFFERS, allow, reads
+
 from domain.fees import ProcessingFeeSettings, parse_payment_type, processing_fee_quote, subscription_cost
 from domain.money import RuleError, validate_amount
 from domain.offers import (
@@ -53,8 +55,9 @@ def tenant_today(info: Info) -> date:
 
 @strawberry.type
 class OfferQueries:
-    @strawberry.field(description="The tenant's offers, by id, current or not (OFR-1).")
-    async def offers(self, info: Info, first: Optional[int] = None, after: Optional[str] = None) -> Connection[Offer]:
+    @strawberry.field(description="The tenant's offers, by id, current or not (OFR-1).", extensions=allow(reads(OFFERS)))
+    async def offers(self, info: Info, first: Optional[int] = None, after: Optional[str] = None
+                     ) -> Optional[Connection[Offer]]:
         offset, limit = page_window(first, after, info.context.settings.max_page_size)
         loaders = info.context.loaders
         page = await loaders.offer_repository.list_offers(info.context.tenant.id, offset=offset, limit=limit)
@@ -65,7 +68,7 @@ class OfferQueries:
     @strawberry.field(description=(
         "The catalog: offers on sale today as product cards, filtered by category, vendor (both "
         "case-insensitive) and trial availability (OFR-6)."
-    ))
+    ), extensions=allow(ANYONE))
     async def catalog(
         self,
         info: Info,
@@ -94,7 +97,8 @@ class OfferQueries:
         ]
         return connection_from_page(cards, offset, limit, page.total, page.has_more)
 
-    @strawberry.field(description="An offer by id; null when the tenant has none with that id.")
+    @strawberry.field(description="An offer by id; null when the tenant has none with that id.",
+                      extensions=allow(ANYONE))
     async def offer(self, info: Info, id: strawberry.ID) -> Optional[Offer]:
         offer_id = parse_offer_id(id)
         return None if offer_id is None else await info.context.loaders.offer_by_id.load(offer_id)
@@ -104,7 +108,7 @@ class OfferQueries:
         "outside every delivery area, or validity past (OFR-2, OFR-3). A digital offer delivers to every "
         "postal code. Without `offerId`, whether any of the tenant's offers delivers. Null when `offerId` "
         "names no offer of the tenant."
-    ))
+    ), extensions=allow(ANYONE))
     async def zip_deliverable(self, info: Info, zip: str, offer_id: Optional[strawberry.ID] = None
                               ) -> Optional[ZipDeliverability]:
         with as_bad_user_input():
@@ -131,7 +135,7 @@ class OfferQueries:
         "The cost of an offer term for a payment type (1 credit card, 2 bank account, 3 cash, 4 check): "
         "rate, tax, the offer's activation fee (always), the processing fee and its tax when they apply, "
         "and the total (FEE-1, FEE-2, FEE-5). Null when the offer or the term is unknown."
-    ))
+    ), extensions=allow(ANYONE))
     async def subscription_cost(self, info: Info, offer_id: strawberry.ID, term_id: strawberry.ID,
                                 payment_type: int) -> Optional[SubscriptionCost]:
         with as_bad_user_input():
@@ -154,8 +158,8 @@ class OfferQueries:
     @strawberry.field(description=(
         "The processing fee and its tax on an amount paid with a payment type (FEE-1, FEE-2). `amount` is "
         "everything the customer pays in the transaction; not negative, at most two decimal places."
-    ))
-    def processing_fee(self, info: Info, amount: Decimal, payment_type: int) -> ProcessingFee:
+    ), extensions=allow(ANYONE))
+    async def processing_fee(self, info: Info, amount: Decimal, payment_type: int) -> ProcessingFee:
         with as_bad_user_input():
             base = validate_amount(amount, ("amount",))
             kind = parse_payment_type(payment_type)

@@ -13,6 +13,8 @@ from typing import Iterator, Optional
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import ANYONE, ENTITLEMENTS, REGISTRATIONS, CustomerLinkLookup, allow, arg, \
+    customer_self, reads
 from domain.crypto import InvalidToken, decrypt_crid
 from domain.registrations import (
     MetadataFilter,
@@ -33,29 +35,24 @@ def _as_bad_user_input() -> Iterator[None]:
         raise CodedError(str(error), field=error.field, rule=error.rule) from error
 
 
-def principal_crid(info: Info) -> str | None:
-    """The authenticated customer's CRID. Authentication arrives in a later issue and will put it here;
-    until then a request has no principal."""
-    return info.context.extra.get("crid")
-
-
 @strawberry.type
 class RegistrationQueries:
-    @strawberry.field(description="The registration of the authenticated customer; null without one.")
+    @strawberry.field(description=(
+        "The registration of the signed-in customer; null for anyone else, or a customer papergraph has no "
+        "registration for."
+    ), extensions=allow(ANYONE))
     async def me(self, info: Info) -> Optional[Registration]:
-        crid = principal_crid(info)
-        if not crid:
-            return None
-        return await info.context.loaders.registration_by_crid.load(crid)
+        return await info.context.customer_registration()
 
-    @strawberry.field(description="A registration by CRID; null when the tenant has none with that CRID.")
+    @strawberry.field(description="A registration by CRID; null when the tenant has none with that CRID.",
+                      extensions=allow(reads(REGISTRATIONS), customer_self(arg("crid"))))
     async def registration(self, info: Info, crid: str) -> Optional[Registration]:
         return await info.context.loaders.registration_by_crid.load(crid)
 
     @strawberry.field(description=(
         "Users found by e-mail, by metadata filters or by encrypted CRID — one kind of key at a time; "
         "without any, every user. An e-mail or CRID lookup answers at most one user. Pages of 10 by default (USR-2)."
-    ))
+    ), extensions=allow(reads(REGISTRATIONS)))
     async def users(
         self,
         info: Info,
@@ -64,7 +61,7 @@ class RegistrationQueries:
         encrypted_crid: Optional[str] = None,
         first: Optional[int] = None,
         after: Optional[str] = None,
-    ) -> Connection[Registration]:
+    ) -> Optional[Connection[Registration]]:
         with _as_bad_user_input():
             lookup = validate_user_lookup(
                 email=email, metadata=[MetadataFilter(f.key, f.value) for f in metadata or []],
@@ -89,13 +86,15 @@ class RegistrationQueries:
                                         else None, has_more=False)
         return connection_from_page(registrations, offset, limit, page.total, page.has_more)
 
-    @strawberry.field(description="Temporary entitlements of a CRID, latest expiry first (ENT-3).")
-    async def temporary_entitlements(self, info: Info, crid: str) -> list[TemporaryEntitlement]:
+    @strawberry.field(description="Temporary entitlements of a CRID, latest expiry first (ENT-3).",
+                      extensions=allow(reads(ENTITLEMENTS), customer_self(arg("crid"))))
+    async def temporary_entitlements(self, info: Info, crid: str) -> Optional[list[TemporaryEntitlement]]:
         return await info.context.loaders.temporary_entitlements_by_crid.load(crid)
 
     @strawberry.field(description=(
         "Subscription links by CRID, registration id and/or subscription id — at least one (LNK-1)."
-    ))
+    ), extensions=allow(reads(REGISTRATIONS), CustomerLinkLookup(arg("crid"), arg("registration_id"),
+                                                                arg("subscription_id"))))
     async def subscription_links(
         self,
         info: Info,
@@ -104,7 +103,7 @@ class RegistrationQueries:
         subscription_id: Optional[strawberry.ID] = None,
         first: Optional[int] = None,
         after: Optional[str] = None,
-    ) -> Connection[SubscriptionLink]:
+    ) -> Optional[Connection[SubscriptionLink]]:
         with _as_bad_user_input():
             lookup = validate_link_lookup(crid, registration_id, subscription_id)
         offset, limit = page_window(first, after, info.context.settings.max_page_size)

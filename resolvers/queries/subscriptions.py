@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.types import Info
 
+from auth.permissions import SUBSCRIPTIONS, allow, arg, customer_linked, reads
 from domain.availability import SubscriptionRuleError, expiry_window, group_expiring, validate_subscription_search
 from resolvers.errors import CodedError
 from schema.pagination import Connection, connection_from_page, page_window
@@ -38,7 +39,8 @@ def _tenant_today(info: Info) -> date:
 
 @strawberry.type
 class SubscriptionQueries:
-    @strawberry.field(description="A subscription by id; null when the tenant has none with that id.")
+    @strawberry.field(description="A subscription by id; null when the tenant has none with that id.",
+                      extensions=allow(reads(SUBSCRIPTIONS), customer_linked(arg("id"))))
     async def subscription(self, info: Info, id: strawberry.ID) -> Optional[CustomerSubscription]:
         return await info.context.loaders.subscription_by_id.load(str(id))
 
@@ -46,9 +48,9 @@ class SubscriptionQueries:
         "Subscriptions found by first or last name, account number, e-mail, phone, postal code or company "
         "name (SUB-2): at least one criterion, else a BAD_USER_INPUT error; the postal code must match the "
         "tenant's PostalCodeMask (SUB-3). No match is an empty connection."
-    ))
+    ), extensions=allow(reads(SUBSCRIPTIONS)))
     async def subscriptions(self, info: Info, search: SubscriptionSearchInput, first: Optional[int] = None,
-                            after: Optional[str] = None) -> Connection[CustomerSubscription]:
+                            after: Optional[str] = None) -> Optional[Connection[CustomerSubscription]]:
         tenant = info.context.tenant
         with _as_bad_user_input():
             criteria = validate_subscription_search(search.criteria(), tenant.settings.get("PostalCodeMask"))
@@ -64,9 +66,9 @@ class SubscriptionQueries:
         "Subscriptions still running whose end date falls between today and `daysAhead` (1..90) days from "
         "now, in the tenant's time zone, grouped by account number and end date: one group per grouped "
         "notice (NOT-2). Ordered by end date, then account number."
-    ))
+    ), extensions=allow(reads(SUBSCRIPTIONS)))
     async def expiring_subscriptions(self, info: Info, days_ahead: int, first: Optional[int] = None,
-                                     after: Optional[str] = None) -> Connection[ExpiringSubscriptionGroup]:
+                                     after: Optional[str] = None) -> Optional[Connection[ExpiringSubscriptionGroup]]:
         with _as_bad_user_input():
             start, end = expiry_window(_tenant_today(info), days_ahead)
         offset, limit = page_window(first, after, info.context.settings.max_page_size)

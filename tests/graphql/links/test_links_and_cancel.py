@@ -42,19 +42,19 @@ async def link_events(services, tenant) -> list[Event]:
             Event.tenant_id == tenant.id, Event.type_code == "UPDATELINK").order_by(Event.id))).scalars())
 
 
-async def link(api_client, tenant, subscription_id: str, crid: str, role: str) -> dict:
-    answer = await graphql(api_client, LINK, {"input": {"subscriptionId": subscription_id, "customerRegistrationId": crid,
+async def link(staff_api_client, tenant, subscription_id: str, crid: str, role: str) -> dict:
+    answer = await graphql(staff_api_client, LINK, {"input": {"subscriptionId": subscription_id, "customerRegistrationId": crid,
                                                         "role": role}}, **tenant.headers)
     return answer["data"]["linkSubscription"]
 
 
-async def test_lnk1_link_records_updatelink(api_client, own_tenant, services):
+async def test_lnk1_link_records_updatelink(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     registration = await own_registration(tenant)
     # when
-    payload = await link(api_client, tenant, f"{tenant.code}-1", registration.crid, "OWNER")
+    payload = await link(staff_api_client, tenant, f"{tenant.code}-1", registration.crid, "OWNER")
     # then
     assert payload["userErrors"] == []
     assert payload["link"]["role"] == "OWNER" and payload["link"]["crid"] == registration.crid
@@ -63,15 +63,15 @@ async def test_lnk1_link_records_updatelink(api_client, own_tenant, services):
                                                                             "LINK")
 
 
-async def test_lnk2_default_limits_one_owner_five_guests(api_client, own_tenant):
+async def test_lnk2_default_limits_one_owner_five_guests(staff_api_client, own_tenant):
     # given: defaults DefaultOwnersLimit 1, DefaultGuestsLimit 5, MaxLinks 10
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     people = [await own_registration(tenant) for _ in range(8)]
     # when
-    owner = await link(api_client, tenant, f"{tenant.code}-1", people[0].crid, "OWNER")
-    second_owner = await link(api_client, tenant, f"{tenant.code}-1", people[1].crid, "OWNER")
-    guests = [await link(api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people[2:8]]
+    owner = await link(staff_api_client, tenant, f"{tenant.code}-1", people[0].crid, "OWNER")
+    second_owner = await link(staff_api_client, tenant, f"{tenant.code}-1", people[1].crid, "OWNER")
+    guests = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people[2:8]]
     # then
     assert owner["userErrors"] == []
     assert [e["code"] for e in second_owner["userErrors"]] == ["LINK_LIMIT_REACHED"]
@@ -80,54 +80,54 @@ async def test_lnk2_default_limits_one_owner_five_guests(api_client, own_tenant)
         ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 5 guest(s)")]
 
 
-async def test_lnk2_max_links_caps_all_links(api_client, own_tenant):
+async def test_lnk2_max_links_caps_all_links(staff_api_client, own_tenant):
     tenant = await own_tenant(settings={"Subscription.MaxLinks": "2", "Subscription.DefaultGuestsLimit": "5"})
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     people = [await own_registration(tenant) for _ in range(3)]
-    answers = [await link(api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people]
+    answers = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people]
     assert [a["userErrors"] for a in answers[:2]] == [[], []]
     assert [e["message"] for e in answers[2]["userErrors"]] == ["The subscription already has the maximum of 2 links"]
 
 
-async def test_lnk1_link_refusals(api_client, own_tenant):
+async def test_lnk1_link_refusals(staff_api_client, own_tenant):
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     registration = await own_registration(tenant)
-    await link(api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
-    again = await link(api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
-    unknown_subscription = await link(api_client, tenant, "NOPE-1", registration.crid, "GUEST")
-    unknown_crid = await link(api_client, tenant, f"{tenant.code}-1", "test|nobody", "GUEST")
+    await link(staff_api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
+    again = await link(staff_api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
+    unknown_subscription = await link(staff_api_client, tenant, "NOPE-1", registration.crid, "GUEST")
+    unknown_crid = await link(staff_api_client, tenant, f"{tenant.code}-1", "test|nobody", "GUEST")
     assert [e["code"] for e in again["userErrors"]] == ["ALREADY_LINKED"]
     assert [e["code"] for e in unknown_subscription["userErrors"]] == ["SUBSCRIPTION_NOT_FOUND"]
     assert [e["code"] for e in unknown_crid["userErrors"]] == ["REGISTRATION_NOT_FOUND"]
 
 
-async def test_lnk1_unlink_removes_the_link_and_records_updatelink(api_client, own_tenant, services):
+async def test_lnk1_unlink_removes_the_link_and_records_updatelink(staff_api_client, own_tenant, services):
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     registration = await own_registration(tenant)
-    created = await link(api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
-    answer = await graphql(api_client, UNLINK, {"id": created["link"]["id"]}, **tenant.headers)
-    again = await graphql(api_client, UNLINK, {"id": created["link"]["id"]}, **tenant.headers)
+    created = await link(staff_api_client, tenant, f"{tenant.code}-1", registration.crid, "GUEST")
+    answer = await graphql(staff_api_client, UNLINK, {"id": created["link"]["id"]}, **tenant.headers)
+    again = await graphql(staff_api_client, UNLINK, {"id": created["link"]["id"]}, **tenant.headers)
     assert answer["data"]["unlinkSubscription"] == {"removedLinkId": created["link"]["id"], "userErrors": []}
     assert [e["code"] for e in again["data"]["unlinkSubscription"]["userErrors"]] == ["NOT_FOUND"]
-    links = await graphql(api_client, LINKS, {"s": f"{tenant.code}-1"}, **tenant.headers)
+    links = await graphql(staff_api_client, LINKS, {"s": f"{tenant.code}-1"}, **tenant.headers)
     assert links["data"]["subscriptionLinks"]["edges"] == []
     assert [e.details["action"] for e in await link_events(services, tenant)] == ["LINK", "UNLINK"]
 
 
-async def test_lnk1_transfer_moves_the_link_to_another_crid(api_client, own_tenant, services):
+async def test_lnk1_transfer_moves_the_link_to_another_crid(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
     old, new, guest = (await own_registration(tenant), await own_registration(tenant), await own_registration(tenant))
-    created = await link(api_client, tenant, f"{tenant.code}-1", old.crid, "OWNER")
-    guest_link = await link(api_client, tenant, f"{tenant.code}-1", guest.crid, "GUEST")
+    created = await link(staff_api_client, tenant, f"{tenant.code}-1", old.crid, "OWNER")
+    guest_link = await link(staff_api_client, tenant, f"{tenant.code}-1", guest.crid, "GUEST")
     # when
-    answer = await graphql(api_client, TRANSFER, {"id": created["link"]["id"], "crid": new.crid}, **tenant.headers)
-    onto_linked = await graphql(api_client, TRANSFER, {"id": guest_link["link"]["id"], "crid": new.crid},
+    answer = await graphql(staff_api_client, TRANSFER, {"id": created["link"]["id"], "crid": new.crid}, **tenant.headers)
+    onto_linked = await graphql(staff_api_client, TRANSFER, {"id": guest_link["link"]["id"], "crid": new.crid},
                                 **tenant.headers)
-    unknown = await graphql(api_client, TRANSFER, {"id": created["link"]["id"], "crid": "test|nobody"},
+    unknown = await graphql(staff_api_client, TRANSFER, {"id": created["link"]["id"], "crid": "test|nobody"},
                             **tenant.headers)
     # then
     assert answer["data"]["transferSubscriptionLink"]["link"] == {"id": created["link"]["id"], "role": "OWNER",
@@ -139,13 +139,13 @@ async def test_lnk1_transfer_moves_the_link_to_another_crid(api_client, own_tena
     assert (transfer.details["fromCrid"], transfer.details["toCrid"]) == (old.crid, new.crid)
 
 
-async def test_sub4_in_grace_subscription_with_past_end_date_can_be_cancelled(api_client, own_tenant, services):
+async def test_sub4_in_grace_subscription_with_past_end_date_can_be_cancelled(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()
     past = (date.today() - timedelta(days=40)).isoformat()
     own_tenant.add_subscription(tenant, f"{tenant.code}-G", product="1", status="IN_GRACE", endDate=past)
     # when
-    answer = await graphql(api_client, CANCEL, {"id": f"{tenant.code}-G", "reason": "MOVING"}, **tenant.headers)
+    answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-G", "reason": "MOVING"}, **tenant.headers)
     # then
     assert answer["data"]["cancelSubscription"] == {"subscription": {"id": f"{tenant.code}-G", "status": "STOPPED"},
                                                     "userErrors": []}
@@ -156,19 +156,19 @@ async def test_sub4_in_grace_subscription_with_past_end_date_can_be_cancelled(ap
 
 
 @pytest.mark.parametrize("status", ["ACTIVE", "PAUSED"])
-async def test_sub4_active_subscriptions_can_be_cancelled(api_client, own_tenant, status):
+async def test_sub4_active_subscriptions_can_be_cancelled(staff_api_client, own_tenant, status):
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-A", product="1", status=status)
-    answer = await graphql(api_client, CANCEL, {"id": f"{tenant.code}-A", "reason": "PRICE"}, **tenant.headers)
+    answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-A", "reason": "PRICE"}, **tenant.headers)
     assert answer["data"]["cancelSubscription"]["subscription"]["status"] == "STOPPED"
 
 
-async def test_cancel_refusals(api_client, own_tenant):
+async def test_cancel_refusals(staff_api_client, own_tenant):
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-S", product="1", status="STOPPED")
-    stopped = await graphql(api_client, CANCEL, {"id": f"{tenant.code}-S", "reason": "PRICE"}, **tenant.headers)
-    unknown = await graphql(api_client, CANCEL, {"id": "NOPE-1", "reason": "PRICE"}, **tenant.headers)
-    blank = await graphql(api_client, CANCEL, {"id": f"{tenant.code}-S", "reason": " "}, **tenant.headers)
+    stopped = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-S", "reason": "PRICE"}, **tenant.headers)
+    unknown = await graphql(staff_api_client, CANCEL, {"id": "NOPE-1", "reason": "PRICE"}, **tenant.headers)
+    blank = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-S", "reason": " "}, **tenant.headers)
     assert [e["code"] for e in stopped["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
     assert [e["code"] for e in unknown["data"]["cancelSubscription"]["userErrors"]] == ["NOT_FOUND"]
     assert [e["code"] for e in blank["data"]["cancelSubscription"]["userErrors"]] == ["INVALID"]

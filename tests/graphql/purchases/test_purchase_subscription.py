@@ -67,12 +67,12 @@ def sales(sandboxes, tenant) -> list[dict]:
     return [t for t in sandboxes["navigapay"].state.store.ledger(tenant.code)]
 
 
-async def test_buy4_purchase_creates_everything_and_records_startstd(api_client, own_tenant, sandboxes, services):
+async def test_buy4_purchase_creates_everything_and_records_startstd(staff_api_client, own_tenant, sandboxes, services):
     # given
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, activation_fee="2.50")
     data = purchase_input(offer, profile_id, subscriptionName="Kitchen copy")
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     # then
     payload = answer["data"]["purchaseSubscription"]
     assert payload["userErrors"] == []
@@ -98,65 +98,65 @@ async def test_buy4_purchase_creates_everything_and_records_startstd(api_client,
     assert (sale["kind"], sale["status"], sale["amount"]) == ("SALE", "CAPTURED", Decimal("13.30"))
 
 
-async def test_fee5_credit_card_processing_fee_is_charged(api_client, own_tenant, sandboxes):
+async def test_fee5_credit_card_processing_fee_is_charged(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, settings={
         "Billing.CreditCard.ProcessingFee.Enable": "1", "Billing.CreditCard.ProcessingFee.Percentage": "3.5",
         "Billing.CreditCard.ProcessingFee.Tax.Enable": "1", "Billing.CreditCard.ProcessingFee.Tax.Percentage": "7"})
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     # base 10.80; fee round(0.378) = 0.38; fee tax round(0.0266) = 0.03
     assert answer["data"]["purchaseSubscription"]["charged"]["amount"] == "11.21"
 
 
-async def test_buy1_duplicate_purchase_is_rejected_and_nothing_is_created(api_client, own_tenant, sandboxes, services):
+async def test_buy1_duplicate_purchase_is_rejected_and_nothing_is_created(staff_api_client, own_tenant, sandboxes, services):
     # given: a first purchase
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     first = purchase_input(offer, profile_id)
-    await graphql(api_client, PURCHASE, {"input": first}, **tenant.headers)
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
     before = (len(await rows(services, tenant, Event)), len(sales(sandboxes, tenant)))
     # when: the same subscriber buys again (another attempt, another key), e-mail in other case
     again = {**first, "idempotencyKey": uuid.uuid4().hex,
              "subscriber": {**first["subscriber"], "email": first["subscriber"]["email"].upper()}}
-    answer = await graphql(api_client, PURCHASE, {"input": again}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": again}, **tenant.headers)
     # then
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [e["code"] for e in errors] == ["ACTIVE_SUBSCRIPTION_EXISTS"]
     assert (len(await rows(services, tenant, Event)), len(sales(sandboxes, tenant))) == before
 
 
-async def test_buy1_a_different_last_name_is_not_a_duplicate(api_client, own_tenant, sandboxes):
+async def test_buy1_a_different_last_name_is_not_a_duplicate(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     first = purchase_input(offer, profile_id)
-    await graphql(api_client, PURCHASE, {"input": first}, **tenant.headers)
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
     other = {**first, "idempotencyKey": uuid.uuid4().hex, "subscriber": {**first["subscriber"], "lastName": "Roe"}}
-    answer = await graphql(api_client, PURCHASE, {"input": other}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": other}, **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["userErrors"] == []
 
 
-async def test_ofr4_phone_criterion_is_skipped_for_a_subscription_without_phone(api_client, own_tenant, sandboxes):
+async def test_ofr4_phone_criterion_is_skipped_for_a_subscription_without_phone(staff_api_client, own_tenant, sandboxes):
     # given: the offer checks last name and phone; existing subscriptions with that last name, one without phones
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, check={"last_name": True, "phone": True})
     own_tenant.add_subscription(tenant, f"{tenant.code}-NOPHONE", product=str(offer.id),
                                 subscriber={"lastName": "Doe", "phones": []})
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     # then: phone skipped, so last name and product match
     assert [e["code"] for e in answer["data"]["purchaseSubscription"]["userErrors"]] == ["ACTIVE_SUBSCRIPTION_EXISTS"]
 
 
-async def test_ofr4_another_phone_is_not_a_duplicate(api_client, own_tenant, sandboxes):
+async def test_ofr4_another_phone_is_not_a_duplicate(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, check={"last_name": True, "phone": True})
     own_tenant.add_subscription(tenant, f"{tenant.code}-PHONE", product=str(offer.id),
                                 subscriber={"lastName": "Doe", "phones": ["+1 555 0199"]})
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["userErrors"] == []
 
 
-async def test_buy1_the_product_is_always_part_of_the_check(api_client, own_tenant, sandboxes):
+async def test_buy1_the_product_is_always_part_of_the_check(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     own_tenant.add_subscription(tenant, f"{tenant.code}-OTHER", product="999999",
                                 subscriber={"lastName": "Doe", "email": "jane@example.com"})
     data = purchase_input(offer, profile_id, subscriber={"email": "jane@example.com"})
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["userErrors"] == []
 
 
@@ -166,49 +166,49 @@ async def test_buy1_the_product_is_always_part_of_the_check(api_client, own_tena
     ({"postal_code": True}, "Please select one more search parameter"),
     ({"address": True, "postal_code": True}, "Zip Code and Address cannot be enabled simultaneously"),
 ])
-async def test_ofr4_misconfigured_offer_cannot_be_bought(api_client, own_tenant, sandboxes, services, check, message):
+async def test_ofr4_misconfigured_offer_cannot_be_bought(staff_api_client, own_tenant, sandboxes, services, check, message):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, check=check)
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [(e["code"], e["message"]) for e in errors] == [("OFFER_CHECK_MISCONFIGURED", message)]
     await nothing_left_behind(services, tenant)
 
 
-async def test_buy2_country_only_address_is_refused_outside_matrix(api_client, own_tenant, sandboxes, services):
+async def test_buy2_country_only_address_is_refused_outside_matrix(staff_api_client, own_tenant, sandboxes, services):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, kind="NCS")
     data = purchase_input(offer, profile_id, subscriber={"address": {"country": "NO"}})
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [(e["code"], e["message"]) for e in errors] == [
         ("INVALID_ADDRESS", "A country-only address is accepted for Matrix publications only")]
     await nothing_left_behind(services, tenant)
 
 
-async def test_buy2_country_only_address_is_accepted_for_matrix(api_client, own_tenant, sandboxes):
+async def test_buy2_country_only_address_is_accepted_for_matrix(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, kind="MATRIX", check={"last_name": True,
                                                                                          "email": True})
     data = purchase_input(offer, profile_id, subscriber={"address": {"country": "NO"}})
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     payload = answer["data"]["purchaseSubscription"]
     assert payload["userErrors"] == []
     assert payload["subscription"]["subscriber"]["address"] == {"houseNumber": "", "streetName": "Norway",
                                                                 "postalCode": "", "country": "NO"}
 
 
-async def test_buy2_an_address_that_is_not_country_only_needs_its_street_city_and_postal_code(api_client, own_tenant,
+async def test_buy2_an_address_that_is_not_country_only_needs_its_street_city_and_postal_code(staff_api_client, own_tenant,
                                                                                               sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, kind="MATRIX")
     data = purchase_input(offer, profile_id, subscriber={"address": {"country": "NO", "city": "Oslo"}})
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     assert [e["field"] for e in answer["data"]["purchaseSubscription"]["userErrors"]] == [
         ["input", "subscriber", "address", "streetName"]]
 
 
-async def test_buy3_generated_crn_is_account_number_plus_luhn_check_digit(api_client, own_tenant, sandboxes, services):
+async def test_buy3_generated_crn_is_account_number_plus_luhn_check_digit(staff_api_client, own_tenant, sandboxes, services):
     # given
     tenant, offer, profile_id = await setup(own_tenant, sandboxes, settings={"Purchase.GenerateCRN": "1"})
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     # then
     payload = answer["data"]["purchaseSubscription"]
     account = payload["subscription"]["accountNumber"]
@@ -219,24 +219,24 @@ async def test_buy3_generated_crn_is_account_number_plus_luhn_check_digit(api_cl
     assert start.details["miscCode1"] == expected
 
 
-async def test_buy3_no_crn_without_the_setting(api_client, own_tenant, sandboxes):
+async def test_buy3_no_crn_without_the_setting(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     payload = answer["data"]["purchaseSubscription"]
     assert payload["customerReferenceNumber"] is None and payload["subscription"]["customerReferenceNumber"] == ""
 
 
-async def test_buy4_existing_registration_is_reused_and_buy5_phone_becomes_primary(api_client, own_tenant, sandboxes,
+async def test_buy4_existing_registration_is_reused_and_buy5_phone_becomes_primary(staff_api_client, own_tenant, sandboxes,
                                                                                    services):
     # given: a first purchase with one phone, of a product with no email criterion
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     second_offer = await tenant.offer(check={"last_name": True, "email": True})
     own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE2", product=str(second_offer.id), status="STOPPED")
     first = purchase_input(offer, profile_id, subscriber={"phone": "+1 555 0100"})
-    first_answer = await graphql(api_client, PURCHASE, {"input": first}, **tenant.headers)
+    first_answer = await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
     # when: the same subscriber buys the other offer with a new phone
     second = purchase_input(second_offer, profile_id, subscriber={**first["subscriber"], "phone": "+1 555 0200"})
-    answer = await graphql(api_client, PURCHASE, {"input": second}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": second}, **tenant.headers)
     # then
     payload = answer["data"]["purchaseSubscription"]
     assert payload["registration"]["crid"] == first_answer["data"]["purchaseSubscription"]["registration"]["crid"]
@@ -244,15 +244,15 @@ async def test_buy4_existing_registration_is_reused_and_buy5_phone_becomes_prima
     assert len(await rows(services, tenant, Registration)) == 1
 
 
-async def test_idempotent_replay_buys_once_and_reused_key_with_other_input_is_refused(api_client, own_tenant,
+async def test_idempotent_replay_buys_once_and_reused_key_with_other_input_is_refused(staff_api_client, own_tenant,
                                                                                        sandboxes):
     # given
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     data = purchase_input(offer, profile_id)
-    first = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    first = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     # when
-    replay = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
-    other = await graphql(api_client, PURCHASE, {"input": {**data, "subscriptionName": "Other"}}, **tenant.headers)
+    replay = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    other = await graphql(staff_api_client, PURCHASE, {"input": {**data, "subscriptionName": "Other"}}, **tenant.headers)
     # then
     assert replay["data"]["purchaseSubscription"]["subscription"]["id"] == \
         first["data"]["purchaseSubscription"]["subscription"]["id"]
@@ -261,20 +261,20 @@ async def test_idempotent_replay_buys_once_and_reused_key_with_other_input_is_re
     assert len(sales(sandboxes, tenant)) == 1
 
 
-async def test_declined_payment_leaves_nothing_behind(api_client, own_tenant, sandboxes, services):
+async def test_declined_payment_leaves_nothing_behind(staff_api_client, own_tenant, sandboxes, services):
     # given
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     sandboxes["navigapay"].state.store.profiles[profile_id]["_outcome"] = ("CARD_DECLINED", "The card was declined.")
     circulation_before = len(sandboxes["circulation"].state.store.papers[tenant.code].subscriptions)
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     # then
     assert [e["code"] for e in answer["data"]["purchaseSubscription"]["userErrors"]] == ["PAYMENT_DECLINED"]
     await nothing_left_behind(services, tenant)
     assert len(sandboxes["circulation"].state.store.papers[tenant.code].subscriptions) == circulation_before
 
 
-async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(api_client, own_tenant, sandboxes,
+async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(staff_api_client, own_tenant, sandboxes,
                                                                               services):
     # given: an Auth0 tenant whose circulation system does not know the product (no template subscription)
     tenant = await own_tenant(kind="NCS")
@@ -284,7 +284,7 @@ async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(api
                                                    "paymentType": "CREDIT_CARD", "brand": "VISA", "last4": "1111"})
     data = purchase_input(offer, profile_id)
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     # then
     assert [e["code"] for e in answer["data"]["purchaseSubscription"]["userErrors"]] == ["CIRCULATION_REFUSED"]
     [sale] = sales(sandboxes, tenant)
@@ -293,7 +293,7 @@ async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(api
     await nothing_left_behind(services, tenant)
 
 
-async def test_database_failure_after_the_circulation_create_cancels_it(api_client, own_tenant, sandboxes, services,
+async def test_database_failure_after_the_circulation_create_cancels_it(staff_api_client, own_tenant, sandboxes, services,
                                                                         monkeypatch):
     # given
     from datasources.repositories.purchases import PurchaseRepository
@@ -305,7 +305,7 @@ async def test_database_failure_after_the_circulation_create_cancels_it(api_clie
 
     monkeypatch.setattr(PurchaseRepository, "write", broken_write)
     # when
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id)}, **tenant.headers)
     # then
     assert answer["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     created = [s for s in sandboxes["circulation"].state.store.papers[tenant.code].subscriptions.values()
@@ -325,20 +325,20 @@ async def test_database_failure_after_the_circulation_create_cancels_it(api_clie
     ({"password": "weak"}, "PASSWORD_TOO_WEAK", ["input", "password"]),
     ({"idempotencyKey": "  "}, "INVALID", ["input", "idempotencyKey"]),
 ])
-async def test_invalid_purchases_are_refused_with_nothing_left_behind(api_client, own_tenant, sandboxes, services,
+async def test_invalid_purchases_are_refused_with_nothing_left_behind(staff_api_client, own_tenant, sandboxes, services,
                                                                      overrides, code, field):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     data = purchase_input(offer, profile_id, **overrides)
-    answer = await graphql(api_client, PURCHASE, {"input": data}, **tenant.headers)
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [(code, field)]
     await nothing_left_behind(services, tenant)
     assert sales(sandboxes, tenant) == []
 
 
-async def test_subscription_name_of_100_characters_is_accepted(api_client, own_tenant, sandboxes):
+async def test_subscription_name_of_100_characters_is_accepted(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
-    answer = await graphql(api_client, PURCHASE, {"input": purchase_input(offer, profile_id,
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id,
                                                                           subscriptionName="n" * 100)},
                            **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["subscription"]["name"] == "n" * 100

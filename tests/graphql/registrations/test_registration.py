@@ -60,14 +60,14 @@ def _demo_links(paper: str, crid: str) -> list[dict]:
     return [link for link in DEMO.links if link["tenant"] == paper and link["crid"] == crid]
 
 
-async def test_registration_answers_from_demo_data_with_its_links(api_client):
+async def test_registration_answers_from_demo_data_with_its_links(staff_api_client):
     # given: a registration that is OWNER of some subscriptions and GUEST of others (LNK-1)
     registration = next(r for r in _demo_registrations("NCSDEMO")
                         if {link["role"] for link in _demo_links("NCSDEMO", r["crid"])} == {"OWNER", "GUEST"})
     expected = {(link["subscription_id"], link["role"]) for link in _demo_links("NCSDEMO", registration["crid"])}
 
     # when
-    body = await graphql(api_client, REGISTRATION_QUERY, {"crid": registration["crid"]})
+    body = await graphql(staff_api_client, REGISTRATION_QUERY, {"crid": registration["crid"]})
 
     # then
     assert "errors" not in body
@@ -81,14 +81,14 @@ async def test_registration_answers_from_demo_data_with_its_links(api_client):
     assert all(link["subscription"]["id"] == link["subscriptionId"] for link in answer["links"])
 
 
-async def test_usr1_mg2_tenant_reports_lite_unverified_and_standard(api_client):
+async def test_usr1_mg2_tenant_reports_lite_unverified_and_standard(staff_api_client):
     # given: CPRDEMO runs on MG2 (Flow.UserProvider); the demo has LITE and UNVERIFIED registrations
     for registration in _demo_registrations("CPRDEMO")[:10]:
         expected = ("LITE" if not registration["has_password"]
                     else "UNVERIFIED" if not registration["email_verified"] else "STANDARD")
 
         # when
-        body = await graphql(api_client, STATE_QUERY, {"crid": registration["crid"]}, x_tenant="CPRDEMO")
+        body = await graphql(staff_api_client, STATE_QUERY, {"crid": registration["crid"]}, x_tenant="CPRDEMO")
 
         # then
         assert body["data"]["registration"]["state"] == expected
@@ -96,33 +96,33 @@ async def test_usr1_mg2_tenant_reports_lite_unverified_and_standard(api_client):
     assert states == {True, False}
 
 
-async def test_usr1_third_party_tenant_reports_standard_even_without_password(api_client, own_rows):
+async def test_usr1_third_party_tenant_reports_standard_even_without_password(staff_api_client, own_rows):
     # given: an Auth0 tenant's registration with no password and an unverified e-mail
     registration = await own_rows.registration("NCSDEMO", has_password=False, email_verified=False)
 
     # when
-    body = await graphql(api_client, STATE_QUERY, {"crid": registration.crid})
+    body = await graphql(staff_api_client, STATE_QUERY, {"crid": registration.crid})
 
     # then
     assert body["data"]["registration"]["state"] == "STANDARD"
 
 
-async def test_unknown_crid_is_null_without_errors(api_client):
-    body = await graphql(api_client, STATE_QUERY, {"crid": "auth0|does-not-exist"})
+async def test_unknown_crid_is_null_without_errors(staff_api_client):
+    body = await graphql(staff_api_client, STATE_QUERY, {"crid": "auth0|does-not-exist"})
 
     assert body == {"data": {"registration": None}}
 
 
-async def test_registration_of_another_tenant_is_null(api_client):
+async def test_registration_of_another_tenant_is_null(staff_api_client):
     # TEN-1
     other = _demo_registrations("SAXDEMO")[0]
 
-    body = await graphql(api_client, STATE_QUERY, {"crid": other["crid"]}, x_tenant="NCSDEMO")
+    body = await graphql(staff_api_client, STATE_QUERY, {"crid": other["crid"]}, x_tenant="NCSDEMO")
 
     assert body == {"data": {"registration": None}}
 
 
-async def test_linked_subscriptions_filter_by_role(api_client):
+async def test_linked_subscriptions_filter_by_role(staff_api_client):
     # given
     registration = next(r for r in _demo_registrations("NCSDEMO")
                         if {link["role"] for link in _demo_links("NCSDEMO", r["crid"])} == {"OWNER", "GUEST"})
@@ -130,28 +130,28 @@ async def test_linked_subscriptions_filter_by_role(api_client):
 
     for role in ("OWNER", "GUEST", None):
         # when
-        body = await graphql(api_client, LINKED_SUBSCRIPTIONS_QUERY, {"crid": registration["crid"], "role": role})
+        body = await graphql(staff_api_client, LINKED_SUBSCRIPTIONS_QUERY, {"crid": registration["crid"], "role": role})
 
         # then
         ids = {s["id"] for s in body["data"]["registration"]["linkedSubscriptions"]}
         assert ids == {link["subscription_id"] for link in links if role is None or link["role"] == role}
 
 
-async def test_linked_subscription_missing_upstream_is_left_out(api_client, own_rows):
+async def test_linked_subscription_missing_upstream_is_left_out(staff_api_client, own_rows):
     # given: a link to a subscription the circulation system does not know
     registration = await own_rows.registration()
     await own_rows.link(registration, "NCS-0000001", "GUEST")
     await own_rows.link(registration, "NCS-9999999", "OWNER")
 
     # when
-    body = await graphql(api_client, LINKED_SUBSCRIPTIONS_QUERY, {"crid": registration.crid, "role": None})
+    body = await graphql(staff_api_client, LINKED_SUBSCRIPTIONS_QUERY, {"crid": registration.crid, "role": None})
 
     # then
     assert "errors" not in body
     assert body["data"]["registration"]["linkedSubscriptions"] == [{"id": "NCS-0000001"}]
 
 
-async def test_not1_registration_events_are_paged_newest_first(api_client, own_rows):
+async def test_not1_registration_events_are_paged_newest_first(staff_api_client, own_rows):
     # given: three events of one CRID, one of them with an amount above int32 (MNY-1)
     registration = await own_rows.registration()
     older = await own_rows.event(crid=registration.crid, type_code="STARTSTD", subscription_id="NCS-0000001",
@@ -161,9 +161,9 @@ async def test_not1_registration_events_are_paged_newest_first(api_client, own_r
     await own_rows.event(crid="test|someone-else", type_code="CHGEMAIL")
 
     # when
-    first_page = await graphql(api_client, EVENTS_QUERY, {"crid": registration.crid, "first": 2})
+    first_page = await graphql(staff_api_client, EVENTS_QUERY, {"crid": registration.crid, "first": 2})
     events = first_page["data"]["registration"]["events"]
-    second_page = await graphql(api_client, EVENTS_QUERY,
+    second_page = await graphql(staff_api_client, EVENTS_QUERY,
                                 {"crid": registration.crid, "first": 2, "after": events["pageInfo"]["endCursor"]})
 
     # then
@@ -183,16 +183,16 @@ async def test_not1_registration_events_are_paged_newest_first(api_client, own_r
     assert datetime.fromisoformat(last["createdAt"]).tzinfo is not None
 
 
-async def test_events_first_above_maximum_is_bad_user_input(api_client):
+async def test_events_first_above_maximum_is_bad_user_input(staff_api_client):
     registration = _demo_registrations("NCSDEMO")[0]
 
-    body = await graphql(api_client, EVENTS_QUERY, {"crid": registration["crid"], "first": 100_000})
+    body = await graphql(staff_api_client, EVENTS_QUERY, {"crid": registration["crid"], "first": 100_000})
 
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == ["first"]
 
 
-async def test_ent3_registration_temporary_entitlements_say_whether_active(api_client, own_rows):
+async def test_ent3_registration_temporary_entitlements_say_whether_active(staff_api_client, own_rows):
     # given
     registration = await own_rows.registration()
     now = datetime.now(timezone.utc)
@@ -202,7 +202,7 @@ async def test_ent3_registration_temporary_entitlements_say_whether_active(api_c
                                          expires=now - timedelta(days=3))
 
     # when
-    body = await graphql(api_client, TEMPORARY_ENTITLEMENTS_FIELD_QUERY, {"crid": registration.crid})
+    body = await graphql(staff_api_client, TEMPORARY_ENTITLEMENTS_FIELD_QUERY, {"crid": registration.crid})
 
     # then
     assert body["data"]["registration"]["temporaryEntitlements"] == [
@@ -210,45 +210,46 @@ async def test_ent3_registration_temporary_entitlements_say_whether_active(api_c
     ]
 
 
-async def test_registration_entity_resolves_by_crid_and_unknown_is_null(api_client):
+async def test_registration_entity_resolves_by_crid_and_unknown_is_null(staff_api_client):
     # given
     known = _demo_registrations("NCSDEMO")[3]
     representations = [{"__typename": "Registration", "crid": known["crid"]},
                        {"__typename": "Registration", "crid": "auth0|unknown"}]
 
     # when
-    body = await graphql(api_client, ENTITIES_QUERY, {"representations": representations})
+    body = await graphql(staff_api_client, ENTITIES_QUERY, {"representations": representations})
 
     # then
     assert body["data"]["_entities"] == [{"crid": known["crid"], "email": known["email"]}, None]
 
 
-async def test_me_is_null_without_a_principal(api_client):
-    body = await graphql(api_client, ME_QUERY)
+async def test_me_is_null_without_a_principal(staff_api_client):
+    body = await graphql(staff_api_client, ME_QUERY)
 
     assert body == {"data": {"me": None}}
 
 
-async def test_me_answers_the_principals_registration(services):
-    # given: the context hook authentication will fill (`extra["crid"]`)
-    from resolvers.context import Context
-    from resolvers.loaders import Loaders
-    from schema import build_schema
-
+async def test_me_answers_the_signed_in_customers_registration(api_client, tokens):
+    # given: a customer's access token
     registration = _demo_registrations("NCSDEMO")[1]
-    tenant = await services.db.tenant_by_code("NCSDEMO")
-    context = Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
-                      extra={"crid": registration["crid"]})
 
     # when
-    result = await build_schema(mask_errors=False).execute(ME_QUERY, context_value=context)
+    body = await graphql(api_client, ME_QUERY, authorization=f"Bearer {tokens.customer(registration['crid'])}")
 
     # then
-    assert result.errors is None
-    assert result.data == {"me": {"crid": registration["crid"], "email": registration["email"]}}
+    assert "errors" not in body
+    assert body["data"] == {"me": {"crid": registration["crid"], "email": registration["email"]}}
 
 
-async def test_relations_of_many_registrations_cost_what_one_costs(api_client, services):
+async def test_me_is_null_for_anonymous_requests_and_staff(api_client, staff_api_client):
+    anonymous = await graphql(api_client, ME_QUERY)
+    staff = await graphql(staff_api_client, ME_QUERY)
+
+    assert anonymous == {"data": {"me": None}}
+    assert staff == {"data": {"me": None}}
+
+
+async def test_relations_of_many_registrations_cost_what_one_costs(staff_api_client, services):
     # given: the same relations asked for one registration and for eight (aliases)
     crids = [r["crid"] for r in _demo_registrations("NCSDEMO")[:8]]
     selection = ("{ links { role subscription { id } } linkedSubscriptions { id } temporaryEntitlements { id } "
@@ -258,17 +259,17 @@ async def test_relations_of_many_registrations_cost_what_one_costs(api_client, s
         return "{ " + " ".join(f'r{i}: registration(crid: "{crid}") {selection}' for i, crid in
                                enumerate(crids[:n])) + " }"
 
-    await graphql(api_client, "{ householdLevels { levelId } }")  # warm the tenant cache
+    await graphql(staff_api_client, "{ householdLevels { levelId } }")  # warm the tenant cache
     control = services.sandboxes["circulation"].state.control
     costs = []
     for n in (1, 8):
         before_sql, before_upstream = services.db.statements, control.total
 
         # when
-        body = await graphql(api_client, query(n))
+        body = await graphql(staff_api_client, query(n))
 
         # then
         assert "errors" not in body
         costs.append((services.db.statements - before_sql, control.total - before_upstream))
     # registrations, links, temporary entitlements, events: one statement each; subscriptions: one batch
-    assert costs[0] == costs[1] == (4, 1)
+    assert costs[0] == costs[1] == (4 + 1, 1)  # + 1: the staff member's access levels (MGR-1), read once per request

@@ -13,7 +13,7 @@ query ($crid: String!) {
 """
 
 
-async def test_ent3_temporary_entitlements_are_listed_by_crid_latest_expiry_first(api_client, own_rows):
+async def test_ent3_temporary_entitlements_are_listed_by_crid_latest_expiry_first(staff_api_client, own_rows):
     # given: one current (complaint), one expired (purchase) and one not yet started
     registration = await own_rows.registration()
     now = datetime.now(timezone.utc)
@@ -25,7 +25,7 @@ async def test_ent3_temporary_entitlements_are_listed_by_crid_latest_expiry_firs
                                                   expires=now + timedelta(days=5))
 
     # when
-    body = await graphql(api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": registration.crid})
+    body = await graphql(staff_api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": registration.crid})
 
     # then
     assert "errors" not in body
@@ -38,18 +38,18 @@ async def test_ent3_temporary_entitlements_are_listed_by_crid_latest_expiry_firs
         tzinfo=current.expires_at.tzinfo or timezone.utc)
 
 
-async def test_ent3_unknown_crid_has_no_temporary_entitlements(api_client):
-    body = await graphql(api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": "auth0|nobody"})
+async def test_ent3_unknown_crid_has_no_temporary_entitlements(staff_api_client):
+    body = await graphql(staff_api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": "auth0|nobody"})
 
     assert body == {"data": {"temporaryEntitlements": []}}
 
 
-async def test_ent3_temporary_entitlements_of_another_tenant_are_invisible(api_client, own_rows):
+async def test_ent3_temporary_entitlements_of_another_tenant_are_invisible(staff_api_client, own_rows):
     # TEN-1
     now = datetime.now(timezone.utc)
     registration = await own_rows.registration("SAXDEMO")
     await own_rows.temporary_entitlement(registration.crid, "SAXDEMO", starts=now, expires=now + timedelta(days=1))
 
-    body = await graphql(api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": registration.crid}, x_tenant="NCSDEMO")
+    body = await graphql(staff_api_client, TEMPORARY_ENTITLEMENTS_QUERY, {"crid": registration.crid}, x_tenant="NCSDEMO")
 
     assert body == {"data": {"temporaryEntitlements": []}}

@@ -51,29 +51,30 @@ DEMO = generate(1)
 NCS_IDS = [s["id"] for s in DEMO.subscriptions_of("NCSDEMO")]
 # one call per endpoint: the subscriptions batch and the billing-options batch
 EXPECTED_UPSTREAM = ["/api/v1/papers/NCSDEMO/subscriptions", "/api/v1/papers/NCSDEMO/billing-options"]
-# registration, its links, household levels, offers, payment methods, registration counts
-EXPECTED_SQL = 6
+# registration, its links, household levels, offers, payment methods, registration counts, and the staff
+# member's access levels (MGR-1)
+EXPECTED_SQL = 6 + 1
 
 
-async def _measure(api_client, services, query: str, variables: dict) -> tuple[dict, list[str], int]:
+async def _measure(staff_api_client, services, query: str, variables: dict) -> tuple[dict, list[str], int]:
     control = services.sandboxes["circulation"].state.control
-    await graphql(api_client, "{ __typename }")  # the tenant is cached outside the measured request
+    await graphql(staff_api_client, "{ __typename }")  # the tenant is cached outside the measured request
     control.requests.clear()
     before_upstream, before_sql = control.total, services.db.statements
-    body = await graphql(api_client, query, variables)
+    body = await graphql(staff_api_client, query, variables)
     paths = sorted(r["path"] for r in control.requests)
     assert control.total - before_upstream == len(paths)
     return body, paths, services.db.statements - before_sql
 
 
 @pytest.mark.parametrize("count", [1, 10, 100])
-async def test_dashboard_costs_the_same_for_1_10_and_100_linked_subscriptions(api_client, services, own_rows, count):
+async def test_dashboard_costs_the_same_for_1_10_and_100_linked_subscriptions(staff_api_client, services, own_rows, count):
     # given: a registration linked to `count` subscriptions
     registration = await own_rows.registration()
     await own_rows.links(registration, NCS_IDS[:count])
 
     # when
-    body, upstream, sql = await _measure(api_client, services, DASHBOARD_QUERY, {"crid": registration.crid})
+    body, upstream, sql = await _measure(staff_api_client, services, DASHBOARD_QUERY, {"crid": registration.crid})
 
     # then
     assert "errors" not in body, body["errors"]
@@ -87,16 +88,16 @@ async def test_dashboard_costs_the_same_for_1_10_and_100_linked_subscriptions(ap
 
 
 @pytest.mark.parametrize("first", [1, 10, 50])
-async def test_search_page_costs_the_same_whatever_its_size(api_client, services, first):
+async def test_search_page_costs_the_same_whatever_its_size(staff_api_client, services, first):
     # given: postal code 10001 holds 50 of the demo subscriptions (SUB-2)
     expected_total = sum(1 for s in DEMO.subscriptions_of("NCSDEMO") if s["subscriber"]["address"]["postalCode"] == "10001")
 
     # when
-    body, upstream, sql = await _measure(api_client, services, SEARCH_QUERY, {"postalCode": "10001", "first": first})
+    body, upstream, sql = await _measure(staff_api_client, services, SEARCH_QUERY, {"postalCode": "10001", "first": first})
 
     # then: the search, one billing-options batch; household levels, offers, payment methods, counts
     assert "errors" not in body, body["errors"]
     assert body["data"]["subscriptions"]["totalCount"] == expected_total >= 50
     assert len(body["data"]["subscriptions"]["nodes"]) == first
     assert upstream == sorted(["/api/v1/papers/NCSDEMO/subscriptions/search", "/api/v1/papers/NCSDEMO/billing-options"])
-    assert sql == 4
+    assert sql == 4 + 1  # + 1: the staff member's access levels (MGR-1), read once per request

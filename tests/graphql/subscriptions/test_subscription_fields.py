@@ -56,23 +56,23 @@ def _codes(availability: dict) -> list[str]:
     return [reason["code"] for reason in availability["reasons"]]
 
 
-async def test_sub1_registration_count_counts_owner_and_guest_links(api_client):
+async def test_sub1_registration_count_counts_owner_and_guest_links(staff_api_client):
     # given: a subscription with an owner and a guest (every 7th demo subscription)
     record = _demo("NCSDEMO", lambda s: LINK_COUNTS[("NCSDEMO", s["id"])] == 2)
 
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]})
 
     assert "errors" not in body
     assert body["data"]["subscription"]["registrationCount"] == 2
 
 
 @pytest.mark.parametrize("method_type", ["CREDIT_CARD", "BANK"])
-async def test_pm4_payment_method_is_masked_and_never_shows_the_token(api_client, method_type):
+async def test_pm4_payment_method_is_masked_and_never_shows_the_token(staff_api_client, method_type):
     # given
     method = next(m for m in DEMO.payment_methods if m["tenant"] == "NCSDEMO" and m["type"] == method_type)
 
     # when
-    body = await graphql(api_client, FIELDS_QUERY, {"id": method["subscription_id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": method["subscription_id"]})
 
     # then
     shown = body["data"]["subscription"]["paymentMethod"]
@@ -88,27 +88,27 @@ async def test_pm4_payment_method_is_masked_and_never_shows_the_token(api_client
     assert method["gateway_token"] not in str(body) and method["gateway_customer_id"] not in str(body)
 
 
-async def test_pm4_payment_method_type_has_no_token_field(api_client):
-    body = await graphql(api_client, '{ __type(name: "PaymentMethod") { fields { name } } }')
+async def test_pm4_payment_method_type_has_no_token_field(staff_api_client):
+    body = await graphql(staff_api_client, '{ __type(name: "PaymentMethod") { fields { name } } }')
 
     names = {f["name"] for f in body["data"]["__type"]["fields"]}
     assert not {n for n in names if "token" in n.lower() or "customer" in n.lower() or "cvv" in n.lower()}
 
 
-async def test_subscription_without_payment_method_is_null(api_client):
+async def test_subscription_without_payment_method_is_null(staff_api_client):
     record = _demo("NCSDEMO", lambda s: ("NCSDEMO", s["id"]) not in PAYMENT_METHODS)
 
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]})
 
     assert body["data"]["subscription"]["paymentMethod"] is None
 
 
-async def test_pay3_billing_options_come_from_the_circulation_system_as_money(api_client):
+async def test_pay3_billing_options_come_from_the_circulation_system_as_money(staff_api_client):
     # given
     record = _demo("MTXDEMO")
 
     # when
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]}, x_tenant="MTXDEMO")
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]}, x_tenant="MTXDEMO")
 
     # then
     options = body["data"]["subscription"]["billingOptions"]
@@ -121,21 +121,21 @@ async def test_pay3_billing_options_come_from_the_circulation_system_as_money(ap
         assert Decimal(shown["otherCosts"]["amount"]) == Decimal(option["otherCosts"])
 
 
-async def test_offer_is_the_one_named_by_the_product_code(api_client):
+async def test_offer_is_the_one_named_by_the_product_code(staff_api_client):
     record = _demo("NCSDEMO")
     offer = next(o for o in DEMO.offers if str(o["id"]) == record["productCode"])
 
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]})
 
     subscription = body["data"]["subscription"]
     assert subscription["productCode"] == record["productCode"]
     assert subscription["offer"] == {"id": str(offer["id"]), "name": offer["name"]}
 
 
-async def test_subscriber_contact_for_staff(api_client):
+async def test_subscriber_contact_for_staff(staff_api_client):
     record = _demo("NCSDEMO", lambda s: s["subscriber"]["companyName"] and s["subscriber"]["phones"])
 
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]})
 
     subscriber = body["data"]["subscription"]["subscriber"]
     expected = record["subscriber"]
@@ -146,36 +146,36 @@ async def test_subscriber_contact_for_staff(api_client):
 
 
 # -- availabilities (computed from the record, no I/O) ----------------------------------------------
-async def test_rst1_stopped_regular_ncs_subscription_can_restart(api_client):
+async def test_rst1_stopped_regular_ncs_subscription_can_restart(staff_api_client):
     record = _demo("NCSDEMO", lambda s: s["status"] == "STOPPED" and s["kind"] == "REGULAR"
                    and not s["restartScheduled"])
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     assert body["data"]["subscription"]["restartAvailability"] == {"available": True, "reasons": []}
 
 
-async def test_rst1_restart_already_scheduled_is_not_available(api_client):
+async def test_rst1_restart_already_scheduled_is_not_available(staff_api_client):
     record = _demo("NCSDEMO", lambda s: s["restartScheduled"] and s["kind"] == "REGULAR")
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     assert _codes(body["data"]["subscription"]["restartAvailability"]) == ["RESTART_SCHEDULED"]
 
 
-async def test_rst1_active_subscription_is_not_stopped(api_client):
+async def test_rst1_active_subscription_is_not_stopped(staff_api_client):
     record = _demo("NCSDEMO", lambda s: s["status"] == "ACTIVE" and s["kind"] == "REGULAR")
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     assert _codes(body["data"]["subscription"]["restartAvailability"]) == ["NOT_STOPPED"]
 
 
-async def test_rst1_circpro_does_not_support_restarts(api_client):
+async def test_rst1_circpro_does_not_support_restarts(staff_api_client):
     record = _demo("CPRDEMO", lambda s: s["status"] == "STOPPED" and s["kind"] == "REGULAR"
                    and not s["restartScheduled"])
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]}, x_tenant="CPRDEMO")
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]}, x_tenant="CPRDEMO")
 
     assert _codes(body["data"]["subscription"]["restartAvailability"]) == ["NOT_SUPPORTED_BY_CIRCULATION_SYSTEM"]
 
@@ -185,32 +185,32 @@ def _on_auto_pay(sandboxes, paper: str, record: dict) -> None:
     sandboxes["circulation"].state.store.papers[paper].subscriptions[record["id"]].update(autoPay=True, ebill=False)
 
 
-async def test_tip1_print_active_on_auto_pay_may_tip_both_ways(api_client, sandboxes):
+async def test_tip1_print_active_on_auto_pay_may_tip_both_ways(staff_api_client, sandboxes):
     record = _demo("NCSDEMO", lambda s: s["status"] == "ACTIVE" and not s["digital"])
     _on_auto_pay(sandboxes, "NCSDEMO", record)
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     tips = body["data"]["subscription"]["tipAvailability"]
     assert tips["oneTime"] == {"available": True, "reasons": []}
     assert tips["recurring"] == {"available": True, "reasons": []}
 
 
-async def test_tip1_digital_without_auto_pay(api_client):
+async def test_tip1_digital_without_auto_pay(staff_api_client):
     record = _demo("NCSDEMO", lambda s: s["status"] == "ACTIVE" and s["digital"] and not s["autoPay"])
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     tips = body["data"]["subscription"]["tipAvailability"]
     assert _codes(tips["oneTime"]) == ["DIGITAL"]
     assert _codes(tips["recurring"]) == ["NOT_ON_AUTO_PAY"]
 
 
-async def test_tip1_matrix_has_no_tips(api_client, sandboxes):
+async def test_tip1_matrix_has_no_tips(staff_api_client, sandboxes):
     record = _demo("MTXDEMO", lambda s: s["status"] == "ACTIVE" and not s["digital"])
     _on_auto_pay(sandboxes, "MTXDEMO", record)
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]}, x_tenant="MTXDEMO")
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]}, x_tenant="MTXDEMO")
 
     tips = body["data"]["subscription"]["tipAvailability"]
     assert _codes(tips["oneTime"]) == _codes(tips["recurring"]) == ["NOT_SUPPORTED_BY_CIRCULATION_SYSTEM"]
@@ -222,26 +222,26 @@ async def test_tip1_matrix_has_no_tips(api_client, sandboxes):
     (lambda s: s["autoPay"], (False, False, "ON_AUTO_PAY")),
     (lambda s: s["status"] == "STOPPED", (False, False, "STOPPED")),
 ], ids=["may-sign-up", "on-ebill", "on-auto-pay", "stopped"])
-async def test_ez3_ebill_availability(api_client, predicate, expected):
+async def test_ez3_ebill_availability(staff_api_client, predicate, expected):
     record = _demo("NCSDEMO", predicate)
 
-    body = await graphql(api_client, AVAILABILITY_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, AVAILABILITY_QUERY, {"id": record["id"]})
 
     ebill = body["data"]["subscription"]["ebillAvailability"]
     assert (ebill["signUpAllowed"], ebill["manageAllowed"], ebill["reason"] and ebill["reason"]["code"]) == expected
 
 
 # -- scheduled stops (SUB-4) ---------------------------------------------------------------------------
-async def test_sub4_scheduled_stops_are_read_live(api_client, sandboxes):
+async def test_sub4_scheduled_stops_are_read_live(staff_api_client, sandboxes):
     # given: a stop in the demo data, then one added in the circulation system after the first read
     record = _demo("NCSDEMO", lambda s: s["scheduledStops"])
-    first = await graphql(api_client, STOPS_QUERY, {"id": record["id"]})
+    first = await graphql(staff_api_client, STOPS_QUERY, {"id": record["id"]})
     paper = sandboxes["circulation"].state.store.papers["NCSDEMO"]
     paper.subscriptions[record["id"]]["scheduledStops"].append(
         {"id": "NEW-1", "startDate": "2030-01-01", "endDate": None, "reason": "COMPLAINT"})
 
     # when: a new request
-    second = await graphql(api_client, STOPS_QUERY, {"id": record["id"]})
+    second = await graphql(staff_api_client, STOPS_QUERY, {"id": record["id"]})
 
     # then
     assert first["data"]["subscription"]["scheduledStops"] == [
@@ -251,7 +251,7 @@ async def test_sub4_scheduled_stops_are_read_live(api_client, sandboxes):
         "id": "NEW-1", "startDate": "2030-01-01", "endDate": None, "reason": "COMPLAINT"}
 
 
-async def test_sub4_scheduled_stops_single_calls_are_bounded_by_upstream_concurrency(api_client, services, monkeypatch):
+async def test_sub4_scheduled_stops_single_calls_are_bounded_by_upstream_concurrency(staff_api_client, services, monkeypatch):
     # given: no batch endpoint upstream, a bound of 3 and 12 subscriptions
     monkeypatch.setattr(services.settings, "upstream_concurrency", 3)
     circulation = services.circulation
@@ -276,7 +276,7 @@ async def test_sub4_scheduled_stops_single_calls_are_bounded_by_upstream_concurr
     control.requests.clear()
 
     # when
-    body = await graphql(api_client, query)
+    body = await graphql(staff_api_client, query)
 
     # then: one batch for the subscriptions, one call per id for their stops, never more than 3 at once
     assert "errors" not in body
@@ -286,13 +286,13 @@ async def test_sub4_scheduled_stops_single_calls_are_bounded_by_upstream_concurr
 
 
 # -- failures ----------------------------------------------------------------------------------------
-async def test_billing_options_outage_fails_only_that_field(api_client, sandboxes):
+async def test_billing_options_outage_fails_only_that_field(staff_api_client, sandboxes):
     # given: the billing-options endpoint answers 503
     sandboxes["circulation"].state.control.rules.append(FaultRule(path="/billing-options", status=503))
     record = _demo("NCSDEMO")
 
     # when
-    body = await graphql(api_client, FIELDS_QUERY, {"id": record["id"]})
+    body = await graphql(staff_api_client, FIELDS_QUERY, {"id": record["id"]})
 
     # then: the subscription and its other fields resolve; one coded error on billingOptions
     subscription = body["data"]["subscription"]
@@ -302,7 +302,7 @@ async def test_billing_options_outage_fails_only_that_field(api_client, sandboxe
         (["subscription", "billingOptions"], "UPSTREAM_UNAVAILABLE")]
 
 
-async def test_scheduled_stops_failure_is_coded_per_subscription(api_client, sandboxes):
+async def test_scheduled_stops_failure_is_coded_per_subscription(staff_api_client, sandboxes):
     # given: the stops of one subscription fail; the other's do not
     ids = [s["id"] for s in DEMO.subscriptions_of("NCSDEMO")][:2]
     sandboxes["circulation"].state.control.rules.append(FaultRule(path=f"{ids[0]}/scheduled-stops", status=503))
@@ -310,7 +310,7 @@ async def test_scheduled_stops_failure_is_coded_per_subscription(api_client, san
             f'b: subscription(id: "{ids[1]}") {{ id scheduledStops {{ id }} }} }}'
 
     # when
-    body = await graphql(api_client, query)
+    body = await graphql(staff_api_client, query)
 
     # then
     assert body["data"]["a"] == {"id": ids[0], "scheduledStops": None}

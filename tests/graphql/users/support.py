@@ -24,8 +24,8 @@ def unique_email() -> str:
     return f"user.{uuid.uuid4().hex[:10]}@example.com"
 
 
-async def create_user(api_client, tenant, **fields) -> dict:
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email(), **fields}}, **tenant.headers)
+async def create_user(staff_api_client, tenant, **fields) -> dict:
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email(), **fields}}, **tenant.headers)
     payload = answer["data"]["createUser"]
     assert payload["userErrors"] == [], payload
     return payload["registration"]

@@ -23,12 +23,12 @@ def unique_email() -> str:
     return f"new.{uuid.uuid4().hex[:10]}@example.com"
 
 
-async def test_mg2_user_with_password_is_standard_and_records_createlogin(api_client, own_tenant):
+async def test_mg2_user_with_password_is_standard_and_records_createlogin(staff_api_client, own_tenant):
     # given
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
     email = unique_email()
     # when
-    answer = await graphql(api_client, CREATE_USER, {"input": {
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {
         "email": f"  {email} ", "password": "Secret-pass-1", "firstName": "Ada", "lastName": "Lovelace",
         "metadata": {"displayName": "Ada", "preferences": {"newsletter": "yes"}}}}, **tenant.headers)
     # then
@@ -42,14 +42,14 @@ async def test_mg2_user_with_password_is_standard_and_records_createlogin(api_cl
     assert [e["node"]["typeCode"] for e in registration["events"]["edges"]] == ["CREATELOGIN"]
 
 
-async def test_mg2_password_is_stored_as_a_scrypt_hash(api_client, own_tenant, services):
+async def test_mg2_password_is_stored_as_a_scrypt_hash(staff_api_client, own_tenant, services):
     # given
     from domain.passwords import verify_password
     from datasources.repositories.users import UserRepository
 
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
     # when
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email(), "password": "Secret-pass-1"}},
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email(), "password": "Secret-pass-1"}},
                            **tenant.headers)
     # then
     row = await UserRepository(services.db).by_crid(tenant.id, answer["data"]["createUser"]["registration"]["crid"])
@@ -57,48 +57,48 @@ async def test_mg2_password_is_stored_as_a_scrypt_hash(api_client, own_tenant, s
     assert verify_password("Secret-pass-1", row.password_hash)
 
 
-async def test_mg2_passwordless_user_is_lite(api_client, own_tenant):
+async def test_mg2_passwordless_user_is_lite(staff_api_client, own_tenant):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
     assert answer["data"]["createUser"]["registration"]["state"] == "LITE"
 
 
-async def test_verify_email_leaves_the_user_unverified_with_a_verification_event(api_client, own_tenant):
+async def test_verify_email_leaves_the_user_unverified_with_a_verification_event(staff_api_client, own_tenant):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {
         "email": unique_email(), "password": "Secret-pass-1", "verifyEmail": True}}, **tenant.headers)
     registration = answer["data"]["createUser"]["registration"]
     assert registration["state"] == "UNVERIFIED"
     assert sorted(e["node"]["typeCode"] for e in registration["events"]["edges"]) == ["CREATEPENDING", "VERIFYCODE"]
 
 
-async def test_usr3_existing_unverified_registration_with_that_email_is_an_error(api_client, own_tenant):
+async def test_usr3_existing_unverified_registration_with_that_email_is_an_error(staff_api_client, own_tenant):
     # given
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
     email = unique_email()
-    await graphql(api_client, CREATE_USER, {"input": {"email": email, "password": "Secret-pass-1",
+    await graphql(staff_api_client, CREATE_USER, {"input": {"email": email, "password": "Secret-pass-1",
                                                       "verifyEmail": True}}, **tenant.headers)
     # when
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": email.upper()}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email.upper()}}, **tenant.headers)
     # then
     errors = answer["data"]["createUser"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [("UNVERIFIED_REGISTRATION_EXISTS", ["input", "email"])]
     assert answer["data"]["createUser"]["registration"] is None
 
 
-async def test_existing_verified_registration_with_that_email_is_an_error(api_client, own_tenant):
+async def test_existing_verified_registration_with_that_email_is_an_error(staff_api_client, own_tenant):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
     email = unique_email()
-    await graphql(api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
+    await graphql(staff_api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
     assert [e["code"] for e in answer["data"]["createUser"]["userErrors"]] == ["EMAIL_ALREADY_REGISTERED"]
 
 
 @pytest.mark.parametrize("email", ["a\u200bb@example.com", "ab@exa\u00a0mple.com", "ab\u00ad@example.com",
                                    "\ufeffab@example.com", "ab@example.com\u0007", "   "])
-async def test_usr4_email_with_invisible_characters_is_refused(api_client, own_tenant, email):
+async def test_usr4_email_with_invisible_characters_is_refused(staff_api_client, own_tenant, email):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
     errors = answer["data"]["createUser"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [("INVALID_EMAIL", ["input", "email"])]
 
@@ -109,9 +109,9 @@ async def test_usr4_email_with_invisible_characters_is_refused(api_client, own_t
     ("Abcdefg!", False),  # no digit
     ("Abcdefg1", False),  # no special character
 ])
-async def test_usr5_password_policy(api_client, own_tenant, password, accepted):
+async def test_usr5_password_policy(staff_api_client, own_tenant, password, accepted):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email(), "password": password}},
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email(), "password": password}},
                            **tenant.headers)
     errors = answer["data"]["createUser"]["userErrors"]
     assert [e["code"] for e in errors] == ([] if accepted else ["PASSWORD_TOO_WEAK"])
@@ -124,28 +124,28 @@ async def test_usr5_password_policy(api_client, own_tenant, password, accepted):
     ({"firstName": "Ada"}, ["input", "metadata", "firstName"]),
     (["not", "an", "object"], ["input", "metadata"]),
 ])
-async def test_usr3_metadata_rules(api_client, own_tenant, metadata, field):
+async def test_usr3_metadata_rules(staff_api_client, own_tenant, metadata, field):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email(), "metadata": metadata}},
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email(), "metadata": metadata}},
                            **tenant.headers)
     errors = answer["data"]["createUser"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [("INVALID", field)]
 
 
-async def test_usr3_metadata_at_the_100_character_limits_is_accepted(api_client, own_tenant):
+async def test_usr3_metadata_at_the_100_character_limits_is_accepted(staff_api_client, own_tenant):
     tenant = await own_tenant(settings={"Flow.UserProvider": "MG2"})
-    answer = await graphql(api_client, CREATE_USER, {"input": {
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {
         "email": unique_email(), "metadata": {"k" * 100: "v" * 100, "nested": {"inner": "v" * 100}}}},
         **tenant.headers)
     assert answer["data"]["createUser"]["userErrors"] == []
 
 
-async def test_auth0_user_is_created_in_auth0_with_its_user_id_as_crid(api_client, own_tenant, services):
+async def test_auth0_user_is_created_in_auth0_with_its_user_id_as_crid(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()  # Flow.UserProvider defaults to Auth0
     email = unique_email()
     # when
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": email, "password": "Secret-pass-1",
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email, "password": "Secret-pass-1",
                                                                "firstName": "Grace"}}, **tenant.headers)
     # then
     registration = answer["data"]["createUser"]["registration"]
@@ -155,28 +155,28 @@ async def test_auth0_user_is_created_in_auth0_with_its_user_id_as_crid(api_clien
     assert user["app_metadata"]["paperCode"] == tenant.code
 
 
-async def test_auth0_passwordless_user_gets_a_change_password_link(api_client, own_tenant):
+async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_client, own_tenant):
     tenant = await own_tenant()
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
     assert answer["data"]["createUser"]["changePasswordUrl"]
 
 
-async def test_auth0_existing_identity_is_refused_and_nothing_is_recorded(api_client, own_tenant, services):
+async def test_auth0_existing_identity_is_refused_and_nothing_is_recorded(staff_api_client, own_tenant, services):
     # given: the e-mail is taken in Auth0 (not in papergraph)
     tenant = await own_tenant()
     email = unique_email()
     await services.auth0.create_user(email=email, password="Secret-pass-1",
                                      connection="Username-Password-Authentication")
     # when
-    answer = await graphql(api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email}}, **tenant.headers)
     # then
     assert [e["code"] for e in answer["data"]["createUser"]["userErrors"]] == ["EMAIL_ALREADY_REGISTERED"]
 
 
-async def test_ignore_provider_creates_the_registration_without_auth0(api_client, own_tenant, services):
+async def test_ignore_provider_creates_the_registration_without_auth0(staff_api_client, own_tenant, services):
     tenant = await own_tenant()
     email = unique_email()
-    answer = await graphql(api_client, CREATE_USER, {"input": {
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {
         "email": email, "ignoreProvider": True, "customerRegistrationId": f"custom|{uuid.uuid4().hex}"}},
         **tenant.headers)
     registration = answer["data"]["createUser"]["registration"]

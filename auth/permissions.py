@@ -1,0 +1,449 @@
+"""Who may resolve a field: rules declared next to the field they guard.
+
+Every root query and mutation field, every relation field that crosses into another staff section, and
+every federation entity's `resolve_reference` names its rules:
+
+    @strawberry.field(extensions=allow(staff_read(SUBSCRIPTIONS), partner_read(SUBSCRIPTIONS),
+                                       customer_linked(arg("id"))))
+
+A field resolves when any one of its rules allows the request's principal. Otherwise it answers null
+with an error coded UNAUTHENTICATED (anonymous request) or FORBIDDEN (anyone else) whose message names
+what would have been allowed; the rest of the response resolves as usual.
+
+The principals (auth/principals.py):
+- staff: an access level per section (MGR-1); reading needs READ_ONLY or more, changing FULL_CONTROL and,
+  when the tenant sets `Security.RequireManagerMfa`, a token with a second factor (MGR-2);
+- partners: the scopes of their client-credentials token, `read:<section>` and `write:<section>` (a write
+  scope includes reading; MGR-3);
+- customers: their own registration, and the subscriptions linked to it: guests read, owners also pay,
+  restart, cancel and change auto-pay (LNK-3). A customer whose registration is LITE or UNVERIFIED is
+  refused everything but what anonymous requests get (USR-8);
+- anonymous: only fields allowed to `ANYONE`.
+
+The tenant of every rule is the request's own (TEN-1): links, registrations and access levels are read
+for `context.tenant` only, so no rule can grant anything in another tenant.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
+
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
+
+from auth.principals import AccessLevel, PrincipalKind
+from resolvers.errors import CodedError
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+# MGR-1 sections
+SUBSCRIPTIONS = "subscriptions"
+REGISTRATIONS = "registrations"
+PAYMENTS = "payments"
+HOUSEHOLD_LEVELS = "household_levels"
+ENTITLEMENTS = "entitlements"
+OFFERS = "offers"
+SETTINGS = "settings"
+
+REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
+OWNER, GUEST = "OWNER", "GUEST"
+
+Value = Callable[[Any, dict[str, Any]], Any]  # (source, field arguments) -> the value a rule checks
+
+
+class Denied(CodedError):
+    """The principal may not resolve this field."""
+
+
+def arg(*path: str) -> Value:
+    """A field argument, e.g. `arg("id")` or `arg("input", "subscription_id")` (Python names)."""
+
+    def value(source: Any, kwargs: dict[str, Any]) -> Any:
+        current: Any = kwargs.get(path[0])
+        for name in path[1:]:
+            if current is None:
+                return None
+            current = getattr(current, name, None)
+        return current
+
+    value.__qualname__ = f"arg({'.'.join(path)})"
+    return value
+
+
+def parent(name: str) -> Value:
+    """An attribute of the object the field belongs to, e.g. `parent("id")` on a subscription."""
+
+    def value(source: Any, kwargs: dict[str, Any]) -> Any:
+        return getattr(source, name, None)
+
+    value.__qualname__ = f"parent({name})"
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() if value is not None and str(value).strip() else None
+
+
+class Rule:
+    """One way to be allowed. `allows` answers a bool, or an awaitable of one."""
+
+    description = ""
+
+    def allows(self, context: "Context", source: Any, kwargs: dict[str, Any]) -> bool | Awaitable[bool]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Anyone(Rule):
+    description = "anyone"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class SignedIn(Rule):
+    description = "anyone signed in"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return not context.principal.is_anonymous
+
+
+@dataclass(frozen=True)
+class AnyStaff(Rule):
+    """Any staff member, whatever their access levels: for what concerns their own account (MFA)."""
+
+    description = "a staff member (own account)"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return context.principal.kind is PrincipalKind.STAFF
+
+
+@dataclass(frozen=True)
+class StaffAccess(Rule):
+    """MGR-1: at least `level` in `section`; a `change` also needs the second factor when the tenant
+    requires it (MGR-2)."""
+
+    section: str
+    level: AccessLevel
+    change: bool
+
+    @property
+    def description(self) -> str:
+        return f"staff with {self.level.value} access to {self.section}"
+
+    def allows(self, context, source, kwargs) -> bool:
+        principal = context.principal
+        if principal.kind is not PrincipalKind.STAFF or not principal.has_level(self.section, self.level):
+            return False
+        if self.change and context.tenant.settings.flag(REQUIRE_MANAGER_MFA) and not principal.mfa:
+            # MGR-2: the staff member has the level, but not in this sign-in: say so rather than "forbidden"
+            raise Denied("This change needs a second factor (MGR-2): sign in again with your authenticator code",
+                         code="FORBIDDEN", reason="MFA_REQUIRED")
+        return True
+
+
+@dataclass(frozen=True)
+class PartnerScope(Rule):
+    """MGR-3: `read:<section>` reads; `write:<section>` reads and changes."""
+
+    section: str
+    change: bool
+
+    @property
+    def description(self) -> str:
+        return f"a partner with scope {'write' if self.change else 'read'}:{self.section}"
+
+    def allows(self, context, source, kwargs) -> bool:
+        principal = context.principal
+        if principal.kind is not PrincipalKind.PARTNER:
+            return False
+        write = f"write:{self.section}" in principal.scopes
+        return write or (not self.change and f"read:{self.section}" in principal.scopes)
+
+
+class CustomerRule(Rule):
+    """A rule about the customer's own registration and links; refuses LITE and UNVERIFIED registrations
+    (USR-8) before looking any further."""
+
+    async def allows(self, context, source, kwargs) -> bool:
+        if context.principal.kind is not PrincipalKind.CUSTOMER:
+            return False
+        registration = await context.customer_registration()
+        if registration is not None and registration.state.value in ("LITE", "UNVERIFIED"):
+            raise Denied("This registration cannot sign in until it is verified and has a password (USR-8)",
+                         code="FORBIDDEN", reason="REGISTRATION_NOT_VERIFIED")
+        return await self.customer_allows(context, source, kwargs)
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AnyCustomer(CustomerRule):
+    """Any signed-in customer, acting on their own registration (the field takes the CRID from the token)."""
+
+    description = "a signed-in customer (own registration)"
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class CustomerSelf(CustomerRule):
+    """The CRID the field is about is the customer's own."""
+
+    crid: Value
+
+    description = "the customer it belongs to"
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        return _text(self.crid(source, kwargs)) == context.principal.crid
+
+
+@dataclass(frozen=True)
+class CustomerLinked(CustomerRule):
+    """The subscription is linked to the customer's registration; `roles` narrows the link's role."""
+
+    subscription: Value
+    roles: frozenset[str] = frozenset({OWNER, GUEST})
+
+    @property
+    def description(self) -> str:
+        return "the subscription's owner (LNK-3)" if self.roles == {OWNER} else "a customer linked to the subscription"
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        subscription_id = _text(self.subscription(source, kwargs))
+        if subscription_id is None:
+            return False
+        return (await context.customer_link_roles()).get(subscription_id) in self.roles
+
+
+@dataclass(frozen=True)
+class CustomerOwnsOrIsRegistration(CustomerRule):
+    """A registration shown next to a link: the customer's own, or one linked to a subscription the
+    customer owns (an owner manages the subscription's guests, LNK-3)."""
+
+    crid: Value
+    subscription: Value
+
+    description = "the registration itself, or the owner of the linked subscription"
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        if _text(self.crid(source, kwargs)) == context.principal.crid:
+            return True
+        subscription_id = _text(self.subscription(source, kwargs))
+        return (await context.customer_link_roles()).get(subscription_id) == OWNER
+
+
+@dataclass(frozen=True)
+class CustomerManagesLink(CustomerRule):
+    """A link (by id) the customer may change: one of a subscription the customer owns, or, with
+    `own_link`, the customer's own link (a guest may leave a subscription)."""
+
+    link_id: Value
+    own_link: bool = False
+
+    @property
+    def description(self) -> str:
+        return "the owner of the link's subscription" + (", or the linked customer" if self.own_link else "")
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        text = _text(self.link_id(source, kwargs))
+        if text is None or not text.isdigit() or int(text) >= 2**31:
+            return False
+        found = await context.loaders.link_by_id.load(int(text))
+        if found is None:
+            return False
+        link, crid = found
+        if self.own_link and crid == context.principal.crid:
+            return True
+        return (await context.customer_link_roles()).get(link.subscription_id) == OWNER
+
+
+@dataclass(frozen=True)
+class Unprivileged(Rule):
+    """`inner` allows, and the input asks for none of what only staff and partners may ask for (e.g.
+    `ignoreProvider`, a chosen CRID, an already-verified e-mail)."""
+
+    inner: Rule
+    privileged: tuple[tuple[str, Callable[[Any, dict[str, Any]], bool]], ...]
+
+    @property
+    def description(self) -> str:
+        return f"{self.inner.description}, without {', '.join(label for label, _ in self.privileged)}"
+
+    async def allows(self, context, source, kwargs) -> bool:
+        if any(asks(source, kwargs) for _, asks in self.privileged):
+            return False
+        allowed = self.inner.allows(context, source, kwargs)
+        return await allowed if inspect.isawaitable(allowed) else allowed
+
+
+def asks_true(*path: str) -> Callable[[Any, dict[str, Any]], bool]:
+    value = arg(*path)
+    return lambda source, kwargs: bool(value(source, kwargs))
+
+
+def asks_false(*path: str) -> Callable[[Any, dict[str, Any]], bool]:
+    value = arg(*path)
+    return lambda source, kwargs: value(source, kwargs) is False
+
+
+def asks_value(*path: str) -> Callable[[Any, dict[str, Any]], bool]:
+    value = arg(*path)
+    return lambda source, kwargs: _text(value(source, kwargs)) is not None
+
+
+@dataclass(frozen=True)
+class CustomerLinkLookup(CustomerRule):
+    """LNK-1 lookups: every key given is the customer's own (CRID, registration id) or a subscription
+    linked to the customer."""
+
+    crid: Value
+    registration_id: Value
+    subscription: Value
+
+    description = "the customer whose CRID, registration or linked subscription is asked for"
+
+    async def customer_allows(self, context, source, kwargs) -> bool:
+        crid = _text(self.crid(source, kwargs))
+        registration_id = _text(self.registration_id(source, kwargs))
+        subscription_id = _text(self.subscription(source, kwargs))
+        if crid is None and registration_id is None and subscription_id is None:
+            return False
+        if crid is not None and crid != context.principal.crid:
+            return False
+        if registration_id is not None:
+            registration = await context.customer_registration()
+            if registration is None or str(registration.registration_id) != registration_id:
+                return False
+        if subscription_id is not None and subscription_id not in await context.customer_link_roles():
+            return False
+        return True
+
+
+# -- the rule vocabulary fields use ------------------------------------------------------------------
+ANYONE = Anyone()
+SIGNED_IN = SignedIn()
+ANY_STAFF = AnyStaff()
+ANY_CUSTOMER = AnyCustomer()
+
+
+def staff_read(section: str) -> Rule:
+    return StaffAccess(section, AccessLevel.READ_ONLY, change=False)
+
+
+def staff_change(section: str) -> Rule:
+    return StaffAccess(section, AccessLevel.FULL_CONTROL, change=True)
+
+
+def staff_full_control_read(section: str) -> Rule:
+    """Reading what only full control of `section` may see (e.g. access levels, MGR-1); no second factor."""
+    return StaffAccess(section, AccessLevel.FULL_CONTROL, change=False)
+
+
+def partner_read(section: str) -> Rule:
+    return PartnerScope(section, change=False)
+
+
+def partner_write(section: str) -> Rule:
+    return PartnerScope(section, change=True)
+
+
+def reads(section: str) -> tuple[Rule, Rule]:
+    """Staff with READ_ONLY or more, or a partner with `read:`/`write:` scope, of `section`."""
+    return staff_read(section), partner_read(section)
+
+
+def changes(section: str) -> tuple[Rule, Rule]:
+    """Staff with FULL_CONTROL (and MFA where required), or a partner with `write:` scope, of `section`."""
+    return staff_change(section), partner_write(section)
+
+
+def customer_self(crid: Value) -> Rule:
+    return CustomerSelf(crid)
+
+
+def customer_linked(subscription: Value) -> Rule:
+    return CustomerLinked(subscription)
+
+
+def customer_owner(subscription: Value) -> Rule:
+    return CustomerLinked(subscription, frozenset({OWNER}))
+
+
+# -- enforcement -------------------------------------------------------------------------------------
+class Allow(BasePermission):
+    """The permission a field's `allow(...)` declares: any one rule suffices."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        if not rules:
+            raise ValueError("a field needs at least one rule")
+        self.rules = tuple(rules)
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await check(info.context, self.rules, source, kwargs, info.field_name)
+        return True
+
+
+def allow(*rules: Rule | tuple[Rule, ...]) -> list[PermissionExtension]:
+    """The field extensions that guard a field with `rules` (tuples from `reads`/`changes` are flattened)."""
+    flat: list[Rule] = []
+    for rule in rules:
+        flat.extend(rule if isinstance(rule, tuple) else (rule,))
+    return [PermissionExtension([Allow(flat)], use_directives=False)]
+
+
+async def check(context: "Context", rules: Sequence[Rule], source: Any, kwargs: dict[str, Any], what: str) -> None:
+    """Raise `Denied` unless one of `rules` allows the request's principal."""
+    for rule in rules:
+        allowed = rule.allows(context, source, kwargs)
+        if inspect.isawaitable(allowed):
+            allowed = await allowed
+        if allowed:
+            return
+    raise denial(context, rules, what)
+
+
+def denial(context: "Context", rules: Sequence[Rule], what: str) -> Denied:
+    needs = "; ".join(dict.fromkeys(rule.description for rule in rules))
+    if context.principal.is_anonymous:
+        return Denied(f"Sign in: `{what}` is for {needs}", code="UNAUTHENTICATED")
+    return Denied(f"Not allowed: `{what}` is for {needs}", code="FORBIDDEN")
+
+
+def rules_of(field: Any) -> tuple[Rule, ...] | None:
+    """The rules declared on a strawberry field, or None when it declares none (used by the tests that
+    make sure every field has a decision)."""
+    for extension in getattr(field, "extensions", None) or ():
+        if isinstance(extension, PermissionExtension):
+            for permission in extension.permissions:
+                if isinstance(permission, Allow):
+                    return permission.rules
+    return None
+
+
+def guarded_reference(*rules: Rule | tuple[Rule, ...]):
+    """Decorates an entity's `resolve_reference` (federation `_entities`): the same rules as a field, with
+    the entity's key arguments as `kwargs`. A denied key answers null with the error, like a field."""
+    flat: list[Rule] = []
+    for rule in rules:
+        flat.extend(rule if isinstance(rule, tuple) else (rule,))
+
+    def decorate(resolve):
+        target = resolve.__func__ if isinstance(resolve, classmethod) else resolve
+
+        async def guarded(cls, info: Info, **keys: Any):
+            await check(info.context, flat, None, keys, f"_entities({cls.__name__})")
+            return await target(cls, info, **keys)
+
+        guarded.__name__ = target.__name__
+        guarded.__doc__ = target.__doc__
+        guarded.__papergraph_rules__ = tuple(flat)
+        return classmethod(guarded)
+
+    return decorate
