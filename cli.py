@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--scale", type=int, default=1, help="25·N registrations and 250·N subscriptions per tenant")
     seed.add_argument("--emulators", action="store_true", help="also load the remote emulators at their base URLs")
     commands.add_parser("export-schema", help="print the subgraph SDL")
+    token = commands.add_parser("token", help="sign in as a demo principal and print its access token")
+    token.add_argument("who", help="customer, guest, admin, csr, viewer, intern or partner")
+    token.add_argument("--tenant", default="NCSDEMO", help="the demo tenant's paper code")
+    token.add_argument("--auth0-url", default=None, help=(
+        "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
+        "PAPERGRAPH_AUTH0_BASE_URL in remote mode"))
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":
@@ -76,7 +82,20 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     settings = load_settings_or_exit()
-    if args.command == "migrate":
+    if args.command == "token":
+        import httpx
+
+        from sandbox.signin import SignInError, sign_in
+
+        url = args.auth0_url or (settings.auth0_base_url if settings.upstreams == UpstreamMode.REMOTE
+                                 else f"http://{settings.host}:{settings.port}/sandbox/auth0")
+        try:
+            access_token = sign_in(url, args.who, args.tenant)
+        except (SignInError, httpx.HTTPError) as error:
+            sys.exit(f"papergraph token: {error}")
+        print(access_token)
+        print(f'GraphiQL headers: {{"Authorization": "Bearer {access_token}"}}', file=sys.stderr)
+    elif args.command == "migrate":
         migrate(settings)
     elif args.command == "seed":
         migrate(settings)

@@ -113,13 +113,18 @@ class SignedIn(Rule):
 
 
 @dataclass(frozen=True)
-class AnyStaff(Rule):
-    """Any staff member, whatever their access levels: for what concerns their own account (MFA)."""
+class StaffSelf(Rule):
+    """A staff member acting on their own account: the manager subject the field names is absent or their
+    own (MGR-2: enrolling, verifying and disabling one's own second factor)."""
+
+    subject: Value
 
     description = "a staff member (own account)"
 
     def allows(self, context, source, kwargs) -> bool:
-        return context.principal.kind is PrincipalKind.STAFF
+        principal = context.principal
+        subject = _text(self.subject(source, kwargs))
+        return principal.kind is PrincipalKind.STAFF and (subject is None or subject == principal.subject)
 
 
 @dataclass(frozen=True)
@@ -329,7 +334,7 @@ class CustomerLinkLookup(CustomerRule):
 # -- the rule vocabulary fields use ------------------------------------------------------------------
 ANYONE = Anyone()
 SIGNED_IN = SignedIn()
-ANY_STAFF = AnyStaff()
+ANY_STAFF = StaffSelf(lambda source, kwargs: None)  # own account, whatever the access levels
 ANY_CUSTOMER = AnyCustomer()
 
 

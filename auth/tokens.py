@@ -2,8 +2,8 @@
 
 Only RS256 is accepted: `alg: none`, HS256 signed with the public key ("algorithm confusion") and
 tokens naming an unknown `kid` are rejected. The JWKS is cached; an unknown `kid` triggers one refetch
-(single-flight, and at most once per `refetch_interval`), so a flood of forged tokens cannot hammer
-the identity provider. Checks: signature, `iss`, `aud` (a string or a list containing the API
+(single-flight, and at most one per `refetch_interval`), so a rotated key is picked up at once and a
+flood of forged tokens cannot hammer the identity provider. Checks: signature, `iss`, `aud` (a string or a list containing the API
 identifier), `exp` and `nbf` with a small leeway.
 
 joserfc is authlib's own JOSE implementation (authlib.jose is deprecated in its favour and depends on it).
@@ -32,6 +32,10 @@ class InvalidToken(Exception):
 
 
 class JwksCache:
+    """The identity provider's signing keys. Fetched on first use and again after `max_age`; a token naming
+    a key id the cache does not know (a rotation) triggers one refetch — single-flight, and at most one such
+    refetch per `refetch_interval`, so a flood of forged tokens costs the provider one request, not one each."""
+
     def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], *, refetch_interval: float = 30.0,
                  max_age: float = 3600.0) -> None:
         self._fetch = fetch
@@ -40,17 +44,24 @@ class JwksCache:
         self._keys: KeySet | None = None
         self._kids: set[str] = set()
         self._fetched_at = float("-inf")
+        self._unknown_kid_refetch_at = float("-inf")
         self._lock = asyncio.Lock()
         self.fetches = 0
 
+    def _fresh_with(self, kid: str) -> bool:
+        return self._keys is not None and kid in self._kids and time.monotonic() - self._fetched_at < self._max_age
+
     async def key_set_for(self, kid: str) -> KeySet:
-        if self._keys is not None and kid in self._kids and time.monotonic() - self._fetched_at < self._max_age:
+        if self._fresh_with(kid):
             return self._keys
         async with self._lock:
-            # another coroutine may have refreshed while we waited
-            if self._keys is not None and kid in self._kids and time.monotonic() - self._fetched_at < self._max_age:
+            if self._fresh_with(kid):  # another coroutine refreshed while we waited
                 return self._keys
-            if self._keys is None or time.monotonic() - self._fetched_at >= self._refetch_interval:
+            now = time.monotonic()
+            if self._keys is None or now - self._fetched_at >= self._max_age:
+                await self._refresh()
+            elif kid not in self._kids and now - self._unknown_kid_refetch_at >= self._refetch_interval:
+                self._unknown_kid_refetch_at = now
                 await self._refresh()
         if self._keys is None or kid not in self._kids:
             raise InvalidToken("unknown signing key")

@@ -281,6 +281,20 @@ class Auth0DataSource(RestDataSource):
     async def delete_user(self, user_id: str) -> None:
         await self._management(self.delete, f"/api/v2/users/{quote(user_id, safe='')}")
 
+    # authenticators (MGR-2) -------------------------------------------------------------------------
+    async def authentication_methods(self, user_id: str) -> list[dict[str, Any]]:
+        return await self._management(self.get, f"/api/v2/users/{quote(user_id, safe='')}/authentication-methods")
+
+    async def add_totp_authenticator(self, user_id: str, secret: str, name: str = "papergraph") -> dict[str, Any]:
+        """Enrol a TOTP authenticator whose secret papergraph generated: the user's sign-ins then need its
+        code, and their tokens carry `amr: ["mfa"]`. → the method, with its `id`."""
+        return await self._management(self.post, f"/api/v2/users/{quote(user_id, safe='')}/authentication-methods",
+                                      json={"type": "totp", "name": name, "totp_secret": secret})
+
+    async def delete_authentication_method(self, user_id: str, method_id: str) -> None:
+        await self._management(self.delete, f"/api/v2/users/{quote(user_id, safe='')}/authentication-methods/"
+                                             f"{quote(method_id, safe='')}")
+
     async def create_password_change_ticket(self, user_id: str, *, result_url: str | None = None,
                                             ttl_sec: int | None = None) -> str:
         """→ the URL where the user sets a new password (USR-3: passwordless users get one at creation)."""

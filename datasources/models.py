@@ -332,3 +332,21 @@ class ManagerAccess(SQLModel, table=True):
     section: str = Field(max_length=32)
     level: str = Field(max_length=16, description="NO_ACCESS, READ_ONLY or FULL_CONTROL")
     updated_at: datetime = created_column()
+
+
+# -- staff second factor (MGR-2) -------------------------------------------------------------------
+class ManagerMfa(SQLModel, table=True):
+    """A manager's TOTP authenticator: PENDING from enrolment until a first code verifies it, then ENABLED
+    (and enrolled in the identity provider as `authenticator_id`). The secret is sealed with the
+    secret key (domain/crypto.py), never stored in the clear."""
+
+    __tablename__ = "manager_mfa"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "manager_subject"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    manager_subject: str = Field(max_length=128)
+    sealed_secret: str = Field(max_length=512)
+    state: str = Field(max_length=16, description="PENDING or ENABLED")
+    authenticator_id: Optional[str] = Field(default=None, max_length=128)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()

@@ -63,6 +63,27 @@ ENTITLEMENTS = [
     ("PREMIUM", "Premium articles", "https://www.example.com/premium"),
     ("PUZZLES", "Puzzles and games", None),
 ]
+# Staff of every tenant (MGR-1), in the identity provider whatever the tenant's customer provider: one per
+# access level. `name@<papercode>.example.com`, password STAFF_PASSWORD. The admin of a tenant that requires a
+# second factor (MGR-2) is enrolled with a TOTP authenticator (its current code: the Auth0 emulator's
+# `GET /_sandbox/otp/<user_id>`, or `python -m cli token admin --tenant MTXDEMO`).
+STAFF_PASSWORD = "Demo-staff-1!"
+CUSTOMER_PASSWORD = "Demo-pass-1!"
+_ALL = ("subscriptions", "registrations", "payments", "household_levels", "entitlements", "offers", "settings")
+STAFF = {
+    "admin": {section: "FULL_CONTROL" for section in _ALL},
+    "csr": {"subscriptions": "FULL_CONTROL", "registrations": "FULL_CONTROL", "payments": "FULL_CONTROL",
+            "household_levels": "READ_ONLY", "entitlements": "READ_ONLY", "offers": "READ_ONLY",
+            "settings": "NO_ACCESS"},
+    "viewer": {**{section: "READ_ONLY" for section in _ALL}, "settings": "NO_ACCESS"},
+    "intern": {section: "NO_ACCESS" for section in _ALL},
+}
+
+
+def staff_user_id(paper_code: str, name: str) -> str:
+    return f"auth0|staff-{name}-{paper_code.lower()}"
+
+
 # ENT-2: the entitlements a subscription to each demo offer includes, by offer name
 OFFER_ENTITLEMENTS = {
     "All Access Digital": ["EEDITION", "PREMIUM"],
@@ -204,9 +225,18 @@ def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: 
         if provider == "Auth0":
             data.identity_users.append({
                 "tenant": code, "user_id": crid, "email": email, "given_name": first, "family_name": last,
-                "email_verified": True, "password": "Demo-pass-1!",
+                "email_verified": True, "password": CUSTOMER_PASSWORD,
                 "app_metadata": {"paperCode": code}, "user_metadata": {},
             })
+    for name, access in STAFF.items():
+        mfa = name == "admin" and tenant["settings"].get("Security.RequireManagerMfa") == "1"
+        data.identity_users.append({
+            "tenant": code, "user_id": staff_user_id(code, name), "email": f"{name}@{code.lower()}.example.com",
+            "given_name": name.title(), "family_name": "Staff", "email_verified": True, "password": STAFF_PASSWORD,
+            "app_metadata": {"paperCode": code, "role": "staff", "access": access, **({"mfa_enrolled": True} if mfa
+                                                                                      else {})},
+            "user_metadata": {},
+        })
 
     n_subs = SUBSCRIPTIONS_PER_SCALE * scale
     for j in range(n_subs):

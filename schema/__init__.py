@@ -17,6 +17,8 @@ from resolvers.mutations.change_email import ChangeEmail
 from resolvers.mutations.change_password import ChangePassword
 from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
 from resolvers.mutations.create_user import CreateUser
+from resolvers.mutations.disable_manager_mfa import DisableManagerMfa
+from resolvers.mutations.enroll_manager_mfa import EnrollManagerMfa
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
@@ -31,6 +33,7 @@ from resolvers.mutations.unlink_subscription import UnlinkSubscription
 from resolvers.mutations.update_household_level import UpdateHouseholdLevel
 from resolvers.mutations.update_user import UpdateUser
 from resolvers.mutations.verify_email import VerifyEmail
+from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.managers import ManagerQueries
@@ -38,6 +41,7 @@ from resolvers.queries.offers import OfferQueries
 from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
+from resolvers.queries.viewer import ViewerQueries
 from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
 from schema.offers import Offer
@@ -57,11 +61,13 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
               CancelSubscription, LinkSubscription, UnlinkSubscription, TransferSubscriptionLink,
               UpdateHouseholdLevel, SetOfferCheckCriteria, SetOfferAllowedRegistrations, SetManagerAccessLevels,
               RequestAccess, CreateTemporaryEntitlement]
+# staff second factor (MGR-2)
+MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries):
     pass
 
 

@@ -38,6 +38,19 @@ if os.environ.get("CI") and "postgresql" not in BACKENDS:  # CI machines have Po
     raise RuntimeError(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: behaviour that does not depend on the database backend: "
+                                       "run on SQLite only, to keep the suite fast")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if item.get_closest_marker("sqlite_only") and callspec and callspec.params.get("database_url") not in (
+                None, "sqlite"):
+            item.add_marker(pytest.mark.skip(reason="sqlite_only: the backend does not change this behaviour"))
+
+
 async def _pg_admin(sql: str) -> None:
     import asyncpg
 

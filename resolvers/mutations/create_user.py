@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from auth.permissions import ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
-
+from auth.principals import PrincipalKind
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, create_registration
 from schema.registrations import Registration
@@ -37,8 +37,9 @@ class CreateUserInput:
         default=None, description="The CRID to use; by default the provider's (or papergraph's) new id.")
     password: Optional[str] = strawberry.field(
         default=None, description="USR-5. Without one, the user gets a change-password link (Auth0) or is LITE (MG2).")
-    verify_email: bool = strawberry.field(
-        default=False, description="True: the registration stays UNVERIFIED until `verifyEmail` (a VERIFYCODE link).")
+    verify_email: Optional[bool] = strawberry.field(default=None, description=(
+        "True: the registration stays UNVERIFIED until `verifyEmail` (a VERIFYCODE link). Default: true for a "
+        "self-service sign-up, false for staff and partners; only they may set it to false."))
     ignore_provider: bool = strawberry.field(
         default=False, description="True: create in papergraph's own registrations only, not in the identity provider.")
     first_name: Optional[str] = None
@@ -61,16 +62,26 @@ class CreateUser:
         "Create a user in the tenant's identity provider (`Flow.UserProvider`: Auth0, or papergraph's own "
         "for MG2) and its registration, recording CREATELOGIN (or CREATEPENDING and VERIFYCODE with "
         "`verifyEmail`) (USR-3, USR-9)."
-    ), extensions=allow(changes(REGISTRATIONS), Unprivileged(ANYONE, (("customerRegistrationId", asks_value("input", "customer_registration_id")), ("ignoreProvider", asks_true("input", "ignore_provider")), ("verifyEmail: false", asks_false("input", "verify_email"))))))
+    ), extensions=allow(changes(REGISTRATIONS), Unprivileged(ANYONE, (
+        ("customerRegistrationId", asks_value("input", "customer_registration_id")),
+        ("ignoreProvider", asks_true("input", "ignore_provider")),
+        ("verifyEmail: false", asks_false("input", "verify_email"))))))
     async def create_user(self, info: Info, input: CreateUserInput) -> Optional[CreateUserPayload]:
         try:
             created = await create_registration(
                 info.context, email=input.email, password=input.password, first_name=input.first_name,
                 last_name=input.last_name, metadata=input.metadata, crid=input.customer_registration_id,
-                verify_email=input.verify_email, ignore_provider=input.ignore_provider,
+                verify_email=_verify_email(info.context, input.verify_email), ignore_provider=input.ignore_provider,
             )
         except UserFlowError as error:
             return CreateUserPayload(user_errors=[CreateUserError(
                 code=CreateUserErrorCode[error.code], field=error.field, message=error.message)])
         return CreateUserPayload(registration=info.context.loaders.registration_from_row(created.registration),
                                  change_password_url=created.change_password_url)
+
+
+def _verify_email(context, asked: bool | None) -> bool:
+    """A self-service sign-up proves its e-mail address; staff and partners may create verified users."""
+    if asked is not None:
+        return asked
+    return context.principal.kind not in (PrincipalKind.STAFF, PrincipalKind.PARTNER)

@@ -189,6 +189,20 @@ async def delete_user(request: Request, store: Auth0Store) -> Response:
     return Response(status_code=204)
 
 
+async def list_authentication_methods(request: Request, store: Auth0Store) -> Response:
+    return JSONResponse(store.authentication_methods(request.path_params["user_id"]))
+
+
+async def create_authentication_method(request: Request, store: Auth0Store) -> Response:
+    return JSONResponse(store.create_authentication_method(request.path_params["user_id"], await _json_body(request)),
+                        status_code=201)
+
+
+async def delete_authentication_method(request: Request, store: Auth0Store) -> Response:
+    store.delete_authentication_method(request.path_params["user_id"], request.path_params["method_id"])
+    return Response(status_code=204)
+
+
 async def password_change_ticket(request: Request, store: Auth0Store) -> Response:
     return JSONResponse({"ticket": store.password_change_ticket(await _json_body(request))}, status_code=201)
 
@@ -206,6 +220,12 @@ def api_routes() -> list[Route]:
         Route("/api/v2/users/{user_id}", management("read:users", get_user), methods=["GET"]),
         Route("/api/v2/users/{user_id}", management("update:users", update_user), methods=["PATCH"]),
         Route("/api/v2/users/{user_id}", management("delete:users", delete_user), methods=["DELETE"]),
+        Route("/api/v2/users/{user_id}/authentication-methods",
+              management("read:authentication_methods", list_authentication_methods), methods=["GET"]),
+        Route("/api/v2/users/{user_id}/authentication-methods",
+              management("create:authentication_methods", create_authentication_method), methods=["POST"]),
+        Route("/api/v2/users/{user_id}/authentication-methods/{method_id}",
+              management("delete:authentication_methods", delete_authentication_method), methods=["DELETE"]),
         Route("/api/v2/tickets/password-change", management("create:user_tickets", password_change_ticket),
               methods=["POST"]),
     ]

@@ -32,7 +32,9 @@ DEFAULT_USER_SCOPE = "openid profile email"
 M2M_CLIENT_ID = "papergraph-m2m"
 M2M_CLIENT_SECRET = "development-only-secret-change-me"
 SPA_CLIENT_ID = "papergraph-spa"
-MANAGEMENT_SCOPES = ("read:users", "update:users", "create:users", "delete:users", "create:user_tickets")
+MANAGEMENT_SCOPES = ("read:users", "update:users", "create:users", "delete:users", "create:user_tickets",
+                     "read:authentication_methods", "create:authentication_methods",
+                     "delete:authentication_methods")
 PARTNER_SCOPES = ("read:subscriptions", "write:payments")
 TICKET_TTL_DEFAULT = 432_000  # Auth0's default for password-change tickets: five days
 MFA_TOKEN_TTL = 600
@@ -446,6 +448,41 @@ class Auth0Store:
         user = self.users.pop(user_id, None)  # Auth0 answers 204 for an unknown id too
         if user is not None:
             del self.by_email[(user["connection"], user["email"])]
+
+    # authentication methods (MGR-2: a manager's TOTP authenticator, enrolled by papergraph) ---------
+    def authentication_methods(self, user_id: str) -> list[dict[str, Any]]:
+        user = self.get_user(user_id)
+        return [copy.deepcopy(m) for m in user.get("_methods", [])]
+
+    def create_authentication_method(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`{type: "totp", name?, totp_secret}`: the user's password logins then need the TOTP code (the
+        403 `mfa_required` and mfa-otp grant of `_password`/`_mfa_otp`)."""
+        extra = sorted(set(body) - {"type", "name", "totp_secret"})
+        if extra:
+            raise _invalid_body(f"'Additional properties not allowed: {','.join(extra)}'.")
+        if body.get("type") != "totp":
+            raise _invalid_body("'No enum match for: " + str(body.get("type")) + "' on property type.")
+        secret = str(body.get("totp_secret") or "")
+        if len(secret) < 16 or not all(c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for c in secret):
+            raise _invalid_body("'Object didn't pass validation for format base32' on property totp_secret.")
+        user = self.get_user(user_id)
+        if any(m["type"] == "totp" for m in user.get("_methods", [])):
+            raise ManagementError(409, "The user already has a totp authentication method.", "operation_not_supported")
+        method = {"id": "totp|dev_" + secrets.token_hex(8), "type": "totp", "name": body.get("name") or "totp",
+                  "confirmed": True, "created_at": _iso(self.clock())}
+        user.setdefault("_methods", []).append(method)
+        user["_mfa_secret"] = secret
+        user["app_metadata"]["mfa_enrolled"] = True
+        return copy.deepcopy(method)
+
+    def delete_authentication_method(self, user_id: str, method_id: str) -> None:
+        user = self.get_user(user_id)
+        methods = user.get("_methods", [])
+        if not any(m["id"] == method_id for m in methods):
+            raise ManagementError(404, "Authentication method not found.", "inexistent_authentication_method")
+        user["_methods"] = [m for m in methods if m["id"] != method_id]
+        user.pop("_mfa_secret", None)
+        user["app_metadata"].pop("mfa_enrolled", None)
 
     def search(self, q: str) -> list[dict[str, Any]]:
         """Users matching the query, oldest first."""

@@ -106,7 +106,8 @@ async def test_client_credentials_for_the_management_api(auth0):
     assert claims["gty"] == "client-credentials"
     assert claims["exp"] - claims["iat"] == 86400
     assert set(claims["scope"].split()) == {"read:users", "update:users", "create:users", "delete:users",
-                                            "create:user_tickets"}
+                                            "create:user_tickets", "read:authentication_methods",
+                                            "create:authentication_methods", "delete:authentication_methods"}
     assert not any(name.startswith(NS) for name in claims)
 
 
@@ -372,8 +373,8 @@ async def test_aut_3_search_by_email_tenant_and_ids_with_totals_and_pages(app, a
     # then
     assert [u["user_id"] for u in by_email.json()] == [customer["user_id"]]
     page = tenant_page.json()
-    # the MTX staff user is verified too: 25 demo users + 1
-    assert (page["start"], page["limit"], page["length"], page["total"]) == (10, 10, 10, 26)
+    # 25 demo customers, 4 demo staff (one per access level) and this module's MTX staff user, all verified
+    assert (page["start"], page["limit"], page["length"], page["total"]) == (10, 10, 10, 25 + 4 + 1)
     assert all(u["app_metadata"]["paperCode"] == "MTXDEMO" for u in page["users"])
     assert sorted(u["user_id"] for u in by_ids.json()) == sorted([ids[0], ids[2]])
 

@@ -1,0 +1,70 @@
+"""Sign in as a demo principal and get an access token, the way a front end would: the password grant
+(with the TOTP step when the staff member has a second factor, MGR-2) or, for partners, client credentials
+(MGR-3), against the Auth0 emulator. For developers (`python -m cli token …`) and the browser demo's tests;
+papergraph itself never signs anyone in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from sandbox.auth0.store import SPA_CLIENT_ID
+from sandbox.demo import CUSTOMER_PASSWORD, STAFF, STAFF_PASSWORD, TENANTS, crid_for, staff_user_id
+
+AUDIENCE = "https://api.papergraph.dev"
+MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
+# who: customer (the tenant's first registration, owner of its first subscription), guest (the second
+# registration, a guest of the first subscription), a staff role of sandbox.demo.STAFF, or partner
+WHO = ("customer", "guest", *STAFF, "partner")
+
+
+class SignInError(Exception):
+    pass
+
+
+def demo_login(who: str, tenant: str) -> dict[str, Any]:
+    """The grant request for a demo principal: {"grant": {...}, "user_id": ...}."""
+    spec = next((t for t in TENANTS if t["code"] == tenant), None)
+    if spec is None:
+        raise SignInError(f"unknown demo tenant {tenant!r}: one of {', '.join(t['code'] for t in TENANTS)}")
+    if who == "partner":
+        client = f"partner-{tenant.lower()}"
+        return {"grant": {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret",
+                          "audience": AUDIENCE}, "user_id": None}
+    if who in STAFF:
+        return {"grant": _password(f"{who}@{tenant.lower()}.example.com", STAFF_PASSWORD),
+                "user_id": staff_user_id(tenant, who)}
+    if who in ("customer", "guest"):
+        provider = spec["settings"].get("Flow.UserProvider", "Auth0")
+        if provider != "Auth0":
+            raise SignInError(f"{tenant} keeps its customers in papergraph ({provider}), not in Auth0: "
+                              "its customers cannot sign in through the Auth0 emulator")
+        from sandbox.demo import generate
+
+        index = 0 if who == "customer" else 1
+        registration = next(r for r in generate(1).registrations
+                            if r["tenant"] == tenant and r["crid"] == crid_for(tenant, index, provider))
+        return {"grant": _password(registration["email"], CUSTOMER_PASSWORD), "user_id": registration["crid"]}
+    raise SignInError(f"who must be one of {', '.join(WHO)}")
+
+
+def sign_in(auth0_url: str, who: str, tenant: str = "NCSDEMO") -> str:
+    """An access token for `who` of `tenant`, from the Auth0 (emulator) at `auth0_url`."""
+    login = demo_login(who, tenant)
+    with httpx.Client(base_url=auth0_url.rstrip("/"), timeout=30) as client:
+        answer = client.post("/oauth/token", json=login["grant"])
+        body = answer.json()
+        if answer.status_code == 403 and body.get("error") == "mfa_required":
+            otp = client.get(f"/_sandbox/otp/{login['user_id']}").json()["otp"]
+            answer = client.post("/oauth/token", json={"grant_type": MFA_OTP, "client_id": SPA_CLIENT_ID,
+                                                       "mfa_token": body["mfa_token"], "otp": otp})
+            body = answer.json()
+        if answer.status_code != 200:
+            raise SignInError(f"sign-in refused ({answer.status_code}): {body}")
+        return body["access_token"]
+
+
+def _password(username: str, password: str) -> dict[str, str]:
+    return {"grant_type": "password", "client_id": SPA_CLIENT_ID, "username": username, "password": password,
+            "audience": AUDIENCE, "scope": "openid profile email"}
