@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from cross_web import HTTPException  # what strawberry's views catch to answer an HTTP error
 
 from datasources.auth0 import Auth0DataSource
@@ -33,6 +32,8 @@ from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
 from server.execution import decode_json, encode_json, tune_gc
+from server.http import GraphQLHTTPView
+from server.limits import OperationPolicy
 from settings import Settings, UpstreamMode
 
 log = logging.getLogger("papergraph")
@@ -104,8 +105,8 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
     )
 
 
-class PapergraphView(GraphQL):
-    """strawberry's ASGI view with papergraph's per-request context."""
+class PapergraphView(GraphQLHTTPView):
+    """The GraphQL-over-HTTP view (server/http.py) with papergraph's per-request context."""
 
     def __init__(self, schema, services_getter, **kwargs) -> None:
         super().__init__(schema, **kwargs)
@@ -204,8 +205,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await services.aclose()
 
-    schema = build_schema(mask_errors=settings.is_production)
-    view = PapergraphView(schema, lambda: holder["services"], graphql_ide=None if settings.is_production else "graphiql")
+    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
+    view = PapergraphView(schema, lambda: holder["services"], settings=settings, database=lambda: holder["services"].db)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", view, methods=["GET", "POST"])]
     if settings.debug_stats:
         routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))
