@@ -47,6 +47,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -339,9 +340,16 @@ class DocumentPolicy(SchemaExtension):
                                extensions={"code": PARSE_FAILED}) from None
 
     def _validate(self, schema: GraphQLSchema, document: DocumentNode, rules: tuple) -> list[GraphQLError]:
-        errors = validate(schema, document, (*rules, *STRAWBERRY_RULES, *self.rules),
-                          hide_suggestions=not self.policy.field_suggestions)
-        return [_coded(error) for error in errors]
+        return validate_with_policy(schema, document, self.policy, rules, policy_rules=self.rules)
+
+
+def validate_with_policy(schema: GraphQLSchema, document: DocumentNode, policy: OperationPolicy,
+                         rules: tuple = tuple(specified_rules), *, policy_rules: tuple | None = None
+                         ) -> list[GraphQLError]:
+    """Validation as a request gets it: `rules`, strawberry's own rules and the policy's, each error coded."""
+    errors = validate(schema, document, (*rules, *STRAWBERRY_RULES, *(policy_rules or limit_rules(policy))),
+                      hide_suggestions=not policy.field_suggestions)
+    return [_coded(error) for error in errors]
 
 
 def _coded(error: GraphQLError) -> GraphQLError:

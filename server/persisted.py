@@ -18,12 +18,25 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
-from graphql import GraphQLError, parse, print_ast
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    parse,
+    print_ast,
+)
 
 from datasources.db import Database
 from datasources.repositories.persisted_operations import PersistedOperationRepository
+from server.limits import OperationPolicy, validate_with_policy
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
@@ -142,3 +155,125 @@ class PersistedOperations:
 
     def _repository(self) -> PersistedOperationRepository:
         return PersistedOperationRepository(self._db())
+
+
+# -- registering a front end's operations (`papergraph register-operations`) ------------------------------
+@dataclass(frozen=True)
+class FileOperation:
+    """One named operation of a front end, printed canonically with the fragments it uses."""
+
+    name: str
+    document: str
+    origin: str  # file:line, for messages
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.document)
+
+
+class OperationFileError(Exception):
+    """The files do not make a registrable set of operations; `problems` lists each, with file:line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def graphql_files(paths: list[str]) -> list[Path]:
+    """The `.graphql`/`.gql` files named, or found under the directories named."""
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".graphql", ".gql") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise OperationFileError([f"{name}: no such file or directory"])
+    if not files:
+        raise OperationFileError([f"no .graphql files in {', '.join(paths)}"])
+    return files
+
+
+def operations_from_files(files: list[Path], schema: GraphQLSchema, policy: OperationPolicy) -> list[FileOperation]:
+    """Each named operation of the files with the fragments it spreads (from any of the files), validated
+    against the schema and the operation limits. Raises OperationFileError listing every problem."""
+    problems: list[str] = []
+    operations: dict[str, tuple[OperationDefinitionNode, str]] = {}
+    fragments: dict[str, tuple[FragmentDefinitionNode, str]] = {}
+    for file in files:
+        try:
+            document = parse(Source(file.read_text(encoding="utf-8"), str(file)))
+        except GraphQLError as error:
+            problems.append(f"{_origin(file, error.locations)}: {error.message}")
+            continue
+        for definition in document.definitions:
+            origin = _origin(file, [definition.loc.source.get_location(definition.loc.start)] if definition.loc else None)
+            if isinstance(definition, FragmentDefinitionNode):
+                name = definition.name.value
+                if name in fragments:
+                    problems.append(f"{origin}: fragment {name} is also defined at {fragments[name][1]}")
+                fragments[name] = (definition, origin)
+            elif isinstance(definition, OperationDefinitionNode):
+                if definition.name is None:
+                    problems.append(f"{origin}: an operation without a name cannot be registered")
+                    continue
+                name = definition.name.value
+                if name in operations:
+                    problems.append(f"{origin}: operation {name} is also defined at {operations[name][1]}")
+                operations[name] = (definition, origin)
+    found: list[FileOperation] = []
+    for name, (operation, origin) in sorted(operations.items()):
+        used, missing = _fragments_used(operation, {n: f for n, (f, _) in fragments.items()})
+        problems += [f"{origin}: operation {name} spreads unknown fragment {m}" for m in missing]
+        document = DocumentNode(definitions=(operation, *(used[n] for n in sorted(used))))
+        text = print_ast(document)
+        for error in validate_with_policy(schema, parse(text), policy):
+            problems.append(f"{origin}: operation {name}: {error.message}")
+        found.append(FileOperation(name, text, origin))
+    if problems:
+        raise OperationFileError(problems)
+    return found
+
+
+async def register_operations(db: Database, operations: list[FileOperation]) -> int:
+    """Safelist each operation; the number newly safelisted."""
+    repository = PersistedOperationRepository(db)
+    added = 0
+    for operation in operations:
+        added += await repository.save(operation.sha256, operation.document, operation_name=operation.name,
+                                       safelisted=True)
+    return added
+
+
+def _fragments_used(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+                    ) -> tuple[dict[str, FragmentDefinitionNode], list[str]]:
+    used: dict[str, FragmentDefinitionNode] = {}
+    missing: list[str] = []
+    pending = [operation]
+    while pending:
+        node = pending.pop()
+        for spread in _spreads(node.selection_set):
+            if spread in used or spread in missing:
+                continue
+            if spread not in fragments:
+                missing.append(spread)
+                continue
+            used[spread] = fragments[spread]
+            pending.append(fragments[spread])
+    return used, missing
+
+
+def _spreads(selection_set: SelectionSetNode | None) -> list[str]:
+    names: list[str] = []
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FragmentSpreadNode):
+            names.append(selection.name.value)
+        else:
+            names += _spreads(selection.selection_set)
+    return names
+
+
+def _origin(file: Path, locations: Any) -> str:
+    line = locations[0].line if locations else None
+    return f"{file}:{line}" if line else str(file)
