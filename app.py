@@ -1,7 +1,7 @@
 """papergraph's ASGI application.
 
-`create_app(settings)` builds the Starlette app: `/graphql` (strawberry; GraphiQL for browsers outside
-production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
+`create_app(settings)` builds the Starlette app: `/graphql` (GraphQL over HTTP, server/http.py; GraphiQL
+for browsers outside production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
 engine and one pooled httpx client per upstream; in embedded mode the upstream emulators are mounted
 in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for browsers), loaded with the
 demo data.
@@ -129,6 +129,13 @@ class PapergraphView(GraphQLHTTPView):
                        request=request, response=response)
 
 
+def build_view(settings: Settings, services_getter) -> PapergraphView:
+    """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
+    embedded services)."""
+    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
+    return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+
+
 class ApiHeaders:
     """API-1: X-Request-Id (echoed or generated), X-Session-Id (echoed when sent) and X-Version."""
 
@@ -205,8 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await services.aclose()
 
-    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
-    view = PapergraphView(schema, lambda: holder["services"], settings=settings, database=lambda: holder["services"].db)
+    view = build_view(settings, lambda: holder["services"])
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", view, methods=["GET", "POST"])]
     if settings.debug_stats:
         routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))

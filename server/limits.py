@@ -333,7 +333,7 @@ class DocumentPolicy(SchemaExtension):
         try:
             return parse(text, max_lexical_tokens=policy.max_tokens)
         except GraphQLSyntaxError as error:
-            if error.message.startswith("Document contains more than"):
+            if error.description.startswith("Document contains more than"):
                 raise limit_error(f"Document exceeds the maximum of {policy.max_tokens} tokens",
                                   "PAPERGRAPH_MAX_TOKENS", policy.max_tokens) from None
             raise GraphQLError(error.message, source=error.source, positions=error.positions,

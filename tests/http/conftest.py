@@ -1,0 +1,66 @@
+"""Clients of apps built with their own settings: other limits, production mode."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from settings import Settings
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+BASE_URL = "http://papergraph.test"
+PRODUCTION_SECRETS = {"secret_key": "test-secret-key-not-a-placeholder", "auth0_client_secret": "test-auth0-secret",
+                      "navigapay_api_key": "test-navigapay-key"}
+
+
+@pytest.fixture
+async def client_with(settings) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+    """`await client_with(max_depth=3)`: a client of an app built with the test settings and those."""
+    from app import create_app
+
+    async with contextlib.AsyncExitStack() as stack:
+        async def build(**overrides) -> httpx.AsyncClient:
+            application = create_app(settings.model_copy(update=overrides))
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            return await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url=BASE_URL))
+
+        yield build
+
+
+def production_settings(settings: Settings, **overrides) -> Settings:
+    """Production settings that pass the start-up guard (remote upstreams, real secrets)."""
+    return Settings(**{**settings.model_dump(), "environment": "production", "upstreams": "remote",
+                       **PRODUCTION_SECRETS, **overrides})
+
+
+@pytest.fixture
+async def production_client_with(app, settings) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """`production_client_with(introspection=True)`: the `/graphql` of production (its schema and view),
+    over this test's embedded services, behind the API-1 headers."""
+    from app import ApiHeaders, build_view
+
+    services = app.state.services
+    async with contextlib.AsyncExitStack() as stack:
+        def build(**overrides) -> httpx.AsyncClient:
+            chosen = production_settings(settings, **overrides)
+            view = build_view(chosen, lambda: services)
+            asgi = ApiHeaders(Starlette(routes=[Route("/graphql", view, methods=["GET", "POST"])]), chosen.version)
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url=BASE_URL)
+            stack.push_async_callback(client.aclose)
+            return client
+
+        yield build
+
+
+async def post(client: httpx.AsyncClient, body, accept: str | None = GRAPHQL_RESPONSE, **headers) -> httpx.Response:
+    return await client.post("/graphql", json=body, headers={**({"accept": accept} if accept else {}), **headers})
+
+
+def codes(response: httpx.Response) -> list[str]:
+    return [error["extensions"]["code"] for error in response.json()["errors"]]
