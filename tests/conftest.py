@@ -55,14 +55,20 @@ def _prepare(url: str) -> None:
     asyncio.run(seed_database(settings, 1, only_if_empty=False))
 
 
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory) -> str:
+    """The SQLite database of the session (migrated, seeded at scale 1), for tests that need one backend."""
+    path: Path = tmp_path_factory.mktemp("db") / "papergraph.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    _prepare(url)
+    return url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request) -> str:
     """A migrated database seeded with the scale-1 demo data, one per backend for the session."""
     if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "papergraph.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        _prepare(url)
-        return url
+        return request.getfixturevalue("sqlite_database_url")
     name = f"papergraph_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     request.addfinalizer(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
@@ -64,3 +64,44 @@ async def post(client: httpx.AsyncClient, body, accept: str | None = GRAPHQL_RES
 
 def codes(response: httpx.Response) -> list[str]:
     return [error["extensions"]["code"] for error in response.json()["errors"]]
+
+
+class Recorder:
+    """ASGI middleware keeping, for each HTTP request papergraph serves, its Authorization header and body."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.requests: list[dict] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recording_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        try:
+            await self.app(scope, recording_receive, send)
+        finally:
+            headers = dict(scope["headers"])
+            self.requests.append({"authorization": (headers.get(b"authorization") or b"").decode() or None,
+                                  "body": b"".join(chunks)})
+
+
+@pytest.fixture(scope="module")
+def papergraph_on_loopback(sqlite_database_url) -> Iterator[tuple[str, Recorder]]:
+    """papergraph (test settings, SQLite, embedded upstreams) served by uvicorn on a loopback port, for the
+    module's Node processes; the recorder sees every request it serves."""
+    from app import create_app
+    from tests.support import serve_on_loopback
+
+    settings = Settings(environment="test", database_url=sqlite_database_url, upstreams="embedded",
+                        seed_demo_data=False)
+    recorder = Recorder(create_app(settings))
+    with serve_on_loopback(recorder) as base_url:
+        yield base_url, recorder
