@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Field(
-        Environment.DEVELOPMENT, description="development, test or production. Production masks errors."
+        Environment.DEVELOPMENT,
+        description="development, test or production. Production masks errors and switches off introspection, "
+                    "field suggestions and GraphiQL.",
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///./papergraph.db",
