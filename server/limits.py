@@ -19,9 +19,9 @@ given by a variable counts as the largest page size it could be — which is wha
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from threading import Lock
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Iterator, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -70,6 +70,8 @@ MUTATION_FIELD_COST = 10  # a write costs more than a read, as in Apollo Router'
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 # strawberry's own rules, which its validate_document appends to the specified ones
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -267,25 +269,29 @@ class _Checked:
     errors: list[GraphQLError] | None = None
 
 
-@dataclass
-class DocumentCache:
-    """A bounded LRU of parsed and validated operation texts, one per schema (so per policy)."""
+class LRUCache(Generic[K, V]):
+    """A bounded mapping that forgets the least recently used entry first (shared by the requests of a
+    process: the lock keeps it consistent should a server run requests in threads)."""
 
-    maxsize: int = DOCUMENT_CACHE_SIZE
-    _entries: OrderedDict[str, _Checked] = field(default_factory=OrderedDict)
-    _lock: Lock = field(default_factory=Lock)
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = Lock()
 
-    def get(self, text: str) -> _Checked | None:
+    def __contains__(self, key: K) -> bool:
+        return key in self._entries
+
+    def get(self, key: K) -> V | None:
         with self._lock:
-            entry = self._entries.get(text)
-            if entry is not None:
-                self._entries.move_to_end(text)
-            return entry
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
 
-    def put(self, text: str, entry: _Checked) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._entries[text] = entry
-            self._entries.move_to_end(text)
+            self._entries[key] = value
+            self._entries.move_to_end(key)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
 
@@ -294,7 +300,7 @@ class DocumentPolicy(SchemaExtension):
     """Checks size, parses (token limit) and validates (limits, introspection switch, suggestions), once
     per distinct operation text. Pass it as a factory: `lambda: DocumentPolicy(policy, cache)`."""
 
-    def __init__(self, policy: OperationPolicy, cache: DocumentCache) -> None:
+    def __init__(self, policy: OperationPolicy, cache: LRUCache[str, _Checked]) -> None:
         self.policy = policy
         self.cache = cache
         self.rules = limit_rules(policy)
@@ -362,5 +368,5 @@ def _coded(error: GraphQLError) -> GraphQLError:
 
 def policy_extensions(policy: OperationPolicy) -> list[Any]:
     """The schema extensions enforcing `policy`, sharing one document cache."""
-    cache = DocumentCache()
+    cache: LRUCache[str, _Checked] = LRUCache(DOCUMENT_CACHE_SIZE)
     return [lambda: DocumentPolicy(policy, cache)]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -36,7 +35,7 @@ from graphql import (
 
 from datasources.db import Database
 from datasources.repositories.persisted_operations import PersistedOperationRepository
-from server.limits import OperationPolicy, validate_with_policy
+from server.limits import LRUCache, OperationPolicy, validate_with_policy
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
@@ -88,8 +87,7 @@ class PersistedOperations:
         self._db = db
         self.safelist = safelist
         self.max_tokens = max_tokens
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, _Known] = OrderedDict()
+        self._cache: LRUCache[str, _Known] = LRUCache(cache_size)
 
     async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
         """Raises PersistedQueryError."""
@@ -121,7 +119,7 @@ class PersistedOperations:
         if self.safelist:
             return
         await self._repository().save(sha256, document)
-        self._remember(sha256, _Known(document, safelisted=False))
+        self._cache.put(sha256, _Known(document, safelisted=False))
 
     async def _require_safelisted(self, query: str) -> None:
         if await self._lookup(sha256_hex(query), need_safelisted=True) is not None:
@@ -138,20 +136,13 @@ class PersistedOperations:
     async def _lookup(self, sha256: str, *, need_safelisted: bool) -> _Known | None:
         known = self._cache.get(sha256)
         if known is not None and (known.safelisted or not need_safelisted):
-            self._cache.move_to_end(sha256)
             return known
         row = await self._repository().by_sha256(sha256)  # unknown, or safelisted since it was cached
         if row is None or (need_safelisted and not row.safelisted):
             return None
         known = _Known(row.document, row.safelisted)
-        self._remember(sha256, known)
+        self._cache.put(sha256, known)
         return known
-
-    def _remember(self, sha256: str, known: _Known) -> None:
-        self._cache[sha256] = known
-        self._cache.move_to_end(sha256)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
 
     def _repository(self) -> PersistedOperationRepository:
         return PersistedOperationRepository(self._db())
