@@ -130,8 +130,7 @@ class Settings(BaseSettings):
     )
     cost_list_size: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10,
-        description="Items assumed for a list without a `first` argument when estimating cost; a `first` given "
-                    "by a variable counts as its default, else as PAPERGRAPH_MAX_PAGE_SIZE.",
+        description="Items assumed for a list without a `first` argument when estimating cost.",
     )
     max_batch_operations: Annotated[int, Field(ge=1, le=1000)] = Field(
         10, description="Operations one batched POST (a JSON array) may carry."

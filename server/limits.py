@@ -12,19 +12,22 @@ bounded LRU keyed by the operation text: the size check, parsing (token limit) a
 specified rules plus `limit_rules`) happen once per distinct text and policy, and a cached rejection is
 answered again from the cache, so limits apply to cached documents too. Keying by text rather than by
 DocumentNode saves hashing the whole AST on every request (45 µs for the dashboard operation, measured
-with timeit on the 2-core machines). The rules are deterministic per document and policy — a `first`
-given by a variable counts as the largest page size it could be — which is what makes caching them sound.
+with timeit on the 2-core machines). The rules are deterministic per document and policy, which is what
+makes caching them sound; the one limit that depends on the request, the cost of an operation whose
+`first` comes from a variable, is checked once the variables are known (`on_execute`, before anything
+runs), cached per document and values.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import TYPE_CHECKING, Any, Generic, Iterator, TypeVar
 
 from graphql import (
     DocumentNode,
+    ExecutionResult as GraphQLExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -41,10 +44,10 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_operation_ast,
     is_leaf_type,
     parse,
     specified_rules,
@@ -119,16 +122,36 @@ def limit_error(message: str, setting: str, maximum: int, actual: int | None = N
     )
 
 
+def cost_error(operation: OperationDefinitionNode, cost: int, maximum: int) -> GraphQLError:
+    kind = operation.operation.value.capitalize()
+    return limit_error(f"{kind} cost {cost} exceeds the maximum cost of {maximum}", "PAPERGRAPH_MAX_COST", maximum,
+                       cost, nodes=[operation])
+
+
 # -- measuring an operation -------------------------------------------------------------------------
 class _Walk:
     """Walks one operation with its fragments expanded (a fragment already on the path is not entered
     again: cycles are NoFragmentCyclesRule's to report)."""
 
-    def __init__(self, context: ValidationContext, policy: OperationPolicy) -> None:
-        self.schema: GraphQLSchema = context.schema
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, policy: OperationPolicy,
+                 variables: dict[str, Any] | None = None) -> None:
+        self.schema = schema
         self.policy = policy
-        self.fragments = {definition.name.value: definition for definition in context.document.definitions
+        self.fragments = {definition.name.value: definition for definition in document.definitions
                           if isinstance(definition, FragmentDefinitionNode)}
+        self.variables = variables  # None: not known yet (validation)
+        self.first_variables: set[str] = set()  # variables giving a `first` the cost depends on
+        self._defaults: dict[str, Any] = {}
+
+    def operation_cost(self, operation: OperationDefinitionNode) -> int | None:
+        """The operation's estimated cost; None for an operation that is not a query or a mutation."""
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return None
+        self._defaults = {definition.variable.name.value: definition.default_value
+                          for definition in operation.variable_definitions or ()}
+        field_cost = MUTATION_FIELD_COST if operation.operation == OperationType.MUTATION else 1
+        return self.cost(operation.selection_set, root, field_cost=field_cost)
 
     def fields(self, selection_set: SelectionSetNode | None, parent: Any, path: frozenset[str] = frozenset()
                ) -> Iterator[tuple[FieldNode, Any, frozenset[str]]]:
@@ -196,16 +219,22 @@ class _Walk:
         return total
 
     def _first(self, node: FieldNode) -> int | None:
-        """The page size a `first` argument asks for: a literal (null: the default page), or, for a
-        variable, the largest page there is."""
+        """The page size a `first` argument asks for: a literal, or a variable's value in the request (its
+        default, when the request gives none); null is the default page."""
         argument = next((a for a in node.arguments or () if a.name.value == "first"), None)
         if argument is None:
             return None
-        value = argument.value
+        value: Any = argument.value
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            self.first_variables.add(name)
+            if self.variables is None or name not in self.variables:
+                value = self._defaults.get(name) or NullValueNode()
+            else:
+                value = self.variables[name]
+                value = IntValueNode(value=str(value)) if isinstance(value, int) else NullValueNode()
         if isinstance(value, IntValueNode):
             return max(0, min(int(value.value), self.policy.max_page_size))
-        if isinstance(value, VariableNode):
-            return self.policy.max_page_size
         if isinstance(value, NullValueNode):
             return min(DEFAULT_PAGE_SIZE, self.policy.max_page_size)
         return None
@@ -220,7 +249,7 @@ def limit_rules(policy: OperationPolicy) -> tuple[type[ValidationRule], ...]:
 
     class OperationLimitsRule(ValidationRule):
         def enter_document(self, document: DocumentNode, *_args: Any) -> None:
-            walk = _Walk(self.context, policy)
+            walk = _Walk(self.context.schema, document, policy)
             for definition in document.definitions:
                 if isinstance(definition, OperationDefinitionNode):
                     self._check(walk, definition)
@@ -245,11 +274,11 @@ def limit_rules(policy: OperationPolicy) -> tuple[type[ValidationRule], ...]:
                 self._reject(operation, f"{kind} selects {root_fields} root fields, more than the maximum of "
                              f"{limits.max_root_fields}", "PAPERGRAPH_MAX_ROOT_FIELDS", limits.max_root_fields,
                              root_fields)
-            field_cost = MUTATION_FIELD_COST if operation.operation == OperationType.MUTATION else 1
-            cost = walk.cost(selection, root, field_cost=field_cost)
-            if cost > limits.max_cost:
-                self._reject(operation, f"{kind} cost {cost} exceeds the maximum cost of {limits.max_cost}",
-                             "PAPERGRAPH_MAX_COST", limits.max_cost, cost)
+            walk.first_variables.clear()
+            cost = walk.operation_cost(operation)
+            if not walk.first_variables and cost is not None and cost > limits.max_cost:
+                self.report_error(cost_error(operation, cost, limits.max_cost))
+            # a cost that depends on variables is checked once they are known (DocumentPolicy.on_execute)
 
         def _reject(self, operation: OperationDefinitionNode, message: str, setting: str, maximum: int,
                     actual: int) -> None:
@@ -267,6 +296,12 @@ class _Checked:
     document: DocumentNode
     rules: tuple = ()
     errors: list[GraphQLError] | None = None
+    # per operation name: the variables its cost depends on; per (name, their values): the cost
+    first_variables: dict[str | None, tuple[str, ...]] = field(default_factory=dict)
+    costs: dict[tuple, int | None] = field(default_factory=dict)
+
+
+VARIABLE_COSTS_KEPT = 64  # per document: distinct `first` values of its requests whose cost is remembered
 
 
 class LRUCache(Generic[K, V]):
@@ -328,6 +363,40 @@ class DocumentPolicy(SchemaExtension):
                 entry.rules = rules
             context.pre_execution_errors = entry.errors
         yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        entry = self._entry
+        if entry is not None and context.result is None and not context.pre_execution_errors:
+            error = self._variable_cost_error(entry, context.operation_name, context.variables or {})
+            if error is not None:
+                context.result = GraphQLExecutionResult(data=None, errors=[error])  # not executed
+        yield
+
+    def _variable_cost_error(self, entry: _Checked, name: str | None, variables: dict[str, Any]
+                             ) -> GraphQLError | None:
+        """The cost check of an operation whose `first` comes from variables, cached per values."""
+        operation = get_operation_ast(entry.document, name)
+        if operation is None:
+            return None
+        schema = self.execution_context.schema._schema
+        if name not in entry.first_variables:
+            walk = _Walk(schema, entry.document, self.policy)
+            walk.operation_cost(operation)
+            entry.first_variables[name] = tuple(sorted(walk.first_variables))
+        names = entry.first_variables[name]
+        if not names:
+            return None
+        values = tuple(variables.get(n) for n in names)
+        if not all(isinstance(v, (int, type(None))) for v in values):
+            return None  # variable coercion refuses them
+        key = (name, values)
+        if key not in entry.costs:
+            if len(entry.costs) >= VARIABLE_COSTS_KEPT:
+                entry.costs.clear()
+            entry.costs[key] = _Walk(schema, entry.document, self.policy, variables).operation_cost(operation)
+        cost = entry.costs[key]
+        return cost_error(operation, cost, self.policy.max_cost) if cost is not None and cost > self.policy.max_cost else None
 
     def _parse(self, text: str) -> DocumentNode:
         """Raises a coded GraphQLError (strawberry answers it as the operation's only error)."""

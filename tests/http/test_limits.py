@@ -97,16 +97,21 @@ async def test_document_size_at_the_maximum_is_accepted_and_one_byte_more_is_ref
                                 "(PAPERGRAPH_MAX_DOCUMENT_BYTES)")
 
 
-async def test_a_first_given_by_a_variable_costs_the_largest_page(client_with):
-    # given: with pages of at most 2, `first: $first` costs what `first: 2` costs (5)
-    client = await client_with(max_cost=5, max_page_size=2)
+@pytest.mark.parametrize("first, cost", [(2, None), (3, 7)])
+async def test_a_first_given_by_a_variable_costs_what_the_request_asks_for(client_with, first, cost):
+    # given
+    client = await client_with(max_cost=5)
 
     # when
-    response = await post(client, {"query": COST_WITH_A_VARIABLE_FIRST, "variables": {"first": 1}})
+    response = await post(client, {"query": COST_WITH_A_VARIABLE_FIRST, "variables": {"first": first}})
 
     # then
-    assert response.status_code == 200
-    assert "errors" not in response.json()
+    if cost is None:
+        assert response.status_code == 200
+        assert "errors" not in response.json()
+    else:
+        error = _refusal(response, "PAPERGRAPH_MAX_COST")
+        assert error["message"] == f"Query cost {cost} exceeds the maximum cost of 5 (PAPERGRAPH_MAX_COST)"
 
 
 async def test_a_refused_document_is_refused_again_from_the_cache(client_with):
