@@ -1,7 +1,7 @@
 """papergraph's ASGI application.
 
-`create_app(settings)` builds the Starlette app: `/graphql` (strawberry; GraphiQL for browsers outside
-production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
+`create_app(settings)` builds the Starlette app: `/graphql` (GraphQL over HTTP, server/http.py; GraphiQL
+for browsers outside production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
 engine and one pooled httpx client per upstream; in embedded mode the upstream emulators are mounted
 in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for browsers), loaded with the
 demo data.
@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from cross_web import HTTPException  # what strawberry's views catch to answer an HTTP error
 
 from auth.middleware import Authenticate
@@ -37,6 +36,8 @@ from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
 from server.execution import decode_json, encode_json, tune_gc
+from server.http import GraphQLHTTPView
+from server.limits import OperationPolicy
 from settings import Settings, UpstreamMode
 
 log = logging.getLogger("papergraph")
@@ -113,8 +114,8 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
     )
 
 
-class PapergraphView(GraphQL):
-    """strawberry's ASGI view with papergraph's per-request context."""
+class PapergraphView(GraphQLHTTPView):
+    """The GraphQL-over-HTTP view (server/http.py) with papergraph's per-request context."""
 
     def __init__(self, schema, services_getter, **kwargs) -> None:
         super().__init__(schema, **kwargs)
@@ -141,6 +142,13 @@ class PapergraphView(GraphQL):
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
         return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
                        request=request, response=response, principal=principal)
+
+
+def build_view(settings: Settings, services_getter) -> PapergraphView:
+    """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
+    embedded services)."""
+    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
+    return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
 
 
 class ApiHeaders:
@@ -219,8 +227,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await services.aclose()
 
-    schema = build_schema(mask_errors=settings.is_production)
-    view = PapergraphView(schema, lambda: holder["services"], graphql_ide=None if settings.is_production else "graphiql")
+    view = build_view(settings, lambda: holder["services"])
     graphql = Authenticate(view, lambda: holder["services"].tokens)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"])]
     if settings.debug_stats:

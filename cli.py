@@ -1,4 +1,5 @@
-"""papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema`.
+"""papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema |
+register-operations PATH...`.
 
 `run` applies the migrations, seeds the demo data into an empty database (embedded default), and
 serves the app with uvicorn. A missing or malformed setting stops it with one line naming the setting.
@@ -58,6 +59,32 @@ async def seed_remote_emulators(settings: Settings, scale: int) -> None:
         await load_emulators(circulation, auth0, navigapay, generate(scale))
 
 
+async def register_operations(settings: Settings, paths: list[str]) -> int:
+    """Safelist the named operations of a front end's `.graphql` files (server/persisted.py): each is
+    validated against the schema and the operation limits first, and nothing is registered unless all are."""
+    from datasources.db import Database
+    from schema import build_schema
+    from server.limits import OperationPolicy
+    from server.persisted import OperationFileError, graphql_files, operations_from_files, register_operations
+
+    policy = OperationPolicy.from_settings(settings)
+    try:
+        operations = operations_from_files(graphql_files(paths), build_schema(policy=policy)._schema, policy)
+    except OperationFileError as error:
+        for problem in error.problems:
+            print(f"papergraph: {problem}", file=sys.stderr)
+        return 1
+    db = Database(settings.database_url)
+    try:
+        added = await register_operations(db, operations)
+    finally:
+        await db.dispose()
+    for operation in operations:
+        print(f"{operation.sha256}  {operation.name}  ({operation.origin})")
+    print(f"registered {len(operations)} operations ({added} new)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="papergraph")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--auth0-url", default=None, help=(
         "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
         "PAPERGRAPH_AUTH0_BASE_URL in remote mode"))
+    register = commands.add_parser(
+        "register-operations", help="safelist the operations of a front end's .graphql files (PAPERGRAPH_OPERATION_SAFELIST)")
+    register.add_argument("paths", nargs="+", help=".graphql files, or directories searched for them")
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":
@@ -104,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.emulators:
             asyncio.run(seed_remote_emulators(settings, args.scale))
         print(f"seeded scale {args.scale} in {time.monotonic() - started:.1f}s: {counts}")
+    elif args.command == "register-operations":
+        migrate(settings)
+        raise SystemExit(asyncio.run(register_operations(settings, args.paths)))
     elif args.command == "run":
         import uvicorn
 

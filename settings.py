@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Field(
-        Environment.DEVELOPMENT, description="development, test or production. Production masks errors."
+        Environment.DEVELOPMENT,
+        description="development, test or production. Production masks errors and switches off introspection, "
+                    "field suggestions and GraphiQL.",
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///./papergraph.db",
@@ -113,6 +115,53 @@ class Settings(BaseSettings):
         False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."
     )
 
+    # -- the GraphQL endpoint on the open internet (server/): defaults are the production values, after
+    # graphql-armor's and Apollo Router's defaults --------------------------------------------------------
+    max_depth: Annotated[int, Field(ge=1, le=100)] = Field(
+        12, description="Deepest field nesting an operation may select (introspection fields excepted)."
+    )
+    max_aliases: Annotated[int, Field(ge=0, le=1000)] = Field(
+        15, description="Aliased fields a document may contain."
+    )
+    max_root_fields: Annotated[int, Field(ge=1, le=1000)] = Field(
+        20, description="Fields an operation may select at its root (fragments included)."
+    )
+    max_tokens: Annotated[int, Field(ge=10, le=100_000)] = Field(
+        1000, description="Lexical tokens a document may contain; parsing stops past it."
+    )
+    max_document_bytes: Annotated[int, Field(ge=100, le=10_000_000)] = Field(
+        32_768, description="Size of a document (the `query` text, UTF-8) in bytes."
+    )
+    max_cost: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        5000,
+        description="Estimated cost an operation may reach: 1 per object field, 10 per mutation field, times "
+                    "the list sizes above it (see PAPERGRAPH_COST_LIST_SIZE).",
+    )
+    cost_list_size: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10,
+        description="Items assumed for a list without a `first` argument when estimating cost.",
+    )
+    max_batch_operations: Annotated[int, Field(ge=1, le=1000)] = Field(
+        10, description="Operations one batched POST (a JSON array) may carry."
+    )
+    max_request_bytes: Annotated[int, Field(ge=1024, le=100_000_000)] = Field(
+        2_000_000, description="Size of a request body in bytes (413 past it)."
+    )
+    introspection: bool | None = Field(
+        None, description="Answer `__schema` and `__type`. Unset: on, except in production."
+    )
+    field_suggestions: bool | None = Field(
+        None, description="\"Did you mean …?\" hints in validation errors. Unset: on, except in production."
+    )
+    graphiql: bool | None = Field(
+        None, description="Serve GraphiQL to browsers at /graphql. Unset: on, except in production."
+    )
+    operation_safelist: bool = Field(
+        False,
+        description="Accept only the operations registered with `papergraph register-operations` (by hash or "
+                    "identical text); automatic persisted queries stop registering new ones.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":
         if self.environment == Environment.PRODUCTION:
@@ -126,6 +175,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.PRODUCTION
+
+    def development_feature(self, enabled: bool | None) -> bool:
+        """Introspection, field suggestions, GraphiQL: on outside production and off in production, unless
+        the setting says otherwise."""
+        return (not self.is_production) if enabled is None else enabled
 
     @property
     def is_sqlite(self) -> bool:

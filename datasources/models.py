@@ -350,3 +350,18 @@ class ManagerMfa(SQLModel, table=True):
     authenticator_id: Optional[str] = Field(default=None, max_length=128)
     created_at: datetime = created_column()
     updated_at: datetime = created_column()
+
+
+# -- persisted operations (server/persisted.py) ------------------------------------------------------
+class PersistedOperation(SQLModel, table=True):
+    """A GraphQL document known by its SHA-256: registered by a client through automatic persisted queries,
+    or safelisted by `papergraph register-operations` from a front end's `.graphql` files. Shared by every
+    server process; not per tenant (the schema is the same for all)."""
+
+    __tablename__ = "persisted_operation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True, description="hex SHA-256 of `document`")
+    document: str = Field(sa_column=Column(sa.Text, nullable=False))
+    operation_name: Optional[str] = Field(default=None, max_length=200)
+    safelisted: bool = Field(default=False, description="registered by the command: accepted in safelist mode")
+    created_at: datetime = created_column()

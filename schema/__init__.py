@@ -47,7 +47,8 @@ from schema.households import HouseholdLevel
 from schema.offers import Offer
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
-from server.execution import FastExecutionContext, schema_extensions
+from server.execution import FastExecutionContext
+from server.limits import OperationPolicy, policy_extensions
 
 ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
@@ -77,13 +78,15 @@ def _mutation_type() -> type | None:
     return strawberry.type(type("Mutation", tuple(MUTATIONS), {}))
 
 
-def build_schema(*, mask_errors: bool = True) -> strawberry.federation.Schema:
+def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
-    machinery) with parse and validation cached per document."""
+    machinery), with parse and validation cached per document and the operation limits of `policy`
+    (`server/limits.py`; the settings' defaults when not given)."""
     return strawberry.federation.Schema(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*schema_extensions(), lambda: ErrorCodes(mask_unexpected=mask_errors)],
+        extensions=[*policy_extensions(policy or OperationPolicy.defaults()),
+                    lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
     )

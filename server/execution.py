@@ -13,8 +13,9 @@ plain attributes of objects papergraph already built (`from_record`/`from_row`):
   them) and plain objects directly, without building a `ResolveInfo`. Anything else (resolvers, abstract
   types, nulls and errors) takes graphql-core's own path, so behaviour and error messages are unchanged:
   on any doubt the fast path hands the field back to `super().execute_field`.
-- `schema_extensions()` caches parsing and validation per document (bounded LRU): front ends send a few
-  fixed operations, so both happen once per process instead of on every request.
+- parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
+  enforces the operation limits): front ends send a few fixed operations, so both happen once per process
+  instead of on every request.
 - `tune_gc()` freezes start-up objects out of the collector's reach and raises the gen-0 threshold: GraphQL
   responses allocate many short-lived objects, and full young-generation scans over the import-time heap
   were a quarter of the CPU in performance.md's measurements.
@@ -37,7 +38,6 @@ from graphql import (
     GraphQLSchema,
 )
 from graphql.pyutils import Undefined
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -181,11 +181,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
             return None
-
-
-def schema_extensions() -> list[Callable[[], Any]]:
-    """Parse and validation caches, shared by every request of the process (bounded)."""
-    return [lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE), lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)]
 
 
 def tune_gc() -> None:

@@ -69,14 +69,20 @@ def _prepare(url: str) -> None:
     asyncio.run(seed_database(settings, 1, only_if_empty=False))
 
 
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory) -> str:
+    """The SQLite database of the session (migrated, seeded at scale 1), for tests that need one backend."""
+    path: Path = tmp_path_factory.mktemp("db") / "papergraph.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    _prepare(url)
+    return url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request) -> str:
     """A migrated database seeded with the scale-1 demo data, one per backend for the session."""
     if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "papergraph.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        _prepare(url)
-        return url
+        return request.getfixturevalue("sqlite_database_url")
     name = f"papergraph_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     request.addfinalizer(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
@@ -142,22 +148,27 @@ def tokens(app, settings) -> Tokens:
     return Tokens(app.state.sandboxes["auth0"].state.store, settings.auth0_audience)
 
 
-@pytest.fixture
-async def staff_api_client(app, tokens, settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A staff console: every request carries a FULL_CONTROL staff token (with MFA) of the tenant its
-    `X-Tenant` header names (the default tenant without one)."""
+def staff_signing(tokens: Tokens, default_tenant: str):
+    """An httpx request hook: a request without `Authorization` gets a FULL_CONTROL staff token (with MFA) of
+    the tenant its `X-Tenant` header names (the default tenant without one)."""
     issued: dict[str, str] = {}
 
     async def sign(request: httpx.Request) -> None:
         if "authorization" in request.headers:
             return
-        tenant = request.headers.get("x-tenant") or settings.default_tenant
+        tenant = request.headers.get("x-tenant") or default_tenant
         if tenant not in issued:
             issued[tenant] = tokens.staff(tenant)
         request.headers["authorization"] = f"Bearer {issued[tenant]}"
 
+    return sign
+
+
+@pytest.fixture
+async def staff_api_client(app, tokens, settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A staff console: every request signed by `staff_signing`."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papergraph.test",
-                                 event_hooks={"request": [sign]}) as client:
+                                 event_hooks={"request": [staff_signing(tokens, settings.default_tenant)]}) as client:
         yield client
 
 

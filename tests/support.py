@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
+import pytest
 import uvicorn
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
 def free_port() -> int:
@@ -38,3 +44,51 @@ def serve_on_loopback(app, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def require_node() -> str:
+    """The `node` that runs tests/node's scripts, with its dependencies installed (`make test` runs
+    `npm ci --prefix tests/node`). Without them the test is skipped, and fails under CI."""
+    node = shutil.which("node")
+    problem = None
+    if node is None:
+        problem = "node is not installed: the Node-backed tests need node 20+ and npm"
+    elif not (NODE_DIR / "node_modules").is_dir():
+        problem = "tests/node/node_modules is missing: run `make test` (or `npm ci --prefix tests/node`)"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    return node
+
+
+@contextlib.contextmanager
+def node_process(script: str, *args: str, timeout: float = 90) -> Iterator[dict]:
+    """Run a tests/node script that prints one JSON line when ready and then serves until terminated;
+    yield that line. If it prints nothing in time, fail with what it wrote on stderr."""
+    import json
+    import queue
+    import subprocess
+    import tempfile
+
+    node = require_node()
+    with tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen([node, script, *args], cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=stderr,
+                                   text=True)
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+        try:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                line = ""
+            if not line:
+                stderr.seek(0)
+                pytest.fail(f"node {script} did not start: {stderr.read()[-4000:]}", pytrace=False)
+            yield json.loads(line)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
