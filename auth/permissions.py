@@ -33,20 +33,21 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from auth.principals import AccessLevel, PrincipalKind
+from auth.principals import (  # noqa: F401  (the sections are re-exported: fields name them from here)
+    ENTITLEMENTS,
+    HOUSEHOLD_LEVELS,
+    OFFERS,
+    PAYMENTS,
+    REGISTRATIONS,
+    SETTINGS,
+    SUBSCRIPTIONS,
+    AccessLevel,
+    PrincipalKind,
+)
 from resolvers.errors import CodedError
 
 if TYPE_CHECKING:
     from resolvers.context import Context
-
-# MGR-1 sections
-SUBSCRIPTIONS = "subscriptions"
-REGISTRATIONS = "registrations"
-PAYMENTS = "payments"
-HOUSEHOLD_LEVELS = "household_levels"
-ENTITLEMENTS = "entitlements"
-OFFERS = "offers"
-SETTINGS = "settings"
 
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
 OWNER, GUEST = "OWNER", "GUEST"

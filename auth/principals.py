@@ -8,7 +8,15 @@ from enum import Enum
 from typing import Any, Mapping
 
 CLAIM_NAMESPACE = "https://papergraph.dev/"
-SECTIONS = ("subscriptions", "registrations", "payments", "household_levels", "entitlements", "offers", "settings")
+# MGR-1: the sections of the staff console, each with its own access level (and a partner's scopes)
+SUBSCRIPTIONS = "subscriptions"
+REGISTRATIONS = "registrations"
+PAYMENTS = "payments"
+HOUSEHOLD_LEVELS = "household_levels"
+ENTITLEMENTS = "entitlements"
+OFFERS = "offers"
+SETTINGS = "settings"
+SECTIONS = (SUBSCRIPTIONS, REGISTRATIONS, PAYMENTS, HOUSEHOLD_LEVELS, ENTITLEMENTS, OFFERS, SETTINGS)
 
 
 class PrincipalKind(str, Enum):
