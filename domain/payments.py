@@ -67,6 +67,9 @@ class ErrorCode(str, Enum):
     TOTAL_MISMATCH = "TOTAL_MISMATCH"
     PAYMENT_WINDOW = "PAYMENT_WINDOW"
     PAYMENT_METHOD_CHANGE_WINDOW = "PAYMENT_METHOD_CHANGE_WINDOW"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    SESSION_MISMATCH = "SESSION_MISMATCH"
+    SESSION_NOT_TOKENIZED = "SESSION_NOT_TOKENIZED"
     # outcomes of the upstream steps (PAY-4)
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     GATEWAY_REFUSED = "GATEWAY_REFUSED"
@@ -317,6 +320,21 @@ def check_client_total(quote: PaymentQuote, client_total: Decimal, field: Sequen
 def payment_window_start(now: datetime) -> datetime:
     """PM-5: a payment made at or after this instant closes the subscription's payment window."""
     return now - PAYMENT_WINDOW
+
+
+def method_change_window_start(now: datetime) -> datetime:
+    """PM-5: a payment method attached at or after this instant may not be changed yet."""
+    return now - METHOD_CHANGE_WINDOW
+
+
+def check_payment_method_accepted(circulation_kind: str, payment_type: PaymentMethodKind,
+                                  field: Sequence[str]) -> None:
+    """PM-1 for a payment method itself (GW-1): some flow of the circulation system must accept its type
+    (a MATRIX subscription has no use for a bank account)."""
+    if not any(payment_type in allowed_payment_methods(flow, circulation_kind) for flow in PaymentFlow):
+        raise PaymentRuleError(ErrorCode.PAYMENT_METHOD_NOT_ALLOWED,
+                               f"The {circulation_kind} circulation system accepts no {payment_type.value} payments",
+                               field, "PM-1")
 
 
 def check_method_change_window(attached_at: Optional[datetime], now: datetime, field: Sequence[str]) -> None:

@@ -56,6 +56,20 @@ def _prepare(url: str) -> None:
     asyncio.run(seed_database(settings, 1, only_if_empty=False))
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.sqlite_only`: behaviour a PostgreSQL run would only repeat runs on SQLite alone."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("sqlite_only") and params.get("database_url", "sqlite") != "sqlite":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
     """A migrated database seeded with the scale-1 demo data, one per backend for the session."""
