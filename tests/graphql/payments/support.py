@@ -54,6 +54,7 @@ class Paying:
     tenant: OwnTenant
     subscription_id: str
     crid: str
+    registration_id: int
     profile_id: str | None
     headers: dict[str, str]
 
@@ -62,20 +63,30 @@ class Paying:
 
 
 async def paying(own_tenant, sandboxes, tokens, *, kind: str = "NCS", settings: dict[str, str] | None = None,
-                 method: str | None = "VISA", status: str = "ACTIVE", balance: str = "0.00",
-                 terms: tuple[tuple[str, str], ...] = (("1M", "10.79"), ("12M", "106.92")),
-                 attached_ago: timedelta = timedelta(days=2), **fields) -> Paying:
-    """An own tenant (kind, settings), one subscription in its circulation paper, its owner, and a payment
-    method attached `attached_ago` (`method`: a card brand, BANK, or None for none)."""
+                 **subscription) -> Paying:
+    """An own tenant (kind, settings) with one subscription ready to pay (see `another_subscription`)."""
     tenant = await own_tenant(kind=kind, settings=settings)
-    subscription_id = f"{tenant.code}-1"
+    registration = await own_registration(tenant)
+    return await another_subscription(own_tenant, sandboxes, tokens, tenant, registration.crid, registration.id,
+                                      **subscription)
+
+
+async def another_subscription(own_tenant, sandboxes, tokens, tenant: OwnTenant, crid: str, registration_id: int, *,
+                               method: str | None = "VISA", status: str = "ACTIVE", balance: str = "0.00",
+                               terms: tuple[tuple[str, str], ...] = (("1M", "10.79"), ("12M", "106.92")),
+                               attached_ago: timedelta = timedelta(days=2), subscription_kind: str = "REGULAR",
+                               **fields) -> Paying:
+    """A subscription in the tenant's circulation paper owned by the registration, with a payment method
+    attached `attached_ago` (`method`: a card brand, BANK, or None for none) and its NavigaPay profile;
+    `fields` override the circulation record's."""
+    fields["kind"] = subscription_kind
+    subscription_id = f"{tenant.code}-{uuid.uuid4().hex[:6]}"
     record = own_tenant.add_subscription(tenant, subscription_id, product="1", status=status, terms=terms,
                                          balance=balance, **fields)
     for option in record["billingOptions"]:  # a tax line, as real options have
         option["tax"] = "0.80"
     own_tenant.circulation().add_subscriptions([record])
-    registration = await own_registration(tenant)
-    await tenant.add(SubscriptionLink(tenant_id=tenant.id, registration_id=registration.id,
+    await tenant.add(SubscriptionLink(tenant_id=tenant.id, registration_id=registration_id,
                                       subscription_id=subscription_id, role="OWNER"))
     profile_id = None
     if method is not None:
@@ -92,8 +103,12 @@ async def paying(own_tenant, sandboxes, tokens, *, kind: str = "NCS", settings: 
             card_last4=None if bank else CARDS.get(method, "1111"), card_expiry=None if bank else "12/30",
             bank_name="First Community Bank" if bank else None, bank_account_masked="****6789" if bank else None,
             bank_routing_number="021000021" if bank else None, attached_at=utcnow() - attached_ago))
-    return Paying(tenant=tenant, subscription_id=subscription_id, crid=registration.crid, profile_id=profile_id,
-                  headers={**tenant.headers, **bearer(tokens.customer(registration.crid, tenant.code))})
+    return Paying(tenant=tenant, subscription_id=subscription_id, crid=crid, registration_id=registration_id,
+                  profile_id=profile_id, headers={**tenant.headers, **bearer(tokens.customer(crid, tenant.code))})
+
+
+def circulation_record(sandboxes, setup: "Paying") -> dict[str, Any]:
+    return sandboxes["circulation"].state.store.papers[setup.tenant.code].subscriptions[setup.subscription_id]
 
 
 async def pay(client, setup: Paying, document: str = MAKE_PAYMENT, **input_fields) -> dict:

@@ -97,3 +97,102 @@ async def test_fee1_no_fee_for_a_bank_payment_and_fee3_a_fee_sent_with_it_is_ref
     assert accepted["payment"]["activationFee"] == {"amount": "0.00"}  # PAY-2: credit card only
 
 
+
+
+@pytest.mark.parametrize("kind", ["MATRIX", "CIRCPRO"])
+async def test_pm1_one_time_payments_by_bank_are_refused_on_matrix_and_circpro(api_client, own_tenant, sandboxes,
+                                                                               tokens, kind):
+    setup = await paying(own_tenant, sandboxes, tokens, kind=kind, method="BANK")
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", paymentType="BANK", total="10.79")
+
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PAYMENT_METHOD_NOT_ALLOWED",
+                                                                        ["input", "paymentType"])]
+    assert gateway_entries(sandboxes, setup.tenant) == []
+
+
+async def test_pm1_saxo_accepts_a_bank_payment_with_a_tip_and_a_donation(api_client, own_tenant, sandboxes, tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, kind="SAXO", method="BANK")
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", tip="1.00", donation="2.00",
+                        paymentType="BANK", total="13.79")
+
+    assert payload["userErrors"] == [] and payload["payment"]["total"] == {"amount": "13.79", "currency": "AUD"}
+
+
+@pytest.mark.parametrize("extra", [{"tip": "1.00"}, {"donation": "1.00"}])
+async def test_pm2_matrix_accepts_no_tip_or_donation(api_client, own_tenant, sandboxes, tokens, extra):
+    setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX")
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD",
+                        total="11.79", **extra)
+
+    assert [(e["code"], e["field"][-1]) for e in payload["userErrors"]] == [("TIP_NOT_SUPPORTED", next(iter(extra)))]
+
+
+async def test_pm3_a_diners_card_is_refused_and_nothing_is_charged(api_client, own_tenant, sandboxes, services,
+                                                                   tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, method="DINERS")
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD",
+                        total="10.79")
+
+    assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"] and "Diners" in payload["userErrors"][0]["message"]
+    assert gateway_entries(sandboxes, setup.tenant) == [] and await ledger_rows(services, setup.tenant) == []
+
+
+async def test_pm4_paying_needs_the_subscriptions_payment_method_of_the_quoted_type(api_client, own_tenant, sandboxes,
+                                                                                   tokens):
+    without = await paying(own_tenant, sandboxes, tokens, method=None)
+    bank = await paying(own_tenant, sandboxes, tokens, method="BANK")
+
+    missing = await pay(api_client, without, optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD",
+                        total="10.79")
+    mismatch = await pay(api_client, bank, optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD",
+                         total="10.79")
+
+    assert codes(missing) == ["PAYMENT_METHOD_REQUIRED"] and codes(mismatch) == ["PAYMENT_METHOD_MISMATCH"]
+
+
+async def test_a_stopped_subscription_is_paid_through_a_restart(api_client, own_tenant, sandboxes, tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED")
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD",
+                        total="10.79")
+
+    assert codes(payload) == ["SUBSCRIPTION_STOPPED"]
+
+
+async def test_an_unknown_subscription_is_not_found(staff_api_client, own_tenant, sandboxes, tokens):
+    setup = await paying(own_tenant, sandboxes, tokens)
+    data = {**setup.sub(optionTerm="1M", optionAmount="10.79", paymentType="CREDIT_CARD", total="10.79"),
+            "subscriptionId": "NOPE-1"}
+
+    answer = await graphql(staff_api_client, MAKE_PAYMENT, {"input": data}, **setup.tenant.headers)
+
+    assert [(e["code"], e["field"]) for e in answer["data"]["makePayment"]["userErrors"]] == [
+        ("NOT_FOUND", ["input", "subscriptionId"])]
+
+
+async def test_mny1_amounts_above_int32_are_charged_and_applied_to_the_cent(api_client, own_tenant, sandboxes, services,
+                                                                            tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, terms=(("1Y", "2147483648.10"),))
+
+    payload = await pay(api_client, setup, optionTerm="1Y", optionAmount="2147483648.10", paymentType="CREDIT_CARD",
+                        total="2147483648.10")
+
+    assert payload["userErrors"] == [] and payload["payment"]["total"]["amount"] == "2147483648.10"
+    [sale] = gateway_entries(sandboxes, setup.tenant)
+    assert sale["amount"] == Decimal("2147483648.10")
+    [row] = await ledger_rows(services, setup.tenant)
+    assert row.total == Decimal("2147483648.10")
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_mny1_an_amount_with_three_decimals_is_refused(api_client, own_tenant, sandboxes, tokens):
+    setup = await paying(own_tenant, sandboxes, tokens)
+
+    payload = await pay(api_client, setup, optionTerm="1M", optionAmount="10.79", tip="0.005",
+                        paymentType="CREDIT_CARD", total="10.80")
+
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_AMOUNT", ["input", "tip"])]

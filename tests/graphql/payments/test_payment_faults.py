@@ -22,8 +22,8 @@ from sandbox.faults import FaultRule
 from settings import Settings
 from tests.conftest import graphql
 from tests.graphql.payments.support import (
-    MAKE_PAYMENT, SIGN_UP_AUTO_PAY, assert_ledgers_agree, circulation_entries, codes, gateway_entries, ledger_rows,
-    paying,
+    MAKE_PAYMENT, SIGN_UP_AUTO_PAY, assert_ledgers_agree, circulation_entries, circulation_record, codes,
+    gateway_entries, ledger_rows, paying,
 )
 
 pytestmark = pytest.mark.sqlite_only
@@ -350,7 +350,7 @@ async def test_ez1_killed_after_the_debt_was_paid_reconciliation_sets_up_auto_pa
     # then
     row = await only_row(services, setup)
     assert (row.state, row.error_code) == ("APPLIED", None)
-    record = sandboxes["circulation"].state.store.papers[setup.tenant.code].subscriptions[setup.subscription_id]
+    record = circulation_record(sandboxes, setup)
     assert record["autoPay"] is True and record["balance"] == Decimal("0.00")
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
 

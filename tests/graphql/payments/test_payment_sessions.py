@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from datasources.models import PaymentMethod
 from tests.conftest import graphql
-from tests.graphql.payments.support import codes, events, paying
+from tests.graphql.payments.support import another_subscription, codes, events, paying
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -149,9 +149,11 @@ async def test_gw1_a_session_not_tokenized_yet_is_refused(api_client, own_tenant
     assert codes(payload) == ["SESSION_NOT_TOKENIZED"]
 
 
-async def test_gw1_ten1_a_session_started_for_another_subscription_and_tenant_is_refused(api_client, own_tenant, sandboxes, tokens):
+async def test_gw1_a_session_started_for_another_subscription_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given: a session started for another subscription of the same owner
     setup = await paying(own_tenant, sandboxes, tokens, method=None)
-    other = await paying(own_tenant, sandboxes, tokens, method=None)
+    other = await another_subscription(own_tenant, sandboxes, tokens, setup.tenant, setup.crid, setup.registration_id,
+                                       method=None)
     session = (await start(api_client, other))["session"]
     posted = await tokenize(api_client, session, {"cardNumber": VISA, **CARD})
 
