@@ -79,20 +79,20 @@ class PaymentRepository:
                          **changes: Any) -> Payment | None:
         """Move `payment` from the state it has (as the caller read it) to `target`, with `changes`, and
         record `event`, in one transaction. None when another writer moved it first (nothing written)."""
-        now = utcnow()
         async with self.db.session() as session:
-            result = await session.execute(sa.update(Payment).where(
-                Payment.id == payment.id, Payment.state == payment.state,
-            ).values(state=target.value, updated_at=now, **changes))
-            if result.rowcount != 1:
+            moved = (await session.execute(
+                sa.update(Payment).where(Payment.id == payment.id, Payment.state == payment.state)
+                .values(state=target.value, updated_at=utcnow(), **changes).returning(Payment)
+                .execution_options(synchronize_session=False))).scalar_one_or_none()
+            if moved is None:
                 await session.rollback()
                 return None
-            first = (await session.execute(select(sa.func.min(Event.id)).where(Event.payment_id == payment.id)))
-            event.parent_id = first.scalar_one_or_none()
+            # the parent is the attempt's first event (PAYMENTCREATED), found by the insert itself
+            event.parent_id = select(sa.func.min(Event.id)).where(Event.payment_id == payment.id).scalar_subquery()
             event.payment_id = payment.id
             session.add(event)
             await session.commit()
-        return await self.get(payment.tenant_id, payment.id)
+        return moved
 
     async def note_attempt(self, payment: Payment, last_error: str) -> Payment:
         """A step failed and the payment stays where it is: count the attempt and keep the error (not a

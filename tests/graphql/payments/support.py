@@ -171,6 +171,8 @@ async def assert_ledgers_agree(services, sandboxes, tenant: OwnTenant) -> None:
             assert entry["gatewayTransactionId"] in known, f"applied without a charge: {entry}"
     recorded = await events(services, tenant)
     for row in rows:
-        types = [event.type_code for event in recorded if event.payment_id == row.id]
+        own = [event for event in recorded if event.payment_id == row.id]
+        types = [event.type_code for event in own]
         assert types and types[0] == "PAYMENTCREATED", (row.id, types)
-        assert len(types) == len(set(types)) or row.flow == "AUTOPAY_SIGNUP", types
+        assert len(types) == len(set(types)), types
+        assert all(event.parent_id == own[0].id for event in own[1:]), "each state's event has the attempt's first"

@@ -25,7 +25,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from sandbox.demo import generate
+from bench.scenarios import payable_subscriptions
 from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, _pg_admin
 from tests.support import free_port
 
@@ -62,15 +62,6 @@ class Stack:
     token: str
     env: dict[str, str]
     candidates: list[str] = field(default_factory=list)  # payable NCSDEMO subscriptions with a card
-
-
-def payable_subscriptions() -> list[str]:
-    """Active NCSDEMO subscriptions of the digital offer (options 1M 10.79 and 12M) with a card attached."""
-    data = generate(1)
-    cards = {m["subscription_id"] for m in data.payment_methods
-             if m["tenant"] == TENANT and m["type"] == "CREDIT_CARD"}
-    return [s["id"] for s in data.subscriptions_of(TENANT)
-            if s["status"] == "ACTIVE" and s["id"] in cards and s["billingOptions"][0]["amount"] == "10.79"]
 
 
 def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -153,7 +144,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "claims": {CLAIM + "tenant": TENANT, CLAIM + "principal": "staff", CLAIM + "access": access,
                        CLAIM + "mfa": True, "amr": ["mfa"]}}).json()["access_token"]
         yield Stack(database_url=database_url, emulators=emulators, servers=servers, token=token, env=env,
-                    candidates=payable_subscriptions())
+                    candidates=list(payable_subscriptions(1)))
     finally:
         for process in processes:
             stop(process)
