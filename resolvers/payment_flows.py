@@ -59,6 +59,7 @@ from domain.payments import (
 )
 from domain.restarts import Restart, restart_quote
 from domain.tips import Tip, tip_quote
+from resolvers.mutation_support import error_type
 from resolvers.payment_ledger import LedgerRunner
 from schema.payments import Payment
 from schema.registrations import Event as EventType
@@ -104,6 +105,45 @@ def error_codes(name: str, codes: Sequence[ErrorCode], *, common: Sequence[Error
     enum = Enum(f"{name}ErrorCode", {member: member for member in members})
     return strawberry.enum(enum, description=f"Why `{name[0].lower()}{name[1:]}` refused its input or ended "
                                              "without its effect.")
+
+
+@dataclass(frozen=True)
+class MutationTypes:
+    """A payment mutation's GraphQL types, Saleor style: `<Name>ErrorCode`, `<Name>Error`, `<Name>Payload`."""
+
+    codes: type[Enum]
+    error: type
+    payload: type
+
+
+def mutation_types(name: str, codes: Sequence[ErrorCode]) -> MutationTypes:
+    enum = error_codes(name, codes)
+    error = error_type(name, enum)
+    return MutationTypes(codes=enum, error=error, payload=payload_type(name, error))
+
+
+@strawberry.input(description="What every payment mutation adds to its flow's input.")
+class KeyedInput:
+    subscription_id: strawberry.ID
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="What every money-moving mutation adds to its flow's input.")
+class ChargeInput(KeyedInput):
+    total: Decimal = strawberry.field(description=CLIENT_TOTAL)
+    processing_fee: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+    processing_fee_tax: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+
+
+async def payment_mutation(info: Any, operation: str, input: Any, prepare: Callable[["Facts"], "Prepared"],
+                           types: MutationTypes) -> Any:
+    """A payment mutation's whole resolver: run it exactly once (`run_payment`), answer its payload."""
+    response = await run_payment(info.context, MoneyRequest(
+        operation=operation, subscription_id=str(input.subscription_id).strip(),
+        idempotency_key=input.idempotency_key, input=input, prepare=prepare, total=getattr(input, "total", None),
+        processing_fee=getattr(input, "processing_fee", None),
+        processing_fee_tax=getattr(input, "processing_fee_tax", None)))
+    return (await answer(info.context, response)).payload(types.payload, types.error, types.codes)
 
 
 def payload_type(name: str, error_cls: type) -> type:

@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, customer_linked, parent, reads
 from domain.availability import PaymentMethodKind
+from domain.ledger import Flow
 from schema.common import Money
 
 
@@ -74,14 +75,7 @@ class PaymentState(Enum):
     REFUNDED = strawberry.enum_value("REFUNDED", description="Charged, not applied, and refunded.")
 
 
-@strawberry.enum(description="The operation a payment belongs to.")
-class PaymentFlow(Enum):
-    ONE_TIME = "ONE_TIME"
-    RESTART = "RESTART"
-    AUTOPAY_SIGNUP = "AUTOPAY_SIGNUP"
-    AUTOPAY_UPDATE = "AUTOPAY_UPDATE"
-    TIP = "TIP"
-    PURCHASE = "PURCHASE"
+PaymentFlow = strawberry.enum(Flow, name="PaymentFlow", description="The operation a payment belongs to.")
 
 
 @strawberry.type(description=(

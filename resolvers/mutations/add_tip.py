@@ -17,25 +17,20 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
 from domain.payments import ErrorCode
-from resolvers.mutation_support import error_type
-from resolvers.payment_flows import (
-    CLIENT_FEE, CLIENT_TOTAL, IDEMPOTENCY_KEY, MoneyRequest, answer, error_codes, payload_type, prepare_tip,
-    run_payment,
-)
+from resolvers.payment_flows import CLIENT_TOTAL, ChargeInput, mutation_types, payment_mutation, prepare_tip
 from schema.payments import TipQuoteInput
 
-AddTipErrorCode = error_codes("AddTip", (ErrorCode.TIP_NOT_ALLOWED, ErrorCode.TIP_TOO_LARGE))
-AddTipError = error_type("AddTip", AddTipErrorCode)
-AddTipPayload = payload_type("AddTip", AddTipError)
+TYPES = mutation_types("AddTip", (
+    ErrorCode.TIP_NOT_ALLOWED, ErrorCode.TIP_TOO_LARGE,
+))
+AddTipErrorCode = TYPES.codes
+AddTipError = TYPES.error
+AddTipPayload = TYPES.payload
 
 
 @strawberry.input
-class AddTipInput(TipQuoteInput):
-    subscription_id: strawberry.ID
-    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
-    total: Decimal = strawberry.field(description=CLIENT_TOTAL + " \"0.00\" for a recurring tip.")
-    processing_fee: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
-    processing_fee_tax: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+class AddTipInput(ChargeInput, TipQuoteInput):
+    total: Decimal = strawberry.field(description=CLIENT_TOTAL + " \"0.00\" for a recurring tip (FEE-4).")
 
 
 @strawberry.type
@@ -45,8 +40,4 @@ class AddTip:
         "added to auto-pay's renewals."
     ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
     async def add_tip(self, info: Info, input: AddTipInput) -> Optional[AddTipPayload]:
-        response = await run_payment(info.context, MoneyRequest(
-            operation="addTip", subscription_id=str(input.subscription_id).strip(),
-            idempotency_key=input.idempotency_key, input=input, prepare=lambda facts: prepare_tip(facts, input),
-            total=input.total, processing_fee=input.processing_fee, processing_fee_tax=input.processing_fee_tax))
-        return (await answer(info.context, response)).payload(AddTipPayload, AddTipError, AddTipErrorCode)
+        return await payment_mutation(info, "addTip", input, lambda facts: prepare_tip(facts, input), TYPES)

@@ -10,7 +10,6 @@ amount (PAY-4); one payment per subscription per 24 hours (PM-5). Exactly once p
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Optional
 
 import strawberry
@@ -18,26 +17,20 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
 from domain.payments import ErrorCode
-from resolvers.mutation_support import error_type
-from resolvers.payment_flows import (
-    CLIENT_FEE, CLIENT_TOTAL, IDEMPOTENCY_KEY, MoneyRequest, answer, error_codes, payload_type, prepare_one_time,
-    run_payment,
-)
+from resolvers.payment_flows import ChargeInput, mutation_types, payment_mutation, prepare_one_time
 from schema.payments import MakePaymentQuoteInput
 
-MakePaymentErrorCode = error_codes("MakePayment", (ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.INVALID_OPTION,
-                                                   ErrorCode.SUBSCRIPTION_STOPPED))
-MakePaymentError = error_type("MakePayment", MakePaymentErrorCode)
-MakePaymentPayload = payload_type("MakePayment", MakePaymentError)
+TYPES = mutation_types("MakePayment", (
+    ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.INVALID_OPTION, ErrorCode.SUBSCRIPTION_STOPPED,
+))
+MakePaymentErrorCode = TYPES.codes
+MakePaymentError = TYPES.error
+MakePaymentPayload = TYPES.payload
 
 
 @strawberry.input
-class MakePaymentInput(MakePaymentQuoteInput):
-    subscription_id: strawberry.ID
-    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
-    total: Decimal = strawberry.field(description=CLIENT_TOTAL)
-    processing_fee: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
-    processing_fee_tax: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+class MakePaymentInput(ChargeInput, MakePaymentQuoteInput):
+    pass
 
 
 @strawberry.type
@@ -47,9 +40,4 @@ class MakePayment:
         "(PAY-1..PAY-4). Exactly once per idempotency key; a payment window of 24 hours per subscription (PM-5)."
     ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
     async def make_payment(self, info: Info, input: MakePaymentInput) -> Optional[MakePaymentPayload]:
-        response = await run_payment(info.context, MoneyRequest(
-            operation="makePayment", subscription_id=str(input.subscription_id).strip(),
-            idempotency_key=input.idempotency_key, input=input, prepare=lambda facts: prepare_one_time(facts, input),
-            total=input.total, processing_fee=input.processing_fee, processing_fee_tax=input.processing_fee_tax))
-        return (await answer(info.context, response)).payload(MakePaymentPayload, MakePaymentError,
-                                                             MakePaymentErrorCode)
+        return await payment_mutation(info, "makePayment", input, lambda facts: prepare_one_time(facts, input), TYPES)

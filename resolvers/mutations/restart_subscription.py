@@ -18,27 +18,22 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
 from domain.payments import ErrorCode
-from resolvers.mutation_support import error_type
-from resolvers.payment_flows import (
-    CLIENT_FEE, CLIENT_TOTAL, IDEMPOTENCY_KEY, MoneyRequest, answer, error_codes, payload_type, prepare_restart,
-    run_payment,
-)
+from resolvers.payment_flows import CLIENT_TOTAL, ChargeInput, mutation_types, payment_mutation, prepare_restart
 from schema.payments import RestartQuoteInput
 
-RestartSubscriptionErrorCode = error_codes("RestartSubscription", (
+TYPES = mutation_types("RestartSubscription", (
     ErrorCode.RESTART_NOT_AVAILABLE, ErrorCode.INVALID_RESTART_DATE, ErrorCode.TIP_NOT_SUPPORTED,
-    ErrorCode.INVALID_OPTION))
-RestartSubscriptionError = error_type("RestartSubscription", RestartSubscriptionErrorCode)
-RestartSubscriptionPayload = payload_type("RestartSubscription", RestartSubscriptionError)
+    ErrorCode.INVALID_OPTION,
+))
+RestartSubscriptionErrorCode = TYPES.codes
+RestartSubscriptionError = TYPES.error
+RestartSubscriptionPayload = TYPES.payload
 
 
 @strawberry.input
-class RestartSubscriptionInput(RestartQuoteInput):
-    subscription_id: strawberry.ID
-    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
-    total: Decimal = strawberry.field(description=CLIENT_TOTAL + " \"0.00\" when the credit covers the restart.")
-    processing_fee: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
-    processing_fee_tax: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+class RestartSubscriptionInput(ChargeInput, RestartQuoteInput):
+    total: Decimal = strawberry.field(
+        description=CLIENT_TOTAL + " \"0.00\" when the credit covers the restart (RST-4).")
 
 
 @strawberry.type
@@ -48,11 +43,7 @@ class RestartSubscription:
         "plus any debt, by the subscription's payment method; nothing when the credit covers it. The "
         "subscription is active at once, even for a future restart date."
     ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
-    async def restart_subscription(self, info: Info, input: RestartSubscriptionInput
-                                   ) -> Optional[RestartSubscriptionPayload]:
-        response = await run_payment(info.context, MoneyRequest(
-            operation="restartSubscription", subscription_id=str(input.subscription_id).strip(),
-            idempotency_key=input.idempotency_key, input=input, prepare=lambda facts: prepare_restart(facts, input),
-            total=input.total, processing_fee=input.processing_fee, processing_fee_tax=input.processing_fee_tax))
-        return (await answer(info.context, response)).payload(RestartSubscriptionPayload, RestartSubscriptionError,
-                                                             RestartSubscriptionErrorCode)
+    async def restart_subscription(self, info: Info,
+                                  input: RestartSubscriptionInput) -> Optional[RestartSubscriptionPayload]:
+        return await payment_mutation(info, "restartSubscription", input,
+                                      lambda facts: prepare_restart(facts, input), TYPES)

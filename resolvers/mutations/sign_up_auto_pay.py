@@ -19,28 +19,22 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
 from domain.payments import ErrorCode
-from resolvers.mutation_support import error_type
-from resolvers.payment_flows import (
-    CLIENT_FEE, CLIENT_TOTAL, IDEMPOTENCY_KEY, MoneyRequest, answer, error_codes, payload_type, prepare_auto_pay,
-    run_payment,
-)
+from resolvers.payment_flows import CLIENT_TOTAL, ChargeInput, mutation_types, payment_mutation, prepare_auto_pay
 from schema.payments import AutoPayQuoteInput
 
-SignUpAutoPayErrorCode = error_codes("SignUpAutoPay", (
+TYPES = mutation_types("SignUpAutoPay", (
     ErrorCode.ALREADY_ON_AUTO_PAY, ErrorCode.SUBSCRIPTION_STOPPED, ErrorCode.TIP_NOT_SUPPORTED,
-    ErrorCode.INVALID_OPTION, ErrorCode.AUTO_PAY_SETUP_FAILED))
-SignUpAutoPayError = error_type("SignUpAutoPay", SignUpAutoPayErrorCode)
-SignUpAutoPayPayload = payload_type("SignUpAutoPay", SignUpAutoPayError)
+    ErrorCode.INVALID_OPTION, ErrorCode.AUTO_PAY_SETUP_FAILED,
+))
+SignUpAutoPayErrorCode = TYPES.codes
+SignUpAutoPayError = TYPES.error
+SignUpAutoPayPayload = TYPES.payload
 
 
 @strawberry.input
-class SignUpAutoPayInput(AutoPayQuoteInput):
-    subscription_id: strawberry.ID
-    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
-    total: Decimal = strawberry.field(description=CLIENT_TOTAL + " The outstanding debt and its fee; \"0.00\" "
-                                                                  "without a debt.")
-    processing_fee: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
-    processing_fee_tax: Optional[Decimal] = strawberry.field(default=None, description=CLIENT_FEE)
+class SignUpAutoPayInput(ChargeInput, AutoPayQuoteInput):
+    total: Decimal = strawberry.field(
+        description=CLIENT_TOTAL + " The outstanding debt and its fee; \"0.00\" without a debt (EZ-1).")
 
 
 @strawberry.type
@@ -50,10 +44,5 @@ class SignUpAutoPay:
         "first, and auto-pay is set up only when that payment succeeded."
     ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
     async def sign_up_auto_pay(self, info: Info, input: SignUpAutoPayInput) -> Optional[SignUpAutoPayPayload]:
-        response = await run_payment(info.context, MoneyRequest(
-            operation="signUpAutoPay", subscription_id=str(input.subscription_id).strip(),
-            idempotency_key=input.idempotency_key, input=input,
-            prepare=lambda facts: prepare_auto_pay(facts, input, sign_up=True), total=input.total,
-            processing_fee=input.processing_fee, processing_fee_tax=input.processing_fee_tax))
-        return (await answer(info.context, response)).payload(SignUpAutoPayPayload, SignUpAutoPayError,
-                                                             SignUpAutoPayErrorCode)
+        return await payment_mutation(info, "signUpAutoPay", input,
+                                      lambda facts: prepare_auto_pay(facts, input, sign_up=True), TYPES)

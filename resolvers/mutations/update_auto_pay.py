@@ -14,22 +14,21 @@ from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
 from domain.payments import ErrorCode
-from resolvers.mutation_support import error_type
-from resolvers.payment_flows import (
-    IDEMPOTENCY_KEY, MoneyRequest, answer, error_codes, payload_type, prepare_auto_pay, run_payment,
-)
+from resolvers.payment_flows import KeyedInput, mutation_types, payment_mutation, prepare_auto_pay
 from schema.payments import AutoPayQuoteInput
 
-UpdateAutoPayErrorCode = error_codes("UpdateAutoPay", (
-    ErrorCode.NOT_ON_AUTO_PAY, ErrorCode.SUBSCRIPTION_STOPPED, ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.INVALID_OPTION))
-UpdateAutoPayError = error_type("UpdateAutoPay", UpdateAutoPayErrorCode)
-UpdateAutoPayPayload = payload_type("UpdateAutoPay", UpdateAutoPayError)
+TYPES = mutation_types("UpdateAutoPay", (
+    ErrorCode.NOT_ON_AUTO_PAY, ErrorCode.SUBSCRIPTION_STOPPED, ErrorCode.TIP_NOT_SUPPORTED,
+    ErrorCode.INVALID_OPTION,
+))
+UpdateAutoPayErrorCode = TYPES.codes
+UpdateAutoPayError = TYPES.error
+UpdateAutoPayPayload = TYPES.payload
 
 
 @strawberry.input
-class UpdateAutoPayInput(AutoPayQuoteInput):
-    subscription_id: strawberry.ID
-    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+class UpdateAutoPayInput(KeyedInput, AutoPayQuoteInput):
+    pass
 
 
 @strawberry.type
@@ -39,9 +38,5 @@ class UpdateAutoPay:
         "payment method it renews with (EZ-2). Charges nothing."
     ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
     async def update_auto_pay(self, info: Info, input: UpdateAutoPayInput) -> Optional[UpdateAutoPayPayload]:
-        response = await run_payment(info.context, MoneyRequest(
-            operation="updateAutoPay", subscription_id=str(input.subscription_id).strip(),
-            idempotency_key=input.idempotency_key, input=input,
-            prepare=lambda facts: prepare_auto_pay(facts, input, sign_up=False)))
-        return (await answer(info.context, response)).payload(UpdateAutoPayPayload, UpdateAutoPayError,
-                                                             UpdateAutoPayErrorCode)
+        return await payment_mutation(info, "updateAutoPay", input,
+                                      lambda facts: prepare_auto_pay(facts, input, sign_up=False), TYPES)
