@@ -60,7 +60,7 @@ from domain.payments import (
 from domain.restarts import Restart, restart_quote
 from domain.tips import Tip, tip_quote
 from resolvers.mutation_support import error_type
-from resolvers.payment_ledger import LedgerRunner
+from resolvers.payment_ledger import PAYMENT_OPERATIONS, LedgerRunner
 from schema.payments import Payment
 from schema.registrations import Event as EventType
 from schema.subscriptions import CustomerSubscription
@@ -138,6 +138,8 @@ class ChargeInput(KeyedInput):
 async def payment_mutation(info: Any, operation: str, input: Any, prepare: Callable[["Facts"], "Prepared"],
                            types: MutationTypes) -> Any:
     """A payment mutation's whole resolver: run it exactly once (`run_payment`), answer its payload."""
+    if operation not in PAYMENT_OPERATIONS:
+        raise ValueError(f"{operation} is not a payment operation")
     response = await run_payment(info.context, MoneyRequest(
         operation=operation, subscription_id=str(input.subscription_id).strip(),
         idempotency_key=input.idempotency_key, input=input, prepare=prepare, total=getattr(input, "total", None),

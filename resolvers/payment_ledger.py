@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("papergraph.payments")
 
+# the mutations whose idempotency keys name a ledger attempt (reconciliation completes their keys)
+PAYMENT_OPERATIONS = frozenset({"makePayment", "restartSubscription", "signUpAutoPay", "updateAutoPay", "addTip"})
 MAX_STEPS = 6  # CREATED → CHARGED → PAID → APPLIED is the longest way; a bound, not a loop forever
 CHARGED_STATUSES = frozenset({"CAPTURED", "PARTIALLY_REFUNDED"})
 UNKNOWN = object()  # the circulation system could not say whether it applied a payment

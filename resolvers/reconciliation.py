@@ -38,13 +38,12 @@ from datasources.models import utcnow
 from datasources.repositories.idempotency import IdempotencyRepository
 from datasources.repositories.payments import PaymentRepository, as_utc
 from domain.ledger import due_for_reconciliation, is_final
-from resolvers.payment_ledger import LedgerRunner
+from resolvers.payment_ledger import PAYMENT_OPERATIONS, LedgerRunner
 
 if TYPE_CHECKING:
     from app import Services
 
 log = logging.getLogger("papergraph.reconcile")
-PAYMENT_OPERATIONS = frozenset({"makePayment", "restartSubscription", "signUpAutoPay", "updateAutoPay", "addTip"})
 
 
 @dataclass

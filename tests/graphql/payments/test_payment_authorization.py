@@ -139,3 +139,16 @@ async def test_pay4_the_ledger_is_shown_to_linked_customers_and_payments_staff_o
 
     assert owner["data"]["subscription"]["payments"] == [{"state": "APPLIED", "total": {"amount": "10.79"}}]
     assert no_payments["data"]["subscription"]["payments"] is None and error_code(no_payments) == "FORBIDDEN"
+
+
+async def test_pay2_only_staff_and_partners_may_leave_out_the_activation_fee(api_client, own_tenant, sandboxes,
+                                                                            tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, settings={"DTI.ActivationFeeAmount": "5.00"})
+    data = {**PAYMENT, "ignoreActivationFee": True}
+
+    owner = await graphql(api_client, MAKE_PAYMENT, {"input": setup.sub(**data)}, **setup.headers)
+    by_staff = await graphql(api_client, MAKE_PAYMENT, {"input": setup.sub(**data)},
+                             **staff(setup, tokens, "FULL_CONTROL"))
+
+    assert owner["data"]["makePayment"] is None and error_code(owner) == "FORBIDDEN"
+    assert by_staff["data"]["makePayment"]["payment"]["activationFee"] == {"amount": "0.00"}
