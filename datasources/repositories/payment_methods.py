@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from datasources.db import Database
@@ -38,14 +39,19 @@ class PaymentMethodRepository:
         return rows[0] if rows else None
 
     async def attach(self, method: PaymentMethod, *, changed_since: datetime, session_row: PaymentSession,
-                     event: Event) -> PaymentMethod:
+                     event: Event) -> tuple[PaymentMethod, bool]:
         """Attach `method` to its subscription in place of the one it has (one at a time, PM-4), mark the
         hosted session completed and record `event`, in one transaction. PM-5: when the current method was
-        attached at or after `changed_since`, nothing is written and `MethodChangeWindowClosed` is raised."""
+        attached at or after `changed_since`, nothing is written and `MethodChangeWindowClosed` is raised.
+        The same token attached already (the same session completed twice at once) writes nothing either.
+        Returns the subscription's payment method and whether this call attached it."""
         async with self.db.session() as session:
             current = (await session.execute(select(PaymentMethod).where(
                 PaymentMethod.tenant_id == method.tenant_id, PaymentMethod.subscription_id == method.subscription_id)
                 .with_for_update())).scalar_one_or_none()
+            if current is not None and current.gateway_token == method.gateway_token:
+                await session.commit()  # nothing written: a concurrent completion of this session attached it
+                return current, False
             if current is not None:
                 attached = as_utc(current.attached_at)
                 if attached is not None and attached >= changed_since:
@@ -56,11 +62,19 @@ class PaymentMethodRepository:
                 current.attached_at = method.attached_at
                 method = current
             session.add(method)
+            try:
+                await session.flush()
+            except IntegrityError:  # a concurrent request attached the subscription's first method meanwhile
+                await session.rollback()
+                raced = await self.row(method.tenant_id, method.subscription_id)
+                if raced is not None and raced.gateway_token == method.gateway_token:
+                    return raced, False
+                raise MethodChangeWindowClosed(as_utc(raced.attached_at) if raced else changed_since) from None
             await session.execute(sa.update(PaymentSession).where(PaymentSession.id == session_row.id).values(
                 completed_at=method.attached_at, profile_id=method.gateway_token))
             session.add(event)
             await session.commit()
-        return method
+        return method, True
 
 
 class MethodChangeWindowClosed(Exception):

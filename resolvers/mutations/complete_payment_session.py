@@ -121,6 +121,8 @@ class CompletePaymentSession:
 async def _attach(context, input: CompletePaymentSessionInput, session, current, payment_type, now):
     tenant, services = context.tenant, context.services
     subscription_id = session.subscription_id
+    if current is not None and current.gateway_token == input.profile_id.strip():
+        return current, None  # this session's method, attached by a concurrent completion
     if current is not None:  # PM-5, before the gateway is asked; checked again under lock when writing
         check_method_change_window(as_utc(current.attached_at), now, ["input", "subscriptionId"])
     try:
@@ -139,9 +141,9 @@ async def _attach(context, input: CompletePaymentSessionInput, session, current,
                   details={"sessionId": session.session_id, "type": method.type, "cardBrand": method.card_brand,
                            "cardLast4": method.card_last4, "bankAccountMasked": method.bank_account_masked})
     try:
-        method = await PaymentMethodRepository(services.db).attach(
+        attached, written = await PaymentMethodRepository(services.db).attach(
             method, changed_since=method_change_window_start(now), session_row=session, event=event)
     except MethodChangeWindowClosed as closed:
         check_method_change_window(closed.since, now, ["input", "subscriptionId"])
         raise
-    return method, event
+    return attached, event if written else None

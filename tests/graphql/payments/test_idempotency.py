@@ -9,9 +9,10 @@ import uuid
 import pytest
 
 from tests.conftest import graphql
+from tests.graphql.payments.test_payment_sessions import CARD, VISA, complete, method_rows, start, tokenize
 from tests.graphql.payments.support import (
-    MAKE_PAYMENT, another_subscription, assert_ledgers_agree, circulation_entries, codes, gateway_entries, ledger_rows,
-    pay, paying,
+    MAKE_PAYMENT, another_subscription, assert_ledgers_agree, circulation_entries, codes, events, gateway_entries,
+    ledger_rows, pay, paying,
 )
 
 PAYMENT = {"optionTerm": "1M", "optionAmount": "10.79", "paymentType": "CREDIT_CARD", "total": "10.79"}
@@ -161,3 +162,17 @@ async def test_pay4_a_key_of_another_operation_is_refused(staff_api_client, own_
     answer = await send(staff_api_client, setup, key)
     # then
     assert codes(answer) == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+async def test_gw1_two_completions_of_one_session_at_once_attach_it_once(api_client, own_tenant, sandboxes, services,
+                                                                        tokens):
+    setup = await paying(own_tenant, sandboxes, tokens, method=None)
+    session = (await start(api_client, setup))["session"]
+    posted = {**await tokenize(api_client, session, {"cardNumber": VISA, **CARD}), "sessionId": session["sessionId"]}
+
+    answers = await asyncio.gather(complete(api_client, setup, posted), complete(api_client, setup, posted))
+
+    assert [a["userErrors"] for a in answers] == [[], []]
+    assert {a["paymentMethod"]["cardLast4"] for a in answers} == {"4242"}
+    assert len(await method_rows(services, setup)) == 1
+    assert [e.type_code for e in await events(services, setup.tenant)].count("CHANGEPAYMENTMETHOD") == 1

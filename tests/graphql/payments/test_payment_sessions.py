@@ -168,3 +168,4 @@ async def test_pm1_matrix_has_no_use_for_a_bank_account(api_client, own_tenant, 
     payload = await start(api_client, setup, payment_type="BANK")
 
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"] and payload["session"] is None
+
