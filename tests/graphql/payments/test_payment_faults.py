@@ -366,3 +366,28 @@ async def test_pay4_reconciliation_leaves_a_running_request_alone(api_client, ow
     await reconcile(services)
     # then: not taken over yet
     assert (await only_row(services, setup)).state == "CHARGED"
+
+
+async def test_pay4_keys_live_at_least_24_hours_and_reconciliation_deletes_expired_ones(own_tenant, services):
+    # given: completed keys 23 hours and 73 hours old (retention 72 hours by default, never under 24)
+    from datetime import datetime, timezone
+
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from datasources.models import IdempotencyRecord
+
+    tenant = await own_tenant()
+    now = datetime.now(timezone.utc)
+    for key, age in (("young", 23), ("old", 73)):
+        await tenant.add(IdempotencyRecord(tenant_id=tenant.id, key=key, operation="makePayment", request_hash="h",
+                                           state="COMPLETED", response={}, created_at=now - timedelta(hours=age)))
+    # when
+    report = await reconcile(services)
+    # then
+    async with services.db.session() as session:
+        kept = [r.key for r in (await session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.tenant_id == tenant.id))).scalars()]
+    assert kept == ["young"] and report.keys_deleted >= 1
+    with pytest.raises(ValidationError):
+        Settings(idempotency_retention_hours=23)

@@ -11,7 +11,6 @@ Needs PostgreSQL (skipped without it, except under CI, where conftest refuses to
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
 import signal
 import subprocess
@@ -108,8 +107,6 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     name = f"papergraph_pay_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    if "@" not in base:
-        base = base.replace("://", f"://{getpass.getuser()}@", 1)
     database_url = f"{base}/{name}"
     processes: list[subprocess.Popen] = []
     try:
