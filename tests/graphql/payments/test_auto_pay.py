@@ -41,10 +41,11 @@ async def test_ez1_fee4_sign_up_with_a_debt_pays_the_debt_with_its_fee_then_sets
 
 
 async def test_ez1_fee4_sign_up_without_a_debt_charges_nothing(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, balance="5.00", settings=FEES_ON)
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
-
+    # then
     assert payload["userErrors"] == [] and payload["payment"]["total"]["amount"] == "0.00"
     assert payload["subscription"]["autoPay"] is True
     assert gateway_entries(sandboxes, setup.tenant) == []
@@ -68,63 +69,70 @@ async def test_ez1_the_payment_stands_when_auto_pay_cannot_be_set_up(api_client,
 
 
 async def test_ez1_a_declined_debt_payment_sets_up_no_auto_pay(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, balance="-20.45")
     sandboxes["navigapay"].state.store.profiles[setup.profile_id]["_outcome"] = ("CARD_DECLINED", "Declined.")
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="20.45", **PLAN)
-
+    # then
     assert codes(payload) == ["PAYMENT_DECLINED"] and payload["subscription"]["autoPay"] is False
     assert circulation_entries(sandboxes, setup.tenant) == []
 
 
 async def test_ez2_the_renewal_term_and_length_must_match_a_billing_option(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "length": 3})
-
+    # then
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_OPTION", ["input", "term"])]
 
 
 async def test_ez1_already_on_auto_pay_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, autoPay=True)
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
-
+    # then
     assert codes(payload) == ["ALREADY_ON_AUTO_PAY"]
 
 
 async def test_pm1_matrix_auto_pay_by_bank_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", method="BANK")
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "paymentType": "BANK"})
-
+    # then
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"]
 
 
 async def test_pm1_circpro_auto_pay_by_bank_is_accepted(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", method="BANK")
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "paymentType": "BANK"})
-
+    # then
     assert payload["userErrors"] == [] and payload["subscription"]["autoPay"] is True
 
 
 async def test_pm2_a_recurring_tip_on_matrix_auto_pay_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX")
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", tip="1.00", **PLAN)
-
+    # then
     assert codes(payload) == ["TIP_NOT_SUPPORTED"]
 
 
 async def test_ez1_the_quote_and_the_sign_up_agree(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, balance="-7.77", settings=FEES_ON)
     quoted = await graphql(api_client, QUOTE, {"subscriptionId": setup.subscription_id,
                                                "input": {"autoPaySignUp": {**PLAN, "tip": "2.00"}}}, **setup.headers)
     quote = quoted["data"]["paymentQuote"]["quote"]
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, tip="2.00", total=quote["total"]["amount"], **PLAN)
-
+    # then
     assert quote["recurringTip"] == {"amount": "2.00"} and quote["tip"] == {"amount": "0.00"}
     for line in ("total", "processingFee", "processingFeeTax", "balanceApplied"):
         assert payload["payment"][line]["amount"] == quote[line]["amount"], line
@@ -147,17 +155,19 @@ async def test_ez2_update_changes_the_plan_and_charges_nothing(api_client, own_t
 
 
 async def test_ez2_update_needs_auto_pay(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
-
+    # when
     payload = await pay(api_client, setup, UPDATE_AUTO_PAY, **PLAN)
-
+    # then
     assert codes(payload) == ["NOT_ON_AUTO_PAY"]
 
 
 async def test_pm4_auto_pay_needs_the_subscriptions_payment_method(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method=None)
-
+    # when
     payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
-
+    # then
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PAYMENT_METHOD_REQUIRED",
                                                                         ["input", "paymentType"])]

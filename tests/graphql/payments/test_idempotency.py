@@ -52,11 +52,12 @@ async def test_pay4_a_failure_is_remembered_for_the_key_too(api_client, own_tena
 
 async def test_pay4_the_same_key_with_other_input_is_refused_and_charges_nothing(api_client, own_tenant, sandboxes,
                                                                                 tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
     await send(api_client, setup, "key-3")
-
+    # when
     other = await send(api_client, setup, "key-3", optionTerm="12M", optionAmount="106.92", total="106.92")
-
+    # then
     assert [(e["code"], e["field"]) for e in other["userErrors"]] == [
         ("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
     assert len(gateway_entries(sandboxes, setup.tenant)) == 1
@@ -78,10 +79,11 @@ async def test_pay4_concurrent_requests_with_one_key_execute_once(api_client, ow
 
 async def test_pm5_concurrent_payments_with_different_keys_take_the_window_once(api_client, own_tenant, sandboxes,
                                                                                services, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
-
+    # when
     answers = await asyncio.gather(*(send(api_client, setup, f"key-{n}") for n in range(5)))
-
+    # then
     outcomes = sorted(tuple(codes(answer)) for answer in answers)
     assert outcomes == [()] + [("PAYMENT_WINDOW",)] * 4
     assert len(gateway_entries(sandboxes, setup.tenant)) == 1
@@ -91,10 +93,11 @@ async def test_pm5_concurrent_payments_with_different_keys_take_the_window_once(
 @pytest.mark.sqlite_only
 async def test_pay4_keys_are_passed_on_to_navigapay_and_the_circulation_system(api_client, own_tenant, sandboxes,
                                                                               tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
-
+    # when
     await send(api_client, setup, "passed-on")
-
+    # then
     code = setup.tenant.code
     assert f"pay:{code}:passed-on" in sandboxes["navigapay"].state.store.idempotency
     assert (code, f"pay-payment:{code}:passed-on") in sandboxes["circulation"].state.store.idempotency
@@ -102,11 +105,12 @@ async def test_pay4_keys_are_passed_on_to_navigapay_and_the_circulation_system(a
 
 @pytest.mark.sqlite_only
 async def test_pay4_a_key_of_255_characters_is_accepted_and_256_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
-
+    # when
     too_long = await send(api_client, setup, "k" * 256)
     longest = await send(api_client, setup, "k" * 255)
-
+    # then
     assert [(e["code"], e["field"]) for e in too_long["userErrors"]] == [("INVALID", ["input", "idempotencyKey"])]
     assert longest["userErrors"] == [] and longest["payment"]["state"] == "APPLIED"
 
@@ -125,14 +129,15 @@ async def test_pm5_a_second_payment_within_24_hours_is_refused(api_client, own_t
 
 @pytest.mark.sqlite_only
 async def test_pm5_a_declined_payment_does_not_take_the_window(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
     profiles = sandboxes["navigapay"].state.store.profiles
     profiles[setup.profile_id]["_outcome"] = ("CARD_DECLINED", "Declined.")
     assert codes(await pay(api_client, setup, **PAYMENT)) == ["PAYMENT_DECLINED"]
     profiles[setup.profile_id]["_outcome"] = None
-
+    # when
     again = await pay(api_client, setup, **PAYMENT)
-
+    # then
     assert again["userErrors"] == [] and again["payment"]["state"] == "APPLIED"
 
 
@@ -145,7 +150,6 @@ async def test_pm5_the_window_is_per_subscription(api_client, own_tenant, sandbo
     # when: they pay another of theirs
     answer = await pay(api_client, other, **PAYMENT)
     # then
-
     assert answer["userErrors"] == []
 
 
@@ -166,12 +170,13 @@ async def test_pay4_a_key_of_another_operation_is_refused(staff_api_client, own_
 
 async def test_gw1_two_completions_of_one_session_at_once_attach_it_once(api_client, own_tenant, sandboxes, services,
                                                                         tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method=None)
     session = (await start(api_client, setup))["session"]
     posted = {**await tokenize(api_client, session, {"cardNumber": VISA, **CARD}), "sessionId": session["sessionId"]}
-
+    # when
     answers = await asyncio.gather(complete(api_client, setup, posted), complete(api_client, setup, posted))
-
+    # then
     assert [a["userErrors"] for a in answers] == [[], []]
     assert {a["paymentMethod"]["cardLast4"] for a in answers} == {"4242"}
     assert len(await method_rows(services, setup)) == 1

@@ -9,11 +9,14 @@ give-back, every state recorded with its event.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+from sqlmodel import select
 
+from datasources.models import IdempotencyRecord
 from datasources.repositories.idempotency import IdempotencyRepository
 from datasources.repositories.payments import PaymentRepository
 from domain.ledger import LedgerState
@@ -116,11 +119,12 @@ async def test_pay4_sale_without_answer_and_not_found_stays_pending_until_reconc
 
 
 async def test_pay4_declined_card_charges_and_applies_nothing(api_client, own_tenant, sandboxes, services, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
     sandboxes["navigapay"].state.store.profiles[setup.profile_id]["_outcome"] = ("CARD_DECLINED", "Declined.")
-
+    # when
     payload = payload_of(await make_payment(api_client, setup))
-
+    # then
     assert codes(payload) == ["PAYMENT_DECLINED"] and payload["payment"]["state"] == "DECLINED"
     assert payload["event"]["typeCode"] == "PAYMENTDECLINED"
     assert circulation_entries(sandboxes, setup.tenant) == []
@@ -142,12 +146,13 @@ async def test_pay4_circulation_5xx_the_charge_is_voided(api_client, own_tenant,
 
 
 async def test_pay4_circulation_refusal_the_charge_is_voided(api_client, own_tenant, sandboxes, services, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
     fault(sandboxes, "circulation", path=PAYMENTS, status=422,
           body={"code": "SUBSCRIPTION_STOPPED", "message": "stopped meanwhile"})
-
+    # when
     payload = payload_of(await make_payment(api_client, setup))
-
+    # then
     assert codes(payload) == ["CIRCULATION_REFUSED"] and payload["payment"]["state"] == "VOIDED"
     assert "stopped meanwhile" in payload["userErrors"][0]["message"]
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
@@ -221,13 +226,14 @@ async def test_pay4_refused_and_void_fails_reconciliation_refunds_a_settled_char
 
 async def test_pay4_pending_stays_pending_while_upstreams_still_fail(api_client, own_tenant, sandboxes, services,
                                                                     tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens)
     fault(sandboxes, "circulation", path=PAYMENTS, status=503)
     fault(sandboxes, "navigapay", path=VOIDS, status=503)
     await make_payment(api_client, setup)
-
+    # when
     report = await reconcile(services, stale_after=NOW)
-
+    # then
     row = await only_row(services, setup)
     assert row.state == "PENDING_APPLY" and row.attempts >= 2 and report.unfinished >= 1
     assert "503" in (row.last_error or "") or "unavailable" in (row.last_error or "")
@@ -370,13 +376,6 @@ async def test_pay4_reconciliation_leaves_a_running_request_alone(api_client, ow
 
 async def test_pay4_keys_live_at_least_24_hours_and_reconciliation_deletes_expired_ones(own_tenant, services):
     # given: completed keys 23 hours and 73 hours old (retention 72 hours by default, never under 24)
-    from datetime import datetime, timezone
-
-    from pydantic import ValidationError
-    from sqlmodel import select
-
-    from datasources.models import IdempotencyRecord
-
     tenant = await own_tenant()
     now = datetime.now(timezone.utc)
     for key, age in (("young", 23), ("old", 73)):

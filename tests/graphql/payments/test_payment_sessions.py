@@ -89,13 +89,14 @@ async def test_gw1_pm4_a_session_tokenizes_a_card_into_a_masked_payment_method(a
 
 async def test_gw1_completing_the_same_session_again_changes_nothing(api_client, own_tenant, sandboxes, services,
                                                                     tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method=None)
     session = (await start(api_client, setup))["session"]
     posted = {**await tokenize(api_client, session, {"cardNumber": VISA, **CARD}), "sessionId": session["sessionId"]}
-
+    # when
     first = await complete(api_client, setup, posted)
     again = await complete(api_client, setup, posted)
-
+    # then
     assert first["userErrors"] == again["userErrors"] == []
     assert again["paymentMethod"] == first["paymentMethod"]
     assert [e.type_code for e in await events(services, setup.tenant)].count("CHANGEPAYMENTMETHOD") == 1
@@ -103,12 +104,13 @@ async def test_gw1_completing_the_same_session_again_changes_nothing(api_client,
 
 async def test_pm3_a_diners_card_is_refused_and_the_current_method_stays(api_client, own_tenant, sandboxes,
                                                                         services, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method="VISA")
     session = (await start(api_client, setup))["session"]
     posted = await tokenize(api_client, session, {"cardNumber": DINERS, **CARD})
-
+    # when
     payload = await complete(api_client, setup, {**posted, "sessionId": session["sessionId"]})
-
+    # then
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"]
     [row] = await method_rows(services, setup)
     assert row.card_brand == "VISA"
@@ -130,22 +132,24 @@ async def test_pm5_the_payment_method_changes_at_most_once_per_24_hours(api_clie
 
 
 async def test_pm5_a_method_attached_more_than_24_hours_ago_may_change(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method="VISA", attached_ago=timedelta(hours=24, minutes=1))
     session = (await start(api_client, setup))["session"]
     posted = await tokenize(api_client, session, {"cardNumber": "5555555555554444", **CARD})
-
+    # when
     payload = await complete(api_client, setup, {**posted, "sessionId": session["sessionId"]})
-
+    # then
     assert payload["userErrors"] == [] and payload["paymentMethod"]["cardBrand"] == "MASTERCARD"
 
 
 async def test_gw1_a_session_not_tokenized_yet_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, method=None)
     session = (await start(api_client, setup))["session"]
-
+    # when
     payload = await complete(api_client, setup, {"sessionId": session["sessionId"], "profileId": "prof_x",
                                                  "groupId": session["groupId"], "paymentType": "CREDIT_CARD"})
-
+    # then
     assert codes(payload) == ["SESSION_NOT_TOKENIZED"]
 
 
@@ -163,9 +167,10 @@ async def test_gw1_a_session_started_for_another_subscription_is_refused(api_cli
 
 
 async def test_pm1_matrix_has_no_use_for_a_bank_account(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", method=None)
-
+    # when
     payload = await start(api_client, setup, payment_type="BANK")
-
+    # then
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"] and payload["session"] is None
 

@@ -45,10 +45,11 @@ async def test_rst3_rst5_a_debt_is_added_and_restartsubscription_records_the_ten
 
 
 async def test_rst5_default_reason_and_source_codes(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED")
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", **RESTART_1M)
-
+    # then
     assert (payload["event"]["reason"], payload["event"]["source"]) == ("payment", "MG2")
 
 
@@ -72,91 +73,100 @@ async def test_rst4_a_credit_that_exactly_covers_the_restart_needs_no_payment(ap
 
 
 async def test_rst4_the_rest_of_a_larger_credit_stays_on_the_subscription(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="50.00", settings=CREDIT)
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="0.00", **RESTART_1M)
-
+    # then
     assert payload["userErrors"] == [] and payload["payment"]["paymentType"] is None
     assert payload["subscription"]["balance"] == {"amount": "39.21"}
     assert gateway_entries(sandboxes, setup.tenant) == []
 
 
 async def test_rst3_without_the_setting_the_credit_is_not_used(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="50.00")
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", **RESTART_1M)
-
+    # then
     assert payload["userErrors"] == [] and payload["payment"]["total"]["amount"] == "10.79"
     assert payload["subscription"]["balance"] == {"amount": "50.00"}
 
 
 async def test_rst4_one_cent_short_needs_a_payment_method(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="10.78", settings=CREDIT)
-
+    # when
     payload = await pay(api_client, setup, RESTART, total="0.01", **RESTART_1M)
-
+    # then
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PAYMENT_METHOD_REQUIRED",
                                                                         ["input", "paymentType"])]
 
 
 async def test_rst2_a_future_date_is_accepted_for_matrix_and_the_subscription_is_active_at_once(api_client, own_tenant,
                                                                                                sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", status="STOPPED")
     later = (datetime.fromisoformat(tenant_today()) + timedelta(days=10)).date().isoformat()
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", restartDate=later,
                         **RESTART_1M)
-
+    # then
     assert payload["userErrors"] == [] and payload["subscription"]["status"] == "ACTIVE"
     assert circulation_entries(sandboxes, setup.tenant)[0]["restartDate"] == later
 
 
 async def test_rst2_a_future_date_is_refused_for_ncs(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED")
     tomorrow = (datetime.fromisoformat(tenant_today()) + timedelta(days=1)).date().isoformat()
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", restartDate=tomorrow,
                         **RESTART_1M)
-
+    # then
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_RESTART_DATE",
                                                                         ["input", "restartDate"])]
     assert gateway_entries(sandboxes, setup.tenant) == []
 
 
 async def test_rst2_yesterday_is_refused_everywhere(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", status="STOPPED")
     yesterday = (datetime.fromisoformat(tenant_today()) - timedelta(days=1)).date().isoformat()
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", restartDate=yesterday,
                         **RESTART_1M)
-
+    # then
     assert codes(payload) == ["INVALID_RESTART_DATE"]
 
 
 @pytest.mark.parametrize("facts", [{"subscription_kind": "TRIAL"}, {"restartScheduled": True}, {"status": "ACTIVE"}])
 async def test_rst1_no_restart_for_a_trial_a_scheduled_restart_or_a_running_subscription(api_client, own_tenant,
                                                                                        sandboxes, tokens, facts):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, **{"status": "STOPPED", **facts})
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", **RESTART_1M)
-
+    # then
     assert codes(payload) == ["RESTART_NOT_AVAILABLE"] and payload["payment"] is None
     assert gateway_entries(sandboxes, setup.tenant) == []
 
 
 async def test_rst1_pm1_circpro_has_no_restarts(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", status="STOPPED")
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="10.79", **RESTART_1M)
-
+    # then
     assert codes(payload) == ["RESTART_NOT_AVAILABLE"]
 
 
 async def test_pm1_matrix_restarts_by_credit_card_only(api_client, own_tenant, sandboxes, tokens):
+    # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", status="STOPPED", method="BANK")
-
+    # when
     payload = await pay(api_client, setup, RESTART, paymentType="BANK", total="10.79", **RESTART_1M)
-
+    # then
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"]
 
 
