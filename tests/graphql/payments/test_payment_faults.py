@@ -9,6 +9,7 @@ give-back, every state recorded with its event.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from datasources.models import IdempotencyRecord
 from datasources.repositories.idempotency import IdempotencyRepository
 from datasources.repositories.payments import PaymentRepository
 from domain.ledger import LedgerState
-from resolvers.reconciliation import reconcile
+from resolvers.reconciliation import reconcile, reconcile_every
 from sandbox.faults import FaultRule
 from settings import Settings
 from tests.conftest import graphql
@@ -390,3 +391,18 @@ async def test_pay4_keys_live_at_least_24_hours_and_reconciliation_deletes_expir
     assert kept == ["young"] and report.keys_deleted >= 1
     with pytest.raises(ValidationError):
         Settings(idempotency_retention_hours=23)
+
+
+async def test_pay4_reconcile_every_runs_until_stopped(services):
+    # given: a scheduler that stops after its second run
+    stop, lines = asyncio.Event(), []
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if len(lines) == 2:
+            stop.set()
+
+    # when
+    await asyncio.wait_for(reconcile_every(services, 0.01, stop, report), timeout=30)
+    # then
+    assert len(lines) == 2 and all(line.startswith("reconcile: ") for line in lines)
