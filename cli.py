@@ -1,8 +1,10 @@
-"""papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema |
-register-operations PATH...`.
+"""papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema | token WHO |
+register-operations PATH... | reconcile`.
 
 `run` applies the migrations, seeds the demo data into an empty database (embedded default), and
-serves the app with uvicorn. A missing or malformed setting stops it with one line naming the setting.
+serves the app with uvicorn. `reconcile` finishes the payment attempts requests left unfinished and
+tidies the idempotency keys (PAY-4), once or `--every SECONDS`. A missing or malformed setting stops a
+command with one line naming the setting.
 """
 
 from __future__ import annotations
@@ -85,6 +87,31 @@ async def register_operations(settings: Settings, paths: list[str]) -> int:
     return 0
 
 
+async def run_reconcile(settings: Settings, *, every: float | None, stale_after: float | None) -> int:
+    """One run (exit status 1 when an attempt broke with an error), or one every `every` seconds until
+    SIGTERM or Ctrl-C."""
+    import signal
+    from datetime import timedelta
+
+    from app import build_services
+    from resolvers.reconciliation import reconcile, reconcile_every
+
+    services = build_services(settings)
+    try:
+        if every is None:
+            report = await reconcile(services, stale_after=None if stale_after is None else timedelta(seconds=stale_after))
+            print(report.line())
+            return 1 if report.failed else 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await reconcile_every(services, every, stop, lambda line: print(line, flush=True))
+        return 0
+    finally:
+        await services.aclose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="papergraph")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     register = commands.add_parser(
         "register-operations", help="safelist the operations of a front end's .graphql files (PAPERGRAPH_OPERATION_SAFELIST)")
     register.add_argument("paths", nargs="+", help=".graphql files, or directories searched for them")
+    reconcile = commands.add_parser("reconcile", help="finish unfinished payment attempts (PAY-4), tidy idempotency keys")
+    reconcile.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                           help="run again every SECONDS until stopped (default: once)")
+    reconcile.add_argument("--stale-after", type=float, default=None, metavar="SECONDS",
+                           help="take over attempts older than this (default: PAPERGRAPH_RECONCILE_STALE_AFTER_SECONDS)")
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":
@@ -137,6 +169,14 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "register-operations":
         migrate(settings)
         raise SystemExit(asyncio.run(register_operations(settings, args.paths)))
+    elif args.command == "reconcile":
+        if settings.upstreams == UpstreamMode.EMBEDDED:
+            print("papergraph: reconcile calls NavigaPay and the circulation system at their base URLs: set "
+                  "PAPERGRAPH_UPSTREAMS=remote (embedded emulators live inside the server process)", file=sys.stderr)
+            raise SystemExit(2)
+        if args.every is not None and args.every <= 0:
+            parser.error("--every must be greater than zero")
+        raise SystemExit(asyncio.run(run_reconcile(settings, every=args.every, stale_after=args.stale_after)))
     elif args.command == "run":
         import uvicorn
 

@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         DEVELOPMENT_SECRET, description="Key for encrypted links and tokens papergraph issues itself."
     )
+    idempotency_wait_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        30.0, description="Longest a payment request waits for a concurrent request with its idempotency key to finish."
+    )
+    idempotency_retention_hours: Annotated[int, Field(ge=24, le=24 * 365)] = Field(
+        72, description="Hours an idempotency key is kept (at least 24); `papergraph reconcile` deletes older ones."
+    )
+    reconcile_stale_after_seconds: Annotated[float, Field(ge=0, le=86400)] = Field(
+        300.0, description="Age after which `papergraph reconcile` finishes an unfinished payment attempt (a pending one at once)."
+    )
     version: str = Field("0.1.0", description="Reported in the X-Version header.")
     debug_stats: bool = Field(
         False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."

@@ -556,13 +556,13 @@ def run(args) -> dict[str, Any]:
                                 "yet; the scenario is wired and runs as soon as the mutation lands"})
                 continue
             if papergraph:
-                answer = graphql(papergraph.url, scenario.body(), token_for(scenario, tokens))
+                answer = graphql(papergraph.url, scenario.check_body(), token_for(scenario, tokens))
                 if answer.get("errors") or not answer.get("data"):
                     skipped.append({"scenario": scenario.name, "reason": f"papergraph answered errors: "
                                     f"{json.dumps(answer.get('errors'))[:300]}"})
                     continue
                 if peer and scenario.peer:
-                    same = graphql(peer.url, scenario.body()) == answer
+                    same = graphql(peer.url, scenario.check_body()) == answer
                     notes.append(f"{scenario.name}: Apollo peer's answer {'identical to' if same else 'DIFFERS from'} "
                                  "papergraph's")
             if scenario.note:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.demo import REGISTRATIONS_PER_SCALE, TENANTS, crid_for
+from sandbox.demo import REGISTRATIONS_PER_SCALE, TENANTS, crid_for, generate
 
 TENANT = "NCSDEMO"  # the NCS tenant: every availability rule and the processing fee apply there
 
@@ -67,13 +67,16 @@ query Catalog($first: Int) {
 }
 """
 
-# `paymentQuote` does not exist yet: `subscriptionCost` is the quote front ends call today (FEE-5).
 PAYMENT_QUOTE = """
-query PaymentQuote($offerId: ID!, $termId: ID!, $paymentType: Int!) {
-  subscriptionCost(offerId: $offerId, termId: $termId, paymentType: $paymentType) {
-    offerId termId paymentType
-    rate { amount currency } tax { amount currency } activationFee { amount currency }
-    processingFee { amount currency } processingFeeTax { amount currency } total { amount currency }
+query PaymentQuote($subscriptionId: ID!, $input: PaymentQuoteInput!) {
+  paymentQuote(subscriptionId: $subscriptionId, input: $input) {
+    quote {
+      paymentType optionTerm optionAmount { amount currency } optionTax { amount currency }
+      tip { amount currency } donation { amount currency } activationFee { amount currency }
+      processingFee { amount currency } processingFeeTax { amount currency } balanceApplied { amount currency }
+      total { amount currency } paymentRequired
+    }
+    userErrors { code field message }
   }
 }
 """
@@ -81,10 +84,14 @@ query PaymentQuote($offerId: ID!, $termId: ID!, $paymentType: Int!) {
 MAKE_PAYMENT = """
 mutation MakePayment($input: MakePaymentInput!) {
   makePayment(input: $input) {
+    payment { id state total { amount currency } }
     userErrors { code field message }
   }
 }
 """
+# What one month of the digital offer costs on NCSDEMO by card: 10.79 + the 5.00 activation fee (PAY-2), a
+# 3.5 % fee on 15.79 (0.55) and 7 % tax on the fee (0.04).
+NCS_CARD_PAYMENT_TOTAL = "16.38"
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class Scenario:
     variables: dict[str, Any] = field(default_factory=dict)
     crids: tuple[str, ...] = ()  # when set, every request asks for a different subscriber
     idempotency_key: bool = False  # when set, every request carries a fresh idempotency key
+    subscription_ids: tuple[str, ...] = ()  # with idempotency_key: every request pays the next one (PM-5)
     peer: bool = False
     requires_field: str | None = None  # a root field the schema must have, else the scenario is skipped
     principal: str = "anonymous"  # anonymous, customer (a token per CRID) or staff
@@ -105,6 +113,13 @@ class Scenario:
         if self.crids:
             variables["crid"] = crid or self.crids[0]
         return {"query": self.query, "variables": variables}
+
+    def check_body(self) -> dict[str, Any]:
+        """The body of the one request sent before measuring: the first subscription, its own key."""
+        text = json.dumps(self.body())
+        if self.subscription_ids:
+            text = text.replace("@@SUB@@", self.subscription_ids[0])
+        return json.loads(text.replace("@@KEY@@", "bench-check"))
 
     def lua(self, tenant: str = TENANT, tokens: dict[str, str] | None = None) -> str:
         """A wrk script: POST with the tenant header; per-request variables from Lua; latency
@@ -147,15 +162,25 @@ class Scenario:
                     "end",
                 ]
         elif self.idempotency_key:
-            prefix, suffix = json.dumps(self.body()).split("@@KEY@@")
+            subscriptions = ",".join(json.dumps(s) for s in self.subscription_ids)
             head += [
-                f"local prefix = {_lua_string(prefix)}",
-                f"local suffix = {_lua_string(suffix)}",
+                f"local template = {_lua_string(json.dumps(self.body()))}",
+                f"local subscriptions = {{{subscriptions}}}",
                 "local counter = 0",
-                'local thread_id = tostring(math.random(1, 1000000000))',
+                # each wrk thread has its own Lua state: `setup` numbers them, so two threads never send the
+                # same key or pay the same subscription; the nonce keeps the warm-up's keys out of the run
+                "local threads = 0",
+                "setup = function(thread) threads = threads + 1; thread:set('thread_id', threads) end",
+                "local nonce = tostring(os.time()) .. '-' .. tostring(math.floor(os.clock() * 1000000))",
                 "request = function()",
                 "  counter = counter + 1",
-                '  return wrk.format(nil, nil, nil, prefix .. "bench-" .. thread_id .. "-" .. counter .. suffix)',
+                "  local key = 'bench-' .. nonce .. '-' .. thread_id .. '-' .. counter",
+                '  local body = (string.gsub(template, "@@KEY@@", key))',
+                "  if #subscriptions > 0 then  -- the runner starts at most 2 threads: they interleave",
+                "    local index = ((counter - 1) * 2 + (thread_id - 1)) % #subscriptions + 1",
+                '    body = (string.gsub(body, "@@SUB@@", subscriptions[index]))',
+                "  end",
+                "  return wrk.format(nil, nil, nil, body)",
                 "end",
             ]
         else:
@@ -184,9 +209,20 @@ def dashboard_crids(scale: int, limit: int = 2000) -> tuple[str, ...]:
     return tuple(crid_for(TENANT, i, provider) for i in range(count))
 
 
+def payable_subscriptions(scale: int, limit: int = 2000) -> tuple[str, ...]:
+    """Active NCSDEMO subscriptions of the digital offer (1M at 10.79) with a card attached: each may be
+    paid once a day (PM-5). A subscription's record depends on its index only, so a smaller scale's are
+    the larger's first ones."""
+    data = generate(min(scale, 10))
+    cards = {m["subscription_id"] for m in data.payment_methods
+             if m["tenant"] == TENANT and m["type"] == "CREDIT_CARD"}
+    found = [s["id"] for s in data.subscriptions_of(TENANT)
+             if s["status"] == "ACTIVE" and s["id"] in cards and s["billingOptions"][0]["amount"] == "10.79"]
+    return tuple(found[:limit])
+
+
 def scenarios(scale: int) -> list[Scenario]:
-    tenant_index = next(i for i, t in enumerate(TENANTS) if t["code"] == TENANT)
-    offer_id, term_id = tenant_index * 100 + 11, tenant_index * 1000 + 111  # sandbox.demo's ids
+    payable = payable_subscriptions(scale)
     return [
         Scenario("dashboard", "subscriber dashboard", DASHBOARD, crids=dashboard_crids(scale), peer=True,
                  principal="customer",
@@ -195,12 +231,14 @@ def scenarios(scale: int) -> list[Scenario]:
         Scenario("staff_search", "staff subscription search", STAFF_SEARCH, principal="staff",
                  variables={"search": {"lastName": "Garcia"}, "first": 20}),
         Scenario("catalog", "catalog", CATALOG, variables={"first": 20}, peer=True),
-        Scenario("payment_quote", "payment quote", PAYMENT_QUOTE,
-                 variables={"offerId": str(offer_id), "termId": str(term_id), "paymentType": 1},
-                 note="`paymentQuote` does not exist yet: measured with `subscriptionCost`"),
+        Scenario("payment_quote", "payment quote", PAYMENT_QUOTE, principal="staff",
+                 variables={"subscriptionId": payable[0], "input": {"makePayment": {
+                     "optionTerm": "1M", "optionAmount": "10.79", "paymentType": "CREDIT_CARD"}}}),
         Scenario("make_payment", "makePayment", MAKE_PAYMENT, idempotency_key=True, requires_field="makePayment",
-                 principal="staff",
-                 variables={"input": {"subscriptionId": "NCS-0000002", "amount": "10.79", "paymentType": 1,
-                                      "optionTerm": "1M", "idempotencyKey": "@@KEY@@"}},
-                 note="fresh idempotency key per request"),
+                 principal="staff", subscription_ids=payable,
+                 variables={"input": {"subscriptionId": "@@SUB@@", "optionTerm": "1M", "optionAmount": "10.79",
+                                      "paymentType": "CREDIT_CARD", "total": NCS_CARD_PAYMENT_TOTAL,
+                                      "idempotencyKey": "@@KEY@@"}},
+                 note=f"fresh idempotency key per request, over {len(payable)} subscriptions: each accepts one "
+                      "payment a day (PM-5), so once every one is paid the rest are PAYMENT_WINDOW refusals"),
     ]

@@ -231,8 +231,15 @@ class PaymentMethod(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """One money-moving operation and its ledger state (PAY-4)."""
+    """One money-moving or auto-pay operation and its ledger state (PAY-4; the states and their order are
+    in `domain/ledger.py`). `plan` holds everything needed to finish the operation after a crash: the
+    gateway profile, papergraph's gateway reference and the circulation calls still to make. One attempt
+    per client idempotency key and tenant."""
 
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_payment_tenant_idempotency_key"),
+        sa.Index("ix_payment_window", "tenant_id", "subscription_id", "created_at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     subscription_id: str = Field(max_length=64, index=True)
@@ -241,7 +248,9 @@ class Payment(SQLModel, table=True):
     state: str = Field(max_length=32, index=True)
     payment_type: Optional[str] = Field(default=None, max_length=16)
     currency: str = Field(max_length=3)
+    option_term: Optional[str] = Field(default=None, max_length=32)
     option_amount: Decimal = money_column()
+    option_tax: Decimal = money_column()
     tip: Decimal = money_column()
     donation: Decimal = money_column()
     activation_fee: Decimal = money_column()
@@ -252,8 +261,32 @@ class Payment(SQLModel, table=True):
     gateway_transaction_id: Optional[str] = Field(default=None, max_length=128)
     circulation_transaction_id: Optional[str] = Field(default=None, max_length=128)
     idempotency_key: Optional[str] = Field(default=None, max_length=255)
+    plan: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+    attempts: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, default=0))
+    error_code: Optional[str] = Field(default=None, max_length=64, description="why it ended without its effect")
+    error_message: Optional[str] = Field(default=None, max_length=500)
+    last_error: Optional[str] = Field(default=None, max_length=1000, description="the last upstream failure")
     created_at: datetime = created_column()
     updated_at: datetime = created_column()
+    charged_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+
+class PaymentSession(SQLModel, table=True):
+    """A NavigaPay hosted-payment session started for a subscription (GW-1): completing it attaches the
+    tokenized payment method to that subscription only."""
+
+    __tablename__ = "payment_session"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "session_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    session_id: str = Field(max_length=128)
+    group_id: str = Field(max_length=128)
+    subscription_id: str = Field(max_length=64)
+    payment_type: str = Field(max_length=16, description="CREDIT_CARD or BANK")
+    profile_id: Optional[str] = Field(default=None, max_length=128, description="set when completed")
+    created_at: datetime = created_column()
+    completed_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
 
 
 # -- events (NOT-1) --------------------------------------------------------------------------------
@@ -308,7 +341,8 @@ class IdempotencyRecord(SQLModel, table=True):
     operation and its input) and, once the operation succeeded, to its answer."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),
+                      sa.Index("ix_idempotency_record_state_created", "state", "created_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
     key: str = Field(max_length=255)

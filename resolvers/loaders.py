@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from resolvers.dataloaders.entitlements import EntitlementLoaders
 from resolvers.dataloaders.households import HouseholdLoaders
 from resolvers.dataloaders.offers import OfferLoaders
+from resolvers.dataloaders.payments import PaymentLoaders
 from resolvers.dataloaders.registrations import RegistrationLoaders
 from resolvers.dataloaders.subscriptions import SubscriptionLoaders
 
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from domain.tenants import TenantContext
 
 
-class Loaders(SubscriptionLoaders, HouseholdLoaders, RegistrationLoaders, OfferLoaders, EntitlementLoaders):
+class Loaders(SubscriptionLoaders, HouseholdLoaders, RegistrationLoaders, OfferLoaders, EntitlementLoaders,
+              PaymentLoaders):
     def __init__(self, services: "Services", tenant: "TenantContext") -> None:
         self.services = services
         self.tenant = tenant

@@ -1,14 +1,16 @@
 """Fault injection and request accounting shared by every emulator.
 
 Faults are asked for per request, with the header `X-Sandbox-Fault` (e.g. `status=503`,
-`latency=250`, `timeout`, `drop`; several separated by `;`), or per run, by rules posted to
+`latency=250`, `timeout`, `drop`, `after`; several separated by `;`), or per run, by rules posted to
 `POST /_sandbox/faults`:
 
     {"rules": [{"method": "GET", "path": "^/api/v1/.*/subscriptions", "status": 503, "times": 2}]}
 
 A rule matches a method (optional) and a path regex (optional), may apply only `times` times or with
 a `probability`, and adds `latency_ms`, answers `status`, hangs (`timeout`) or drops the connection
-(`drop`). `DELETE /_sandbox/faults` clears the rules. A base latency for every request (benchmarks) is
+(`drop`). By default the fault replaces the request, which is never handled; with `after` the request
+is handled first (a charge is made, a payment applied) and then its answer is lost to the fault: what a
+caller sees when an upstream fails after doing the work. `DELETE /_sandbox/faults` clears the rules. A base latency for every request (benchmarks) is
 set at construction or with `PUT /_sandbox/latency {"ms": 5}`.
 
 Every request other than `/_sandbox/*` is recorded; `GET /_sandbox/requests` lists them (method,
@@ -46,6 +48,7 @@ class FaultRule:
     latency_ms: float = 0
     timeout: bool = False
     drop: bool = False
+    after: bool = False
     times: int | None = None
     probability: float = 1.0
     body: Any = None
@@ -77,6 +80,8 @@ def parse_fault_header(value: str) -> FaultRule:
             rule.timeout = True
         elif key == "drop":
             rule.drop = True
+        elif key == "after":
+            rule.after = True
     return rule
 
 
@@ -168,6 +173,13 @@ class FaultMiddleware:
             return
         if rule.times is not None:
             rule.times -= 1
+        answer: list[dict[str, Any]] = []
+        if rule.after:  # the work is done; only its answer meets the fault
+
+            async def keep(message: dict[str, Any]) -> None:
+                answer.append(message)
+
+            await self.app(scope, receive, keep)
         if rule.timeout:
             await asyncio.sleep(HANG_SECONDS)
         if rule.drop:
@@ -177,6 +189,10 @@ class FaultMiddleware:
         if rule.status:
             body = rule.body or {"code": "SANDBOX_FAULT", "message": f"injected fault {rule.status}"}
             await JSONResponse(body, status_code=rule.status)(scope, receive, send)
+            return
+        if rule.after:
+            for message in answer:
+                await send(message)
             return
         await self.app(scope, receive, send)
 

@@ -11,25 +11,32 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.errors import ErrorCodes
+from resolvers.mutations.add_tip import AddTip
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
 from resolvers.mutations.change_password import ChangePassword
+from resolvers.mutations.complete_payment_session import CompletePaymentSession
 from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
 from resolvers.mutations.create_user import CreateUser
 from resolvers.mutations.disable_manager_mfa import DisableManagerMfa
 from resolvers.mutations.enroll_manager_mfa import EnrollManagerMfa
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
+from resolvers.mutations.make_payment import MakePayment
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
+from resolvers.mutations.restart_subscription import RestartSubscription
 from resolvers.mutations.send_verification_code import SendVerificationCode
 from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
 from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
 from resolvers.mutations.set_offer_check_criteria import SetOfferCheckCriteria
+from resolvers.mutations.sign_up_auto_pay import SignUpAutoPay
 from resolvers.mutations.start_forgot_password import StartForgotPassword
+from resolvers.mutations.start_payment_session import StartPaymentSession
 from resolvers.mutations.transfer_subscription_link import TransferSubscriptionLink
 from resolvers.mutations.unlink_subscription import UnlinkSubscription
+from resolvers.mutations.update_auto_pay import UpdateAutoPay
 from resolvers.mutations.update_household_level import UpdateHouseholdLevel
 from resolvers.mutations.update_user import UpdateUser
 from resolvers.mutations.verify_email import VerifyEmail
@@ -38,6 +45,7 @@ from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.offers import OfferQueries
+from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
@@ -64,11 +72,14 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
               RequestAccess, CreateTemporaryEntitlement]
 # staff second factor (MGR-2)
 MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
+# payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
+MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartSubscription, SignUpAutoPay,
+              UpdateAutoPay, AddTip]
 
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries, ViewerQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries):
     pass
 
 

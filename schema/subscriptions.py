@@ -37,7 +37,7 @@ from domain.availability import (
 )
 from schema.common import Money
 from schema.households import HouseholdLevel
-from schema.payments import PaymentMethod
+from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
 
 if TYPE_CHECKING:
@@ -213,6 +213,7 @@ class CustomerSubscription:
     ebill_availability: EbillAvailability = strawberry.field(description="EZ-3.")
     links = subscription_links_field()  # LNK-1, owned by schema/registrations.py
     events = subscription_events_field()  # NOT-1, owned by schema/registrations.py
+    payments = subscription_payments_field()  # PAY-4, owned by schema/payments.py
     offer_id: strawberry.Private[Optional[int]]
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")

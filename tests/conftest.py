@@ -38,19 +38,6 @@ if os.environ.get("CI") and "postgresql" not in BACKENDS:  # CI machines have Po
     raise RuntimeError(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
 
 
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "sqlite_only: behaviour that does not depend on the database backend: "
-                                       "run on SQLite only, to keep the suite fast")
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if item.get_closest_marker("sqlite_only") and callspec and callspec.params.get("database_url") not in (
-                None, "sqlite"):
-            item.add_marker(pytest.mark.skip(reason="sqlite_only: the backend does not change this behaviour"))
-
-
 async def _pg_admin(sql: str) -> None:
     import asyncpg
 
@@ -76,6 +63,20 @@ def sqlite_database_url(tmp_path_factory) -> str:
     url = f"sqlite+aiosqlite:///{path}"
     _prepare(url)
     return url
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.sqlite_only`: behaviour a PostgreSQL run would only repeat runs on SQLite alone."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("sqlite_only") and params.get("database_url", "sqlite") != "sqlite":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -33,10 +33,11 @@ from strawberry.types import Info
 from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
 
 from datasources.base import UpstreamError, UpstreamRejected
-from datasources.models import Event, Payment, PaymentMethod, SubscriptionLink, TemporaryEntitlement, utcnow
+from datasources.models import Event, Payment, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
 from datasources.repositories.offers import OfferRepository
+from datasources.repositories.payment_methods import masked_payment_method
 from datasources.repositories.purchases import PurchaseRecord, PurchaseRepository
 from datasources.repositories.users import new_event
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
@@ -372,7 +373,7 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
                    "miscCode1": crn, "gatewayTransactionId": sale["transactionId"] if sale else None}
         record = PurchaseRecord(
             registration=registration, registration_events=prepared.events if prepared else [],
-            payment_method=_payment_method(tenant.id, subscription_id, profile),
+            payment_method=masked_payment_method(tenant.id, subscription_id, profile),
             link=SubscriptionLink(tenant_id=tenant.id, registration_id=registration.id or 0,
                                   subscription_id=subscription_id, role="OWNER", created_at=now),
             temporary_entitlements=[TemporaryEntitlement(
@@ -396,15 +397,3 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
 
-
-def _payment_method(tenant_id: int, subscription_id: str, profile: dict[str, Any]) -> PaymentMethod:
-    """PM-4: only the masked card or bank and the gateway token and customer id."""
-    bank = profile["paymentType"] == "BANK"
-    return PaymentMethod(
-        tenant_id=tenant_id, subscription_id=subscription_id, type="BANK" if bank else "CREDIT_CARD",
-        gateway_token=profile["profileId"], gateway_customer_id=profile.get("customerId"),
-        card_brand=None if bank else profile.get("brand"), card_last4=None if bank else profile.get("last4"),
-        card_expiry=None if bank else profile.get("expiry"), bank_name=profile.get("bankName") if bank else None,
-        bank_account_masked=profile.get("accountMasked") if bank else None,
-        bank_routing_number=profile.get("routingNumber") if bank else None,
-    )

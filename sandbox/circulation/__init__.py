@@ -23,19 +23,23 @@ starting with the field name; unknown body fields are refused. Subscription view
     GET   /subscriptions/{id}/scheduled-stops      → {"scheduledStops": [{id, startDate, endDate, reason}]}
                                                      (no batch endpoint, like the real systems; SUB-4)
     GET   /subscriptions/{id}/transactions         → {"transactions": [ledger entry...]}
-    POST  /subscriptions/{id}/payments   {optionTerm, amount, tip?, donation?, paymentType, gatewayTransactionId,
-                                          activationFee?}
+    POST  /subscriptions/{id}/payments   {optionTerm|null, amount, tip?, donation?, paymentType, gatewayTransactionId,
+                                          activationFee?, processingFee?, processingFeeTax?}
                                                    → {transactionId, subscription}; balance += option amount
-                                                     (PAY-2: activation fee, NCS only, is not credited)
+                                                     (PAY-2: activation fee, NCS only, is not credited; the
+                                                     fees, credit card only (FEE-3), are recorded, not credited;
+                                                     optionTerm null pays the outstanding balance, EZ-1)
     POST  /subscriptions/{id}/restart    {restartDate?, optionTerm, amount, tip?, donation?, paymentType|null,
-                                          gatewayTransactionId|null, applyCredit, reasonCode, sourceCode}
-                                                   → {transactionId, charged, subscription} (RST-1..4: `charged` is
+                                          gatewayTransactionId|null, applyCredit, reasonCode, sourceCode, processingFee?, processingFeeTax?}
+                                                   → {transactionId, charged, subscription} (RST-1..4: what is due is
                                                      option + tip + donation + debt − usable credit, floored at 0;
-                                                     a payment is required exactly when it is > 0)
+                                                     a payment is required exactly when it is > 0; `charged` is
+                                                     what is due plus the fees)
     POST  /subscriptions/{id}/autopay    {paymentType, term, length, paymentToken, tip?, donation?}  sign-up (409
                                           when already on auto-pay) → {transactionId, subscription}
     PUT   /subscriptions/{id}/autopay    same body, update (409 when not on auto-pay)
-    POST  /subscriptions/{id}/tips       {amount, recurring, paymentType, gatewayTransactionId|null}  (NCS only; TIP-1)
+    POST  /subscriptions/{id}/tips       {amount, recurring, paymentType, gatewayTransactionId|null, processingFee?,
+                                          processingFeeTax?}  (NCS only; TIP-1; fees on one-time tips only, FEE-4)
     POST  /subscriptions/{id}/cancel     {reason}  → {transactionId, subscription}  (409 when already stopped; SUB-4)
     POST  /subscriptions                 {productCode, term, subscriber{firstName, lastName, email?, phones?,
                                           companyName?, address{houseNumber, streetName, city, postalCode, country}},
@@ -50,7 +54,8 @@ answer (header `Idempotent-Replayed: true`) without applying twice; with another
 `IDEMPOTENCY_KEY_REUSED`. Business refusals are 409/422 with codes FLOW_NOT_SUPPORTED,
 PAYMENT_TYPE_NOT_ALLOWED, TIP_NOT_SUPPORTED, ACTIVATION_FEE_NOT_SUPPORTED, INVALID_OPTION,
 SUBSCRIPTION_STOPPED, RESTART_NOT_AVAILABLE, INVALID_RESTART_DATE, PAYMENT_REQUIRED, NO_PAYMENT_DUE,
-ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_PRODUCT,
+ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_PRODUCT, PROCESSING_FEE_NOT_ALLOWED,
+INVALID_AMOUNT,
 EBILL_NOT_AVAILABLE.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],

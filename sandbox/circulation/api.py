@@ -285,10 +285,10 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
 async def apply_payment(request: Request, store: CirculationStore, paper: Paper) -> Any:
     b = Body(await read_json(request))
     payment = {
-        "optionTerm": b.string("optionTerm"), "amount": b.money("amount", positive=True),
+        "optionTerm": b.string("optionTerm", nullable=True), "amount": b.money("amount", positive=True),
         "tip": b.money("tip", required=False), "donation": b.money("donation", required=False),
         "paymentType": b.choice("paymentType", PAYMENT_TYPES), "gatewayTransactionId": b.string("gatewayTransactionId"),
-        "activationFee": b.money("activationFee", required=False),
+        "activationFee": b.money("activationFee", required=False), **_fees(b),
     }
     b.finish()
     result = store.apply_payment(paper, request.path_params["id"], payment)
@@ -304,13 +304,20 @@ async def restart(request: Request, store: CirculationStore, paper: Paper) -> An
         "paymentType": b.choice("paymentType", PAYMENT_TYPES, nullable=True),
         "gatewayTransactionId": b.string("gatewayTransactionId", required=False, nullable=True),
         "applyCredit": b.boolean("applyCredit"), "reasonCode": b.string("reasonCode"),
-        "sourceCode": b.string("sourceCode"),
+        "sourceCode": b.string("sourceCode"), **_fees(b),
     }
     b.finish()
     if (body["paymentType"] is None) != (body["gatewayTransactionId"] is None):
         raise invalid("gatewayTransactionId: must be sent together with paymentType")
     result = store.restart(paper, request.path_params["id"], body)
     return {**result, "subscription": public_view(result["subscription"])}
+
+
+def _fees(b: Body) -> dict[str, Decimal]:
+    """The credit-card processing fee and its tax charged with the payment (FEE-1, FEE-2; NCS receives
+    them as ProcessingFeeAmount and ProcessingFeeTaxAmount): recorded and part of what was charged."""
+    return {"processingFee": b.money("processingFee", required=False),
+            "processingFeeTax": b.money("processingFeeTax", required=False)}
 
 
 def _auto_pay_body(b: Body) -> dict[str, Any]:
@@ -340,7 +347,7 @@ async def add_tip(request: Request, store: CirculationStore, paper: Paper) -> An
     body = {
         "amount": b.money("amount", positive=True), "recurring": b.boolean("recurring"),
         "paymentType": b.choice("paymentType", PAYMENT_TYPES),
-        "gatewayTransactionId": b.string("gatewayTransactionId", required=False, nullable=True),
+        "gatewayTransactionId": b.string("gatewayTransactionId", required=False, nullable=True), **_fees(b),
     }
     b.finish()
     result = store.add_tip(paper, request.path_params["id"], body)

@@ -178,16 +178,27 @@ class CirculationStore:
         if record["status"] in STOPPED_STATUSES:
             raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription is paid through a restart")
         _require_tip_and_donation_allowed(paper, p["tip"], p["donation"])
+        _require_fees_on_card(p)
         if p["activationFee"] and paper.kind != "NCS":
             raise CirculationError(422, "ACTIVATION_FEE_NOT_SUPPORTED", "an activation fee applies to NCS only (PAY-2)")
-        option = _billing_option(record, p["optionTerm"], p["amount"])
         before = record["balance"]
+        if p["optionTerm"] is None:
+            # a payment of the outstanding balance, not of an option (EZ-1: the debt paid before auto-pay)
+            if p["tip"] or p["donation"] or p["activationFee"]:
+                raise CirculationError(400, "INVALID_REQUEST", "optionTerm: required with a tip, donation or fee")
+            if p["amount"] > -before:
+                raise CirculationError(422, "INVALID_AMOUNT", f"amount: more than the outstanding balance ({-before})")
+            option = {"term": None, "amount": p["amount"]}
+        else:
+            option = _billing_option(record, p["optionTerm"], p["amount"])
         # PAY-2: the activation fee is charged but is not part of the amount credited to the subscription.
         record["balance"] = before + option["amount"]
         entry = self._record("PAYMENT", paper, record, before, {
             "amount": option["amount"], "tip": p["tip"], "donation": p["donation"],
-            "activationFee": p["activationFee"],
-            "charged": option["amount"] + p["tip"] + p["donation"] + p["activationFee"],
+            "activationFee": p["activationFee"], "processingFee": p["processingFee"],
+            "processingFeeTax": p["processingFeeTax"],
+            "charged": option["amount"] + p["tip"] + p["donation"] + p["activationFee"] + p["processingFee"]
+            + p["processingFeeTax"],
             "paymentType": p["paymentType"], "gatewayTransactionId": p["gatewayTransactionId"],
             "optionTerm": option["term"],
         })
@@ -228,18 +239,23 @@ class CirculationStore:
             raise CirculationError(422, "NO_PAYMENT_DUE", "the credit balance covers the restart: send no payment")
         if r["paymentType"] is not None:
             _require_payment_type(paper, "restart", r["paymentType"])
+            _require_fees_on_card(r)
+        elif r["processingFee"] or r["processingFeeTax"]:
+            raise CirculationError(422, "NO_PAYMENT_DUE", "no payment, so no processing fee")
         # Whatever the customer paid plus the balance, less what the restart costs, stays on the account.
         record["balance"] = before + due - cost
         record["status"] = "ACTIVE"  # RST-2: active at once, even for a future date
         record["restartScheduled"] = False
         record["endDate"] = _add_term(restart_date, option).isoformat()
         entry = self._record("RESTART", paper, record, before, {
-            "amount": option["amount"], "tip": r["tip"], "donation": r["donation"], "charged": due,
+            "amount": option["amount"], "tip": r["tip"], "donation": r["donation"],
+            "charged": due + r["processingFee"] + r["processingFeeTax"], "processingFee": r["processingFee"],
+            "processingFeeTax": r["processingFeeTax"],
             "creditApplied": min(usable_credit, cost + debt), "paymentType": r["paymentType"],
             "gatewayTransactionId": r["gatewayTransactionId"], "optionTerm": option["term"],
             "restartDate": restart_date.isoformat(), "reasonCode": r["reasonCode"], "sourceCode": r["sourceCode"],
         })
-        return {"transactionId": entry["transactionId"], "charged": due, "subscription": record}
+        return {"transactionId": entry["transactionId"], "charged": entry["charged"], "subscription": record}
 
     def set_auto_pay(self, paper: Paper, subscription_id: str, a: dict[str, Any], *, sign_up: bool) -> dict[str, Any]:
         record = self.subscription(paper, subscription_id)
@@ -279,8 +295,13 @@ class CirculationStore:
                                        "a one-time tip is refused for digital and stopped subscriptions (TIP-1)")
             if t["gatewayTransactionId"] is None:
                 raise CirculationError(400, "INVALID_REQUEST", "gatewayTransactionId: required for a one-time tip")
+        _require_fees_on_card(t)
+        if t["recurring"] and (t["processingFee"] or t["processingFeeTax"]):
+            raise CirculationError(422, "INVALID_REQUEST", "processingFee: a recurring tip charges nothing now (FEE-4)")
+        charged = ZERO if t["recurring"] else t["amount"] + t["processingFee"] + t["processingFeeTax"]
         entry = self._record("TIP", paper, record, record["balance"], {
-            "tip": t["amount"], "recurring": t["recurring"], "charged": ZERO if t["recurring"] else t["amount"],
+            "tip": t["amount"], "recurring": t["recurring"], "charged": charged,
+            "processingFee": t["processingFee"], "processingFeeTax": t["processingFeeTax"],
             "paymentType": t["paymentType"], "gatewayTransactionId": t["gatewayTransactionId"],
         })
         return {"transactionId": entry["transactionId"], "subscription": record}
@@ -376,6 +397,12 @@ def _require_payment_type(paper: Paper, flow: str, payment_type: str) -> None:
     if payment_type not in allowed:
         raise CirculationError(422, "PAYMENT_TYPE_NOT_ALLOWED",
                                f"{paper.kind} accepts {', '.join(sorted(allowed))} for this flow (PM-1)")
+
+
+def _require_fees_on_card(body: dict[str, Any]) -> None:
+    """FEE-3: a processing fee or fee tax with any payment type but credit card is refused."""
+    if (body["processingFee"] or body["processingFeeTax"]) and body["paymentType"] != CC:
+        raise CirculationError(422, "PROCESSING_FEE_NOT_ALLOWED", "a processing fee applies to credit cards only (FEE-3)")
 
 
 def _require_tip_and_donation_allowed(paper: Paper, tip: Decimal, donation: Decimal) -> None:

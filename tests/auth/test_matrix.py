@@ -108,6 +108,31 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "createTemporaryEntitlement": ('mutation { createTemporaryEntitlement(input: {customerRegistrationId: "$OWNER", '
                                    f'entitlementCode: "EEDITION", expiresAt: "{PAST}"}}) {{ userErrors {{ code }} }} }}',
                                    {FULL}),
+    # -- payments (PAY, RST, EZ, TIP, GW-1): the owner, staff with full control of payments, partners that write them
+    "paymentQuote": ('{ paymentQuote(subscriptionId: "S-1", input: {}) { userErrors { code } } }',
+                     {OWNER, GUEST, READ, FULL, PARTNER}),
+    "startPaymentSession": ('mutation { startPaymentSession(input: {subscriptionId: "S-1", paymentType: CREDIT_CARD}) '
+                            "{ userErrors { code } } }", {OWNER, FULL, PARTNER}),
+    "completePaymentSession": ('mutation { completePaymentSession(input: {subscriptionId: "S-1", sessionId: "none", '
+                               'profileId: "p", groupId: "g", paymentType: CREDIT_CARD}) { userErrors { code } } }',
+                               {OWNER, FULL, PARTNER}),
+    "makePayment": ('mutation { makePayment(input: {subscriptionId: "S-1", idempotencyKey: "", total: "0.00", '
+                    'optionTerm: "1M", optionAmount: "0.00", paymentType: CREDIT_CARD, ignoreActivationFee: false}) '
+                    "{ userErrors { code } } }", {OWNER, FULL, PARTNER}),
+    "makePayment/ignoreActivationFee": ('mutation { makePayment(input: {subscriptionId: "S-1", idempotencyKey: "", '
+                                        'total: "0.00", optionTerm: "1M", optionAmount: "0.00", paymentType: '
+                                        "CREDIT_CARD, ignoreActivationFee: true}) { userErrors { code } } }",
+                                        {FULL, PARTNER}),
+    "restartSubscription": ('mutation { restartSubscription(input: {subscriptionId: "S-1", idempotencyKey: "", '
+                            'total: "0.00", optionTerm: "1M", optionAmount: "0.00"}) { userErrors { code } } }',
+                            {OWNER, FULL, PARTNER}),
+    "signUpAutoPay": ('mutation { signUpAutoPay(input: {subscriptionId: "S-1", idempotencyKey: "", total: "0.00", '
+                      'term: "1M", length: 1, paymentType: CREDIT_CARD}) { userErrors { code } } }',
+                      {OWNER, FULL, PARTNER}),
+    "updateAutoPay": ('mutation { updateAutoPay(input: {subscriptionId: "S-1", idempotencyKey: "", term: "1M", '
+                      "length: 1, paymentType: CREDIT_CARD}) { userErrors { code } } }", {OWNER, FULL, PARTNER}),
+    "addTip": ('mutation { addTip(input: {subscriptionId: "S-1", idempotencyKey: "", total: "0.00", amount: "0.00", '
+               "recurring: false, paymentType: CREDIT_CARD}) { userErrors { code } } }", {OWNER, FULL, PARTNER}),
     "enrollManagerMfa": ("mutation { enrollManagerMfa { userErrors { code } } }", {NONE, READ, FULL}),
     "verifyManagerMfa": ('mutation { verifyManagerMfa(input: {code: "x"}) { userErrors { code } } }',
                          {NONE, READ, FULL}),

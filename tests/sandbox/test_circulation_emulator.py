@@ -280,7 +280,7 @@ async def test_payment_refused_on_a_stopped_subscription(client, pick):
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"amount": "12.345"}, "amount"), ({"amount": "abc"}, "amount"), ({"amount": True}, "amount"),
-    ({"tip": "-1.00"}, "tip"), ({"paymentType": "CASH"}, "paymentType"), ({"optionTerm": None}, "optionTerm"),
+    ({"tip": "-1.00"}, "tip"), ({"paymentType": "CASH"}, "paymentType"), ({"optionTerm": 7}, "optionTerm"),
     ({"gatewayTransactionId": 7}, "gatewayTransactionId"), ({"surprise": True}, "surprise"),
 ])
 async def test_payment_body_is_validated_strictly(client, pick, change, field):
@@ -685,3 +685,59 @@ async def test_sandbox_load_is_additive_and_reset_clears():
     assert read.status_code == 200 and read.json()["balance"] == records[-1]["balance"]
     assert bad.status_code == 400
     assert reset.status_code == 200 and gone.json()["code"] == "UNKNOWN_PAPER"
+
+
+# processing fees and balance payments (FEE-1..3, EZ-1) ----------------------------------------------
+async def test_fee1_processing_fees_are_recorded_and_part_of_what_was_charged(client, pick):
+    record = pick(NCS, payable)
+    before, option_amount = record["balance"], record["billingOptions"][0]["amount"]
+
+    response = await client.post(api(NCS, f"/subscriptions/{record['id']}/payments"),
+                                 json=payment_body(record, processingFee="0.38", processingFeeTax="0.03"))
+
+    assert response.status_code == 200
+    [entry] = (await client.get("/_sandbox/ledger", params={"paperCode": NCS})).json()["entries"]
+    assert (entry["processingFee"], entry["processingFeeTax"]) == ("0.38", "0.03")
+    assert Decimal(entry["charged"]) == option_amount + Decimal("0.41")
+    # the fees are charged, not credited
+    assert Decimal(response.json()["subscription"]["balance"]) == before + option_amount
+
+
+async def test_fee3_a_processing_fee_with_a_bank_payment_is_refused(client, pick):
+    record = pick(NCS, payable)
+
+    response = await client.post(api(NCS, f"/subscriptions/{record['id']}/payments"),
+                                 json=payment_body(record, paymentType="BANK", processingFee="0.38"))
+
+    assert (response.status_code, response.json()["code"]) == (422, "PROCESSING_FEE_NOT_ALLOWED")
+
+
+async def test_ez1_a_payment_without_option_pays_the_outstanding_balance(client, pick):
+    record = pick(NCS, lambda r: payable(r) and r["balance"] < 0)
+    debt = -record["balance"]
+
+    response = await client.post(api(NCS, f"/subscriptions/{record['id']}/payments"),
+                                 json=payment_body(record, optionTerm=None, amount=str(debt)))
+
+    assert response.status_code == 200
+    assert Decimal(response.json()["subscription"]["balance"]) == Decimal("0.00")
+
+
+async def test_ez1_a_balance_payment_may_not_exceed_the_debt(client, pick):
+    record = pick(NCS, lambda r: payable(r) and r["balance"] < 0)
+
+    response = await client.post(api(NCS, f"/subscriptions/{record['id']}/payments"),
+                                 json=payment_body(record, optionTerm=None, amount=str(-record["balance"] + 1)))
+
+    assert (response.status_code, response.json()["code"]) == (422, "INVALID_AMOUNT")
+
+
+async def test_rst3_restart_charged_includes_the_processing_fees(client, pick):
+    record = pick(NCS, restartable())
+    due = record["billingOptions"][0]["amount"] - min(record["balance"], Decimal(0))
+
+    response = await client.post(api(NCS, f"/subscriptions/{record['id']}/restart"),
+                                 json=restart_body(record, processingFee="0.10", processingFeeTax="0.01"))
+
+    assert response.status_code == 200, response.text
+    assert Decimal(response.json()["charged"]) == due + Decimal("0.11")

@@ -452,3 +452,23 @@ def test_runs_alone_from_the_command_line():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_fault_after_the_work_loses_only_the_answer(client):
+    # given: the sale is made, then its answer is lost (what a timeout after charging looks like)
+    profile = await profile_for(client)
+    # when
+    response = await client.post("/api/v1/sales", json=charge(profile["profileId"]),
+                                 headers={"x-sandbox-fault": "status=503;after", "idempotency-key": "k-after"})
+    replay = await client.post("/api/v1/sales", json=charge(profile["profileId"]), headers={"idempotency-key": "k-after"})
+    # then: the charge exists, once, and a retry with the key gets it
+    assert response.status_code == 503
+    [sale] = [e for e in await ledger(client) if e["kind"] == "SALE"]
+    assert sale["state"] == "captured"
+    assert replay.status_code == 201 and replay.json()["transactionId"] == sale["transactionId"]
+
+
+async def test_after_without_another_fault_answers_as_usual(client):
+    response = await client.get("/api/v1/transactions/x", headers={"x-sandbox-fault": "after"})
+
+    assert response.status_code == 404

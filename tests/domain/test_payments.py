@@ -1,0 +1,329 @@
+"""PAY-1..3, FEE-1..4, PM-1..3, PM-5, EZ-1, EZ-2, MNY-2: one-time payments, auto-pay and the shared rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from domain.availability import PaymentFlow, PaymentMethodKind
+from domain.fees import ProcessingFeeSettings
+from domain.payments import (
+    Account,
+    AutoPayPlan,
+    BillingOptionFacts,
+    ErrorCode,
+    OneTimePayment,
+    PaymentRuleError,
+    PaymentSettings,
+    auto_pay_quote,
+    charge_quote,
+    check_card_brand,
+    check_client_fees,
+    check_client_total,
+    check_method_change_window,
+    check_payment_type,
+    money_input,
+    one_time_payment_quote,
+    payment_window_start,
+    statement_descriptor,
+)
+from domain.tenants import TenantSettings
+
+D = Decimal
+CC, BANK = PaymentMethodKind.CREDIT_CARD, PaymentMethodKind.BANK
+MONTH = BillingOptionFacts(term="1M", length=1, amount=D("10.79"), tax=D("0.80"))
+YEAR = BillingOptionFacts(term="12M", length=12, amount=D("106.92"), tax=D("7.92"))
+FEES = ProcessingFeeSettings(enabled=True, percentage=D("3.5"), tax_enabled=True, tax_percentage=D("7"))
+NCS_SETTINGS = PaymentSettings(fees=FEES, activation_fee=D("5.00"))
+NO_FEES = PaymentSettings()
+
+
+def account(**overrides) -> Account:
+    values = dict(status="ACTIVE", kind="REGULAR", digital=False, auto_pay=False, balance=D("0.00"),
+                  options=(MONTH, YEAR))
+    return Account(**{**values, **overrides})
+
+
+def payment(**overrides) -> OneTimePayment:
+    values = dict(option_term="1M", option_amount=D("10.79"), tip=D("0.00"), donation=D("0.00"), payment_type=CC)
+    return OneTimePayment(**{**values, **overrides})
+
+
+def refused(call) -> PaymentRuleError:
+    with pytest.raises(PaymentRuleError) as caught:
+        call()
+    return caught.value
+
+
+# -- PAY-1, PAY-2, FEE-1, FEE-2 ------------------------------------------------------------------------
+def test_pay1_pay2_ncs_credit_card_total_adds_activation_fee_fee_and_fee_tax():
+    quote = one_time_payment_quote(account(), payment(tip=D("2.00"), donation=D("1.00")), "NCS", NCS_SETTINGS)
+
+    # base 10.79 + 2.00 + 1.00 + 5.00 = 18.79; fee round(0.65765) = 0.66; fee tax round(0.0462) = 0.05
+    assert (quote.fee_base, quote.processing_fee, quote.fee_tax) == (D("18.79"), D("0.66"), D("0.05"))
+    assert quote.activation_fee == D("5.00")
+    assert quote.total == D("19.50")
+    assert quote.total == quote.option_amount + quote.tip + quote.donation + quote.activation_fee \
+        + quote.processing_fee + quote.fee_tax - quote.balance_applied
+
+
+def test_pay2_ignore_activation_fee_leaves_it_out():
+    quote = one_time_payment_quote(account(), payment(ignore_activation_fee=True), "NCS", NCS_SETTINGS)
+
+    # fee round(10.79 × 3.5 % = 0.37765) = 0.38, fee tax round(0.0266) = 0.03
+    assert quote.activation_fee == D("0.00")
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.38"), D("0.03"), D("11.20"))
+
+
+@pytest.mark.parametrize("kind", ["SAXO", "MATRIX", "CIRCPRO"])
+def test_pay2_activation_fee_is_for_ncs_only(kind):
+    settings = PaymentSettings(activation_fee=D("5.00"))
+
+    quote = one_time_payment_quote(account(), payment(), kind, settings)
+
+    assert quote.activation_fee == D("0.00") and quote.total == D("10.79")
+
+
+def test_pay2_activation_fee_only_for_a_credit_card():
+    settings = PaymentSettings(activation_fee=D("5.00"))
+
+    quote = one_time_payment_quote(account(), payment(payment_type=BANK), "NCS", settings)
+
+    assert quote.activation_fee == D("0.00") and quote.total == D("10.79")
+
+
+def test_fee1_no_fee_for_bank_payments():
+    quote = one_time_payment_quote(account(), payment(payment_type=BANK), "NCS", NCS_SETTINGS)
+
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.00"), D("0.00"), D("10.79"))
+
+
+def test_mny2_fee_of_x_xx5_rounds_half_up_and_the_fee_tax_is_on_the_rounded_fee():
+    # 2.30 × 5 % = 0.115 → 0.12 (half up, not 0.11 banker's); fee tax 0.12 × 12.5 % = 0.015 → 0.02
+    fees = ProcessingFeeSettings(enabled=True, percentage=D("5"), tax_enabled=True, tax_percentage=D("12.5"))
+    option = BillingOptionFacts(term="W", length=1, amount=D("2.30"))
+
+    quote = charge_quote(CC, fees, option=option)
+
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.12"), D("0.02"), D("2.44"))
+
+
+def test_fee2_no_fee_tax_when_the_tax_is_disabled():
+    fees = ProcessingFeeSettings(enabled=True, percentage=D("3.5"))
+
+    quote = charge_quote(CC, fees, option=MONTH)
+
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.38"), D("0.00"), D("11.17"))
+
+
+# -- PAY-3 ---------------------------------------------------------------------------------------------
+def test_pay3_the_option_must_be_a_current_billing_option():
+    error = refused(lambda: one_time_payment_quote(account(), payment(option_term="6M"), "NCS", NO_FEES))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"], "PAY-3")
+
+
+def test_pay3_the_option_amount_must_be_the_options_amount_to_the_cent():
+    error = refused(lambda: one_time_payment_quote(account(), payment(option_amount=D("10.78")), "NCS", NO_FEES))
+
+    assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionAmount"])
+
+
+def test_a_stopped_subscription_is_paid_through_a_restart():
+    error = refused(lambda: one_time_payment_quote(account(status="STOPPED"), payment(), "NCS", NO_FEES))
+
+    assert error.code is ErrorCode.SUBSCRIPTION_STOPPED
+
+
+# -- PAY-1: the client's total -------------------------------------------------------------------------
+def test_pay1_a_client_total_one_cent_off_is_refused():
+    quote = one_time_payment_quote(account(), payment(), "NCS", NCS_SETTINGS)
+
+    for off in (quote.total - D("0.01"), quote.total + D("0.01")):
+        error = refused(lambda: check_client_total(quote, off, ["input", "total"]))
+        assert (error.code, error.rule) == (ErrorCode.TOTAL_MISMATCH, "PAY-1")
+    check_client_total(quote, quote.total, ["input", "total"])  # the exact total passes
+
+
+# -- FEE-3 ----------------------------------------------------------------------------------------------
+def test_fee3_a_processing_fee_sent_with_a_bank_payment_is_refused():
+    quote = one_time_payment_quote(account(), payment(payment_type=BANK), "NCS", NCS_SETTINGS)
+
+    error = refused(lambda: check_client_fees(quote, D("0.38"), None, ["input"]))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.PROCESSING_FEE_NOT_ALLOWED,
+                                                     ["input", "processingFee"], "FEE-3")
+    check_client_fees(quote, D("0.00"), D("0"), ["input"])  # zero is fine
+
+
+def test_fee3_a_fee_tax_sent_with_a_bank_payment_is_refused():
+    quote = one_time_payment_quote(account(), payment(payment_type=BANK), "NCS", NCS_SETTINGS)
+
+    error = refused(lambda: check_client_fees(quote, None, D("0.03"), ["input"]))
+
+    assert error.field == ["input", "processingFeeTax"]
+
+
+def test_fee1_a_credit_card_fee_the_client_sends_must_be_the_servers():
+    quote = one_time_payment_quote(account(), payment(), "NCS", NCS_SETTINGS)
+
+    check_client_fees(quote, quote.processing_fee, quote.fee_tax, ["input"])
+    error = refused(lambda: check_client_fees(quote, quote.processing_fee + D("0.01"), None, ["input"]))
+    assert error.code is ErrorCode.TOTAL_MISMATCH
+
+
+# -- PM-1, PM-2, PM-3 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("flow,kind,payment_type,code", [
+    (PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ErrorCode.PAYMENT_METHOD_NOT_ALLOWED),
+    (PaymentFlow.ONE_TIME_PAYMENT, "CIRCPRO", BANK, ErrorCode.PAYMENT_METHOD_NOT_ALLOWED),
+    (PaymentFlow.AUTO_PAY_SIGN_UP, "MATRIX", BANK, ErrorCode.PAYMENT_METHOD_NOT_ALLOWED),
+    (PaymentFlow.AUTO_PAY_UPDATE, "MATRIX", BANK, ErrorCode.PAYMENT_METHOD_NOT_ALLOWED),
+    (PaymentFlow.RESTART, "CIRCPRO", CC, ErrorCode.FLOW_NOT_SUPPORTED),
+    (PaymentFlow.TIP, "SAXO", CC, ErrorCode.FLOW_NOT_SUPPORTED),
+])
+def test_pm1_refused_payment_methods(flow, kind, payment_type, code):
+    error = refused(lambda: check_payment_type(flow, kind, payment_type, ["input", "paymentType"]))
+
+    assert (error.code, error.rule) == (code, "PM-1")
+
+
+@pytest.mark.parametrize("flow,kind,payment_type", [
+    (PaymentFlow.ONE_TIME_PAYMENT, "NCS", BANK), (PaymentFlow.ONE_TIME_PAYMENT, "SAXO", BANK),
+    (PaymentFlow.AUTO_PAY_SIGN_UP, "CIRCPRO", BANK), (PaymentFlow.AUTO_PAY_UPDATE, "CIRCPRO", BANK),
+    (PaymentFlow.RESTART, "MATRIX", CC), (PaymentFlow.RESTART, "SAXO", BANK), (PaymentFlow.TIP, "NCS", BANK),
+])
+def test_pm1_accepted_payment_methods(flow, kind, payment_type):
+    check_payment_type(flow, kind, payment_type, ["input", "paymentType"])
+
+
+@pytest.mark.parametrize("kind", ["MATRIX", "CIRCPRO"])
+def test_pm2_tips_and_donations_are_refused_outside_ncs_and_saxo(kind):
+    for extra in ({"tip": D("1.00")}, {"donation": D("1.00")}):
+        error = refused(lambda: one_time_payment_quote(account(), payment(**extra), kind, NO_FEES))
+        assert (error.code, error.field[-1], error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, next(iter(extra)), "PM-2")
+
+
+def test_pm2_saxo_accepts_a_tip_and_a_donation():
+    quote = one_time_payment_quote(account(), payment(tip=D("1.00"), donation=D("2.00")), "SAXO", NO_FEES)
+
+    assert quote.total == D("13.79")
+
+
+@pytest.mark.parametrize("brand", ["DINERS", "Diners Club", "diners_club"])
+def test_pm3_diners_is_refused_however_it_is_spelt(brand):
+    error = refused(lambda: check_card_brand(brand, ["input", "paymentType"]))
+
+    assert (error.code, error.rule) == (ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, "PM-3")
+
+
+@pytest.mark.parametrize("brand", ["VISA", "MASTERCARD", "AMEX", "DISCOVER", None])
+def test_pm3_other_brands_pass(brand):
+    check_card_brand(brand, ["input"])
+
+
+# -- PM-5 -------------------------------------------------------------------------------------------------
+def test_pm5_payment_window_is_24_hours():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    assert payment_window_start(now) == now - timedelta(hours=24)
+
+
+def test_pm5_payment_method_change_window():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    error = refused(lambda: check_method_change_window(now - timedelta(hours=23, minutes=59), now, ["input"]))
+    assert (error.code, error.rule) == (ErrorCode.PAYMENT_METHOD_CHANGE_WINDOW, "PM-5")
+    check_method_change_window(now - timedelta(hours=24), now, ["input"])  # exactly 24 hours later: open
+    check_method_change_window(None, now, ["input"])  # the first payment method
+
+
+# -- MNY-1 input ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value,code", [("-0.01", ErrorCode.INVALID_AMOUNT), ("1.005", ErrorCode.INVALID_AMOUNT)])
+def test_mny1_client_amounts_are_not_negative_and_have_two_places(value, code):
+    error = refused(lambda: money_input(D(value), ["input", "tip"]))
+
+    assert (error.code, error.field) == (code, ["input", "tip"])
+
+
+def test_mny1_client_amounts_keep_every_cent_above_int32():
+    assert money_input(D("2147483648.10"), ["input", "total"]) == D("2147483648.10")
+    assert money_input(None, ["input", "tip"]) == D("0.00")
+
+
+def test_mny1_a_float_is_refused():
+    error = refused(lambda: money_input(0.1, ["input", "tip"]))  # type: ignore[arg-type]
+
+    assert error.code is ErrorCode.INVALID_AMOUNT
+
+
+# -- EZ-1, EZ-2, FEE-4 ------------------------------------------------------------------------------------
+def plan(**overrides) -> AutoPayPlan:
+    values = dict(term="1M", length=1, tip=D("0.00"), donation=D("0.00"), payment_type=CC)
+    return AutoPayPlan(**{**values, **overrides})
+
+
+def test_ez1_fee4_sign_up_with_a_debt_charges_the_debt_and_the_fee_on_the_debt_only():
+    quote = auto_pay_quote(account(balance=D("-20.45")), plan(tip=D("3.00")), "NCS", NCS_SETTINGS, sign_up=True)
+
+    # debt 20.45: fee round(0.71575) = 0.72, fee tax round(0.0504) = 0.05; the recurring tip is not charged
+    assert (quote.balance_applied, quote.fee_base) == (D("-20.45"), D("20.45"))
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.72"), D("0.05"), D("21.22"))
+    assert (quote.tip, quote.recurring_tip) == (D("0.00"), D("3.00"))
+    assert quote.activation_fee == D("0.00")
+
+
+def test_fee4_sign_up_without_a_debt_charges_nothing():
+    for balance in (D("0.00"), D("12.10")):
+        quote = auto_pay_quote(account(balance=balance), plan(), "NCS", NCS_SETTINGS, sign_up=True)
+        assert (quote.total, quote.processing_fee, quote.charges) == (D("0.00"), D("0.00"), False)
+
+
+def test_ez1_an_update_never_charges_the_debt():
+    quote = auto_pay_quote(account(auto_pay=True, balance=D("-20.45")), plan(), "NCS", NCS_SETTINGS, sign_up=False)
+
+    assert quote.total == D("0.00")
+
+
+def test_ez2_term_and_length_must_match_a_billing_option():
+    error = refused(lambda: auto_pay_quote(account(), plan(length=3), "NCS", NO_FEES, sign_up=True))
+
+    assert (error.code, error.rule) == (ErrorCode.INVALID_OPTION, "EZ-2")
+
+
+@pytest.mark.parametrize("facts,sign_up,code", [
+    ({"auto_pay": True}, True, ErrorCode.ALREADY_ON_AUTO_PAY),
+    ({"auto_pay": False}, False, ErrorCode.NOT_ON_AUTO_PAY),
+    ({"status": "STOPPED"}, True, ErrorCode.SUBSCRIPTION_STOPPED),
+])
+def test_ez_auto_pay_state_checks(facts, sign_up, code):
+    error = refused(lambda: auto_pay_quote(account(**facts), plan(), "NCS", NO_FEES, sign_up=sign_up))
+
+    assert error.code is code
+
+
+def test_ez2_recurring_tips_follow_pm2():
+    error = refused(lambda: auto_pay_quote(account(), plan(tip=D("1.00")), "MATRIX", NO_FEES, sign_up=True))
+
+    assert error.code is ErrorCode.TIP_NOT_SUPPORTED
+
+
+def test_pm1_matrix_auto_pay_by_bank_is_refused():
+    error = refused(lambda: auto_pay_quote(account(), plan(payment_type=BANK), "MATRIX", NO_FEES, sign_up=True))
+
+    assert error.code is ErrorCode.PAYMENT_METHOD_NOT_ALLOWED
+
+
+# -- settings and GW-3 ------------------------------------------------------------------------------------
+def test_ten2_payment_settings_defaults():
+    settings = PaymentSettings.from_tenant(TenantSettings(name="The Daily Ledger"))
+
+    assert settings.activation_fee == D("0.00") and not settings.apply_credit_balance
+    assert settings.maximum_tip == D("100.00")
+    assert (settings.restart_reason_code, settings.restart_source_code) == ("payment", "MG2")
+    assert not settings.fees.enabled
+
+
+def test_gw3_statement_descriptor_is_cut_to_22_characters():
+    assert statement_descriptor("The Daily Ledger of Springfield") == "The Daily Ledger of Sp"

@@ -1,0 +1,173 @@
+"""signUpAutoPay and updateAutoPay through the public API (EZ-1, EZ-2, FEE-4, PM-1, PM-2, PAY-4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sandbox.faults import FaultRule
+from tests.conftest import graphql
+from tests.graphql.payments.support import (
+    FEES_ON, QUOTE, SIGN_UP_AUTO_PAY, UPDATE_AUTO_PAY, assert_ledgers_agree, circulation_entries, circulation_record,
+    codes, events, gateway_entries, pay, paying,
+)
+
+pytestmark = pytest.mark.sqlite_only
+PLAN = {"term": "1M", "length": 1, "paymentType": "CREDIT_CARD"}
+
+
+async def test_ez1_fee4_sign_up_with_a_debt_pays_the_debt_with_its_fee_then_sets_up_auto_pay(api_client, own_tenant,
+                                                                                            sandboxes, services,
+                                                                                            tokens):
+    # given: a debt of 20.45, fees on
+    setup = await paying(own_tenant, sandboxes, tokens, balance="-20.45", settings=FEES_ON)
+    # when: 20.45 + fee round(0.71575) = 0.72 + fee tax round(0.0504) = 0.05; the recurring tip is not charged
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, tip="3.00", total="21.22", **PLAN)
+    # then
+    assert payload["userErrors"] == []
+    payment = payload["payment"]
+    assert (payment["state"], payment["flow"], payment["total"]["amount"]) == ("APPLIED", "AUTOPAY_SIGNUP", "21.22")
+    assert (payment["balanceApplied"], payment["tip"]) == ({"amount": "-20.45"}, {"amount": "0.00"})
+    assert payload["subscription"]["autoPay"] is True and payload["subscription"]["balance"] == {"amount": "0.00"}
+    assert payload["event"]["typeCode"] == "EZPAYSIGNUP"
+    [sale] = gateway_entries(sandboxes, setup.tenant)
+    assert sale["amount"] == Decimal("21.22")
+    assert [e["operation"] for e in circulation_entries(sandboxes, setup.tenant)] == ["PAYMENT", "AUTOPAY_SIGNUP"]
+    assert circulation_record(sandboxes, setup)["autoPayPlan"]["tip"] == Decimal("3.00")
+    assert [e.type_code for e in await events(services, setup.tenant)] == [
+        "PAYMENTCREATED", "PAYMENTCHARGED", "PAYMENT", "EZPAYSIGNUP"]
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_ez1_fee4_sign_up_without_a_debt_charges_nothing(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, balance="5.00", settings=FEES_ON)
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
+    # then
+    assert payload["userErrors"] == [] and payload["payment"]["total"]["amount"] == "0.00"
+    assert payload["subscription"]["autoPay"] is True
+    assert gateway_entries(sandboxes, setup.tenant) == []
+
+
+async def test_ez1_the_payment_stands_when_auto_pay_cannot_be_set_up(api_client, own_tenant, sandboxes, services,
+                                                                     tokens):
+    # given: the debt payment works; the circulation system refuses the auto-pay set-up
+    setup = await paying(own_tenant, sandboxes, tokens, balance="-20.45")
+    sandboxes["circulation"].state.control.rules.append(FaultRule(
+        method="POST", path="/autopay$", status=422, body={"code": "INVALID_OPTION", "message": "plan refused"}))
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="20.45", **PLAN)
+    # then: paid and applied, not on auto-pay, and the answer says so
+    assert codes(payload) == ["AUTO_PAY_SETUP_FAILED"]
+    assert "paid" in payload["userErrors"][0]["message"]
+    assert payload["payment"]["state"] == "APPLIED"
+    assert payload["subscription"]["autoPay"] is False and payload["subscription"]["balance"] == {"amount": "0.00"}
+    assert payload["event"]["typeCode"] == "EZPAYSIGNUPFAILED"
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_ez1_a_declined_debt_payment_sets_up_no_auto_pay(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, balance="-20.45")
+    sandboxes["navigapay"].state.store.profiles[setup.profile_id]["_outcome"] = ("CARD_DECLINED", "Declined.")
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="20.45", **PLAN)
+    # then
+    assert codes(payload) == ["PAYMENT_DECLINED"] and payload["subscription"]["autoPay"] is False
+    assert circulation_entries(sandboxes, setup.tenant) == []
+
+
+async def test_ez2_the_renewal_term_and_length_must_match_a_billing_option(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens)
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "length": 3})
+    # then
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_OPTION", ["input", "term"])]
+
+
+async def test_ez1_already_on_auto_pay_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, autoPay=True)
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
+    # then
+    assert codes(payload) == ["ALREADY_ON_AUTO_PAY"]
+
+
+async def test_pm1_matrix_auto_pay_by_bank_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", method="BANK")
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "paymentType": "BANK"})
+    # then
+    assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"]
+
+
+async def test_pm1_circpro_auto_pay_by_bank_is_accepted(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", method="BANK")
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "paymentType": "BANK"})
+    # then
+    assert payload["userErrors"] == [] and payload["subscription"]["autoPay"] is True
+
+
+async def test_pm2_a_recurring_tip_on_matrix_auto_pay_is_refused(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX")
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", tip="1.00", **PLAN)
+    # then
+    assert codes(payload) == ["TIP_NOT_SUPPORTED"]
+
+
+async def test_ez1_the_quote_and_the_sign_up_agree(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, balance="-7.77", settings=FEES_ON)
+    quoted = await graphql(api_client, QUOTE, {"subscriptionId": setup.subscription_id,
+                                               "input": {"autoPaySignUp": {**PLAN, "tip": "2.00"}}}, **setup.headers)
+    quote = quoted["data"]["paymentQuote"]["quote"]
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, tip="2.00", total=quote["total"]["amount"], **PLAN)
+    # then
+    assert quote["recurringTip"] == {"amount": "2.00"} and quote["tip"] == {"amount": "0.00"}
+    for line in ("total", "processingFee", "processingFeeTax", "balanceApplied"):
+        assert payload["payment"][line]["amount"] == quote[line]["amount"], line
+
+
+async def test_ez2_update_changes_the_plan_and_charges_nothing(api_client, own_tenant, sandboxes, services, tokens):
+    # given: on auto-pay, with a debt (an update never collects it)
+    setup = await paying(own_tenant, sandboxes, tokens, autoPay=True, balance="-5.00")
+    # when
+    payload = await pay(api_client, setup, UPDATE_AUTO_PAY, term="12M", length=1, tip="4.00",
+                        paymentType="CREDIT_CARD")
+    # then
+    assert payload["userErrors"] == []
+    assert (payload["payment"]["flow"], payload["payment"]["total"]["amount"]) == ("AUTOPAY_UPDATE", "0.00")
+    assert payload["event"]["typeCode"] == "EZPAYUPDATE"
+    plan = circulation_record(sandboxes, setup)["autoPayPlan"]
+    assert (plan["term"], plan["tip"]) == ("12M", Decimal("4.00"))
+    assert gateway_entries(sandboxes, setup.tenant) == []
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_ez2_update_needs_auto_pay(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens)
+    # when
+    payload = await pay(api_client, setup, UPDATE_AUTO_PAY, **PLAN)
+    # then
+    assert codes(payload) == ["NOT_ON_AUTO_PAY"]
+
+
+async def test_pm4_auto_pay_needs_the_subscriptions_payment_method(api_client, own_tenant, sandboxes, tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, method=None)
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="0.00", **PLAN)
+    # then
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PAYMENT_METHOD_REQUIRED",
+                                                                        ["input", "paymentType"])]
