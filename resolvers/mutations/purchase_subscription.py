@@ -41,6 +41,7 @@ from datasources.repositories.purchases import PurchaseRecord, PurchaseRepositor
 from datasources.repositories.users import new_event
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
 from domain.idempotency import request_hash, validate_key
+from domain.ids import integer_id
 from domain.money import RuleError
 from domain.offers import CheckCriteria, offer_deliverability, OfferAvailability, validate_check_criteria, \
     validity_state
@@ -253,8 +254,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
     except RuleError as error:
         raise _rule(error, Code.INVALID)
     offers = OfferRepository(services.db)
-    offer_id = str(input.offer_id).strip()
-    [offer] = (await offers.offers_by_ids(tenant.id, [int(offer_id)]) if offer_id.isdigit() else []) or [None]
+    offer_id = integer_id(input.offer_id)
+    [offer] = (await offers.offers_by_ids(tenant.id, [offer_id]) if offer_id is not None else []) or [None]
     if offer is None:
         raise Refused(Code.OFFER_NOT_FOUND, "No offer has this id", ["input", "offerId"])
     today = datetime.now(timezone.utc).date()

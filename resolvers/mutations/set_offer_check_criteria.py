@@ -12,6 +12,7 @@ from auth.permissions import OFFERS, allow, changes
 
 from datasources.models import Event, Offer as OfferRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
+from domain.ids import integer_id
 from domain.money import RuleError
 from domain.offers import CheckCriteria, validate_check_criteria
 from resolvers.mutation_support import Refusal, error_type
@@ -45,11 +46,6 @@ class SetOfferCheckCriteriaPayload:
     user_errors: list[SetOfferCheckCriteriaError] = strawberry.field(default_factory=list)
 
 
-def offer_id(value) -> int | None:
-    text = str(value).strip()
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
-
-
 @strawberry.type
 class SetOfferCheckCriteria:
     @strawberry.mutation(description=(
@@ -70,7 +66,7 @@ class SetOfferCheckCriteria:
                 validate_check_criteria(criteria, ["input"])
             except RuleError as error:
                 raise Refusal.from_rule(error, Code.INVALID)
-            number = offer_id(input.offer_id)
+            number = integer_id(input.offer_id)
             offer = await repository.offer(tenant.id, number) if number is not None else None
             if offer is None:
                 raise Refusal(Code.NOT_FOUND, "No offer has this id", ["input", "offerId"])

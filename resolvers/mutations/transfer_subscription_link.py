@@ -12,7 +12,8 @@ from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, cha
 
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
-from resolvers.link_flows import link_event, link_id
+from domain.ids import integer_id
+from resolvers.link_flows import link_event
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import SubscriptionLink
 
@@ -51,7 +52,7 @@ class TransferSubscriptionLink:
         Code = TransferSubscriptionLinkErrorCode
         repository = AdministrationRepository(context.services.db)
         try:
-            number = link_id(input.link_id)
+            number = integer_id(input.link_id)
             found = await repository.link(tenant.id, number) if number is not None else None
             if found is None:
                 raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
