@@ -70,10 +70,11 @@ class SetOfferCheckCriteria:
             offer = await repository.offer(tenant.id, number) if number is not None else None
             if offer is None:
                 raise Refusal(Code.NOT_FOUND, "No offer has this id", ["input", "offerId"])
-            changes = {f"check_{name}": getattr(criteria, name) for name in
-                       ("last_name", "phone", "email", "address", "postal_code")}
-            event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(),
-                          details={"offerId": offer.id, "checkCriteria": criteria.selected()})
+            names = ("last_name", "phone", "email", "address", "postal_code")
+            before = CheckCriteria(**{name: getattr(offer, f"check_{name}") for name in names})
+            event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(), details={
+                "offerId": offer.id, "checkCriteria": criteria.selected(), "before": before.selected()})
+            changes = {f"check_{name}": getattr(criteria, name) for name in names}
             offer = await repository.update_one(OfferRow, [OfferRow.id == offer.id], changes, event)
         except Refusal as refusal:
             return SetOfferCheckCriteriaPayload(user_errors=[refusal.as_error(SetOfferCheckCriteriaError)])
