@@ -39,8 +39,10 @@ class AdministrationRepository:
 
     async def add_link(self, link: SubscriptionLink, event: Event, check: Callable[[list[str]], None]
                        ) -> SubscriptionLink:
-        """`check` sees the subscription's current roles inside the transaction (LNK-2) and may raise."""
+        """`check` sees the subscription's current roles and may raise; links to one subscription are added
+        one transaction at a time, so two cannot both take its last slot (LNK-2)."""
         async with self.db.session() as session:
+            await self.db.serialize(session, link.tenant_id, f"links:{link.subscription_id}")
             roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
                 SubscriptionLink.tenant_id == link.tenant_id, SubscriptionLink.subscription_id == link.subscription_id))]
             check(roles)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -172,3 +173,21 @@ async def test_cancel_refusals(staff_api_client, own_tenant):
     assert [e["code"] for e in stopped["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
     assert [e["code"] for e in unknown["data"]["cancelSubscription"]["userErrors"]] == ["NOT_FOUND"]
     assert [e["code"] for e in blank["data"]["cancelSubscription"]["userErrors"]] == ["INVALID"]
+
+
+async def test_lnk2_concurrent_links_cannot_take_the_last_slot_twice(staff_api_client, own_tenant, services):
+    # given: MaxLinks 3, two links already; five registrations asking for the last slot at once
+    tenant = await own_tenant(settings={"Subscription.MaxLinks": "3"})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    first, second, *racers = [await own_registration(tenant) for _ in range(7)]
+    await link(staff_api_client, tenant, f"{tenant.code}-1", first.crid, "OWNER")
+    await link(staff_api_client, tenant, f"{tenant.code}-1", second.crid, "GUEST")
+    # when
+    answers = await asyncio.gather(*(link(staff_api_client, tenant, f"{tenant.code}-1", r.crid, "GUEST")
+                                     for r in racers))
+    # then: one took it, the others were refused, and only the links made were recorded
+    codes = sorted(tuple(e["code"] for e in a["userErrors"]) for a in answers)
+    assert codes == [()] + [("LINK_LIMIT_REACHED",)] * 4
+    links = await graphql(staff_api_client, LINKS, {"s": f"{tenant.code}-1"}, **tenant.headers)
+    assert len(links["data"]["subscriptionLinks"]["edges"]) == 3
+    assert len(await link_events(services, tenant)) == 3
