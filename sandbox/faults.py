@@ -1,15 +1,18 @@
 """Fault injection and request accounting shared by every emulator.
 
 Faults are asked for per request, with the header `X-Sandbox-Fault` (e.g. `status=503`,
-`latency=250`, `timeout`, `drop`; several separated by `;`), or per run, by rules posted to
+`latency=250`, `timeout`, `drop`, `after`; several separated by `;`), or per run, by rules posted to
 `POST /_sandbox/faults`:
 
     {"rules": [{"method": "GET", "path": "^/api/v1/.*/subscriptions", "status": 503, "times": 2}]}
 
 A rule matches a method (optional) and a path regex (optional), may apply only `times` times or with
 a `probability`, and adds `latency_ms`, answers `status`, hangs (`timeout`) or drops the connection
-(`drop`). `DELETE /_sandbox/faults` clears the rules. A base latency for every request (benchmarks) is
-set at construction or with `PUT /_sandbox/latency {"ms": 5}`.
+(`drop`). By default the fault strikes before the emulator sees the request, so nothing changes; with
+`after` the emulator handles the request first — its change is made — and the fault replaces its answer:
+the caller cannot tell whether a write happened (what idempotency keys are for). `DELETE /_sandbox/faults`
+clears the rules. A base latency for every request (benchmarks) is set at construction or with
+`PUT /_sandbox/latency {"ms": 5}`.
 
 Every request other than `/_sandbox/*` is recorded; `GET /_sandbox/requests` lists them (method,
 path, query) and `DELETE /_sandbox/requests` forgets them, so tests can count upstream calls at the
@@ -46,6 +49,7 @@ class FaultRule:
     latency_ms: float = 0
     timeout: bool = False
     drop: bool = False
+    after: bool = False
     times: int | None = None
     probability: float = 1.0
     body: Any = None
@@ -77,6 +81,8 @@ def parse_fault_header(value: str) -> FaultRule:
             rule.timeout = True
         elif key == "drop":
             rule.drop = True
+        elif key == "after":
+            rule.after = True
     return rule
 
 
@@ -139,6 +145,13 @@ class SandboxControl:
         ]
 
 
+def _kept(messages: list) -> Send:
+    async def send(message) -> None:
+        messages.append(message)
+
+    return send
+
+
 def _rule_json(rule: FaultRule) -> dict[str, Any]:
     return {k: v for k, v in rule.__dict__.items() if not k.startswith("_")}
 
@@ -168,6 +181,9 @@ class FaultMiddleware:
             return
         if rule.times is not None:
             rule.times -= 1
+        answer: list = []
+        if rule.after:  # the emulator makes its change; what it answers is kept back
+            await self.app(scope, receive, _kept(answer))
         if rule.timeout:
             await asyncio.sleep(HANG_SECONDS)
         if rule.drop:
@@ -177,6 +193,10 @@ class FaultMiddleware:
         if rule.status:
             body = rule.body or {"code": "SANDBOX_FAULT", "message": f"injected fault {rule.status}"}
             await JSONResponse(body, status_code=rule.status)(scope, receive, send)
+            return
+        if rule.after:
+            for message in answer:
+                await send(message)
             return
         await self.app(scope, receive, send)
 
