@@ -94,6 +94,25 @@ class AdministrationRepository:
             await session.refresh(row)
             return row
 
+    async def record_upstream_change(self, event: Event) -> Event:
+        """Record the event of a change an upstream made, once per upstream transaction
+        (`details.circulationTransactionId`): a replayed answer to an idempotent retry is the same change."""
+        transaction_id = event.details.get("circulationTransactionId")
+        async with self.db.session() as session:
+            if transaction_id is not None:
+                await self.db.serialize(session, event.tenant_id, f"event:{transaction_id}")
+                recorded = (await session.execute(select(Event).where(
+                    Event.tenant_id == event.tenant_id, Event.type_code == event.type_code,
+                    Event.subscription_id == event.subscription_id))).scalars()
+                earlier = next((e for e in recorded if e.details.get("circulationTransactionId") == transaction_id),
+                               None)
+                if earlier is not None:
+                    return earlier
+            session.add(event)
+            await session.commit()
+            await session.refresh(event)
+            return event
+
     async def household_level(self, tenant_id: int, level_id: int) -> HouseholdLevel | None:
         async with self.db.session() as session:
             return (await session.execute(select(HouseholdLevel).where(

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from datasources.models import Event
+from sandbox.faults import FaultRule
 from tests.conftest import graphql
 from tests.graphql.own_tenant import own_registration
 
@@ -191,3 +192,110 @@ async def test_lnk2_concurrent_links_cannot_take_the_last_slot_twice(staff_api_c
     links = await graphql(staff_api_client, LINKS, {"s": f"{tenant.code}-1"}, **tenant.headers)
     assert len(links["data"]["subscriptionLinks"]["edges"]) == 3
     assert len(await link_events(services, tenant)) == 3
+
+
+# -- cancelSubscription when the circulation system's answer is lost (SUB-4, NOT-1) -----------------------
+CANCEL_WITH_KEY = """
+mutation ($id: ID!, $key: String, $reason: String! = "MOVING") {
+  cancelSubscription(input: {subscriptionId: $id, reason: $reason, idempotencyKey: $key}) {
+    subscription { id status } userErrors { code field message }
+  }
+}
+"""
+
+
+async def cancel_events(services, tenant) -> list[Event]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Event).where(
+            Event.tenant_id == tenant.id, Event.type_code == "CANCELSUBSCRIPTION").order_by(Event.id))).scalars())
+
+
+def cancellations(sandboxes, tenant) -> list[dict]:
+    return [entry for entry in sandboxes["circulation"].state.store.ledger
+            if entry["paperCode"] == tenant.code and entry["operation"] == "CANCEL"]
+
+
+def lose_cancel_answers(sandboxes, **fault) -> None:
+    """The circulation system cancels, then its answer is lost."""
+    sandboxes["circulation"].state.control.rules.append(FaultRule(method="POST", path="/cancel$", after=True, **fault))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("fault", [{"timeout": True}, {"status": 503}, {"drop": True}], ids=["timeout", "503", "drop"])
+async def test_sub4_not1_a_cancellation_whose_answer_is_lost_is_asked_for_again_and_recorded_once(
+        staff_api_client, own_tenant, sandboxes, services, fault):
+    # given: the first answer to the cancellation is lost after the circulation system made it
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-A", product="1")
+    lose_cancel_answers(sandboxes, times=1, **fault)
+    # when
+    answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-A", "reason": "MOVING"}, **tenant.headers)
+    # then: one cancellation in the circulation system, answered and recorded
+    assert answer["data"]["cancelSubscription"] == {"subscription": {"id": f"{tenant.code}-A", "status": "STOPPED"},
+                                                    "userErrors": []}
+    [cancellation] = cancellations(sandboxes, tenant)
+    [event] = await cancel_events(services, tenant)
+    assert (event.details["circulationTransactionId"], event.details["statusBefore"]) == (
+        cancellation["transactionId"], "ACTIVE")
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_not1_a_client_retry_with_its_key_gets_the_cancellation_that_was_made(
+        staff_api_client, own_tenant, sandboxes, services):
+    # given: every answer of the circulation system to the first request is lost
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-A", product="1")
+    lose_cancel_answers(sandboxes, status=503)
+    first = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    sandboxes["circulation"].state.control.rules.clear()
+    # when: the client retries with its key, then without one
+    retry = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    again = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    keyless = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A"}, **tenant.headers)
+    # then: the first failed without recording; the retry answers the one cancellation and records it once
+    assert first["data"] == {"cancelSubscription": None}
+    assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    for payload in (retry, again):
+        assert payload["data"]["cancelSubscription"] == {
+            "subscription": {"id": f"{tenant.code}-A", "status": "STOPPED"}, "userErrors": []}
+    assert [e["code"] for e in keyless["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
+    [cancellation] = cancellations(sandboxes, tenant)
+    [event] = await cancel_events(services, tenant)
+    assert event.details == {"circulationTransactionId": cancellation["transactionId"], "statusBefore": None}
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_a_key_is_bound_to_its_subscription_and_reason(staff_api_client, own_tenant, sandboxes):
+    # given
+    tenant = await own_tenant()
+    for suffix in ("A", "B"):
+        own_tenant.add_subscription(tenant, f"{tenant.code}-{suffix}", product="1")
+    await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "k"}, **tenant.headers)
+    # when
+    other_subscription = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-B", "key": "k"},
+                                       **tenant.headers)
+    other_reason = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "k",
+                                                                     "reason": "PRICE"}, **tenant.headers)
+    blank = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-B", "key": " "}, **tenant.headers)
+    # then
+    for answer in (other_subscription, other_reason):
+        assert [(e["code"], e["field"]) for e in answer["data"]["cancelSubscription"]["userErrors"]] == [
+            ("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
+    assert [(e["code"], e["field"]) for e in blank["data"]["cancelSubscription"]["userErrors"]] == [
+        ("INVALID", ["input", "idempotencyKey"])]
+    assert len(cancellations(sandboxes, tenant)) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_a_key_does_not_cancel_what_someone_else_stopped(staff_api_client, own_tenant, sandboxes, services):
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-S", product="1", status="STOPPED")
+
+    answer = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-S", "key": "fresh"},
+                           **tenant.headers)
+
+    assert [e["code"] for e in answer["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
+    assert cancellations(sandboxes, tenant) == [] and await cancel_events(services, tenant) == []
