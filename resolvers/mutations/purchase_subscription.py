@@ -58,7 +58,7 @@ from domain.purchases import (
     validate_subscription_name,
 )
 from resolvers.mutation_support import error_type
-from resolvers.user_flows import UserFlowError, checked_email, prepare_registration, users
+from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
@@ -129,7 +129,8 @@ class PurchaseSubscriptionInput:
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription; by default the one with the subscriber's e-mail, or a "
         "new one."))
-    password: Optional[str] = strawberry.field(default=None, description="For a new registration (USR-5).")
+    password: Optional[str] = strawberry.field(default=None, description=(
+        "For a new registration; checked against the password policy whenever given (USR-5)."))
 
 
 @strawberry.type
@@ -238,8 +239,10 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
     # -- 2. validation ------------------------------------------------------------------------------
     try:
         email = checked_email(subscriber.email, ["input", "subscriber", "email"])
+        if input.password:  # USR-5 wherever a password enters, also when the registration turns out to exist
+            checked_password(input.password, ["input", "password"])
     except UserFlowError as error:
-        raise Refused(Code.INVALID_EMAIL, error.message, error.field)
+        raise Refused(Code[error.code], error.message, error.field)
     first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
     if not first_name or not last_name:
         raise Refused(Code.INVALID, "First and last name are required",

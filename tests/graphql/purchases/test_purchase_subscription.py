@@ -342,3 +342,69 @@ async def test_subscription_name_of_100_characters_is_accepted(staff_api_client,
                                                                           subscriptionName="n" * 100)},
                            **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["subscription"]["name"] == "n" * 100
+
+
+# -- USR-4, USR-5 where the e-mail and password of a purchase enter --------------------------------------
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("email", ["jane\u00a0doe@example.com", "jane\u00addoe@example.com", "\ufeffjane@example.com",
+                                   "jane@exam\u2060ple.com", "jane@exa\rmple.com", "   "],
+                         ids=["nbsp", "soft-hyphen", "bom", "word-joiner", "control", "blank"])
+async def test_usr4_subscriber_email_with_invisible_characters_is_refused_before_anything(
+        staff_api_client, own_tenant, sandboxes, services, email):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id,
+                                                                          subscriber={"email": email})}, **tenant.headers)
+
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("INVALID_EMAIL", ["input", "subscriber", "email"])]
+    await nothing_left_behind(services, tenant)
+    assert sales(sandboxes, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_usr4_subscriber_email_is_trimmed(staff_api_client, own_tenant, sandboxes):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    email = f"jane.{uuid.uuid4().hex[:8]}@example.com"
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(
+        offer, profile_id, subscriber={"email": f" \t{email} "})}, **tenant.headers)
+
+    payload = answer["data"]["purchaseSubscription"]
+    assert payload["registration"]["email"] == email and payload["subscription"]["subscriber"]["email"] == email
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("password, accepted", [
+    ("Abcdef1!", True), ("Abcde1!", False), ("Abcdefg!", False), ("Abcdefg1", False)],
+    ids=["8-characters", "7-characters", "no-digit", "no-special"])
+async def test_usr5_password_of_a_new_registration(staff_api_client, own_tenant, sandboxes, services, password,
+                                                   accepted):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id, password=password)},
+                           **tenant.headers)
+
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == ([] if accepted else [("PASSWORD_TOO_WEAK", ["input", "password"])])
+    if not accepted:
+        await nothing_left_behind(services, tenant)
+        assert sales(sandboxes, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_usr5_a_weak_password_is_refused_even_when_the_registration_exists(staff_api_client, own_tenant,
+                                                                                 sandboxes, services):
+    # given: the subscriber's registration exists (it will be reused, BUY-4)
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    second_offer = await tenant.offer(check={"last_name": True, "email": True})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE2", product=str(second_offer.id), status="STOPPED")
+    first = purchase_input(offer, profile_id)
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
+    # when: the next purchase comes with a password that breaks the policy
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(
+        second_offer, profile_id, subscriber=first["subscriber"], password="weak")}, **tenant.headers)
+    # then: refused like everywhere a password enters, and nothing was bought
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("PASSWORD_TOO_WEAK", ["input", "password"])]
+    assert len(sales(sandboxes, tenant)) == 1
