@@ -68,10 +68,14 @@ class AdministrationRepository:
             await session.commit()
             return True
 
-    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event) -> SubscriptionLink:
+    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event
+                        ) -> SubscriptionLink | None:
+        """None when the link is gone (removed since the caller read it)."""
         async with self.db.session() as session:
             link = (await session.execute(select(SubscriptionLink).where(
-                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one()
+                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one_or_none()
+            if link is None:
+                return None
             link.registration_id = registration_id
             session.add(event)
             try:

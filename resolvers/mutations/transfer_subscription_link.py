@@ -70,6 +70,8 @@ class TransferSubscriptionLink:
             except DuplicateRow:
                 raise Refusal(Code.ALREADY_LINKED, "That registration is already linked to this subscription",
                               ["input", "customerRegistrationId"])
+            if link is None:
+                raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
         except Refusal as refusal:
             return TransferSubscriptionLinkPayload(user_errors=[refusal.as_error(TransferSubscriptionLinkError)])
         return TransferSubscriptionLinkPayload(link=SubscriptionLink.from_row(link, target.crid))

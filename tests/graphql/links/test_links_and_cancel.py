@@ -6,9 +6,10 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
-from datasources.models import Event
+from datasources.models import Event, SubscriptionLink
 from sandbox.faults import FaultRule
 from tests.conftest import graphql
 from tests.graphql.own_tenant import own_registration
@@ -299,3 +300,48 @@ async def test_sub4_a_key_does_not_cancel_what_someone_else_stopped(staff_api_cl
 
     assert [e["code"] for e in answer["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
     assert cancellations(sandboxes, tenant) == [] and await cancel_events(services, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_lnk2_the_tenants_owner_and_guest_limits_are_inclusive(staff_api_client, own_tenant):
+    # given: two owners and one guest allowed
+    tenant = await own_tenant(settings={"Subscription.DefaultOwnersLimit": "2", "Subscription.DefaultGuestsLimit": "1"})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    people = [await own_registration(tenant) for _ in range(5)]
+    # when
+    owners = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "OWNER") for p in people[:3]]
+    guests = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people[3:]]
+    # then
+    assert [o["userErrors"] for o in owners[:2]] == [[], []] and guests[0]["userErrors"] == []
+    assert [(e["code"], e["message"]) for e in owners[2]["userErrors"]] == [
+        ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 2 owner(s)")]
+    assert [(e["code"], e["message"]) for e in guests[1]["userErrors"]] == [
+        ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 1 guest(s)")]
+
+
+@pytest.mark.sqlite_only
+async def test_lnk1_transfer_of_a_link_removed_meanwhile_is_not_found(staff_api_client, own_tenant, services,
+                                                                      monkeypatch):
+    # given: the link is unlinked between the transfer reading it and moving it
+    from datasources.repositories.administration import AdministrationRepository
+
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    old, new = await own_registration(tenant), await own_registration(tenant)
+    created = await link(staff_api_client, tenant, f"{tenant.code}-1", old.crid, "OWNER")
+    read = AdministrationRepository.link
+
+    async def read_then_lose(self, tenant_id, link_id):
+        found = await read(self, tenant_id, link_id)
+        async with services.db.session() as session:
+            await session.execute(sa.delete(SubscriptionLink).where(SubscriptionLink.id == link_id))
+            await session.commit()
+        return found
+
+    monkeypatch.setattr(AdministrationRepository, "link", read_then_lose)
+    # when
+    answer = await graphql(staff_api_client, TRANSFER, {"id": created["link"]["id"], "crid": new.crid},
+                           **tenant.headers)
+    # then
+    assert [e["code"] for e in answer["data"]["transferSubscriptionLink"]["userErrors"]] == ["NOT_FOUND"]
+    assert [e.details["action"] for e in await link_events(services, tenant)] == ["LINK"]
