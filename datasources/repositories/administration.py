@@ -136,8 +136,10 @@ class AdministrationRepository:
 
     async def set_manager_access(self, tenant_id: int, subject: str, levels: dict[str, str], event: Event
                                  ) -> list[ManagerAccess]:
-        """Sets the given sections' levels (others are kept), with the event, in one transaction."""
+        """Sets the given sections' levels (others are kept), with the event, in one transaction; changes of
+        one manager's levels run one at a time (two first levels of a section would both insert it)."""
         async with self.db.session() as session:
+            await self.db.serialize(session, tenant_id, f"manager-access:{subject}")
             existing = {row.section: row for row in (await session.execute(select(ManagerAccess).where(
                 ManagerAccess.tenant_id == tenant_id, ManagerAccess.manager_subject == subject))).scalars()}
             now = utcnow()
