@@ -67,7 +67,8 @@ log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
 START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
-SEARCH_LIMIT = 500
+SEARCH_LIMIT = 500  # the circulation search's largest page
+SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
 
 
 @strawberry.enum(description="Why `purchaseSubscription` refused its input.")
@@ -290,11 +291,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
     # -- BUY-1: the active-subscription check ---------------------------------------------------------
     applicant = Applicant(product=str(offer.id), last_name=last_name, email=email, phone=subscriber.phone,
                           address=address)
-    search = check_search_criteria(criteria, applicant)
-    if search:
-        found = await services.circulation.search_subscriptions(tenant.code, limit=SEARCH_LIMIT, **search)
-        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
-            raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
+    if await _same_subscription_exists(services.circulation, tenant.code, criteria, applicant):
+        raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
     # -- the registration: given, found by e-mail, or new ----------------------------------------------
     repository = users(context)
     prepared = None
@@ -399,6 +397,24 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
+
+
+async def _same_subscription_exists(circulation, paper_code: str, criteria: CheckCriteria, applicant: Applicant
+                                    ) -> bool:
+    """BUY-1: every candidate the circulation search finds is compared, page after page (a common last name
+    has more than a page of namesakes), until a duplicate turns up; at most SEARCH_PAGES pages."""
+    search = check_search_criteria(criteria, applicant)
+    if not search:
+        return False
+    for page in range(SEARCH_PAGES):
+        found = await circulation.search_subscriptions(paper_code, limit=SEARCH_LIMIT, offset=page * SEARCH_LIMIT,
+                                                       **search)
+        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
+            return True
+        if (page + 1) * SEARCH_LIMIT >= found["total"] or not found["subscriptions"]:
+            return False
+    log.warning("purchase check stopped after %d candidates of %s", SEARCH_PAGES * SEARCH_LIMIT, paper_code)
+    return False
 
 
 def _payment_method(tenant_id: int, subscription_id: str, profile: dict[str, Any]) -> PaymentMethod:

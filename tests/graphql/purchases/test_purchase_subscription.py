@@ -123,6 +123,26 @@ async def test_buy1_duplicate_purchase_is_rejected_and_nothing_is_created(staff_
     assert (len(await rows(services, tenant, Event)), len(sales(sandboxes, tenant))) == before
 
 
+@pytest.mark.sqlite_only
+async def test_buy1_a_duplicate_behind_more_than_a_page_of_namesakes_is_found(staff_api_client, own_tenant, sandboxes,
+                                                                             services):
+    # given: 600 subscriptions of the same subscriber to other products, then one to the offer's product
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    data = purchase_input(offer, profile_id)
+    subscriber = {"lastName": data["subscriber"]["lastName"], "email": data["subscriber"]["email"]}
+    for n in range(600):
+        own_tenant.add_subscription(tenant, f"{tenant.code}-N{n:04d}", product="other", subscriber=subscriber,
+                                    accountNumber=f"8{n:06d}")
+    own_tenant.add_subscription(tenant, f"{tenant.code}-Z", product=str(offer.id), subscriber=subscriber)
+    # when
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    # then
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [e["code"] for e in errors] == ["ACTIVE_SUBSCRIPTION_EXISTS"]
+    assert sales(sandboxes, tenant) == []
+    await nothing_left_behind(services, tenant)
+
+
 async def test_buy1_a_different_last_name_is_not_a_duplicate(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     first = purchase_input(offer, profile_id)
