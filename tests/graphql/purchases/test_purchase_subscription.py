@@ -428,3 +428,24 @@ async def test_usr5_a_weak_password_is_refused_even_when_the_registration_exists
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [("PASSWORD_TOO_WEAK", ["input", "password"])]
     assert len(sales(sandboxes, tenant)) == 1
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("first_phone, second_phone, phones", [
+    (None, "+1 555 0200", ["+1 555 0200"]),  # no phones yet: the given one becomes the primary
+    ("+1 555 0100", "+1 (555) 0100", ["+1 555 0100"]),  # already one of them (by digits): nothing changes
+    ("+1 555 0100", None, ["+1 555 0100"]),  # none given: nothing changes
+], ids=["no-phones-yet", "same-phone", "none-given"])
+async def test_buy5_phones_of_an_existing_subscriber(staff_api_client, own_tenant, sandboxes, first_phone, second_phone,
+                                                     phones):
+    # given: a first purchase, and a second offer of another product
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    second_offer = await tenant.offer(check={"last_name": True, "email": True})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE2", product=str(second_offer.id), status="STOPPED")
+    first = purchase_input(offer, profile_id, subscriber={"phone": first_phone})
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
+    # when
+    second = purchase_input(second_offer, profile_id, subscriber={**first["subscriber"], "phone": second_phone})
+    answer = await graphql(staff_api_client, PURCHASE, {"input": second}, **tenant.headers)
+    # then
+    assert answer["data"]["purchaseSubscription"]["subscription"]["subscriber"]["phones"] == phones
