@@ -36,11 +36,22 @@ async def setup(own_tenant, sandboxes, kind: str = "NCS", settings: dict | None 
     offer = await tenant.offer(entitlements=["EEDITION"], **offer_fields)
     own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE", product=str(offer.id), status="STOPPED",
                                 subscriber={"lastName": "Template", "email": "template@example.com"})
+    return tenant, offer, card_profile(sandboxes, tenant)
+
+
+async def setup_unknown_product(own_tenant, sandboxes, settings: dict | None = None):
+    """An own NCS tenant with an offer whose product its circulation system does not know (no template
+    subscription: creating the subscription is refused), and a card profile."""
+    tenant = await own_tenant(kind="NCS", settings=settings)
+    return tenant, await tenant.offer(), card_profile(sandboxes, tenant)
+
+
+def card_profile(sandboxes, tenant) -> str:
     profile_id = f"prof_{uuid.uuid4().hex[:12]}"
     sandboxes["navigapay"].state.store.add_profile({
         "profileId": profile_id, "customerId": "cus_own", "merchant": tenant.code, "paymentType": "CREDIT_CARD",
         "brand": "VISA", "last4": "4242", "expiry": "12/30"})
-    return tenant, offer, profile_id
+    return profile_id
 
 
 def purchase_input(offer, profile_id, **overrides) -> dict:
@@ -296,12 +307,8 @@ async def test_declined_payment_leaves_nothing_behind(staff_api_client, own_tena
 
 async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(staff_api_client, own_tenant, sandboxes,
                                                                               services):
-    # given: an Auth0 tenant whose circulation system does not know the product (no template subscription)
-    tenant = await own_tenant(kind="NCS")
-    offer = await tenant.offer()
-    profile_id = f"prof_{uuid.uuid4().hex[:12]}"
-    sandboxes["navigapay"].state.store.add_profile({"profileId": profile_id, "customerId": "c", "merchant": tenant.code,
-                                                   "paymentType": "CREDIT_CARD", "brand": "VISA", "last4": "1111"})
+    # given: an Auth0 tenant whose circulation system does not know the product
+    tenant, offer, profile_id = await setup_unknown_product(own_tenant, sandboxes)
     data = purchase_input(offer, profile_id)
     # when
     answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
@@ -458,11 +465,7 @@ async def test_buy5_phones_of_an_existing_subscriber(staff_api_client, own_tenan
     "sale as approved and the subscription starts unpaid"))
 async def test_buy4_a_retry_after_a_compensated_failure_is_charged_again(staff_api_client, own_tenant, sandboxes):
     # given: a first attempt the circulation system refused (the product is unknown), its sale voided
-    tenant = await own_tenant(kind="NCS", settings={"Flow.UserProvider": "MG2"})
-    offer = await tenant.offer()
-    profile_id = f"prof_{uuid.uuid4().hex[:12]}"
-    sandboxes["navigapay"].state.store.add_profile({"profileId": profile_id, "customerId": "c", "merchant": tenant.code,
-                                                   "paymentType": "CREDIT_CARD", "brand": "VISA", "last4": "1111"})
+    tenant, offer, profile_id = await setup_unknown_product(own_tenant, sandboxes, {"Flow.UserProvider": "MG2"})
     data = purchase_input(offer, profile_id)
     first = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     assert [e["code"] for e in first["data"]["purchaseSubscription"]["userErrors"]] == ["CIRCULATION_REFUSED"]
