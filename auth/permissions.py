@@ -44,6 +44,7 @@ from auth.principals import (  # noqa: F401  (the sections are re-exported: fiel
     AccessLevel,
     PrincipalKind,
 )
+from domain.ids import integer_id
 from resolvers.errors import CodedError
 
 if TYPE_CHECKING:
@@ -258,10 +259,10 @@ class CustomerManagesLink(CustomerRule):
         return "the owner of the link's subscription" + (", or the linked customer" if self.own_link else "")
 
     async def customer_allows(self, context, source, kwargs) -> bool:
-        text = _text(self.link_id(source, kwargs))
-        if text is None or not text.isdigit() or int(text) >= 2**31:
+        link_id = integer_id(self.link_id(source, kwargs))
+        if link_id is None:
             return False
-        found = await context.loaders.link_by_id.load(int(text))
+        found = await context.loaders.link_by_id.load(link_id)
         if found is None:
             return False
         link, crid = found

@@ -58,6 +58,20 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def serialize(self, session: AsyncSession, tenant_id: int, key: str) -> None:
+        """Make every transaction that calls this for the same tenant and `key` wait for the one holding it
+        until that one ends: for a check that reads rows and then writes one (LNK-2: a subscription's
+        links, of which papergraph owns no parent row to lock). Call it first in a fresh session.
+
+        PostgreSQL: a transaction-scoped advisory lock on (tenant, hash of key). SQLite has one writer at a
+        time: the write transaction is begun before anything is read (BEGIN IMMEDIATE), so the check sees
+        every earlier writer's commit and no later writer starts before this one ends."""
+        if self.engine.dialect.name == "postgresql":
+            await session.execute(sa.text("SELECT pg_advisory_xact_lock(:tenant, hashtext(:key))"),
+                                  {"tenant": tenant_id, "key": key})
+        else:
+            await session.execute(sa.text("BEGIN IMMEDIATE"))
+
     # tenants -------------------------------------------------------------------------------------
     async def tenant_by_code(self, code: str) -> TenantContext | None:
         """Tenants change rarely and are needed by every request: cached briefly per process."""

@@ -191,3 +191,12 @@ def validate_subscription_name(name: str | None, field: Sequence[str] = ("input"
     if len(name) > MAX_SUBSCRIPTION_NAME:
         raise RuleError(f"The subscription name must be at most {MAX_SUBSCRIPTION_NAME} characters", field, "BUY-4")
     return name or None
+
+
+def upstream_keys(tenant_code: str, key: str, attempt: int) -> dict[str, str]:
+    """The references and idempotency keys one purchase attempt sends upstream (BUY-4). They name the attempt
+    (its idempotency record), not only the client's key: a key released after a failed attempt starts a new
+    attempt, which must make its own sale rather than have NavigaPay replay the first, voided one."""
+    scope = f"{tenant_code}:{key}:{attempt}"
+    return {"reference": f"purchase:{scope}", "sale": f"purchase-sale:{scope}", "void": f"purchase-void:{scope}",
+            "create": f"purchase:{scope}", "cancel": f"purchase-cancel:{scope}"}

@@ -20,7 +20,3 @@ def link_event(tenant_id: int, *, crid: str, subscription_id: str, **details: An
     return Event(tenant_id=tenant_id, type_code=UPDATE_LINK, crid=crid, subscription_id=subscription_id,
                  details=details, created_at=utcnow())
 
-
-def link_id(value) -> int | None:
-    text = str(value).strip()
-    return int(text) if text.isdigit() and int(text) < 2**31 else None

@@ -21,6 +21,9 @@ Where a process can die, and how the next run finishes it:
   it PENDING_APPLY for the next run.
 - after the final state, before the key was completed: the key is completed with the attempt's id, so
   the client's retry answers the outcome.
+- a purchase (purchaseSubscription) killed after its sale and before its database write: its key is in
+  progress with no ledger row. Its sale is found by the attempt's reference and voided (refunded once
+  settled) before the key is released; if that fails, the key stays for the next run.
 An attempt is taken over once older than `stale_after` (a request may still be working on it until then);
 PENDING_APPLY at once. Completed keys older than `idempotency_retention_hours` (at least 24) are deleted.
 """
@@ -34,16 +37,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
-from datasources.models import utcnow
+import sqlalchemy as sa
+
+from datasources.base import UpstreamError, UpstreamRejected
+from datasources.models import Tenant, utcnow
 from datasources.repositories.idempotency import IdempotencyRepository
 from datasources.repositories.payments import PaymentRepository, as_utc
 from domain.ledger import due_for_reconciliation, is_final
+from domain.purchases import upstream_keys
 from resolvers.payment_ledger import PAYMENT_OPERATIONS, LedgerRunner
 
 if TYPE_CHECKING:
     from app import Services
 
 log = logging.getLogger("papergraph.reconcile")
+PURCHASE = "purchaseSubscription"
 
 
 @dataclass
@@ -89,13 +97,37 @@ async def reconcile(services: "Services", *, stale_after: timedelta | None = Non
     for record in await keys.stale_in_progress(now - stale_after):
         attempt = await ledger.by_key(record.tenant_id, record.key)
         if attempt is None:
-            await keys.release(record.id)  # nothing was recorded, so nothing was charged
+            if record.operation == PURCHASE and not await _give_back_purchase_sale(services, record):
+                report.failed += 1
+                continue  # the next run tries again; the key stays claimed meanwhile
+            await keys.release(record.id)  # nothing was recorded, and nothing charged is kept
             report.keys_released += 1
         elif record.operation in PAYMENT_OPERATIONS:
             await keys.complete(record.id, {"paymentId": attempt.id, "subscriptionId": attempt.subscription_id})
             report.keys_completed += 1
     report.keys_deleted = await keys.delete_completed_before(now - timedelta(hours=settings.idempotency_retention_hours))
     return report
+
+
+async def _give_back_purchase_sale(services: "Services", record) -> bool:
+    """A purchase attempt that died between its sale and its database write: void (or, once settled, refund)
+    what NavigaPay charged under the attempt's reference. True when nothing charged is left."""
+    async with services.db.session() as session:
+        tenant_code = (await session.execute(sa.select(Tenant.code).where(Tenant.id == record.tenant_id))).scalar_one()
+    keys = upstream_keys(tenant_code, record.key, record.id)
+    try:
+        for sale in await services.navigapay.find_transactions(keys["reference"], merchant=tenant_code):
+            if sale.get("status") in ("AUTHORIZED", "CAPTURED"):
+                try:
+                    await services.navigapay.void(sale["transactionId"], idempotency_key=keys["void"])
+                except UpstreamRejected:  # settled already: give the money back instead
+                    await services.navigapay.refund(sale["transactionId"], idempotency_key=keys["void"] + ":refund")
+                log.warning("purchase %s of %s died after its sale %s: given back", record.key, tenant_code,
+                            sale["transactionId"])
+    except UpstreamError:
+        log.exception("could not give back the sale of the unfinished purchase %s of %s", record.key, tenant_code)
+        return False
+    return True
 
 
 async def reconcile_every(services: "Services", seconds: float, stop: asyncio.Event,

@@ -8,10 +8,11 @@ Faults are asked for per request, with the header `X-Sandbox-Fault` (e.g. `statu
 
 A rule matches a method (optional) and a path regex (optional), may apply only `times` times or with
 a `probability`, and adds `latency_ms`, answers `status`, hangs (`timeout`) or drops the connection
-(`drop`). By default the fault replaces the request, which is never handled; with `after` the request
-is handled first (a charge is made, a payment applied) and then its answer is lost to the fault: what a
-caller sees when an upstream fails after doing the work. `DELETE /_sandbox/faults` clears the rules. A base latency for every request (benchmarks) is
-set at construction or with `PUT /_sandbox/latency {"ms": 5}`.
+(`drop`). By default the fault strikes before the emulator sees the request, so nothing changes; with
+`after` the emulator handles the request first — its change is made — and the fault replaces its answer:
+the caller cannot tell whether a write happened (what idempotency keys are for). `DELETE /_sandbox/faults`
+clears the rules. A base latency for every request (benchmarks) is set at construction or with
+`PUT /_sandbox/latency {"ms": 5}`.
 
 Every request other than `/_sandbox/*` is recorded; `GET /_sandbox/requests` lists them (method,
 path, query) and `DELETE /_sandbox/requests` forgets them, so tests can count upstream calls at the
@@ -144,6 +145,13 @@ class SandboxControl:
         ]
 
 
+def _kept(messages: list) -> Send:
+    async def send(message) -> None:
+        messages.append(message)
+
+    return send
+
+
 def _rule_json(rule: FaultRule) -> dict[str, Any]:
     return {k: v for k, v in rule.__dict__.items() if not k.startswith("_")}
 
@@ -173,13 +181,9 @@ class FaultMiddleware:
             return
         if rule.times is not None:
             rule.times -= 1
-        answer: list[dict[str, Any]] = []
-        if rule.after:  # the work is done; only its answer meets the fault
-
-            async def keep(message: dict[str, Any]) -> None:
-                answer.append(message)
-
-            await self.app(scope, receive, keep)
+        answer: list = []
+        if rule.after:  # the emulator makes its change; what it answers is kept back
+            await self.app(scope, receive, _kept(answer))
         if rule.timeout:
             await asyncio.sleep(HANG_SECONDS)
         if rule.drop:

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import SIGNED_IN, guarded_reference
+from domain.ids import integer_id
 
 
 @strawberry.federation.type(keys=["id"], description="A household level a subscription can reference (HHL-1).")
@@ -27,6 +28,5 @@ class HouseholdLevel:
     @guarded_reference(SIGNED_IN)
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "HouseholdLevel | None":
-        if not str(id).isdigit():
-            return None
-        return await info.context.loaders.household_level_by_id.load(int(id))
+        level_id = integer_id(id)
+        return None if level_id is None else await info.context.loaders.household_level_by_id.load(level_id)

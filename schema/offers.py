@@ -18,6 +18,7 @@ from auth.permissions import ANYONE, guarded_reference
 from strawberry.types import Info
 
 from domain.fees import ProcessingFeeQuote, SubscriptionCostQuote
+from domain.ids import integer_id
 from domain.offers import Deliverability, TermPrice, lowest_commercial_price
 from schema.common import Money
 
@@ -126,8 +127,7 @@ class Offer:
 
 def parse_offer_id(value) -> Optional[int]:
     """Offer ids are integers; anything else names no offer (null, not an error)."""
-    text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return integer_id(value)
 
 
 def lowest_price(terms: list[OfferTerm]) -> Optional[Money]:

@@ -39,8 +39,10 @@ class AdministrationRepository:
 
     async def add_link(self, link: SubscriptionLink, event: Event, check: Callable[[list[str]], None]
                        ) -> SubscriptionLink:
-        """`check` sees the subscription's current roles inside the transaction (LNK-2) and may raise."""
+        """`check` sees the subscription's current roles and may raise; links to one subscription are added
+        one transaction at a time, so two cannot both take its last slot (LNK-2)."""
         async with self.db.session() as session:
+            await self.db.serialize(session, link.tenant_id, f"links:{link.subscription_id}")
             roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
                 SubscriptionLink.tenant_id == link.tenant_id, SubscriptionLink.subscription_id == link.subscription_id))]
             check(roles)
@@ -66,10 +68,14 @@ class AdministrationRepository:
             await session.commit()
             return True
 
-    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event) -> SubscriptionLink:
+    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event
+                        ) -> SubscriptionLink | None:
+        """None when the link is gone (removed since the caller read it)."""
         async with self.db.session() as session:
             link = (await session.execute(select(SubscriptionLink).where(
-                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one()
+                SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one_or_none()
+            if link is None:
+                return None
             link.registration_id = registration_id
             session.add(event)
             try:
@@ -92,6 +98,25 @@ class AdministrationRepository:
             await session.refresh(row)
             return row
 
+    async def record_upstream_change(self, event: Event) -> Event:
+        """Record the event of a change an upstream made, once per upstream transaction
+        (`details.circulationTransactionId`): a replayed answer to an idempotent retry is the same change."""
+        transaction_id = event.details.get("circulationTransactionId")
+        async with self.db.session() as session:
+            if transaction_id is not None:
+                await self.db.serialize(session, event.tenant_id, f"event:{transaction_id}")
+                recorded = (await session.execute(select(Event).where(
+                    Event.tenant_id == event.tenant_id, Event.type_code == event.type_code,
+                    Event.subscription_id == event.subscription_id))).scalars()
+                earlier = next((e for e in recorded if e.details.get("circulationTransactionId") == transaction_id),
+                               None)
+                if earlier is not None:
+                    return earlier
+            session.add(event)
+            await session.commit()
+            await session.refresh(event)
+            return event
+
     async def household_level(self, tenant_id: int, level_id: int) -> HouseholdLevel | None:
         async with self.db.session() as session:
             return (await session.execute(select(HouseholdLevel).where(
@@ -111,8 +136,10 @@ class AdministrationRepository:
 
     async def set_manager_access(self, tenant_id: int, subject: str, levels: dict[str, str], event: Event
                                  ) -> list[ManagerAccess]:
-        """Sets the given sections' levels (others are kept), with the event, in one transaction."""
+        """Sets the given sections' levels (others are kept), with the event, in one transaction; changes of
+        one manager's levels run one at a time (two first levels of a section would both insert it)."""
         async with self.db.session() as session:
+            await self.db.serialize(session, tenant_id, f"manager-access:{subject}")
             existing = {row.section: row for row in (await session.execute(select(ManagerAccess).where(
                 ManagerAccess.tenant_id == tenant_id, ManagerAccess.manager_subject == subject))).scalars()}
             now = utcnow()

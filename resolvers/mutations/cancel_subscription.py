@@ -1,23 +1,34 @@
-"""`cancelSubscription` (SUB-4: an in-grace subscription may be cancelled whatever its end date)."""
+"""`cancelSubscription` (SUB-4: an in-grace subscription may be cancelled whatever its end date; NOT-1).
+
+The cancellation is a write to the circulation system, so it always carries an idempotency key: the
+client's `idempotencyKey` when given, else one of this request's own. When the answer is lost (a
+timeout, a dropped connection, a 5xx) the circulation system is asked once more with the same key: it
+either cancels now or answers the cancellation it already made, never a second one, and the
+CANCELSUBSCRIPTION event is recorded either way. A client that retries with its key after a failure
+gets the cancellation that did happen, and its event, instead of ALREADY_STOPPED; a replayed answer is
+recorded once (by the circulation transaction id)."""
 
 from __future__ import annotations
 
+import uuid
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 import strawberry
 from strawberry.types import Info
 
 from auth.permissions import SUBSCRIPTIONS, allow, arg, changes, customer_owner
 
-from datasources.base import UpstreamRejected
+from datasources.base import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.models import Event, utcnow
-from datasources.repositories.users import UserRepository
+from datasources.repositories.administration import AdministrationRepository
+from domain.idempotency import validate_key
 from resolvers.mutation_support import Refusal, error_type
 from schema.subscriptions import CustomerSubscription
 
 CANCEL_EVENT = "CANCELSUBSCRIPTION"
 MAX_REASON = 64
+STOPPED = ("STOPPED", "PERMANENTLY_STOPPED")
 
 
 @strawberry.enum(description="Why `cancelSubscription` refused its input.")
@@ -26,6 +37,7 @@ class CancelSubscriptionErrorCode(Enum):
     ALREADY_STOPPED = "ALREADY_STOPPED"
     INVALID = "INVALID"
     CIRCULATION_REFUSED = "CIRCULATION_REFUSED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 CancelSubscriptionError = error_type("CancelSubscription", CancelSubscriptionErrorCode)
@@ -35,12 +47,24 @@ CancelSubscriptionError = error_type("CancelSubscription", CancelSubscriptionErr
 class CancelSubscriptionInput:
     subscription_id: strawberry.ID
     reason: str = strawberry.field(description="The stop reason code, at most 64 characters.")
+    idempotency_key: Optional[str] = strawberry.field(default=None, description=(
+        "Recommended: retrying with the same key after a failure (e.g. a timeout) answers the cancellation that "
+        "was made, and records it, instead of ALREADY_STOPPED; the same key for another subscription or reason "
+        "is refused."))
 
 
 @strawberry.type
 class CancelSubscriptionPayload:
     subscription: Optional[CustomerSubscription] = None
     user_errors: list[CancelSubscriptionError] = strawberry.field(default_factory=list)
+
+
+async def _cancel(circulation, paper_code: str, subscription_id: str, reason: str, key: str) -> dict[str, Any]:
+    try:
+        return await circulation.cancel(paper_code, subscription_id, reason, idempotency_key=key)
+    except (UpstreamTimeout, UpstreamUnavailable):
+        # the cancellation may or may not have been made: with the same key, asking again is safe
+        return await circulation.cancel(paper_code, subscription_id, reason, idempotency_key=key)
 
 
 @strawberry.type
@@ -58,24 +82,34 @@ class CancelSubscription:
             reason = input.reason.strip()
             if not reason or len(reason) > MAX_REASON:
                 raise Refusal(Code.INVALID, f"The reason must be 1 to {MAX_REASON} characters", ["input", "reason"])
+            client_key = None
+            if input.idempotency_key is not None:
+                try:
+                    client_key = validate_key(input.idempotency_key)
+                except ValueError as error:
+                    raise Refusal(Code.INVALID, str(error), ["input", "idempotencyKey"])
             current = await context.loaders.subscription_by_id.load(subscription_id)
             if current is None:
                 raise Refusal(Code.NOT_FOUND, "No subscription has this id", ["input", "subscriptionId"])
-            if current.status.value in ("STOPPED", "PERMANENTLY_STOPPED"):
+            stopped = current.status.value in STOPPED
+            if stopped and client_key is None:  # with a key, the circulation system may hold our own cancellation
                 raise Refusal(Code.ALREADY_STOPPED, "The subscription is already stopped", ["input", "subscriptionId"])
+            key = f"cancel:{tenant.code}:{client_key or uuid.uuid4().hex}"
             try:
-                result = await context.services.circulation.cancel(tenant.code, subscription_id, reason)
+                result = await _cancel(context.services.circulation, tenant.code, subscription_id, reason, key)
             except UpstreamRejected as error:
-                code = Code.ALREADY_STOPPED if error.upstream_code == "ALREADY_STOPPED" else Code.CIRCULATION_REFUSED
-                raise Refusal(code, error.upstream_message or "The circulation system refused it",
-                              ["input", "subscriptionId"])
+                code = {"ALREADY_STOPPED": Code.ALREADY_STOPPED, "IDEMPOTENCY_KEY_REUSED": Code.IDEMPOTENCY_KEY_REUSED
+                        }.get(error.upstream_code or "", Code.CIRCULATION_REFUSED)
+                field = ["input", "idempotencyKey"] if code is Code.IDEMPOTENCY_KEY_REUSED else ["input", "subscriptionId"]
+                raise Refusal(code, error.upstream_message or "The circulation system refused it", field)
         except Refusal as refusal:
             return CancelSubscriptionPayload(user_errors=[refusal.as_error(CancelSubscriptionError)])
         owner = next((link.crid for link in await context.loaders.links_by_subscription_id.load(subscription_id)
                       if link.role.value == "OWNER"), None)
-        await UserRepository(context.services.db).record(Event(
+        await AdministrationRepository(context.services.db).record_upstream_change(Event(
             tenant_id=tenant.id, type_code=CANCEL_EVENT, subscription_id=subscription_id, crid=owner, reason=reason,
-            details={"circulationTransactionId": result.get("transactionId"), "statusBefore": current.status.value},
+            details={"circulationTransactionId": result.get("transactionId"),
+                     "statusBefore": None if stopped else current.status.value},  # a replay: not known here
             created_at=utcnow()))
         context.loaders.subscription_by_id.clear(subscription_id)
         return CancelSubscriptionPayload(subscription=context.loaders.subscription_from_record(result["subscription"]))

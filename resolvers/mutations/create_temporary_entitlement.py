@@ -46,8 +46,10 @@ class CreateTemporaryEntitlementPayload:
     user_errors: list[CreateTemporaryEntitlementError] = strawberry.field(default_factory=list)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+def _utc(value: datetime) -> datetime:
+    """The instant in UTC (a time without a zone is UTC): SQLite keeps a datetime's wall time and drops its
+    offset, so 14:00+02:00 must be stored as 12:00."""
+    return value.astimezone(timezone.utc) if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 @strawberry.type
@@ -63,12 +65,12 @@ class CreateTemporaryEntitlement:
         Code = CreateTemporaryEntitlementErrorCode
         now = utcnow()
         try:
-            starts = _aware(input.starts_at) if input.starts_at else now
-            expires = _aware(input.expires_at)
-            if expires <= starts:
-                raise Refusal(Code.INVALID, "expiresAt must be later than startsAt", ["input", "expiresAt"])
+            starts = _utc(input.starts_at) if input.starts_at else now
+            expires = _utc(input.expires_at)
             if expires <= now:
                 raise Refusal(Code.INVALID, "expiresAt must be in the future", ["input", "expiresAt"])
+            if expires <= starts:
+                raise Refusal(Code.INVALID, "expiresAt must be later than startsAt", ["input", "expiresAt"])
             reason = input.reason.strip().upper()
             if reason not in REASONS:
                 raise Refusal(Code.INVALID, f"The reason must be one of {', '.join(REASONS)}", ["input", "reason"])

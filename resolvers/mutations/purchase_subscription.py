@@ -2,7 +2,11 @@
 
 The flow, and what undoes each step when a later one fails (all or nothing):
 
-1. the idempotency key is claimed (a replay answers the first success and does nothing else);
+1. the idempotency key is claimed, with the payment mutations' guarantees: the same key and input answer
+   the first answer — success or refusal — and buy nothing more; other input is refused; a concurrent
+   duplicate waits for the first answer. Only an unexpected failure, after its undo steps ran, releases
+   the key. The upstream references and keys name the attempt (`upstream_keys`), so a new attempt makes
+   its own sale;
 2. input, offer, term and the offer's check criteria are validated (OFR-4 messages), the payment profile
    is read from NavigaPay, the active-subscription check runs on the circulation search (BUY-1);
 3. a new registration's user is created in the identity provider ......... undo: delete the user
@@ -16,6 +20,11 @@ Decision (from the documents): a purchase charges the card. The Newstart flow cr
 from the hosted iframe's profile and the subscription starts paid: the first term's rate + tax + the
 offer's activation fee, plus the credit-card processing fee and its tax when they apply — the total
 `subscriptionCost` quotes (FEE-5).
+
+A process killed between the sale and step 7 leaves the key in progress with no payment row:
+`papergraph reconcile` finds the attempt's sale by its reference and voids it (refunds it once settled)
+before it releases the key (resolvers/reconciliation.py). A subscription the circulation system created in
+that window is left for the publisher to cancel (logged), as papergraph has not recorded its id.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from datasources.repositories.purchases import PurchaseRecord, PurchaseRepositor
 from datasources.repositories.users import new_event
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
 from domain.idempotency import request_hash, validate_key
+from domain.ids import integer_id
 from domain.money import RuleError
 from domain.offers import CheckCriteria, offer_deliverability, OfferAvailability, validate_check_criteria, \
     validity_state
@@ -55,10 +65,11 @@ from domain.purchases import (
     find_same_subscription,
     merged_phones,
     purchase_address,
+    upstream_keys,
     validate_subscription_name,
 )
 from resolvers.mutation_support import error_type
-from resolvers.user_flows import UserFlowError, checked_email, prepare_registration, users
+from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
@@ -67,7 +78,8 @@ log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
 START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
-SEARCH_LIMIT = 500
+SEARCH_LIMIT = 500  # the circulation search's largest page
+SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
 
 
 @strawberry.enum(description="Why `purchaseSubscription` refused its input.")
@@ -129,7 +141,8 @@ class PurchaseSubscriptionInput:
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription; by default the one with the subscriber's e-mail, or a "
         "new one."))
-    password: Optional[str] = strawberry.field(default=None, description="For a new registration (USR-5).")
+    password: Optional[str] = strawberry.field(default=None, description=(
+        "For a new registration; checked against the password policy whenever given (USR-5)."))
 
 
 @strawberry.type
@@ -189,7 +202,11 @@ class PurchaseSubscription:
         except ValueError as error:
             return _refusal(Refused(Code.INVALID, str(error), ["input", "idempotencyKey"]))
         idempotency = IdempotencyRepository(context.services.db)
-        claim = await idempotency.claim(context.tenant.id, key, OPERATION, request_hash(OPERATION, _request(input)))
+        digest = request_hash(OPERATION, _request(input))
+        claim = await idempotency.claim(context.tenant.id, key, OPERATION, digest)
+        if claim.outcome is ClaimOutcome.IN_PROGRESS:  # a concurrent duplicate: wait for its answer
+            claim = await idempotency.wait(context.tenant.id, key, OPERATION, digest,
+                                           timeout=context.settings.idempotency_wait_seconds)
         if claim.outcome is ClaimOutcome.REPLAY:
             return await _answer(context, claim.response or {})
         if claim.outcome is ClaimOutcome.MISMATCH:
@@ -199,12 +216,13 @@ class PurchaseSubscription:
             return _refusal(Refused(Code.IDEMPOTENCY_KEY_IN_PROGRESS,
                                     "A request with this idempotency key is still in progress", ["input", "idempotencyKey"]))
         try:
-            response = await _purchase(context, input, key)
+            response = await _purchase(context, input, key, attempt=claim.record_id)
         except Refused as refused:
-            await idempotency.release(claim.record_id)
-            return _refusal(refused)
+            # the first answer, remembered like a success: the same key and input answer it again and buy
+            # nothing (a new attempt takes a new key)
+            response = {"errors": [{"code": refused.code.value, "field": refused.field, "message": refused.message}]}
         except BaseException:
-            await idempotency.release(claim.record_id)
+            await idempotency.release(claim.record_id)  # everything done upstream was undone: a retry runs afresh
             raise
         await idempotency.complete(claim.record_id, response)
         return await _answer(context, response)
@@ -216,6 +234,9 @@ def _refusal(refused: Refused) -> PurchaseSubscriptionPayload:
 
 
 async def _answer(context, response: dict[str, Any]) -> PurchaseSubscriptionPayload:
+    if response.get("errors"):
+        return PurchaseSubscriptionPayload(user_errors=[PurchaseSubscriptionError(
+            code=Code(error["code"]), field=error["field"], message=error["message"]) for error in response["errors"]])
     loaders = context.loaders
     subscription = await loaders.subscription_by_id.load(response["subscriptionId"])
     registration = await loaders.registration_by_crid.load(response["crid"])
@@ -231,15 +252,18 @@ def _rule(error: RuleError, code: Code) -> Refused:
     return Refused(code, str(error), error.field)
 
 
-async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict[str, Any]:
+async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, attempt: int) -> dict[str, Any]:
     tenant = context.tenant
+    keys = upstream_keys(tenant.code, key, attempt)
     services = context.services
     subscriber = input.subscriber
     # -- 2. validation ------------------------------------------------------------------------------
     try:
         email = checked_email(subscriber.email, ["input", "subscriber", "email"])
+        if input.password:  # USR-5 wherever a password enters, also when the registration turns out to exist
+            checked_password(input.password, ["input", "password"])
     except UserFlowError as error:
-        raise Refused(Code.INVALID_EMAIL, error.message, error.field)
+        raise Refused(Code[error.code], error.message, error.field)
     first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
     if not first_name or not last_name:
         raise Refused(Code.INVALID, "First and last name are required",
@@ -254,8 +278,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
     except RuleError as error:
         raise _rule(error, Code.INVALID)
     offers = OfferRepository(services.db)
-    offer_id = str(input.offer_id).strip()
-    [offer] = (await offers.offers_by_ids(tenant.id, [int(offer_id)]) if offer_id.isdigit() else []) or [None]
+    offer_id = integer_id(input.offer_id)
+    [offer] = (await offers.offers_by_ids(tenant.id, [offer_id]) if offer_id is not None else []) or [None]
     if offer is None:
         raise Refused(Code.OFFER_NOT_FOUND, "No offer has this id", ["input", "offerId"])
     today = datetime.now(timezone.utc).date()
@@ -287,11 +311,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
     # -- BUY-1: the active-subscription check ---------------------------------------------------------
     applicant = Applicant(product=str(offer.id), last_name=last_name, email=email, phone=subscriber.phone,
                           address=address)
-    search = check_search_criteria(criteria, applicant)
-    if search:
-        found = await services.circulation.search_subscriptions(tenant.code, limit=SEARCH_LIMIT, **search)
-        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
-            raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
+    if await _same_subscription_exists(services.circulation, tenant.code, criteria, applicant):
+        raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
     # -- the registration: given, found by e-mail, or new ----------------------------------------------
     repository = users(context)
     prepared = None
@@ -327,13 +348,13 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
             try:
                 sale = await services.navigapay.sale(
                     profile["profileId"], quote.total, tenant.currency, tenant.settings.statement_descriptor,
-                    f"purchase:{key}", idempotency_key=f"purchase-sale:{tenant.code}:{key}", merchant=tenant.code)
+                    keys["reference"], idempotency_key=keys["sale"], merchant=tenant.code)
             except PaymentDeclined as error:
                 raise Refused(Code.PAYMENT_DECLINED, error.upstream_message or "The payment was declined",
                               ["input", "paymentProfileId"])
             transaction_id = sale["transactionId"]
             undo.steps.append(("void sale", lambda: services.navigapay.void(
-                transaction_id, idempotency_key=f"purchase-void:{tenant.code}:{key}")))
+                transaction_id, idempotency_key=keys["void"])))
         # -- 5. the subscription -----------------------------------------------------------------------
         body = {
             "productCode": str(offer.id), "term": term.code, "digital": offer.digital, "name": name,
@@ -344,13 +365,13 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
         }
         try:
             created = await services.circulation.create_subscription(tenant.code, body,
-                                                                     idempotency_key=f"purchase:{key}")
+                                                                     idempotency_key=keys["create"])
         except UpstreamRejected as error:
             raise Refused(Code.CIRCULATION_REFUSED, error.upstream_message or "The circulation system refused it",
                           ["input"])
         subscription_id = created["id"]
         undo.steps.append(("cancel subscription", lambda: services.circulation.cancel(
-            tenant.code, subscription_id, "PURCHASE_FAILED", idempotency_key=f"purchase-cancel:{key}")))
+            tenant.code, subscription_id, "PURCHASE_FAILED", idempotency_key=keys["cancel"])))
         # -- 6. BUY-3 --------------------------------------------------------------------------------------
         crn = None
         if tenant.settings.flag("Purchase.GenerateCRN"):
@@ -396,4 +417,22 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str) -> dict
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
+
+
+async def _same_subscription_exists(circulation, paper_code: str, criteria: CheckCriteria, applicant: Applicant
+                                    ) -> bool:
+    """BUY-1: every candidate the circulation search finds is compared, page after page (a common last name
+    has more than a page of namesakes), until a duplicate turns up; at most SEARCH_PAGES pages."""
+    search = check_search_criteria(criteria, applicant)
+    if not search:
+        return False
+    for page in range(SEARCH_PAGES):
+        found = await circulation.search_subscriptions(paper_code, limit=SEARCH_LIMIT, offset=page * SEARCH_LIMIT,
+                                                       **search)
+        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
+            return True
+        if (page + 1) * SEARCH_LIMIT >= found["total"] or not found["subscriptions"]:
+            return False
+    log.warning("purchase check stopped after %d candidates of %s", SEARCH_PAGES * SEARCH_LIMIT, paper_code)
+    return False
 

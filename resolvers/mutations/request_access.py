@@ -18,9 +18,14 @@ from domain.entitlements import ACCESS_CODES, AccessLevel as DomainAccessLevel, 
 from resolvers.mutation_support import Refusal, error_type
 from schema.entitlements import AccessLevel
 
+MAX_CODE = 64
 MAX_PLATFORM = 64
+MAX_CRID = 128
 MAX_USER_AGENT = 512
 FAILED = "SS_Access_03"
+# what the access log records when there is no access level: a refused request, or one the circulation
+# system could not answer
+REFUSED, FAILED_LEVEL = "REFUSED", "FAILED"
 
 
 @strawberry.enum(description="Why `requestAccess` refused its input.")
@@ -57,52 +62,64 @@ def _asking_crid(context, given: str | None) -> str | None:
     return crid or (given.strip() if given and given.strip() else None)
 
 
+def _redirect_url(entitlement) -> str | None:
+    """ENT-1: the configured redirect, if any; a blank URL is no configuration (the source platform's
+    "blank ReturnURL")."""
+    settings = entitlement.redirect_settings
+    url = (settings.redirect_url or "").strip() if settings is not None else ""
+    return url or None
+
+
+async def _access(context, code_text: str, platform: str, crid: str | None) -> tuple[DomainAccessLevel, str | None]:
+    """The access level and the configured redirect; a `Refusal` for input naming nothing, an
+    `UpstreamError` when the circulation system could not say (SS_Access_03)."""
+    Code = RequestAccessErrorCode
+    if not code_text or len(code_text) > MAX_CODE:
+        raise Refusal(Code.INVALID, f"The entitlement code must be 1 to {MAX_CODE} characters",
+                      ["input", "entitlementCode"])
+    if not platform or len(platform) > MAX_PLATFORM:
+        raise Refusal(Code.INVALID, f"The platform must be 1 to {MAX_PLATFORM} characters", ["input", "platform"])
+    if crid is None:
+        raise Refusal(Code.INVALID, "Sign in or give the customerRegistrationId", ["input", "customerRegistrationId"])
+    entitlement = await context.loaders.entitlement_by_code.load(code_text)
+    if entitlement is None:
+        raise Refusal(Code.ENTITLEMENT_NOT_FOUND, "No entitlement has this code", ["input", "entitlementCode"])
+    result = await context.loaders.access_level_by_key.load((code_text, crid))
+    if result is None:
+        raise Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID", ["input", "customerRegistrationId"])
+    return DomainAccessLevel(result.access_level.value), _redirect_url(entitlement)
+
+
 @strawberry.type
 class RequestAccess:
     @strawberry.mutation(description=(
         "Request access to an entitlement: answers the access level (ENT-2), the redirect URL when configured, and "
         "the code — SS_Access_01 access with a redirect, SS_Access_04 access but no redirect configured (ENT-1), "
-        "SS_Access_02 no access, SS_Access_03 the access level could not be read (ENT-4). Every request writes an "
-        "access-log record with the platform and the request's user agent."
+        "SS_Access_02 no access, SS_Access_03 the access level could not be read (ENT-4). Every request, refused "
+        "and failed ones included, writes an access-log record with the entitlement code, the CRID, the platform "
+        "and the request's user agent."
     ), extensions=allow(reads(ENTITLEMENTS), ANY_CUSTOMER))
     async def request_access(self, info: Info, input: RequestAccessInput) -> Optional[RequestAccessPayload]:
         context = info.context
-        Code = RequestAccessErrorCode
         code_text = input.entitlement_code.strip()
         platform = input.platform.strip()
         crid = _asking_crid(context, input.customer_registration_id)
-        try:
-            if not code_text or len(code_text) > 64:
-                raise Refusal(Code.INVALID, "The entitlement code must be 1 to 64 characters", ["input", "entitlementCode"])
-            if not platform or len(platform) > MAX_PLATFORM:
-                raise Refusal(Code.INVALID, f"The platform must be 1 to {MAX_PLATFORM} characters", ["input", "platform"])
-            if crid is None:
-                raise Refusal(Code.INVALID, "Sign in or give the customerRegistrationId", ["input", "customerRegistrationId"])
-        except Refusal as refusal:
-            return RequestAccessPayload(user_errors=[refusal.as_error(RequestAccessError)])
         level, redirect, refusal = None, None, None
         try:
-            entitlement = await context.loaders.entitlement_by_code.load(code_text)
-            if entitlement is None:
-                refusal = Refusal(Code.ENTITLEMENT_NOT_FOUND, "No entitlement has this code", ["input", "entitlementCode"])
-            else:
-                result = await context.loaders.access_level_by_key.load((code_text, crid))
-                if result is None:
-                    refusal = Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
-                                      ["input", "customerRegistrationId"])
-                else:
-                    level = DomainAccessLevel(result.access_level.value)
-                    redirect = entitlement.redirect_settings.redirect_url if entitlement.redirect_settings else None
+            level, redirect = await _access(context, code_text, platform, crid)
+        except Refusal as error:
+            refusal = error
         except UpstreamError:
-            level = None  # ENT-4 SS_Access_03: answered, and logged, rather than failing the request
-        answer_code = None if refusal else (access_code(level, redirect) if level is not None else FAILED)
+            pass  # ENT-4 SS_Access_03: answered, and logged, rather than failing the request
         user_agent = context.request.headers.get("user-agent") if context.request is not None else None
-        await AdministrationRepository(context.services.db).log_access(AccessLog(
-            tenant_id=context.tenant.id, entitlement_code=code_text[:64], crid=crid[:128], platform=platform,
-            user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
-            access_level=level.value if level else ("FAILED" if refusal is None else "UNKNOWN"), created_at=utcnow()))
+        outcome = REFUSED if refusal is not None else (level.value if level is not None else FAILED_LEVEL)
+        await AdministrationRepository(context.services.db).log_access(AccessLog(  # ENT-2: every request
+            tenant_id=context.tenant.id, entitlement_code=code_text[:MAX_CODE], crid=crid[:MAX_CRID] if crid else None,
+            platform=platform[:MAX_PLATFORM] or None, user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
+            access_level=outcome, created_at=utcnow()))
         if refusal is not None:
             return RequestAccessPayload(user_errors=[refusal.as_error(RequestAccessError)])
+        answer_code = access_code(level, redirect) if level is not None else FAILED
         return RequestAccessPayload(
             access_level=AccessLevel(level.value) if level else None,
             redirect_url=redirect if level is DomainAccessLevel.PREMIUM else None,

@@ -56,7 +56,7 @@ class SetManagerAccessLevels:
                               ["input", "managerSubject"])
             if not input.levels:
                 raise Refusal(Code.INVALID, "Give at least one section's level", ["input", "levels"])
-            sections = [item.section.value for item in input.levels]
+            sections = [item.section.name for item in input.levels]  # as the client wrote them
             duplicate = next((s for s in sections if sections.count(s) > 1), None)
             if duplicate:
                 raise Refusal(Code.INVALID, f"The section {duplicate} is given more than once", ["input", "levels"])

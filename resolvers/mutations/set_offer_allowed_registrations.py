@@ -12,10 +12,10 @@ from auth.permissions import OFFERS, allow, changes
 
 from datasources.models import Event, Offer as OfferRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
+from domain.ids import integer_id
 from domain.money import RuleError
 from domain.offers import validate_allowed_registrations
 from resolvers.mutation_support import Refusal, error_type
-from resolvers.mutations.set_offer_check_criteria import offer_id
 from schema.offers import Offer
 
 EVENT = "UPDATEOFFER"
@@ -61,7 +61,7 @@ class SetOfferAllowedRegistrations:
                                                          ["input", "allowedRegistrations"])
             except RuleError as error:
                 raise Refusal.from_rule(error, Code.INVALID)
-            number = offer_id(input.offer_id)
+            number = integer_id(input.offer_id)
             offer = await repository.offer(tenant.id, number) if number is not None else None
             if offer is None:
                 raise Refusal(Code.NOT_FOUND, "No offer has this id", ["input", "offerId"])

@@ -12,6 +12,7 @@ from auth.permissions import OFFERS, allow, changes
 
 from datasources.models import Event, Offer as OfferRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
+from domain.ids import integer_id
 from domain.money import RuleError
 from domain.offers import CheckCriteria, validate_check_criteria
 from resolvers.mutation_support import Refusal, error_type
@@ -45,11 +46,6 @@ class SetOfferCheckCriteriaPayload:
     user_errors: list[SetOfferCheckCriteriaError] = strawberry.field(default_factory=list)
 
 
-def offer_id(value) -> int | None:
-    text = str(value).strip()
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
-
-
 @strawberry.type
 class SetOfferCheckCriteria:
     @strawberry.mutation(description=(
@@ -70,14 +66,15 @@ class SetOfferCheckCriteria:
                 validate_check_criteria(criteria, ["input"])
             except RuleError as error:
                 raise Refusal.from_rule(error, Code.INVALID)
-            number = offer_id(input.offer_id)
+            number = integer_id(input.offer_id)
             offer = await repository.offer(tenant.id, number) if number is not None else None
             if offer is None:
                 raise Refusal(Code.NOT_FOUND, "No offer has this id", ["input", "offerId"])
-            changes = {f"check_{name}": getattr(criteria, name) for name in
-                       ("last_name", "phone", "email", "address", "postal_code")}
-            event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(),
-                          details={"offerId": offer.id, "checkCriteria": criteria.selected()})
+            names = ("last_name", "phone", "email", "address", "postal_code")
+            before = CheckCriteria(**{name: getattr(offer, f"check_{name}") for name in names})
+            event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(), details={
+                "offerId": offer.id, "checkCriteria": criteria.selected(), "before": before.selected()})
+            changes = {f"check_{name}": getattr(criteria, name) for name in names}
             offer = await repository.update_one(OfferRow, [OfferRow.id == offer.id], changes, event)
         except Refusal as refusal:
             return SetOfferCheckCriteriaPayload(user_errors=[refusal.as_error(SetOfferCheckCriteriaError)])

@@ -12,7 +12,8 @@ from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, cha
 
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
-from resolvers.link_flows import link_event, link_id
+from domain.ids import integer_id
+from resolvers.link_flows import link_event
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import SubscriptionLink
 
@@ -51,7 +52,7 @@ class TransferSubscriptionLink:
         Code = TransferSubscriptionLinkErrorCode
         repository = AdministrationRepository(context.services.db)
         try:
-            number = link_id(input.link_id)
+            number = integer_id(input.link_id)
             found = await repository.link(tenant.id, number) if number is not None else None
             if found is None:
                 raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
@@ -69,6 +70,8 @@ class TransferSubscriptionLink:
             except DuplicateRow:
                 raise Refusal(Code.ALREADY_LINKED, "That registration is already linked to this subscription",
                               ["input", "customerRegistrationId"])
+            if link is None:
+                raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
         except Refusal as refusal:
             return TransferSubscriptionLinkPayload(user_errors=[refusal.as_error(TransferSubscriptionLinkError)])
         return TransferSubscriptionLinkPayload(link=SubscriptionLink.from_row(link, target.crid))

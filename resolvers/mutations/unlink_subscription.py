@@ -11,7 +11,8 @@ from strawberry.types import Info
 from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, changes
 
 from datasources.repositories.administration import AdministrationRepository
-from resolvers.link_flows import link_event, link_id
+from domain.ids import integer_id
+from resolvers.link_flows import link_event
 from resolvers.mutation_support import Refusal, error_type
 
 
@@ -41,7 +42,7 @@ class UnlinkSubscription:
         context = info.context
         repository = AdministrationRepository(context.services.db)
         try:
-            number = link_id(input.link_id)
+            number = integer_id(input.link_id)
             found = await repository.link(context.tenant.id, number) if number is not None else None
             if found is None:
                 raise Refusal(UnlinkSubscriptionErrorCode.NOT_FOUND, "No link has this id", ["input", "linkId"])

@@ -13,6 +13,7 @@ from auth.permissions import HOUSEHOLD_LEVELS, allow, changes
 from datasources.models import Event, HouseholdLevel as LevelRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.households import validate_description
+from domain.ids import integer_id
 from domain.money import RuleError
 from resolvers.mutation_support import Refusal, error_type
 from schema.households import HouseholdLevel
@@ -58,9 +59,8 @@ class UpdateHouseholdLevel:
                 description = validate_description(input.description)
             except RuleError as error:
                 raise Refusal.from_rule(error, Code.INVALID)
-            text = str(input.id).strip()
-            level = await repository.household_level(tenant.id, int(text)) if text.isdigit() and len(text) < 10 \
-                else None
+            level_id = integer_id(input.id)
+            level = await repository.household_level(tenant.id, level_id) if level_id is not None else None
             if level is None:
                 raise Refusal(Code.NOT_FOUND, "No household level has this id", ["input", "id"])
             event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(), details={

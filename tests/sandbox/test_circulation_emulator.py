@@ -661,6 +661,23 @@ async def test_fault_rule_applies_times_then_stops(client, app):
     assert len(app.state.store.ledger) == 1
 
 
+async def test_after_fault_makes_the_change_and_replaces_the_answer(client, app):
+    # given: an active subscription, and a 503 that strikes after the emulator handled the request
+    record = next(r for r in app.state.store.papers[NCS].subscriptions.values() if r["status"] == "ACTIVE")
+    path = api(NCS, f"/subscriptions/{record['id']}/cancel")
+    # when
+    lost = await client.post(path, json={"reason": "MOVING"}, headers={
+        "X-Sandbox-Fault": "after;status=503", "Idempotency-Key": "k-1"})
+    again = await client.post(path, json={"reason": "MOVING"}, headers={"Idempotency-Key": "k-1"})
+    plain_after = await client.get(api(NCS, f"/subscriptions/{record['id']}"), headers={"X-Sandbox-Fault": "after"})
+    # then: the cancel happened once; asking again with the key gets its answer back
+    assert lost.status_code == 503
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["subscription"]["status"] == "STOPPED"
+    assert [e["operation"] for e in app.state.store.ledger] == ["CANCEL"]
+    assert plain_after.status_code == 200 and plain_after.json()["id"] == record["id"]
+
+
 async def test_drop_fault_breaks_the_connection(client):
     with pytest.raises(DroppedConnection):
         await client.get(api(NCS, "/subscriptions/NCS-0000001"), headers={"X-Sandbox-Fault": "drop"})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
-from datasources.models import Event
+from datasources.models import Event, SubscriptionLink
+from sandbox.faults import FaultRule
 from tests.conftest import graphql
 from tests.graphql.own_tenant import own_registration
 
@@ -172,3 +175,173 @@ async def test_cancel_refusals(staff_api_client, own_tenant):
     assert [e["code"] for e in stopped["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
     assert [e["code"] for e in unknown["data"]["cancelSubscription"]["userErrors"]] == ["NOT_FOUND"]
     assert [e["code"] for e in blank["data"]["cancelSubscription"]["userErrors"]] == ["INVALID"]
+
+
+async def test_lnk2_concurrent_links_cannot_take_the_last_slot_twice(staff_api_client, own_tenant, services):
+    # given: MaxLinks 3, two links already; five registrations asking for the last slot at once
+    tenant = await own_tenant(settings={"Subscription.MaxLinks": "3"})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    first, second, *racers = [await own_registration(tenant) for _ in range(7)]
+    await link(staff_api_client, tenant, f"{tenant.code}-1", first.crid, "OWNER")
+    await link(staff_api_client, tenant, f"{tenant.code}-1", second.crid, "GUEST")
+    # when
+    answers = await asyncio.gather(*(link(staff_api_client, tenant, f"{tenant.code}-1", r.crid, "GUEST")
+                                     for r in racers))
+    # then: one took it, the others were refused, and only the links made were recorded
+    codes = sorted(tuple(e["code"] for e in a["userErrors"]) for a in answers)
+    assert codes == [()] + [("LINK_LIMIT_REACHED",)] * 4
+    links = await graphql(staff_api_client, LINKS, {"s": f"{tenant.code}-1"}, **tenant.headers)
+    assert len(links["data"]["subscriptionLinks"]["edges"]) == 3
+    assert len(await link_events(services, tenant)) == 3
+
+
+# -- cancelSubscription when the circulation system's answer is lost (SUB-4, NOT-1) -----------------------
+CANCEL_WITH_KEY = """
+mutation ($id: ID!, $key: String, $reason: String! = "MOVING") {
+  cancelSubscription(input: {subscriptionId: $id, reason: $reason, idempotencyKey: $key}) {
+    subscription { id status } userErrors { code field message }
+  }
+}
+"""
+
+
+async def cancel_events(services, tenant) -> list[Event]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Event).where(
+            Event.tenant_id == tenant.id, Event.type_code == "CANCELSUBSCRIPTION").order_by(Event.id))).scalars())
+
+
+def cancellations(sandboxes, tenant) -> list[dict]:
+    return [entry for entry in sandboxes["circulation"].state.store.ledger
+            if entry["paperCode"] == tenant.code and entry["operation"] == "CANCEL"]
+
+
+def lose_cancel_answers(sandboxes, **fault) -> None:
+    """The circulation system cancels, then its answer is lost."""
+    sandboxes["circulation"].state.control.rules.append(FaultRule(method="POST", path="/cancel$", after=True, **fault))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("fault", [{"timeout": True}, {"status": 503}, {"drop": True}], ids=["timeout", "503", "drop"])
+async def test_sub4_not1_a_cancellation_whose_answer_is_lost_is_asked_for_again_and_recorded_once(
+        staff_api_client, own_tenant, sandboxes, services, fault):
+    # given: the first answer to the cancellation is lost after the circulation system made it
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-A", product="1")
+    lose_cancel_answers(sandboxes, times=1, **fault)
+    # when
+    answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-A", "reason": "MOVING"}, **tenant.headers)
+    # then: one cancellation in the circulation system, answered and recorded
+    assert answer["data"]["cancelSubscription"] == {"subscription": {"id": f"{tenant.code}-A", "status": "STOPPED"},
+                                                    "userErrors": []}
+    [cancellation] = cancellations(sandboxes, tenant)
+    [event] = await cancel_events(services, tenant)
+    assert (event.details["circulationTransactionId"], event.details["statusBefore"]) == (
+        cancellation["transactionId"], "ACTIVE")
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_not1_a_client_retry_with_its_key_gets_the_cancellation_that_was_made(
+        staff_api_client, own_tenant, sandboxes, services):
+    # given: every answer of the circulation system to the first request is lost
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-A", product="1")
+    lose_cancel_answers(sandboxes, status=503)
+    first = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    sandboxes["circulation"].state.control.rules.clear()
+    # when: the client retries with its key, then without one
+    retry = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    again = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "cancel-1"},
+                          **tenant.headers)
+    keyless = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A"}, **tenant.headers)
+    # then: the first failed without recording; the retry answers the one cancellation and records it once
+    assert first["data"] == {"cancelSubscription": None}
+    assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    for payload in (retry, again):
+        assert payload["data"]["cancelSubscription"] == {
+            "subscription": {"id": f"{tenant.code}-A", "status": "STOPPED"}, "userErrors": []}
+    assert [e["code"] for e in keyless["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
+    [cancellation] = cancellations(sandboxes, tenant)
+    [event] = await cancel_events(services, tenant)
+    assert event.details == {"circulationTransactionId": cancellation["transactionId"], "statusBefore": None}
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_a_key_is_bound_to_its_subscription_and_reason(staff_api_client, own_tenant, sandboxes):
+    # given
+    tenant = await own_tenant()
+    for suffix in ("A", "B"):
+        own_tenant.add_subscription(tenant, f"{tenant.code}-{suffix}", product="1")
+    await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "k"}, **tenant.headers)
+    # when
+    other_subscription = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-B", "key": "k"},
+                                       **tenant.headers)
+    other_reason = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-A", "key": "k",
+                                                                     "reason": "PRICE"}, **tenant.headers)
+    blank = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-B", "key": " "}, **tenant.headers)
+    # then
+    for answer in (other_subscription, other_reason):
+        assert [(e["code"], e["field"]) for e in answer["data"]["cancelSubscription"]["userErrors"]] == [
+            ("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
+    assert [(e["code"], e["field"]) for e in blank["data"]["cancelSubscription"]["userErrors"]] == [
+        ("INVALID", ["input", "idempotencyKey"])]
+    assert len(cancellations(sandboxes, tenant)) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_sub4_a_key_does_not_cancel_what_someone_else_stopped(staff_api_client, own_tenant, sandboxes, services):
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-S", product="1", status="STOPPED")
+
+    answer = await graphql(staff_api_client, CANCEL_WITH_KEY, {"id": f"{tenant.code}-S", "key": "fresh"},
+                           **tenant.headers)
+
+    assert [e["code"] for e in answer["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
+    assert cancellations(sandboxes, tenant) == [] and await cancel_events(services, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_lnk2_the_tenants_owner_and_guest_limits_are_inclusive(staff_api_client, own_tenant):
+    # given: two owners and one guest allowed
+    tenant = await own_tenant(settings={"Subscription.DefaultOwnersLimit": "2", "Subscription.DefaultGuestsLimit": "1"})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    people = [await own_registration(tenant) for _ in range(5)]
+    # when
+    owners = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "OWNER") for p in people[:3]]
+    guests = [await link(staff_api_client, tenant, f"{tenant.code}-1", p.crid, "GUEST") for p in people[3:]]
+    # then
+    assert [o["userErrors"] for o in owners[:2]] == [[], []] and guests[0]["userErrors"] == []
+    assert [(e["code"], e["message"]) for e in owners[2]["userErrors"]] == [
+        ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 2 owner(s)")]
+    assert [(e["code"], e["message"]) for e in guests[1]["userErrors"]] == [
+        ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 1 guest(s)")]
+
+
+@pytest.mark.sqlite_only
+async def test_lnk1_transfer_of_a_link_removed_meanwhile_is_not_found(staff_api_client, own_tenant, services,
+                                                                      monkeypatch):
+    # given: the link is unlinked between the transfer reading it and moving it
+    from datasources.repositories.administration import AdministrationRepository
+
+    tenant = await own_tenant()
+    own_tenant.add_subscription(tenant, f"{tenant.code}-1", product="1")
+    old, new = await own_registration(tenant), await own_registration(tenant)
+    created = await link(staff_api_client, tenant, f"{tenant.code}-1", old.crid, "OWNER")
+    read = AdministrationRepository.link
+
+    async def read_then_lose(self, tenant_id, link_id):
+        found = await read(self, tenant_id, link_id)
+        async with services.db.session() as session:
+            await session.execute(sa.delete(SubscriptionLink).where(SubscriptionLink.id == link_id))
+            await session.commit()
+        return found
+
+    monkeypatch.setattr(AdministrationRepository, "link", read_then_lose)
+    # when
+    answer = await graphql(staff_api_client, TRANSFER, {"id": created["link"]["id"], "crid": new.crid},
+                           **tenant.headers)
+    # then
+    assert [e["code"] for e in answer["data"]["transferSubscriptionLink"]["userErrors"]] == ["NOT_FOUND"]
+    assert [e.details["action"] for e in await link_events(services, tenant)] == ["LINK"]

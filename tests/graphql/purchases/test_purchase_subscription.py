@@ -36,11 +36,22 @@ async def setup(own_tenant, sandboxes, kind: str = "NCS", settings: dict | None 
     offer = await tenant.offer(entitlements=["EEDITION"], **offer_fields)
     own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE", product=str(offer.id), status="STOPPED",
                                 subscriber={"lastName": "Template", "email": "template@example.com"})
+    return tenant, offer, card_profile(sandboxes, tenant)
+
+
+async def setup_unknown_product(own_tenant, sandboxes, settings: dict | None = None):
+    """An own NCS tenant with an offer whose product its circulation system does not know (no template
+    subscription: creating the subscription is refused), and a card profile."""
+    tenant = await own_tenant(kind="NCS", settings=settings)
+    return tenant, await tenant.offer(), card_profile(sandboxes, tenant)
+
+
+def card_profile(sandboxes, tenant) -> str:
     profile_id = f"prof_{uuid.uuid4().hex[:12]}"
     sandboxes["navigapay"].state.store.add_profile({
         "profileId": profile_id, "customerId": "cus_own", "merchant": tenant.code, "paymentType": "CREDIT_CARD",
         "brand": "VISA", "last4": "4242", "expiry": "12/30"})
-    return tenant, offer, profile_id
+    return profile_id
 
 
 def purchase_input(offer, profile_id, **overrides) -> dict:
@@ -121,6 +132,26 @@ async def test_buy1_duplicate_purchase_is_rejected_and_nothing_is_created(staff_
     errors = answer["data"]["purchaseSubscription"]["userErrors"]
     assert [e["code"] for e in errors] == ["ACTIVE_SUBSCRIPTION_EXISTS"]
     assert (len(await rows(services, tenant, Event)), len(sales(sandboxes, tenant))) == before
+
+
+@pytest.mark.sqlite_only
+async def test_buy1_a_duplicate_behind_more_than_a_page_of_namesakes_is_found(staff_api_client, own_tenant, sandboxes,
+                                                                             services):
+    # given: 600 subscriptions of the same subscriber to other products, then one to the offer's product
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    data = purchase_input(offer, profile_id)
+    subscriber = {"lastName": data["subscriber"]["lastName"], "email": data["subscriber"]["email"]}
+    for n in range(600):
+        own_tenant.add_subscription(tenant, f"{tenant.code}-N{n:04d}", product="other", subscriber=subscriber,
+                                    accountNumber=f"8{n:06d}")
+    own_tenant.add_subscription(tenant, f"{tenant.code}-Z", product=str(offer.id), subscriber=subscriber)
+    # when
+    answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    # then
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [e["code"] for e in errors] == ["ACTIVE_SUBSCRIPTION_EXISTS"]
+    assert sales(sandboxes, tenant) == []
+    await nothing_left_behind(services, tenant)
 
 
 async def test_buy1_a_different_last_name_is_not_a_duplicate(staff_api_client, own_tenant, sandboxes):
@@ -276,12 +307,8 @@ async def test_declined_payment_leaves_nothing_behind(staff_api_client, own_tena
 
 async def test_circulation_refusal_voids_the_sale_and_deletes_the_auth0_user(staff_api_client, own_tenant, sandboxes,
                                                                               services):
-    # given: an Auth0 tenant whose circulation system does not know the product (no template subscription)
-    tenant = await own_tenant(kind="NCS")
-    offer = await tenant.offer()
-    profile_id = f"prof_{uuid.uuid4().hex[:12]}"
-    sandboxes["navigapay"].state.store.add_profile({"profileId": profile_id, "customerId": "c", "merchant": tenant.code,
-                                                   "paymentType": "CREDIT_CARD", "brand": "VISA", "last4": "1111"})
+    # given: an Auth0 tenant whose circulation system does not know the product
+    tenant, offer, profile_id = await setup_unknown_product(own_tenant, sandboxes)
     data = purchase_input(offer, profile_id)
     # when
     answer = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
@@ -342,3 +369,143 @@ async def test_subscription_name_of_100_characters_is_accepted(staff_api_client,
                                                                           subscriptionName="n" * 100)},
                            **tenant.headers)
     assert answer["data"]["purchaseSubscription"]["subscription"]["name"] == "n" * 100
+
+
+# -- USR-4, USR-5 where the e-mail and password of a purchase enter --------------------------------------
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("email", ["jane\u00a0doe@example.com", "jane\u00addoe@example.com", "\ufeffjane@example.com",
+                                   "jane@exam\u2060ple.com", "jane@exa\rmple.com", "   "],
+                         ids=["nbsp", "soft-hyphen", "bom", "word-joiner", "control", "blank"])
+async def test_usr4_subscriber_email_with_invisible_characters_is_refused_before_anything(
+        staff_api_client, own_tenant, sandboxes, services, email):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id,
+                                                                          subscriber={"email": email})}, **tenant.headers)
+
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("INVALID_EMAIL", ["input", "subscriber", "email"])]
+    await nothing_left_behind(services, tenant)
+    assert sales(sandboxes, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_usr4_subscriber_email_is_trimmed(staff_api_client, own_tenant, sandboxes):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    email = f"jane.{uuid.uuid4().hex[:8]}@example.com"
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(
+        offer, profile_id, subscriber={"email": f" \t{email} "})}, **tenant.headers)
+
+    payload = answer["data"]["purchaseSubscription"]
+    assert payload["registration"]["email"] == email and payload["subscription"]["subscriber"]["email"] == email
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("password, accepted", [
+    ("Abcdef1!", True), ("Abcde1!", False), ("Abcdefg!", False), ("Abcdefg1", False)],
+    ids=["8-characters", "7-characters", "no-digit", "no-special"])
+async def test_usr5_password_of_a_new_registration(staff_api_client, own_tenant, sandboxes, services, password,
+                                                   accepted):
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(offer, profile_id, password=password)},
+                           **tenant.headers)
+
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == ([] if accepted else [("PASSWORD_TOO_WEAK", ["input", "password"])])
+    if not accepted:
+        await nothing_left_behind(services, tenant)
+        assert sales(sandboxes, tenant) == []
+
+
+@pytest.mark.sqlite_only
+async def test_usr5_a_weak_password_is_refused_even_when_the_registration_exists(staff_api_client, own_tenant,
+                                                                                 sandboxes, services):
+    # given: the subscriber's registration exists (it will be reused, BUY-4)
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    second_offer = await tenant.offer(check={"last_name": True, "email": True})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE2", product=str(second_offer.id), status="STOPPED")
+    first = purchase_input(offer, profile_id)
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
+    # when: the next purchase comes with a password that breaks the policy
+    answer = await graphql(staff_api_client, PURCHASE, {"input": purchase_input(
+        second_offer, profile_id, subscriber=first["subscriber"], password="weak")}, **tenant.headers)
+    # then: refused like everywhere a password enters, and nothing was bought
+    errors = answer["data"]["purchaseSubscription"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("PASSWORD_TOO_WEAK", ["input", "password"])]
+    assert len(sales(sandboxes, tenant)) == 1
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("first_phone, second_phone, phones", [
+    (None, "+1 555 0200", ["+1 555 0200"]),  # no phones yet: the given one becomes the primary
+    ("+1 555 0100", "+1 (555) 0100", ["+1 555 0100"]),  # already one of them (by digits): nothing changes
+    ("+1 555 0100", None, ["+1 555 0100"]),  # none given: nothing changes
+], ids=["no-phones-yet", "same-phone", "none-given"])
+async def test_buy5_phones_of_an_existing_subscriber(staff_api_client, own_tenant, sandboxes, first_phone, second_phone,
+                                                     phones):
+    # given: a first purchase, and a second offer of another product
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    second_offer = await tenant.offer(check={"last_name": True, "email": True})
+    own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE2", product=str(second_offer.id), status="STOPPED")
+    first = purchase_input(offer, profile_id, subscriber={"phone": first_phone})
+    await graphql(staff_api_client, PURCHASE, {"input": first}, **tenant.headers)
+    # when
+    second = purchase_input(second_offer, profile_id, subscriber={**first["subscriber"], "phone": second_phone})
+    answer = await graphql(staff_api_client, PURCHASE, {"input": second}, **tenant.headers)
+    # then
+    assert answer["data"]["purchaseSubscription"]["subscription"]["subscriber"]["phones"] == phones
+
+
+@pytest.mark.sqlite_only
+async def test_buy4_a_refused_purchase_is_the_keys_answer_and_a_new_key_buys_with_its_own_sale(
+        staff_api_client, own_tenant, sandboxes):
+    # given: a first attempt the circulation system refused (the product is unknown), its sale voided
+    tenant, offer, profile_id = await setup_unknown_product(own_tenant, sandboxes, {"Flow.UserProvider": "MG2"})
+    data = purchase_input(offer, profile_id)
+    first = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    assert [e["code"] for e in first["data"]["purchaseSubscription"]["userErrors"]] == ["CIRCULATION_REFUSED"]
+    own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE", product=str(offer.id), status="STOPPED")
+
+    # when: the client sends the same key and input again, then tries again with a new key
+    replay = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    sales_after_replay = sorted(s["status"] for s in sales(sandboxes, tenant))
+    retry = await graphql(staff_api_client, PURCHASE, {"input": {**data, "idempotencyKey": uuid.uuid4().hex}},
+                          **tenant.headers)
+
+    # then: the key answers its first answer and buys nothing; the new attempt is charged by a sale of its own
+    # that stands (not NavigaPay replaying the first, voided one)
+    assert replay["data"]["purchaseSubscription"] == first["data"]["purchaseSubscription"]
+    assert sales_after_replay == ["VOIDED"]
+    assert retry["data"]["purchaseSubscription"]["userErrors"] == []
+    assert retry["data"]["purchaseSubscription"]["charged"]["amount"] == "10.80"
+    assert sorted(s["status"] for s in sales(sandboxes, tenant)) == ["CAPTURED", "VOIDED"]
+
+
+@pytest.mark.sqlite_only
+async def test_pay4_reconcile_gives_back_the_sale_of_a_purchase_that_died_before_its_database_write(
+        own_tenant, sandboxes, services):
+    # given: a purchase whose process was killed after its sale: its key in progress, no payment row
+    from datetime import timedelta
+
+    from datasources.repositories.idempotency import IdempotencyRepository
+    from domain.purchases import upstream_keys
+    from resolvers.reconciliation import reconcile
+
+    tenant, offer, profile_id = await setup(own_tenant, sandboxes)
+    claim = await IdempotencyRepository(services.db).claim(tenant.id, "died-mid-purchase", "purchaseSubscription",
+                                                           "hash")
+    keys = upstream_keys(tenant.code, "died-mid-purchase", claim.record_id)
+    sale = await services.navigapay.sale(profile_id, Decimal("10.80"), "USD", "Own Test Paper", keys["reference"],
+                                         idempotency_key=keys["sale"], merchant=tenant.code)
+
+    # when
+    report = await reconcile(services, stale_after=timedelta(0))
+
+    # then: the money is given back, and the key is free for the client's retry
+    assert sandboxes["navigapay"].state.store.transaction(sale["transactionId"])["status"] == "VOIDED"
+    assert report.keys_released == 1 and report.failed == 0
+    again = await IdempotencyRepository(services.db).claim(tenant.id, "died-mid-purchase", "purchaseSubscription",
+                                                           "hash")
+    assert again.outcome.name == "NEW"
