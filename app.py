@@ -38,6 +38,7 @@ from schema import build_schema
 from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
+from server.observe import InFlight, Observe
 from settings import Settings, UpstreamMode
 
 log = logging.getLogger("papergraph")
@@ -94,7 +95,9 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
     circulation_client = client("circulation", settings.circulation_base_url)
     auth0_client = client("auth0", settings.auth0_base_url)
     navigapay_client = client("navigapay", settings.navigapay_base_url)
-    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries}
+    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries,
+              "breaker_failures": settings.upstream_breaker_failures,
+              "breaker_cooldown": settings.upstream_breaker_cooldown}
     auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
     auth0 = Auth0DataSource(
         auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     embedded = settings.upstreams == UpstreamMode.EMBEDDED
     sandboxes = build_sandboxes(settings) if embedded else None
     holder: dict[str, Services] = {}
+    in_flight = InFlight()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -237,5 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.sandboxes = sandboxes or {}
+    app.state.in_flight = in_flight
+    app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app

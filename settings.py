@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     upstream_read_retries: Annotated[int, Field(ge=0, le=5)] = Field(
         2, description="Retries (with jittered backoff) for idempotent upstream reads; writes never retry."
     )
+    request_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        10.0,
+        description="Time budget in seconds of one request: every upstream call it makes waits at most the time "
+                    "left (and at most its own PAPERGRAPH_UPSTREAM_TIMEOUT); once spent, calls fail at once with "
+                    "UPSTREAM_TIMEOUT.",
+    )
+    upstream_breaker_failures: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="Consecutive failed calls (5xx, timeout, connection error) that open an upstream's circuit "
+                       "breaker; while open, its calls answer UPSTREAM_UNAVAILABLE at once."
+    )
+    upstream_breaker_cooldown: Annotated[float, Field(gt=0, le=3600)] = Field(
+        10.0, description="Seconds an open circuit breaker waits before letting one probe call through."
+    )
     upstream_max_connections: Annotated[int, Field(ge=1, le=1000)] = Field(
         100, description="Pooled connections per upstream."
     )

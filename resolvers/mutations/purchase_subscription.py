@@ -33,6 +33,7 @@ from strawberry.types import Info
 from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
 
 from datasources.base import UpstreamError, UpstreamRejected
+from datasources.budget import outside_request_budget
 from datasources.models import Event, Payment, PaymentMethod, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
@@ -154,6 +155,10 @@ class Compensations:
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]]
 
     async def run(self) -> None:
+        with outside_request_budget():  # a sale must be voided even when the request's time is up (PAY-4)
+            await self._run()
+
+    async def _run(self) -> None:
         for name, step in reversed(self.steps):
             try:
                 await step()
