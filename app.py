@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 from starlette.applications import Starlette
@@ -28,6 +28,7 @@ from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
 from auth.tokens import JwksCache, TokenVerifier
 from datasources.auth0 import Auth0DataSource
+from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
@@ -39,6 +40,7 @@ from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
+from server.probes import allowed_networks, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
 
 log = logging.getLogger("papergraph")
@@ -63,6 +65,12 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
+    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def datasources(self) -> tuple[RestDataSource, ...]:
+        return self.circulation, self.auth0, self.navigapay
 
     async def aclose(self) -> None:
         for client in self.clients:
@@ -200,8 +208,7 @@ def debug_stats_endpoint(services_getter):
             "pid": os.getpid(),
             "graphqlRequests": services.graphql_requests,
             "sqlStatements": services.db.statements,
-            "upstreamCalls": {ds.service: sum(ds.calls.values())
-                              for ds in (services.circulation, services.auth0, services.navigapay)},
+            "upstreamCalls": {ds.service: sum(ds.calls.values()) for ds in services.datasources},
         })
 
     return debug_stats
@@ -216,32 +223,40 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = build_services(settings, sandboxes)
-        holder["services"] = services
-        app.state.services = services
+        built = build_services(settings, sandboxes)
+        holder["services"] = built
+        app.state.services = built
         if embedded:
             from sandbox.demo import generate
             from sandbox.seed import load_emulators
 
-            await load_emulators(*services.clients, generate(settings.sandbox_scale))
+            await load_emulators(*built.clients, generate(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
         try:
             yield
         finally:
-            await services.aclose()
+            await built.aclose()
 
-    view = build_view(settings, lambda: holder["services"])
-    graphql = Authenticate(view, lambda: holder["services"].tokens)
-    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"])]
+    def services() -> Services:  # built by the lifespan
+        return holder["services"]
+
+    view = build_view(settings, services)
+    graphql = Authenticate(view, lambda: services().tokens)
+    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
+              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"])]
+    if settings.metrics:
+        routes.append(Route("/metrics", metrics_endpoint(services, allowed_networks(settings.metrics_allowed_networks)),
+                            methods=["GET"]))
     if settings.debug_stats:
-        routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))
+        routes.append(Route("/_debug/stats", debug_stats_endpoint(services), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.sandboxes = sandboxes or {}
     app.state.in_flight = in_flight
-    app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight)
+    app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight,
+                       default_tenant=settings.default_tenant)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     debug_stats: bool = Field(
         False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."
     )
+    metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics (outside /graphql, no authentication).")
+    metrics_allowed_networks: str = Field(
+        "", description="Comma-separated networks (CIDR) allowed to read /metrics, e.g. `10.0.0.0/8,127.0.0.1`; "
+                        "empty: every client."
+    )
+    readiness_timeout: Annotated[float, Field(gt=0, le=60)] = Field(
+        2.0, description="Seconds /ready waits for the database's `SELECT 1` before answering 503."
+    )
 
     # -- the GraphQL endpoint on the open internet (server/): defaults are the production values, after
     # graphql-armor's and Apollo Router's defaults --------------------------------------------------------
@@ -174,6 +182,15 @@ class Settings(BaseSettings):
         description="Accept only the operations registered with `papergraph register-operations` (by hash or "
                     "identical text); automatic persisted queries stop registering new ones.",
     )
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        import ipaddress
+
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad network
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import Counter
 from typing import Any
 
@@ -21,6 +22,7 @@ import orjson
 
 from datasources.breaker import Admission, BreakerState, CircuitBreaker
 from datasources.budget import time_left
+from telemetry import metrics
 
 
 class UpstreamError(Exception):
@@ -103,6 +105,7 @@ class RestDataSource:
         self.calls: Counter[str] = Counter()
         self.breaker = CircuitBreaker(self.service, failure_threshold=breaker_failures, cooldown=breaker_cooldown,
                                       on_change=_breaker_changed)
+        metrics.set_breaker_state(self.service, self.breaker.state.value)
 
     # hooks ---------------------------------------------------------------------------------------
     async def auth_headers(self) -> dict[str, str]:
@@ -152,6 +155,7 @@ class RestDataSource:
     ) -> Any:
         left = time_left()
         if left is not None and left <= 0:
+            metrics.UPSTREAM_CALLS.labels(self.service, "budget_spent").inc()
             raise UpstreamTimeout(self.service, None, None,
                                   f"{self.service} was not called: the request's time budget is spent")
         # the request's budget, when shorter, bounds the call; a timeout it causes says nothing of the upstream
@@ -177,6 +181,8 @@ class RestDataSource:
                     # full jitter: sleep a random fraction of the exponential step
                     await asyncio.sleep(random.uniform(0, self.backoff_base * (2**attempt)))
         except TimeoutError:
+            if admission is not None:
+                metrics.UPSTREAM_CALLS.labels(self.service, "timeout").inc()
             if admission is not None and budget_bound:
                 self.breaker.abandoned(admission)
             elif admission is not None:
@@ -188,6 +194,10 @@ class RestDataSource:
                 self.breaker.abandoned(admission)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _measure(self, started: float, status: str) -> None:
+        metrics.UPSTREAM_CALLS.labels(self.service, status).inc()
+        metrics.UPSTREAM_DURATION.labels(self.service).observe(time.perf_counter() - started)
+
     def _judge(self, error: UpstreamError) -> None:
         if is_failure(error):
             self.breaker.failed()
@@ -197,6 +207,7 @@ class RestDataSource:
     def _admit(self) -> Admission:
         admission = self.breaker.admit()
         if admission is Admission.REFUSED:
+            metrics.UPSTREAM_CALLS.labels(self.service, "circuit_open").inc()
             raise CircuitOpen(self.service, None, None,
                               f"{self.service} is unavailable (circuit open, next probe in "
                               f"{self.breaker.retry_in:.1f}s)")
@@ -211,14 +222,18 @@ class RestDataSource:
             content = orjson.dumps(json, default=_json_default)
             headers["content-type"] = "application/json"
         self.calls[f"{method} {path.split('?')[0]}"] += 1
+        started = time.perf_counter()
         try:
             response = await self.client.request(
                 method, path, params=_clean(params), content=content, data=data, headers=headers
             )
         except httpx.TimeoutException as exc:
+            self._measure(started, "timeout")
             raise UpstreamTimeout(self.service, None, None, f"{self.service} timed out") from exc
         except (httpx.TransportError, OSError) as exc:
+            self._measure(started, "connection_error")
             raise UpstreamUnavailable(self.service, None, None, f"{self.service} connection failed") from exc
+        self._measure(started, str(response.status_code))
         if response.status_code >= 400:
             raise self.error_from_response(response)
         if response.status_code == 204 or not response.content:
@@ -227,6 +242,7 @@ class RestDataSource:
 
 
 def _breaker_changed(breaker: CircuitBreaker, previous: BreakerState) -> None:
+    metrics.set_breaker_state(breaker.service, breaker.state.value, opened=breaker.state is BreakerState.OPEN)
     log = logging.getLogger("papergraph.upstream")
     if breaker.state is BreakerState.OPEN:
         log.warning("circuit opened for %s after %d consecutive failures; next probe in %.1fs", breaker.service,

@@ -49,6 +49,7 @@ from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
 from server.execution import FastExecutionContext
 from server.limits import OperationPolicy, policy_extensions
+from server.observe import ObserveOperation
 
 ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
@@ -86,7 +87,7 @@ def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = N
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*policy_extensions(policy or OperationPolicy.defaults()),
+        extensions=[*policy_extensions(policy or OperationPolicy.defaults()), ObserveOperation,
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
     )

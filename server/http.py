@@ -41,7 +41,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from server import limits, persisted
+from server import limits, observe, persisted
 from server.persisted import PersistedOperations, PersistedQueryError
 
 if TYPE_CHECKING:
@@ -267,6 +267,12 @@ class GraphQLHTTPView(GraphQL):
 
     # -- executing ---------------------------------------------------------------------------------------
     async def _answer(self, request: Request, operation: Operation, context: Any, root_value: Any) -> Answer:
+        with observe.operation(operation.operation_name) as observed:
+            answer = await self._execute(request, operation, context, root_value)
+            observed.answered(answer.result.data, answer.result.errors)
+        return answer
+
+    async def _execute(self, request: Request, operation: Operation, context: Any, root_value: Any) -> Answer:
         try:
             resolved = await self.persisted.resolve(operation.query, operation.extensions)
         except PersistedQueryError as error:

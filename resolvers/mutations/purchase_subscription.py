@@ -58,6 +58,7 @@ from domain.purchases import (
     validate_subscription_name,
 )
 from resolvers.mutation_support import error_type
+from telemetry import metrics
 from resolvers.user_flows import UserFlowError, checked_email, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
@@ -195,6 +196,7 @@ class PurchaseSubscription:
         idempotency = IdempotencyRepository(context.services.db)
         claim = await idempotency.claim(context.tenant.id, key, OPERATION, request_hash(OPERATION, _request(input)))
         if claim.outcome is ClaimOutcome.REPLAY:
+            metrics.record_idempotent_replay(OPERATION)
             return await _answer(context, claim.response or {})
         if claim.outcome is ClaimOutcome.MISMATCH:
             return _refusal(Refused(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another request",
