@@ -42,6 +42,7 @@ from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.probes import allowed_networks, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
+from telemetry.context import current_request
 
 log = logging.getLogger("papergraph")
 
@@ -147,6 +148,9 @@ class PapergraphView(GraphQLHTTPView):
         tenant = await services.db.tenant_by_code(code)
         if tenant is None:
             raise HTTPException(400, f"Unknown tenant {code!r}")
+        request_record = current_request()
+        if request_record is not None:  # for the request's log lines (telemetry/logs.py)
+            request_record.tenant, request_record.principal = tenant.code, principal.kind.value
         if principal.kind is PrincipalKind.STAFF:
             # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
@@ -257,6 +261,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sandboxes = sandboxes or {}
     app.state.in_flight = in_flight
     app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight,
-                       default_tenant=settings.default_tenant)
+                       default_tenant=settings.default_tenant, access_log=settings.access_log)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app

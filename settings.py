@@ -27,6 +27,18 @@ class UpstreamMode(StrEnum):
     REMOTE = "remote"  # real HTTP to the configured base URLs (real upstreams or emulators on loopback)
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PAPERGRAPH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -127,6 +139,12 @@ class Settings(BaseSettings):
     debug_stats: bool = Field(
         False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."
     )
+    log_level: LogLevel = Field(LogLevel.INFO, description="Least level logged: DEBUG, INFO, WARNING, ERROR.")
+    log_format: LogFormat = Field(
+        LogFormat.JSON, description="json: one JSON object per line (request id, tenant, operation, …); text: one "
+                                    "plain line, for a terminal. Both redact secrets, tokens, passwords and card numbers."
+    )
+    access_log: bool = Field(True, description="One log line per request (not for /ping, /ready, /metrics).")
     metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics (outside /graphql, no authentication).")
     metrics_allowed_networks: str = Field(
         "", description="Comma-separated networks (CIDR) allowed to read /metrics, e.g. `10.0.0.0/8,127.0.0.1`; "

@@ -41,8 +41,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from server import limits, observe, persisted
+from server import limits, persisted
 from server.persisted import PersistedOperations, PersistedQueryError
+from telemetry.context import operation as observed_operation
 
 if TYPE_CHECKING:
     from datasources.db import Database
@@ -267,7 +268,7 @@ class GraphQLHTTPView(GraphQL):
 
     # -- executing ---------------------------------------------------------------------------------------
     async def _answer(self, request: Request, operation: Operation, context: Any, root_value: Any) -> Answer:
-        with observe.operation(operation.operation_name) as observed:
+        with observed_operation(operation.operation_name) as observed:
             answer = await self._execute(request, operation, context, root_value)
             observed.answered(answer.result.data, answer.result.errors)
         return answer

@@ -18,11 +18,9 @@ drown the access log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import re
 import time
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,60 +28,14 @@ from strawberry.extensions import SchemaExtension
 
 from datasources.budget import request_budget
 from telemetry import metrics
+from telemetry.context import RequestRecord, current_operation, serving
+
+access_log = logging.getLogger("papergraph.access")
 
 ROUTES = frozenset({"/graphql", "/ping", "/ready", "/metrics", "/_debug/stats"})
 PROBES = frozenset({"/ping", "/ready", "/metrics"})
 MAX_OPERATION_NAMES = 200  # distinct operation names labelled per process; later ones count as "other"
 OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
-UNCODED = "UNCODED"  # an error without extensions.code (a bug: every error should carry one)
-
-
-@dataclass(slots=True)
-class OperationRecord:
-    name: str | None = None  # the client's operationName, or the document's once parsed
-    outcome: str = "error"  # success (no errors), partial (data and errors), error (no data)
-    codes: list[str] = field(default_factory=list)
-
-    def answered(self, data: Any, errors: list[Any] | None) -> None:
-        """The operation's final result: its outcome and the code of each error."""
-        self.codes = [(getattr(error, "extensions", None) or {}).get("code") or UNCODED for error in errors or ()]
-        self.outcome = "success" if not self.codes else ("partial" if data is not None else "error")
-
-
-@dataclass(slots=True)
-class RequestRecord:
-    request_id: str
-    method: str
-    path: str
-    tenant: str | None = None
-    principal: str | None = None
-    operations: list[OperationRecord] = field(default_factory=list)
-
-
-_request: ContextVar[RequestRecord | None] = ContextVar("papergraph_request", default=None)
-_operation: ContextVar[OperationRecord | None] = ContextVar("papergraph_operation", default=None)
-
-
-def current_request() -> RequestRecord | None:
-    return _request.get()
-
-
-def current_operation() -> OperationRecord | None:
-    return _operation.get()
-
-
-@contextlib.contextmanager
-def operation(client_name: str | None) -> Iterator[OperationRecord]:
-    """Around one GraphQL operation of the current request (a batch runs several, each in its own task)."""
-    record = OperationRecord(name=client_name)
-    token = _operation.set(record)
-    try:
-        yield record
-    finally:
-        _operation.reset(token)
-        request = _request.get()
-        if request is not None:
-            request.operations.append(record)
 
 
 class ObserveOperation(SchemaExtension):
@@ -91,7 +43,7 @@ class ObserveOperation(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        record = _operation.get()
+        record = current_operation()
         if record is not None and record.name is None:
             record.name = self.execution_context.operation_name
 
@@ -144,11 +96,13 @@ class OperationNames:
 
 
 class Observe:
-    def __init__(self, app: ASGIApp, *, request_timeout: float, in_flight: InFlight, default_tenant: str) -> None:
+    def __init__(self, app: ASGIApp, *, request_timeout: float, in_flight: InFlight, default_tenant: str,
+                 access_log: bool = True) -> None:
         self.app = app
         self.request_timeout = request_timeout
         self.in_flight = in_flight
         self.default_tenant = default_tenant
+        self.access_log = access_log
         self.names = OperationNames()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,20 +120,22 @@ class Observe:
             await send(message)
 
         self.in_flight.enter()
-        token = _request.set(record)
         started = time.perf_counter()
         try:
-            with request_budget(self.request_timeout):
+            with serving(record), request_budget(self.request_timeout):
                 await self.app(scope, receive, send_observed)
         finally:
-            _request.reset(token)
             self.in_flight.leave()
             self._finish(record, state, status, time.perf_counter() - started)
 
     def _finish(self, record: RequestRecord, state: dict[str, Any], status: int, seconds: float) -> None:
         principal = state.get("principal")
-        record.principal = principal.kind.value if principal is not None else None
-        record.tenant = state.get("tenant_code") or (self.default_tenant if principal is not None else None)
+        if record.principal is None and principal is not None:
+            record.principal = principal.kind.value
+        if record.tenant is None and principal is not None:
+            record.tenant = state.get("tenant_code") or self.default_tenant
+        if self.access_log and record.path not in PROBES:
+            self._log(record, status, seconds)
         route = record.path if record.path in ROUTES else ("/sandbox" if record.path.startswith("/sandbox/")
                                                            else "other")
         metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
@@ -194,3 +150,17 @@ class Observe:
             metrics.GRAPHQL_REQUESTS.labels("-", "rejected").inc()
         label = self.names.label(operations[0].name) if len(operations) == 1 else ("batch" if operations else "-")
         metrics.GRAPHQL_DURATION.labels(label).observe(seconds)
+
+    def _log(self, record: RequestRecord, status: int, seconds: float) -> None:
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not access_log.isEnabledFor(level):
+            return
+        operations = record.operations
+        access_log.log(level, "%s %s %d", record.method, record.path, status, extra={
+            "request_id": record.request_id, "tenant": record.tenant, "principal": record.principal,
+            "method": record.method, "path": record.path, "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "operation": ",".join(self.names.label(o.name) for o in operations) or None,
+            "outcome": ",".join(o.outcome for o in operations) or ("rejected" if status >= 400 else None),
+            "error_codes": [code for o in operations for code in o.codes],
+        })
