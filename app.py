@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -43,6 +45,7 @@ from server.observe import InFlight, Observe
 from server.probes import allowed_networks, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
+from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
 
 log = logging.getLogger("papergraph")
 
@@ -89,8 +92,10 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) -> Services:
-    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process."""
+def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
+                   tracer: Tracer | None = None) -> Services:
+    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process; with
+    a `tracer`, each upstream call is a span."""
     timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
     limits = httpx.Limits(max_connections=settings.upstream_max_connections,
                           max_keepalive_connections=settings.upstream_max_connections)
@@ -113,12 +118,16 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
         audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
     )
     issuer = settings.auth0_issuer if sandboxes is None and settings.auth0_issuer else auth0_issuer_base.rstrip("/") + "/"
+    circulation = CirculationDataSource(circulation_client, **common)
+    navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
+    for datasource in (circulation, auth0, navigapay):
+        datasource.tracer = tracer
     return Services(
         settings=settings,
         db=Database(settings.database_url, settings.database_pool_size),
-        circulation=CirculationDataSource(circulation_client, **common),
+        circulation=circulation,
         auth0=auth0,
-        navigapay=NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common),
+        navigapay=navigapay,
         tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
                              issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
         clients=[circulation_client, auth0_client, navigapay_client],
@@ -159,10 +168,11 @@ class PapergraphView(GraphQLHTTPView):
                        request=request, response=response, principal=principal)
 
 
-def build_view(settings: Settings, services_getter) -> PapergraphView:
+def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
-    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
+    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
+                          tracer=tracer)
     return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
 
 
@@ -218,8 +228,14 @@ def debug_stats_endpoint(services_getter):
     return debug_stats
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None) -> Starlette:
+    """`tracer_provider`: where spans go (a test's in-memory exporter); by default, what the OTEL_* variables
+    ask for, and no tracing when they ask for nothing (telemetry/tracing.py)."""
     settings = settings or Settings()
+    own_provider = tracer_provider is None
+    if own_provider:
+        tracer_provider = tracer_provider_from_environment(version=settings.version)
+    tracer = tracer_provider.get_tracer(TRACER_NAME, settings.version) if tracer_provider is not None else None
     embedded = settings.upstreams == UpstreamMode.EMBEDDED
     sandboxes = build_sandboxes(settings) if embedded else None
     holder: dict[str, Services] = {}
@@ -227,7 +243,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        built = build_services(settings, sandboxes)
+        built = build_services(settings, sandboxes, tracer)
         holder["services"] = built
         app.state.services = built
         if embedded:
@@ -241,11 +257,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await built.aclose()
+            if own_provider and tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still batched
 
     def services() -> Services:  # built by the lifespan
         return holder["services"]
 
-    view = build_view(settings, services)
+    view = build_view(settings, services, tracer)
     graphql = Authenticate(view, lambda: services().tokens)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
               Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"])]
@@ -261,6 +279,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sandboxes = sandboxes or {}
     app.state.in_flight = in_flight
     app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight,
-                       default_tenant=settings.default_tenant, access_log=settings.access_log)
+                       default_tenant=settings.default_tenant, access_log=settings.access_log, tracer=tracer)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app

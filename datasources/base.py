@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
+from opentelemetry import propagate, trace
 
 from datasources.breaker import Admission, BreakerState, CircuitBreaker
 from datasources.budget import time_left
@@ -87,6 +88,7 @@ class RestDataSource:
     """Base class of the upstream clients. Subclasses set `service` and add domain methods."""
 
     service = "upstream"
+    tracer: trace.Tracer | None = None  # set when tracing is on (telemetry/tracing.py): a span per call
 
     def __init__(
         self,
@@ -153,6 +155,24 @@ class RestDataSource:
         idempotency_key: str | None = None,
         idempotent: bool,
     ) -> Any:
+        if self.tracer is None:
+            return await self._call_within_budget(method, path, params, json, data, idempotency_key, idempotent)
+        with self.tracer.start_as_current_span(
+                f"{self.service} {method}", kind=trace.SpanKind.CLIENT,
+                attributes={"peer.service": self.service, "http.request.method": method,
+                            "url.path": path.split("?")[0]},
+                record_exception=False) as span:  # an exception's message may quote what was sent
+            try:
+                return await self._call_within_budget(method, path, params, json, data, idempotency_key, idempotent)
+            except UpstreamError as error:
+                span.set_attribute("error.type", error.code)
+                if error.status is not None:
+                    span.set_attribute("http.response.status_code", error.status)
+                span.set_status(trace.StatusCode.ERROR)
+                raise
+
+    async def _call_within_budget(self, method: str, path: str, params: dict[str, Any] | None, json: Any, data: Any,
+                                  idempotency_key: str | None, idempotent: bool) -> Any:
         left = time_left()
         if left is not None and left <= 0:
             metrics.UPSTREAM_CALLS.labels(self.service, "budget_spent").inc()
@@ -215,6 +235,8 @@ class RestDataSource:
 
     async def _once(self, method, path, params, json, data, idempotency_key) -> Any:
         headers = {"accept": "application/json", **await self.auth_headers()}
+        if self.tracer is not None:
+            propagate.inject(headers)  # traceparent: the upstream's spans join this trace
         if idempotency_key:
             headers["idempotency-key"] = idempotency_key
         content = None

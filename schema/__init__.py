@@ -9,6 +9,7 @@ so `_entities` can resolve them.
 from __future__ import annotations
 
 import strawberry
+from opentelemetry.trace import Tracer
 
 from resolvers.errors import ErrorCodes
 from resolvers.mutations.cancel_subscription import CancelSubscription
@@ -50,6 +51,7 @@ from schema.subscriptions import CustomerSubscription
 from server.execution import FastExecutionContext
 from server.limits import OperationPolicy, policy_extensions
 from server.observe import ObserveOperation
+from telemetry.tracing import trace_resolvers
 
 ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
@@ -79,15 +81,20 @@ def _mutation_type() -> type | None:
     return strawberry.type(type("Mutation", tuple(MUTATIONS), {}))
 
 
-def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None) -> strawberry.federation.Schema:
+def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
+                 tracer: Tracer | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
     machinery), with parse and validation cached per document and the operation limits of `policy`
-    (`server/limits.py`; the settings' defaults when not given)."""
-    return strawberry.federation.Schema(
+    (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
+    that have resolvers get spans (telemetry/tracing.py)."""
+    schema = strawberry.federation.Schema(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*policy_extensions(policy or OperationPolicy.defaults()), ObserveOperation,
+        extensions=[*policy_extensions(policy or OperationPolicy.defaults()), lambda: ObserveOperation(tracer=tracer),
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
     )
+    if tracer is not None:
+        trace_resolvers(schema._schema, tracer)
+    return schema

@@ -26,26 +26,67 @@ from typing import Any, Iterator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+
 from datasources.budget import request_budget
 from telemetry import metrics
-from telemetry.context import RequestRecord, current_operation, serving
+from telemetry.context import UNCODED, RequestRecord, current_operation, serving
+from telemetry.tracing import field_spans
 
 access_log = logging.getLogger("papergraph.access")
 
 ROUTES = frozenset({"/graphql", "/ping", "/ready", "/metrics", "/_debug/stats"})
 PROBES = frozenset({"/ping", "/ready", "/metrics"})
 MAX_OPERATION_NAMES = 200  # distinct operation names labelled per process; later ones count as "other"
+MAX_NAME_LENGTH = 64
 OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 
 
 class ObserveOperation(SchemaExtension):
-    """Names the current operation once its document is parsed, when the client sent no operationName."""
+    """Names the current operation once its document is parsed, when the client sent no operationName; with
+    tracing, the operation's span (telemetry/tracing.py)."""
+
+    def __init__(self, *, tracer: trace.Tracer | None = None) -> None:
+        self.tracer = tracer
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        if self.tracer is None:
+            yield
+            self._name()
+            return
+        span = self.tracer.start_span("graphql.operation")
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            with field_spans():
+                yield
+        finally:
+            otel_context.detach(token)
+            self._describe(span)
+            span.end()
+
+    def _name(self) -> str | None:
         record = current_operation()
+        name = self.execution_context.operation_name
         if record is not None and record.name is None:
-            record.name = self.execution_context.operation_name
+            record.name = name
+        return name
+
+    def _describe(self, span: trace.Span) -> None:
+        name = self._name()
+        try:
+            kind = self.execution_context.operation_type.value
+        except Exception:  # noqa: BLE001 - no document (it did not parse) or no such operation
+            kind = "operation"
+        span.update_name(f"{kind} {name}" if name else kind)
+        span.set_attribute("graphql.operation.type", kind)
+        if name:
+            span.set_attribute("graphql.operation.name", name[:MAX_NAME_LENGTH])
+        result = self.execution_context.result
+        codes = [(error.extensions or {}).get("code") or UNCODED for error in (result.errors if result else None) or ()]
+        if codes:
+            span.set_attribute("graphql.error.codes", codes)
+            span.set_status(trace.StatusCode.ERROR)
 
 
 class InFlight:
@@ -97,8 +138,9 @@ class OperationNames:
 
 class Observe:
     def __init__(self, app: ASGIApp, *, request_timeout: float, in_flight: InFlight, default_tenant: str,
-                 access_log: bool = True) -> None:
+                 access_log: bool = True, tracer: trace.Tracer | None = None) -> None:
         self.app = app
+        self.tracer = tracer
         self.request_timeout = request_timeout
         self.in_flight = in_flight
         self.default_tenant = default_tenant
@@ -111,34 +153,47 @@ class Observe:
             return
         state = scope.setdefault("state", {})
         record = RequestRecord(request_id=state.get("request_id", ""), method=scope["method"], path=scope["path"])
-        status = 500  # what the client sees when the app raises before answering
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                record.status = message["status"]
             await send(message)
 
         self.in_flight.enter()
         started = time.perf_counter()
         try:
             with serving(record), request_budget(self.request_timeout):
-                await self.app(scope, receive, send_observed)
+                if self.tracer is None:
+                    await self.app(scope, receive, send_observed)
+                else:
+                    await self._traced(scope, receive, send_observed, record)
         finally:
             self.in_flight.leave()
-            self._finish(record, state, status, time.perf_counter() - started)
+            self._finish(record, state, time.perf_counter() - started)
 
-    def _finish(self, record: RequestRecord, state: dict[str, Any], status: int, seconds: float) -> None:
+    async def _traced(self, scope: Scope, receive: Receive, send: Send, record: RequestRecord) -> None:
+        route = _route(record.path)
+        carrier = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())}
+        with self.tracer.start_as_current_span(
+                f"{record.method} {route}", context=propagate.extract(carrier), kind=trace.SpanKind.SERVER,
+                attributes={"http.request.method": record.method, "http.route": route, "url.path": record.path,
+                            "papergraph.request_id": record.request_id},
+                record_exception=False) as span:  # an exception's message may quote the request
+            await self.app(scope, receive, send)
+            span.set_attribute("http.response.status_code", record.status)
+            if record.status >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+
+    def _finish(self, record: RequestRecord, state: dict[str, Any], seconds: float) -> None:
         principal = state.get("principal")
         if record.principal is None and principal is not None:
             record.principal = principal.kind.value
         if record.tenant is None and principal is not None:
             record.tenant = state.get("tenant_code") or self.default_tenant
         if self.access_log and record.path not in PROBES:
-            self._log(record, status, seconds)
-        route = record.path if record.path in ROUTES else ("/sandbox" if record.path.startswith("/sandbox/")
-                                                           else "other")
-        metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
+            self._log(record, seconds)
+        route = _route(record.path)
+        metrics.HTTP_REQUESTS.labels(route, str(record.status)).inc()
         if route != "/graphql":
             return
         operations = record.operations
@@ -151,7 +206,8 @@ class Observe:
         label = self.names.label(operations[0].name) if len(operations) == 1 else ("batch" if operations else "-")
         metrics.GRAPHQL_DURATION.labels(label).observe(seconds)
 
-    def _log(self, record: RequestRecord, status: int, seconds: float) -> None:
+    def _log(self, record: RequestRecord, seconds: float) -> None:
+        status = record.status
         level = logging.ERROR if status >= 500 else logging.INFO
         if not access_log.isEnabledFor(level):
             return
@@ -164,3 +220,10 @@ class Observe:
             "outcome": ",".join(o.outcome for o in operations) or ("rejected" if status >= 400 else None),
             "error_codes": [code for o in operations for code in o.codes],
         })
+
+
+def _route(path: str) -> str:
+    """A bounded label for a path: the known routes, `/sandbox` (embedded emulators), or `other`."""
+    if path in ROUTES:
+        return path
+    return "/sandbox" if path.startswith("/sandbox/") else "other"

@@ -33,6 +33,7 @@ class RequestRecord:
     request_id: str
     method: str
     path: str
+    status: int = 500  # what the client sees when the app raises before answering
     tenant: str | None = None
     principal: str | None = None
     operations: list[OperationRecord] = field(default_factory=list)
