@@ -256,6 +256,13 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         try:
             yield
         finally:
+            # the server stopped accepting and waited for requests in flight (uvicorn's
+            # timeout_graceful_shutdown); wait here too, bounded, so no request loses its pools under it, whichever
+            # server runs the app
+            if in_flight.count:
+                log.info("shutdown: waiting for %d requests in flight", in_flight.count)
+                if not await in_flight.drained(settings.shutdown_timeout):
+                    log.warning("shutdown: closing with %d requests still in flight", in_flight.count)
             await built.aclose()
             if own_provider and tracer_provider is not None:
                 tracer_provider.shutdown()  # exports the spans still batched

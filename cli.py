@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"papergraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
         uvicorn.run("app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
                     log_config=logging_config(settings), log_level=settings.log_level.lower(), access_log=False,
-                    lifespan="on")
+                    lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
 
 
 if __name__ == "__main__":

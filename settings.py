@@ -145,6 +145,10 @@ class Settings(BaseSettings):
                                     "plain line, for a terminal. Both redact secrets, tokens, passwords and card numbers."
     )
     access_log: bool = Field(True, description="One log line per request (not for /ping, /ready, /metrics).")
+    shutdown_timeout: Annotated[float, Field(ge=0, le=3600)] = Field(
+        30.0, description="On SIGTERM, seconds to let requests in flight finish (no new connection is accepted "
+                          "meanwhile) before they are cancelled; the pools are closed after them."
+    )
     metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics (outside /graphql, no authentication).")
     metrics_allowed_networks: str = Field(
         "", description="Comma-separated networks (CIDR) allowed to read /metrics, e.g. `10.0.0.0/8,127.0.0.1`; "
