@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import strawberry
 from opentelemetry.trace import Tracer
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
 
-from resolvers.errors import ErrorCodes
+from resolvers.errors import CodedError, ErrorCodes
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
@@ -81,13 +83,26 @@ def _mutation_type() -> type | None:
     return strawberry.type(type("Mutation", tuple(MUTATIONS), {}))
 
 
+class Subgraph(strawberry.federation.Schema):
+    """strawberry's federation schema, with `_entities` refusing a representation that names no entity type of
+    this subgraph as BAD_USER_INPUT in its own slot (strawberry raises a KeyError for the whole field)."""
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        entities = {klass.__strawberry_definition__.name for klass in ENTITY_TYPES}
+        known = [isinstance(r, dict) and r.get("__typename") in entities for r in representations]
+        resolved = iter(super().entities_resolver(info, [r for r, ok in zip(representations, known) if ok]))
+        return [next(resolved) if ok else CodedError(
+            f"representations[{index}] must be an object whose __typename is one of {', '.join(sorted(entities))}",
+            field=["representations", index]) for index, ok in enumerate(known)]
+
+
 def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
                  tracer: Tracer | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
     machinery), with parse and validation cached per document and the operation limits of `policy`
     (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
     that have resolvers get spans (telemetry/tracing.py)."""
-    schema = strawberry.federation.Schema(
+    schema = Subgraph(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
