@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import orjson
 
+from domain.purchases import luhn_check_digit
 from telemetry.context import current_request
 
 if TYPE_CHECKING:
@@ -47,16 +48,6 @@ _CREDENTIALS = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}"
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
 STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 class Redactor:
@@ -85,7 +76,7 @@ def _redact_value(match: re.Match) -> str:
 
 def _redact_card(match: re.Match) -> str:
     digits = re.sub(r"[ -]", "", match.group(0))
-    return REDACTED if luhn_valid(digits) else match.group(0)
+    return REDACTED if luhn_check_digit(digits[:-1]) == digits[-1] else match.group(0)
 
 
 def settings_secrets(settings: "Settings") -> list[str]:

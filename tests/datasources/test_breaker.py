@@ -19,6 +19,14 @@ def breaker(clock: Clock, changes: list | None = None) -> CircuitBreaker:
                           else None)
 
 
+def opened(clock: Clock, changes: list | None = None) -> CircuitBreaker:
+    subject = breaker(clock, changes)
+    for _ in range(3):
+        subject.admit()
+        subject.failed()
+    return subject
+
+
 def test_opens_after_the_threshold_of_consecutive_failures():
     # given
     clock, changes = Clock(), []
@@ -48,10 +56,7 @@ def test_a_success_resets_the_count_of_consecutive_failures():
 def test_after_the_cooldown_one_probe_goes_through_and_its_success_closes():
     # given: open
     clock, changes = Clock(), []
-    subject = breaker(clock, changes)
-    for _ in range(3):
-        subject.admit()
-        subject.failed()
+    subject = opened(clock, changes)
 
     # when: the cool-down passes
     clock.now += 9.9
@@ -70,10 +75,7 @@ def test_after_the_cooldown_one_probe_goes_through_and_its_success_closes():
 
 def test_a_failed_probe_opens_again_for_a_whole_cooldown():
     clock = Clock()
-    subject = breaker(clock)
-    for _ in range(3):
-        subject.admit()
-        subject.failed()
+    subject = opened(clock)
     clock.now += 10
 
     assert subject.admit() is Admission.PROBE
@@ -88,10 +90,7 @@ def test_a_failed_probe_opens_again_for_a_whole_cooldown():
 
 def test_an_abandoned_probe_frees_the_slot_for_the_next_caller():
     clock = Clock()
-    subject = breaker(clock)
-    for _ in range(3):
-        subject.admit()
-        subject.failed()
+    subject = opened(clock)
     clock.now += 10
     probe = subject.admit()
 
