@@ -175,7 +175,7 @@ class RestDataSource:
                                   idempotency_key: str | None, idempotent: bool) -> Any:
         left = time_left()
         if left is not None and left <= 0:
-            metrics.UPSTREAM_CALLS.labels(self.service, "budget_spent").inc()
+            metrics.child(metrics.UPSTREAM_CALLS, self.service, "budget_spent").inc()
             raise UpstreamTimeout(self.service, None, None,
                                   f"{self.service} was not called: the request's time budget is spent")
         # the request's budget, when shorter, bounds the call; a timeout it causes says nothing of the upstream
@@ -202,7 +202,7 @@ class RestDataSource:
                     await asyncio.sleep(random.uniform(0, self.backoff_base * (2**attempt)))
         except TimeoutError:
             if admission is not None:
-                metrics.UPSTREAM_CALLS.labels(self.service, "timeout").inc()
+                metrics.child(metrics.UPSTREAM_CALLS, self.service, "timeout").inc()
             if admission is not None and budget_bound:
                 self.breaker.abandoned(admission)
             elif admission is not None:
@@ -215,8 +215,8 @@ class RestDataSource:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _measure(self, started: float, status: str) -> None:
-        metrics.UPSTREAM_CALLS.labels(self.service, status).inc()
-        metrics.UPSTREAM_DURATION.labels(self.service).observe(time.perf_counter() - started)
+        metrics.child(metrics.UPSTREAM_CALLS, self.service, status).inc()
+        metrics.child(metrics.UPSTREAM_DURATION, self.service).observe(time.perf_counter() - started)
 
     def _judge(self, error: UpstreamError) -> None:
         if is_failure(error):
@@ -227,7 +227,7 @@ class RestDataSource:
     def _admit(self) -> Admission:
         admission = self.breaker.admit()
         if admission is Admission.REFUSED:
-            metrics.UPSTREAM_CALLS.labels(self.service, "circuit_open").inc()
+            metrics.child(metrics.UPSTREAM_CALLS, self.service, "circuit_open").inc()
             raise CircuitOpen(self.service, None, None,
                               f"{self.service} is unavailable (circuit open, next probe in "
                               f"{self.breaker.retry_in:.1f}s)")

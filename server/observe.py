@@ -193,18 +193,18 @@ class Observe:
         if self.access_log and record.path not in PROBES:
             self._log(record, seconds)
         route = _route(record.path)
-        metrics.HTTP_REQUESTS.labels(route, str(record.status)).inc()
+        metrics.child(metrics.HTTP_REQUESTS, route, str(record.status)).inc()
         if route != "/graphql":
             return
         operations = record.operations
         for observed in operations:
-            metrics.GRAPHQL_REQUESTS.labels(self.names.label(observed.name), observed.outcome).inc()
+            metrics.child(metrics.GRAPHQL_REQUESTS, self.names.label(observed.name), observed.outcome).inc()
             for code in observed.codes:
-                metrics.GRAPHQL_ERRORS.labels(code).inc()
+                metrics.child(metrics.GRAPHQL_ERRORS, code).inc()
         if not operations:  # refused before any operation ran (401, 403, 413, 415, bad JSON, …)
-            metrics.GRAPHQL_REQUESTS.labels("-", "rejected").inc()
+            metrics.child(metrics.GRAPHQL_REQUESTS, "-", "rejected").inc()
         label = self.names.label(operations[0].name) if len(operations) == 1 else ("batch" if operations else "-")
-        metrics.GRAPHQL_DURATION.labels(label).observe(seconds)
+        metrics.child(metrics.GRAPHQL_DURATION, label).observe(seconds)
 
     def _log(self, record: RequestRecord, seconds: float) -> None:
         status = record.status

@@ -40,6 +40,7 @@ empty when the server starts.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Mapping
 
@@ -78,6 +79,13 @@ IDEMPOTENT_REPLAYS = Counter("papergraph_idempotent_replays_total",
 PENDING_PAYMENT_ATTEMPTS = Gauge("papergraph_pending_payment_attempts",
                                  "Unfinished payment attempts in the ledger, by state.", ["state"],
                                  multiprocess_mode="mostrecent")
+
+
+@functools.lru_cache(maxsize=4096)
+def child(metric, *labels: str):
+    """`metric.labels(*labels)`, remembered: prometheus_client validates and locks on every `labels()` call, and
+    the request path asks for the same few children on every request (label values are bounded)."""
+    return metric.labels(*labels)
 
 
 def record_idempotent_replay(operation: str) -> None:

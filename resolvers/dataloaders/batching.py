@@ -17,7 +17,7 @@ from telemetry import metrics
 class DataLoader(aiodataloader.DataLoader):
     def __init__(self, batch_load_fn: Callable[[Sequence[Any]], Awaitable[list[Any]]], **kwargs: Any) -> None:
         self.name = batch_load_fn.__name__.lstrip("_")
-        sizes = metrics.DATALOADER_BATCH_SIZE.labels(self.name)
+        sizes = metrics.child(metrics.DATALOADER_BATCH_SIZE, self.name)
 
         async def measured_batch(keys: Sequence[Any]) -> list[Any]:
             sizes.observe(len(keys))
