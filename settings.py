@@ -205,6 +205,11 @@ class Settings(BaseSettings):
                     "identical text); automatic persisted queries stop registering new ones.",
     )
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("metrics_allowed_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:
