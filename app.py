@@ -1,10 +1,12 @@
 """papergraph's ASGI application.
 
 `create_app(settings)` builds the Starlette app: `/graphql` (GraphQL over HTTP, server/http.py; GraphiQL
-for browsers outside production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
-engine and one pooled httpx client per upstream; in embedded mode the upstream emulators are mounted
-in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for browsers), loaded with the
-demo data.
+for browsers outside production), `/ping` (API-2), `/ready` and `/metrics` (server/probes.py), the API-1
+headers on every response, and behind them `Observe` (server/observe.py: the request's time budget,
+metrics, access line and span). The lifespan opens the database engine and one pooled httpx client per
+upstream, and on shutdown closes them once the requests in flight are done (bounded); in embedded mode the
+upstream emulators are mounted in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for
+browsers), loaded with the demo data.
 """
 
 from __future__ import annotations
