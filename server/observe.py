@@ -8,7 +8,10 @@
 - keeps a `RequestRecord` in a context variable, which the layers below fill in (each GraphQL operation's
   name, outcome and error codes, through `operation()`), and which every log line of the request reads
   (telemetry/logs.py adds its request id, tenant and principal);
-- when the response is done: the Prometheus samples (telemetry/metrics.py) and one access log line.
+- when the response is done: the Prometheus samples (telemetry/metrics.py) and one access log line;
+- with tracing on, the request's server span, continuing the caller's `traceparent` (telemetry/tracing.py).
+
+`ObserveOperation` (a schema extension) names each operation for them, and with tracing opens its span.
 
 Per-field hooks are deliberately absent: the execution fast path (server/execution.py) stays on. Probes
 (`/ping`, `/ready`, `/metrics`) are counted but not logged at INFO: a liveness check every few seconds would
@@ -23,11 +26,10 @@ import re
 import time
 from typing import Any, Iterator
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
-
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 
 from datasources.budget import request_budget
 from telemetry import metrics
