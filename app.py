@@ -1,10 +1,12 @@
 """papergraph's ASGI application.
 
 `create_app(settings)` builds the Starlette app: `/graphql` (GraphQL over HTTP, server/http.py; GraphiQL
-for browsers outside production), `/ping` (API-2), and the API-1 headers on every response. The lifespan opens the database
-engine and one pooled httpx client per upstream; in embedded mode the upstream emulators are mounted
-in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for browsers), loaded with the
-demo data.
+for browsers outside production), `/ping` (API-2), `/ready` and `/metrics` (server/probes.py), the API-1
+headers on every response, and behind them `Observe` (server/observe.py: the request's time budget,
+metrics, access line and span). The lifespan opens the database engine and one pooled httpx client per
+upstream, and on shutdown closes them once the requests in flight are done (bounded); in embedded mode the
+upstream emulators are mounted in-process through `httpx.ASGITransport` (and under `/sandbox/<name>` for
+browsers), loaded with the demo data.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -28,6 +32,7 @@ from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
 from auth.tokens import JwksCache, TokenVerifier
 from datasources.auth0 import Auth0DataSource
+from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
@@ -38,7 +43,11 @@ from schema import build_schema
 from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
+from server.observe import InFlight, Observe
+from server.probes import allowed_networks, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
+from telemetry.context import current_request
+from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
 
 log = logging.getLogger("papergraph")
 
@@ -62,6 +71,12 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
+    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def datasources(self) -> tuple[RestDataSource, ...]:
+        return self.circulation, self.auth0, self.navigapay
 
     async def aclose(self) -> None:
         for client in self.clients:
@@ -79,8 +94,10 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) -> Services:
-    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process."""
+def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
+                   tracer: Tracer | None = None) -> Services:
+    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process; with
+    a `tracer`, each upstream call is a span."""
     timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
     limits = httpx.Limits(max_connections=settings.upstream_max_connections,
                           max_keepalive_connections=settings.upstream_max_connections)
@@ -94,19 +111,25 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None) 
     circulation_client = client("circulation", settings.circulation_base_url)
     auth0_client = client("auth0", settings.auth0_base_url)
     navigapay_client = client("navigapay", settings.navigapay_base_url)
-    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries}
+    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries,
+              "breaker_failures": settings.upstream_breaker_failures,
+              "breaker_cooldown": settings.upstream_breaker_cooldown}
     auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
     auth0 = Auth0DataSource(
         auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
         audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
     )
     issuer = settings.auth0_issuer if sandboxes is None and settings.auth0_issuer else auth0_issuer_base.rstrip("/") + "/"
+    circulation = CirculationDataSource(circulation_client, **common)
+    navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
+    for datasource in (circulation, auth0, navigapay):
+        datasource.tracer = tracer
     return Services(
         settings=settings,
         db=Database(settings.database_url, settings.database_pool_size),
-        circulation=CirculationDataSource(circulation_client, **common),
+        circulation=circulation,
         auth0=auth0,
-        navigapay=NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common),
+        navigapay=navigapay,
         tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
                              issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
         clients=[circulation_client, auth0_client, navigapay_client],
@@ -136,6 +159,9 @@ class PapergraphView(GraphQLHTTPView):
         tenant = await services.db.tenant_by_code(code)
         if tenant is None:
             raise HTTPException(400, f"Unknown tenant {code!r}")
+        request_record = current_request()
+        if request_record is not None:  # for the request's log lines (telemetry/logs.py)
+            request_record.tenant, request_record.principal = tenant.code, principal.kind.value
         if principal.kind is PrincipalKind.STAFF:
             # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
@@ -144,10 +170,11 @@ class PapergraphView(GraphQLHTTPView):
                        request=request, response=response, principal=principal)
 
 
-def build_view(settings: Settings, services_getter) -> PapergraphView:
+def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
-    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings))
+    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
+                          tracer=tracer)
     return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
 
 
@@ -197,45 +224,70 @@ def debug_stats_endpoint(services_getter):
             "pid": os.getpid(),
             "graphqlRequests": services.graphql_requests,
             "sqlStatements": services.db.statements,
-            "upstreamCalls": {ds.service: sum(ds.calls.values())
-                              for ds in (services.circulation, services.auth0, services.navigapay)},
+            "upstreamCalls": {ds.service: sum(ds.calls.values()) for ds in services.datasources},
         })
 
     return debug_stats
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None) -> Starlette:
+    """`tracer_provider`: where spans go (a test's in-memory exporter); by default, what the OTEL_* variables
+    ask for, and no tracing when they ask for nothing (telemetry/tracing.py)."""
     settings = settings or Settings()
+    own_provider = tracer_provider is None
+    if own_provider:
+        tracer_provider = tracer_provider_from_environment(version=settings.version)
+    tracer = tracer_provider.get_tracer(TRACER_NAME, settings.version) if tracer_provider is not None else None
     embedded = settings.upstreams == UpstreamMode.EMBEDDED
     sandboxes = build_sandboxes(settings) if embedded else None
     holder: dict[str, Services] = {}
+    in_flight = InFlight()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = build_services(settings, sandboxes)
-        holder["services"] = services
-        app.state.services = services
+        built = build_services(settings, sandboxes, tracer)
+        holder["services"] = built
+        app.state.services = built
         if embedded:
             from sandbox.demo import generate
             from sandbox.seed import load_emulators
 
-            await load_emulators(*services.clients, generate(settings.sandbox_scale))
+            await load_emulators(*built.clients, generate(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
         try:
             yield
         finally:
-            await services.aclose()
+            # the server stopped accepting and waited for requests in flight (uvicorn's
+            # timeout_graceful_shutdown); wait here too, bounded, so no request loses its pools under it, whichever
+            # server runs the app
+            if in_flight.count:
+                log.info("shutdown: waiting for %d requests in flight", in_flight.count)
+                if not await in_flight.drained(settings.shutdown_timeout):
+                    log.warning("shutdown: closing with %d requests still in flight", in_flight.count)
+            await built.aclose()
+            if own_provider and tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still batched
 
-    view = build_view(settings, lambda: holder["services"])
-    graphql = Authenticate(view, lambda: holder["services"].tokens)
-    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"])]
+    def services() -> Services:  # built by the lifespan
+        return holder["services"]
+
+    view = build_view(settings, services, tracer)
+    graphql = Authenticate(view, lambda: services().tokens)
+    routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
+              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"])]
+    if settings.metrics:
+        routes.append(Route("/metrics", metrics_endpoint(services, allowed_networks(settings.metrics_allowed_networks)),
+                            methods=["GET"]))
     if settings.debug_stats:
-        routes.append(Route("/_debug/stats", debug_stats_endpoint(lambda: holder["services"]), methods=["GET"]))
+        routes.append(Route("/_debug/stats", debug_stats_endpoint(services), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.sandboxes = sandboxes or {}
+    app.state.in_flight = in_flight
+    app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight,
+                       default_tenant=settings.default_tenant, access_log=settings.access_log, tracer=tracer)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app

@@ -112,6 +112,17 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
         await services.aclose()
 
 
+def share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode (telemetry/metrics.py): each worker writes its samples to files in
+    PROMETHEUS_MULTIPROC_DIR and /metrics sums them. A fresh directory per run unless one is given; the
+    workers inherit the variable."""
+    import os
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="papergraph-metrics-")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="papergraph")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -185,10 +196,16 @@ def main(argv: list[str] | None = None) -> None:
             counts = asyncio.run(seed_database(settings, settings.sandbox_scale, only_if_empty=True))
             if counts:
                 print(f"papergraph: seeded demo data {counts}", file=sys.stderr)
+        from telemetry.logs import logging_config
+
         embedded = settings.upstreams == UpstreamMode.EMBEDDED
+        workers = 1 if embedded else settings.workers
+        if workers > 1:
+            share_metrics_between_workers()
         print(f"papergraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
-        uvicorn.run("app:create_app", factory=True, host=settings.host, port=settings.port,
-                    workers=1 if embedded else settings.workers, log_level="info", lifespan="on")
+        uvicorn.run("app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
+                    log_config=logging_config(settings), log_level=settings.log_level.lower(), access_log=False,
+                    lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
 
 
 if __name__ == "__main__":

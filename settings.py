@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -25,6 +25,18 @@ class Environment(StrEnum):
 class UpstreamMode(StrEnum):
     EMBEDDED = "embedded"  # the sandbox emulators mounted in-process through httpx.ASGITransport
     REMOTE = "remote"  # real HTTP to the configured base URLs (real upstreams or emulators on loopback)
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
 
 
 class Settings(BaseSettings):
@@ -81,6 +93,19 @@ class Settings(BaseSettings):
     upstream_read_retries: Annotated[int, Field(ge=0, le=5)] = Field(
         2, description="Retries (with jittered backoff) for idempotent upstream reads; writes never retry."
     )
+    request_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        10.0,
+        description="Time budget in seconds of one request: every upstream call it makes waits at most the time "
+                    "left (and at most its own PAPERGRAPH_UPSTREAM_TIMEOUT); once spent, calls fail at once with "
+                    "UPSTREAM_TIMEOUT.",
+    )
+    upstream_breaker_failures: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="Consecutive failed calls (5xx, timeout, connection error) that open an upstream's circuit "
+                       "breaker; while open, its calls answer UPSTREAM_UNAVAILABLE at once."
+    )
+    upstream_breaker_cooldown: Annotated[float, Field(gt=0, le=3600)] = Field(
+        10.0, description="Seconds an open circuit breaker waits before letting one probe call through."
+    )
     upstream_max_connections: Annotated[int, Field(ge=1, le=1000)] = Field(
         100, description="Pooled connections per upstream."
     )
@@ -122,6 +147,24 @@ class Settings(BaseSettings):
     version: str = Field("0.1.0", description="Reported in the X-Version header.")
     debug_stats: bool = Field(
         False, description="Serve this process's SQL and upstream call counters at /_debug/stats (loopback only; benchmarks)."
+    )
+    log_level: LogLevel = Field(LogLevel.INFO, description="Least level logged: DEBUG, INFO, WARNING, ERROR.")
+    log_format: LogFormat = Field(
+        LogFormat.JSON, description="json: one JSON object per line (request id, tenant, operation, …); text: one "
+                                    "plain line, for a terminal. Both redact secrets, tokens, passwords and card numbers."
+    )
+    access_log: bool = Field(True, description="One log line per request (not for /ping, /ready, /metrics).")
+    shutdown_timeout: Annotated[float, Field(ge=0, le=3600)] = Field(
+        30.0, description="On SIGTERM, seconds to let requests in flight finish (no new connection is accepted "
+                          "meanwhile) before they are cancelled; the pools are closed after them."
+    )
+    metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics (outside /graphql, no authentication).")
+    metrics_allowed_networks: str = Field(
+        "", description="Comma-separated networks (CIDR) allowed to read /metrics, e.g. `10.0.0.0/8,127.0.0.1`; "
+                        "empty: every client."
+    )
+    readiness_timeout: Annotated[float, Field(gt=0, le=60)] = Field(
+        2.0, description="Seconds /ready waits for the database's `SELECT 1` before answering 503."
     )
 
     # -- the GraphQL endpoint on the open internet (server/): defaults are the production values, after
@@ -170,6 +213,20 @@ class Settings(BaseSettings):
         description="Accept only the operations registered with `papergraph register-operations` (by hash or "
                     "identical text); automatic persisted queries stop registering new ones.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        import ipaddress
+
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad network
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":

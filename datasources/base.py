@@ -1,21 +1,29 @@
 """The one hardened way papergraph talks HTTP to an upstream.
 
 Each upstream is a `RestDataSource` subclass with a base URL and domain methods. All of them share
-the same rules: an overall deadline per call (retries included), jittered backoff retries for
-idempotent reads only, an idempotency key on every money-moving POST, and non-2xx answers mapped to
-typed `UpstreamError`s that carry the service, the status and the body. A datasource never knows
-GraphQL; resolvers reach it only through loaders or mutations.
+the same rules: an overall deadline per call (retries included) that never outlives the request's own
+budget (`datasources/budget.py`), jittered backoff retries for idempotent reads only, a circuit breaker
+per upstream (`datasources/breaker.py`), an idempotency key on every money-moving POST, and non-2xx
+answers mapped to typed `UpstreamError`s that carry the service, the status and the body. A datasource
+never knows GraphQL; resolvers reach it only through loaders or mutations.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from collections import Counter
 from typing import Any
 
 import httpx
 import orjson
+from opentelemetry import propagate, trace
+
+from datasources.breaker import Admission, BreakerState, CircuitBreaker
+from datasources.budget import time_left
+from telemetry import metrics
 
 
 class UpstreamError(Exception):
@@ -34,6 +42,10 @@ class UpstreamUnavailable(UpstreamError):
     """5xx, refused or dropped connection: the upstream cannot serve right now."""
 
     code = "UPSTREAM_UNAVAILABLE"
+
+
+class CircuitOpen(UpstreamUnavailable):
+    """The upstream's circuit breaker is open: papergraph answered for it without calling it."""
 
 
 class UpstreamTimeout(UpstreamError):
@@ -67,10 +79,16 @@ class UpstreamRejected(UpstreamError):
 _RETRYABLE = (UpstreamUnavailable, UpstreamTimeout)
 
 
+def is_failure(error: UpstreamError) -> bool:
+    """What the circuit breaker counts: no answer, or a 5xx. A 4xx (429 included) is the upstream answering."""
+    return error.status is None or error.status >= 500
+
+
 class RestDataSource:
     """Base class of the upstream clients. Subclasses set `service` and add domain methods."""
 
     service = "upstream"
+    tracer: trace.Tracer | None = None  # set when tracing is on (telemetry/tracing.py): a span per call
 
     def __init__(
         self,
@@ -79,12 +97,17 @@ class RestDataSource:
         timeout: float = 5.0,
         read_retries: int = 2,
         backoff_base: float = 0.05,
+        breaker_failures: int = 5,
+        breaker_cooldown: float = 10.0,
     ) -> None:
         self.client = client
         self.timeout = timeout
         self.read_retries = read_retries
         self.backoff_base = backoff_base
         self.calls: Counter[str] = Counter()
+        self.breaker = CircuitBreaker(self.service, failure_threshold=breaker_failures, cooldown=breaker_cooldown,
+                                      on_change=_breaker_changed)
+        metrics.set_breaker_state(self.service, self.breaker.state.value)
 
     # hooks ---------------------------------------------------------------------------------------
     async def auth_headers(self) -> dict[str, str]:
@@ -132,23 +155,88 @@ class RestDataSource:
         idempotency_key: str | None = None,
         idempotent: bool,
     ) -> Any:
+        if self.tracer is None:
+            return await self._call_within_budget(method, path, params, json, data, idempotency_key, idempotent)
+        with self.tracer.start_as_current_span(
+                f"{self.service} {method}", kind=trace.SpanKind.CLIENT,
+                attributes={"peer.service": self.service, "http.request.method": method,
+                            "url.path": path.split("?")[0]},
+                record_exception=False) as span:  # an exception's message may quote what was sent
+            try:
+                return await self._call_within_budget(method, path, params, json, data, idempotency_key, idempotent)
+            except UpstreamError as error:
+                span.set_attribute("error.type", error.code)
+                if error.status is not None:
+                    span.set_attribute("http.response.status_code", error.status)
+                span.set_status(trace.StatusCode.ERROR)
+                raise
+
+    async def _call_within_budget(self, method: str, path: str, params: dict[str, Any] | None, json: Any, data: Any,
+                                  idempotency_key: str | None, idempotent: bool) -> Any:
+        left = time_left()
+        if left is not None and left <= 0:
+            metrics.child(metrics.UPSTREAM_CALLS, self.service, "budget_spent").inc()
+            raise UpstreamTimeout(self.service, None, None,
+                                  f"{self.service} was not called: the request's time budget is spent")
+        # the request's budget, when shorter, bounds the call; a timeout it causes says nothing of the upstream
+        budget_bound = left is not None and left < self.timeout
+        timeout = left if budget_bound else self.timeout
         attempts = 1 + (self.read_retries if idempotent else 0)
+        admission: Admission | None = None  # set while an attempt is in flight, awaiting the breaker's verdict
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 for attempt in range(attempts):
+                    admission = self._admit()
                     try:
-                        return await self._once(method, path, params, json, data, idempotency_key)
-                    except _RETRYABLE:
-                        if attempt + 1 >= attempts:
+                        result = await self._once(method, path, params, json, data, idempotency_key)
+                    except UpstreamError as error:
+                        self._judge(error)
+                        admission = None
+                        if not isinstance(error, _RETRYABLE) or attempt + 1 >= attempts:
                             raise
+                    else:
+                        self.breaker.succeeded()
+                        admission = None
+                        return result
                     # full jitter: sleep a random fraction of the exponential step
                     await asyncio.sleep(random.uniform(0, self.backoff_base * (2**attempt)))
         except TimeoutError:
-            raise UpstreamTimeout(self.service, None, None, f"{self.service} did not answer within {self.timeout}s")
+            if admission is not None:
+                metrics.child(metrics.UPSTREAM_CALLS, self.service, "timeout").inc()
+            if admission is not None and budget_bound:
+                self.breaker.abandoned(admission)
+            elif admission is not None:
+                self.breaker.failed()
+            admission = None
+            raise UpstreamTimeout(self.service, None, None, f"{self.service} did not answer within {timeout:.3g}s")
+        finally:
+            if admission is not None:  # cancelled from outside (the client left, the server is stopping)
+                self.breaker.abandoned(admission)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _measure(self, started: float, status: str) -> None:
+        metrics.child(metrics.UPSTREAM_CALLS, self.service, status).inc()
+        metrics.child(metrics.UPSTREAM_DURATION, self.service).observe(time.perf_counter() - started)
+
+    def _judge(self, error: UpstreamError) -> None:
+        if is_failure(error):
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
+
+    def _admit(self) -> Admission:
+        admission = self.breaker.admit()
+        if admission is Admission.REFUSED:
+            metrics.child(metrics.UPSTREAM_CALLS, self.service, "circuit_open").inc()
+            raise CircuitOpen(self.service, None, None,
+                              f"{self.service} is unavailable (circuit open, next probe in "
+                              f"{self.breaker.retry_in:.1f}s)")
+        return admission
 
     async def _once(self, method, path, params, json, data, idempotency_key) -> Any:
         headers = {"accept": "application/json", **await self.auth_headers()}
+        if self.tracer is not None:
+            propagate.inject(headers)  # traceparent: the upstream's spans join this trace
         if idempotency_key:
             headers["idempotency-key"] = idempotency_key
         content = None
@@ -156,19 +244,33 @@ class RestDataSource:
             content = orjson.dumps(json, default=_json_default)
             headers["content-type"] = "application/json"
         self.calls[f"{method} {path.split('?')[0]}"] += 1
+        started = time.perf_counter()
         try:
             response = await self.client.request(
                 method, path, params=_clean(params), content=content, data=data, headers=headers
             )
         except httpx.TimeoutException as exc:
+            self._measure(started, "timeout")
             raise UpstreamTimeout(self.service, None, None, f"{self.service} timed out") from exc
         except (httpx.TransportError, OSError) as exc:
+            self._measure(started, "connection_error")
             raise UpstreamUnavailable(self.service, None, None, f"{self.service} connection failed") from exc
+        self._measure(started, str(response.status_code))
         if response.status_code >= 400:
             raise self.error_from_response(response)
         if response.status_code == 204 or not response.content:
             return None
         return _decode(response)
+
+
+def _breaker_changed(breaker: CircuitBreaker, previous: BreakerState) -> None:
+    metrics.set_breaker_state(breaker.service, breaker.state.value, opened=breaker.state is BreakerState.OPEN)
+    log = logging.getLogger("papergraph.upstream")
+    if breaker.state is BreakerState.OPEN:
+        log.warning("circuit opened for %s after %d consecutive failures; next probe in %.1fs", breaker.service,
+                    breaker.consecutive_failures, breaker.cooldown)
+    else:
+        log.info("circuit %s for %s (was %s)", breaker.state.value, breaker.service, previous.value)
 
 
 def _decode(response: httpx.Response) -> Any:

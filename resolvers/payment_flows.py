@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import strawberry
+from strawberry.types import Info
 
 from datasources.models import Event, Payment as PaymentRow, PaymentMethod as PaymentMethodRow, utcnow
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
@@ -148,15 +149,26 @@ async def payment_mutation(info: Any, operation: str, input: Any, prepare: Calla
     return (await answer(info.context, response)).payload(types.payload, types.error, types.codes)
 
 
+async def _payload_subscription(root, info: Info) -> Optional[CustomerSubscription]:
+    if root.subscription_id is None:
+        return None
+    return await info.context.loaders.subscription_by_id.load(root.subscription_id)
+
+
 def payload_type(name: str, error_cls: type) -> type:
-    """`<Name>Payload { payment subscription event userErrors }`: what every payment mutation answers."""
+    """`<Name>Payload { payment subscription event userErrors }`: what every payment mutation answers.
+    `subscription` is re-read when asked for, on its own: when the circulation system cannot answer after
+    the money moved, that field alone is null with its error, and the payment, event and user errors of the
+    attempt still reach the client."""
     namespace = {
-        "__annotations__": {"payment": Optional[Payment], "subscription": Optional[CustomerSubscription],
-                            "event": Optional[EventType], "user_errors": list[error_cls]},
+        "__annotations__": {"payment": Optional[Payment], "event": Optional[EventType],
+                            "user_errors": list[error_cls], "subscription_id": strawberry.Private[Optional[str]]},
         "payment": strawberry.field(default=None, description="The attempt in the ledger: its state and amounts."),
-        "subscription": strawberry.field(default=None, description="The subscription, re-read after the change."),
+        "subscription": strawberry.field(resolver=_payload_subscription,
+                                         description="The subscription, re-read after the change."),
         "event": strawberry.field(default=None, description="The event the attempt's current state recorded."),
         "user_errors": strawberry.field(default_factory=list),
+        "subscription_id": None,
         "__module__": __name__,
     }
     return strawberry.type(type(f"{name}Payload", (), namespace))
@@ -434,12 +446,12 @@ async def owner_crid(context: "Context", subscription_id: str) -> Optional[str]:
 @dataclass
 class Answer:
     payment: Optional[Payment] = None
-    subscription: Any = None
+    subscription_id: Optional[str] = None
     event: Optional[EventType] = None
     errors: list[tuple[str, Optional[list[str]], str]] = field(default_factory=list)
 
     def payload(self, payload_cls: type, error_cls: type, codes: type[Enum]) -> Any:
-        return payload_cls(payment=self.payment, subscription=self.subscription, event=self.event,
+        return payload_cls(payment=self.payment, subscription_id=self.subscription_id, event=self.event,
                            user_errors=self.user_errors(error_cls, codes))
 
     def user_errors(self, error_cls: type, codes: type[Enum]) -> list:
@@ -482,8 +494,7 @@ async def answer(context: "Context", response: dict[str, Any]) -> Answer:
     for loader in (loaders.subscription_by_id, loaders.billing_options_by_subscription_id,
                    loaders.payment_method_by_subscription_id, loaders.payments_by_subscription_id):
         loader.clear(row.subscription_id)
-    subscription = await loaders.subscription_by_id.load(row.subscription_id)
-    return Answer(payment=Payment.from_row(row, tenant.currency), subscription=subscription,
+    return Answer(payment=Payment.from_row(row, tenant.currency), subscription_id=row.subscription_id,
                   event=EventType.from_row(event, tenant.currency) if event is not None else None,
                   errors=outcome_errors(row))
 

@@ -9,8 +9,11 @@ so `_entities` can resolve them.
 from __future__ import annotations
 
 import strawberry
+from opentelemetry.trace import Tracer
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
 
-from resolvers.errors import ErrorCodes
+from resolvers.errors import CodedError, ErrorCodes
 from resolvers.mutations.add_tip import AddTip
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
@@ -57,6 +60,8 @@ from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
 from server.execution import FastExecutionContext
 from server.limits import OperationPolicy, policy_extensions
+from server.observe import ObserveOperation
+from telemetry.tracing import trace_resolvers
 
 ENTITY_TYPES: list[type] = [CustomerSubscription, HouseholdLevel, Registration, Offer, Entitlement]
 
@@ -89,15 +94,33 @@ def _mutation_type() -> type | None:
     return strawberry.type(type("Mutation", tuple(MUTATIONS), {}))
 
 
-def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None) -> strawberry.federation.Schema:
+class Subgraph(strawberry.federation.Schema):
+    """strawberry's federation schema, with `_entities` refusing a representation that names no entity type of
+    this subgraph as BAD_USER_INPUT in its own slot (strawberry raises a KeyError for the whole field)."""
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        entities = {klass.__strawberry_definition__.name for klass in ENTITY_TYPES}
+        known = [isinstance(r, dict) and r.get("__typename") in entities for r in representations]
+        resolved = iter(super().entities_resolver(info, [r for r, ok in zip(representations, known) if ok]))
+        return [next(resolved) if ok else CodedError(
+            f"representations[{index}] must be an object whose __typename is one of {', '.join(sorted(entities))}",
+            field=["representations", index]) for index, ok in enumerate(known)]
+
+
+def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
+                 tracer: Tracer | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
     machinery), with parse and validation cached per document and the operation limits of `policy`
-    (`server/limits.py`; the settings' defaults when not given)."""
-    return strawberry.federation.Schema(
+    (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
+    that have resolvers get spans (telemetry/tracing.py)."""
+    schema = Subgraph(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*policy_extensions(policy or OperationPolicy.defaults()),
+        extensions=[*policy_extensions(policy or OperationPolicy.defaults()), lambda: ObserveOperation(tracer=tracer),
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
     )
+    if tracer is not None:
+        trace_resolvers(schema._schema, tracer)
+    return schema

@@ -43,6 +43,7 @@ from strawberry.types.graphql import OperationType
 
 from server import limits, persisted
 from server.persisted import PersistedOperations, PersistedQueryError
+from telemetry.context import operation as observed_operation
 
 if TYPE_CHECKING:
     from datasources.db import Database
@@ -267,6 +268,12 @@ class GraphQLHTTPView(GraphQL):
 
     # -- executing ---------------------------------------------------------------------------------------
     async def _answer(self, request: Request, operation: Operation, context: Any, root_value: Any) -> Answer:
+        with observed_operation(operation.operation_name) as observed:
+            answer = await self._execute(request, operation, context, root_value)
+            observed.answered(answer.result.data, answer.result.errors)
+        return answer
+
+    async def _execute(self, request: Request, operation: Operation, context: Any, root_value: Any) -> Answer:
         try:
             resolved = await self.persisted.resolve(operation.query, operation.extensions)
         except PersistedQueryError as error:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import graphql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +71,42 @@ def test_production_refuses_placeholder_secrets():
 
     assert result.returncode == 2
     assert "PAPERGRAPH_SECRET_KEY" in result.stderr or "secret_key" in result.stderr
+
+
+async def test_ready_checks_the_database_and_reports_each_upstreams_breaker(api_client):
+    response = await api_client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "upstreams": {
+        name: {"breaker": "closed", "consecutiveFailures": 0} for name in ("circulation", "auth0", "navigapay")}}
+
+
+@pytest.mark.sqlite_only
+async def test_ready_reports_an_open_breaker_and_stays_ready(api_client, services):
+    # given: the circulation system's breaker opened
+    for _ in range(services.circulation.breaker.failure_threshold):
+        services.circulation.breaker.failed()
+
+    response = await api_client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json()["upstreams"]["circulation"]["breaker"] == "open"
+
+
+@pytest.mark.sqlite_only
+async def test_ready_is_503_when_the_database_does_not_answer(settings, tmp_path):
+    import httpx
+
+    from app import create_app
+
+    # given: a database file that cannot be opened
+    application = create_app(settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/missing-directory/papergraph.db"}))
+    async with application.router.lifespan_context(application), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://papergraph.test") as client:
+        # when
+        response = await client.get("/ready")
+
+    # then
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable" and response.json()["database"] == "unavailable"

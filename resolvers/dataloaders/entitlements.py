@@ -14,10 +14,9 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Optional, Sequence
 
-from aiodataloader import DataLoader
-
 from datasources.repositories.entitlements import EntitlementRepository
 from domain.entitlements import HeldSubscription, access_level
+from resolvers.dataloaders.batching import DataLoader
 from schema.entitlements import AccessLevelResult, Entitlement
 
 AccessKey = tuple[str, str]  # (entitlement code, CRID)

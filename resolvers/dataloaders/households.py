@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Sequence
 
-from aiodataloader import DataLoader
-
+from resolvers.dataloaders.batching import DataLoader
 from schema.households import HouseholdLevel
 
 

@@ -7,9 +7,8 @@ from collections import defaultdict
 from functools import cached_property
 from typing import Sequence
 
-from aiodataloader import DataLoader
-
 from datasources.repositories.offers import OfferRepository
+from resolvers.dataloaders.batching import DataLoader
 from schema.offers import Offer, OfferGroup, OfferTerm
 
 

@@ -7,9 +7,8 @@ from collections import defaultdict
 from functools import cached_property
 from typing import Sequence
 
-from aiodataloader import DataLoader
-
 from datasources.repositories.payments import PaymentRepository
+from resolvers.dataloaders.batching import DataLoader
 from schema.payments import Payment
 
 

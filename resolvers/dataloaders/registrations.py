@@ -12,10 +12,9 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Sequence
 
-from aiodataloader import DataLoader
-
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.registrations import Page, RegistrationRepository
+from resolvers.dataloaders.batching import DataLoader
 from schema.pagination import Connection, connection_from_page
 from schema.registrations import Event, Registration, SubscriptionLink, TemporaryEntitlement
 

@@ -14,11 +14,10 @@ import asyncio
 from functools import cached_property
 from typing import Any, Sequence
 
-from aiodataloader import DataLoader
-
 from datasources.base import UpstreamNotFound
 from datasources.repositories.payment_methods import PaymentMethodRepository
 from datasources.repositories.subscriptions import SubscriptionRepository
+from resolvers.dataloaders.batching import DataLoader
 from schema.payments import PaymentMethod
 from schema.subscriptions import BillingOption, CustomerSubscription, ScheduledStop
 

@@ -42,6 +42,7 @@ from strawberry.types import Info
 from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
 
 from datasources.base import UpstreamError, UpstreamRejected
+from datasources.budget import outside_request_budget
 from datasources.models import Event, Payment, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
@@ -73,6 +74,7 @@ from resolvers.user_flows import UserFlowError, checked_email, checked_password,
 from schema.common import Money
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
+from telemetry import metrics
 
 log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
@@ -168,6 +170,10 @@ class Compensations:
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]]
 
     async def run(self) -> None:
+        with outside_request_budget():  # a sale must be voided even when the request's time is up (PAY-4)
+            await self._run()
+
+    async def _run(self) -> None:
         for name, step in reversed(self.steps):
             try:
                 await step()
@@ -208,6 +214,7 @@ class PurchaseSubscription:
             claim = await idempotency.wait(context.tenant.id, key, OPERATION, digest,
                                            timeout=context.settings.idempotency_wait_seconds)
         if claim.outcome is ClaimOutcome.REPLAY:
+            metrics.record_idempotent_replay(OPERATION)
             return await _answer(context, claim.response or {})
         if claim.outcome is ClaimOutcome.MISMATCH:
             return _refusal(Refused(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another request",

@@ -40,9 +40,12 @@ NOW = timedelta(0)
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    # short deadlines, so a hanging upstream or a key held by a dead request costs a fraction of a second
+    # short deadlines, so a hanging upstream or a key held by a dead request costs a fraction of a second; the
+    # circuit breakers out of the way (these tests inject failure after failure to walk the ledger's states;
+    # test_a_breaker_opening_mid_payment_degrades_only_the_subscription_field has one open on purpose)
     return Settings(environment="test", database_url=database_url, upstreams="embedded", seed_demo_data=False,
-                    upstream_timeout=0.5, upstream_read_retries=1, idempotency_wait_seconds=0.3)
+                    upstream_timeout=0.5, upstream_read_retries=1, idempotency_wait_seconds=0.3,
+                    upstream_breaker_failures=1000)
 
 
 def fault(sandboxes, upstream: str, **rule) -> None:
@@ -188,6 +191,27 @@ async def test_pay4_application_unknown_stays_pending_and_reconciliation_applies
     replay = payload_of(await make_payment(api_client, setup, key="unknown-apply"))
     assert replay["userErrors"] == [] and replay["payment"]["state"] == "APPLIED"
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_a_breaker_opening_mid_payment_degrades_only_the_subscription_field(api_client, own_tenant, sandboxes,
+                                                                                  services, tokens):
+    # given: the circulation system's breaker opens while the payment is being applied (the application gets
+    # no answer, nor does the lookup of its transactions)
+    setup = await paying(own_tenant, sandboxes, tokens)
+    services.circulation.breaker.failure_threshold = 3
+    fault(sandboxes, "circulation", path=PAYMENTS, drop=True)
+    sandboxes["circulation"].state.control.rules.append(FaultRule(method="GET", path="/transactions$", status=503))
+
+    # when
+    answer = await make_payment(api_client, setup, key="breaker-opens")
+
+    # then: the attempt is answered — pending, not lost — and only the re-read subscription is missing
+    payload = answer["data"]["makePayment"]
+    assert payload["payment"]["state"] == "PENDING_APPLY" and codes(payload) == ["PAYMENT_PENDING"]
+    assert payload["subscription"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [
+        (["makePayment", "subscription"], "UPSTREAM_UNAVAILABLE")]
+    assert [s["state"] for s in gateway_entries(sandboxes, setup.tenant)] == ["captured"]  # not given back blindly
 
 
 async def test_pay4_apply_fails_and_void_fails_pending_then_reconciliation_applies(api_client, own_tenant, sandboxes,

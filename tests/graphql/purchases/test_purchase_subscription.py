@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from datasources.models import Event, Payment, PaymentMethod, Registration, SubscriptionLink, TemporaryEntitlement
 from domain.purchases import luhn_check_digit
+from telemetry.metrics import sample
 from tests.conftest import graphql
 
 PURCHASE = """
@@ -281,6 +282,7 @@ async def test_idempotent_replay_buys_once_and_reused_key_with_other_input_is_re
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     data = purchase_input(offer, profile_id)
     first = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
+    replays_before = sample("papergraph_idempotent_replays_total", operation="purchaseSubscription")
     # when
     replay = await graphql(staff_api_client, PURCHASE, {"input": data}, **tenant.headers)
     other = await graphql(staff_api_client, PURCHASE, {"input": {**data, "subscriptionName": "Other"}}, **tenant.headers)
@@ -290,6 +292,7 @@ async def test_idempotent_replay_buys_once_and_reused_key_with_other_input_is_re
     assert replay["data"]["purchaseSubscription"]["userErrors"] == []
     assert [e["code"] for e in other["data"]["purchaseSubscription"]["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
     assert len(sales(sandboxes, tenant)) == 1
+    assert sample("papergraph_idempotent_replays_total", operation="purchaseSubscription") == replays_before + 1
 
 
 async def test_declined_payment_leaves_nothing_behind(staff_api_client, own_tenant, sandboxes, services):

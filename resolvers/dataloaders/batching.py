@@ -1,0 +1,26 @@
+"""The DataLoader every per-request loader uses: aiodataloader's, recording the size of each batch.
+
+`papergraph_dataloader_batch_size{loader}` (telemetry/metrics.py) is labelled with the batch function's name
+(`_subscriptions_by_id` → `subscriptions_by_id`), so the loaders need nothing but this import:
+`from resolvers.dataloaders.batching import DataLoader`. A batch of 1 on a list field is an N+1 in waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Sequence
+
+import aiodataloader
+
+from telemetry import metrics
+
+
+class DataLoader(aiodataloader.DataLoader):
+    def __init__(self, batch_load_fn: Callable[[Sequence[Any]], Awaitable[list[Any]]], **kwargs: Any) -> None:
+        self.name = batch_load_fn.__name__.lstrip("_")
+        sizes = metrics.child(metrics.DATALOADER_BATCH_SIZE, self.name)
+
+        async def measured_batch(keys: Sequence[Any]) -> list[Any]:
+            sizes.observe(len(keys))
+            return await batch_load_fn(keys)
+
+        super().__init__(measured_batch, **kwargs)

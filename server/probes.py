@@ -1,0 +1,81 @@
+"""The endpoints for the platform rather than for clients: `/metrics` (Prometheus) and `/ready` (readiness).
+
+`/ping` (app.py, API-2) says the process answers: a liveness check, no I/O. `/ready` says whether it can serve:
+it runs `SELECT 1` on the database (bounded by `PAPERGRAPH_READINESS_TIMEOUT`) and reports each upstream's
+circuit breaker; 200 when the database answers, 503 otherwise. An open breaker does not make the process
+unready: it still answers everything that does not need that upstream, and taking every replica out of the
+load balancer because one upstream is down would turn a partial outage into a full one.
+
+`/metrics` is outside `/graphql` and its authentication; `PAPERGRAPH_METRICS_ALLOWED_NETWORKS` may restrict
+it to the scraper's networks, and `PAPERGRAPH_METRICS=false` removes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Callable
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from telemetry import metrics
+
+if TYPE_CHECKING:
+    from app import Services
+
+log = logging.getLogger("papergraph.probes")
+
+
+def allowed_networks(setting: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """`10.0.0.0/8, 127.0.0.1` → networks; an empty setting allows every client."""
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in setting.split(",") if item.strip()]
+
+
+def metrics_endpoint(services_getter: Callable[[], "Services"], networks: list) -> Callable:
+    async def metrics_page(request: Request) -> Response:
+        if networks and not _client_in(request, networks):
+            return PlainTextResponse("Forbidden", status_code=403)
+        for hook in list(services_getter().scrape_hooks):
+            try:
+                async with asyncio.timeout(metrics.SCRAPE_HOOK_TIMEOUT):
+                    await hook()
+            except Exception:  # noqa: BLE001 - a failing hook must not hide every other metric
+                log.exception("metrics scrape hook %s failed", getattr(hook, "__name__", hook))
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    return metrics_page
+
+
+def ready_endpoint(services_getter: Callable[[], "Services"], timeout: float) -> Callable:
+    async def ready(request: Request) -> Response:
+        services = services_getter()
+        database = "ok"
+        try:
+            async with asyncio.timeout(timeout):
+                async with services.db.session() as session:
+                    await session.execute(sa.text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason goes to the log
+            log.warning("readiness: the database did not answer: %s", type(error).__name__)
+            database = "unavailable"
+        upstreams = {ds.service: {"breaker": ds.breaker.state.value, "consecutiveFailures": ds.breaker.consecutive_failures}
+                     for ds in services.datasources}
+        ready_now = database == "ok"
+        return JSONResponse({"status": "ready" if ready_now else "unavailable", "database": database,
+                             "upstreams": upstreams}, status_code=200 if ready_now else 503,
+                            headers={"cache-control": "no-store"})
+
+    return ready
+
+
+def _client_in(request: Request, networks: list) -> bool:
+    if request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
