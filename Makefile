@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: install node-install browser-install run test seed migrate schema bench clean
+.PHONY: install node-install browser-install run test seed migrate schema bench soak clean
 
 install: $(STAMP)
 
@@ -53,6 +53,9 @@ migrate: install
 
 bench: install
 	$(PY) -m bench run $(BENCH_ARGS)
+
+soak: install
+	$(PY) -m bench soak $(SOAK_ARGS)
 
 schema: install
 	$(PY) -m cli export-schema > schema.graphql
