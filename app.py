@@ -1,7 +1,8 @@
 """papergraph's ASGI application.
 
 `create_app(settings)` builds the Starlette app: `/graphql` (GraphQL over HTTP, server/http.py; GraphiQL
-for browsers outside production), `/ping` (API-2), `/ready` and `/metrics` (server/probes.py), the API-1
+for browsers outside production), `/ping` (API-2), `/ready` and `/metrics` (server/probes.py), `/demo` (the
+browser demo, server/demo.py; outside production), the API-1
 headers on every response, and behind them `Observe` (server/observe.py: the request's time budget,
 metrics, access line and span). The lifespan opens the database engine and one pooled httpx client per
 upstream, and on shutdown closes them once the requests in flight are done (bounded); in embedded mode the
@@ -40,6 +41,7 @@ from datasources.repositories.administration import AdministrationRepository
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
+from server.demo import demo_routes
 from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
@@ -283,6 +285,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         routes.append(Route("/_debug/stats", debug_stats_endpoint(services), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
+    if settings.development_feature(settings.demo):
+        routes += demo_routes(settings)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.sandboxes = sandboxes or {}

@@ -208,6 +208,10 @@ class Settings(BaseSettings):
     graphiql: bool | None = Field(
         None, description="Serve GraphiQL to browsers at /graphql. Unset: on, except in production."
     )
+    demo: bool | None = Field(
+        None, description="Serve the browser demo (a subscriber's account page, demo/) at /demo. Unset: on, except "
+                          "in production."
+    )
     operation_safelist: bool = Field(
         False,
         description="Accept only the operations registered with `papergraph register-operations` (by hash or "

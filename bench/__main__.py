@@ -1,4 +1,5 @@
-"""`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`.
+"""`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
+`python -m bench soak [--minutes 3]` (bench/soak.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
 git). Exit status 1 when the run could not complete, with the reason on stderr.
@@ -29,18 +30,35 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--database", default="papergraph_bench", help="PostgreSQL database created (and dropped) for the run")
     run.add_argument("--keep-database", action="store_true", help="leave the database in place after the run")
     run.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")
+    soak = commands.add_parser("soak", help="two servers, PostgreSQL, faulty emulators, queries and payments for "
+                                             "minutes; then the three ledgers must agree (bench/soak.py)")
+    soak.add_argument("--minutes", type=float, default=3, help="how long the load runs")
+    soak.add_argument("--seconds", type=float, default=0, help="the same in seconds (a short smoke run); wins over --minutes")
+    soak.add_argument("--clients", type=int, default=8, help="concurrent clients, alternating between the two servers")
+    soak.add_argument("--scale", type=int, default=8, help="sandbox.demo scale (enough subscriptions to pay each once)")
+    soak.add_argument("--fault-rate", type=float, default=0.03, help="probability per upstream call of each fault rule")
+    soak.add_argument("--latency-ms", type=float, default=5, help="latency the emulators add to every call")
+    soak.add_argument("--restart-every", type=float, default=60, help="SIGTERM and restart server b this often (0: never)")
+    soak.add_argument("--drain-seconds", type=float, default=1.0, help="PAPERGRAPH_SHUTDOWN_TIMEOUT of the servers")
+    soak.add_argument("--hang-seconds", type=float, default=60, help="a request without an answer this long has hung")
+    soak.add_argument("--rss-growth-mb", type=float, default=64, help="allowed RSS growth of server a after the warm-up")
+    soak.add_argument("--seed", type=int, default=1, help="seed of the clients' choices")
+    soak.add_argument("--database", default="papergraph_soak", help="PostgreSQL database created and dropped")
+    soak.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")
     args = parser.parse_args(argv)
 
-    from bench.runner import markdown, run as run_bench
-
+    if args.command == "soak":
+        from bench.soak import markdown, run
+    else:
+        from bench.runner import markdown, run
     try:
-        report = run_bench(args)
+        report = run(args)
     except (RuntimeError, OSError) as error:
-        print(f"bench: {error}", file=sys.stderr)
+        print(f"{'soak' if args.command == 'soak' else 'bench'}: {error}", file=sys.stderr)
         return 1
     print(markdown(report))
     print(f"JSON: {report['paths']['json']}\nMarkdown: {report['paths']['markdown']}")
-    return 0
+    return 0 if report.get("ok", True) else 1  # the soak's verdict; a benchmark that completed is a success
 
 
 if __name__ == "__main__":

@@ -122,6 +122,19 @@ def wait_http(url: str, process: subprocess.Popen, what: str, processes: Process
     raise RuntimeError(f"{what} did not answer {url} within {READY_TIMEOUT:.0f}s:\n{processes.log_tail(name)}")
 
 
+def start_emulators(processes: Processes, latency_ms: float) -> dict[str, str]:
+    """The three emulators, each in its own process on a free loopback port, empty (`seed` loads them), adding
+    `latency_ms` to every call; their base URLs by name."""
+    emulator_urls: dict[str, str] = {}
+    for name in ("circulation", "auth0", "navigapay"):
+        port = free_port()
+        emulator_urls[name] = f"http://127.0.0.1:{port}"
+        process = processes.start(name, [sys.executable, "-m", f"sandbox.{name}", "--port", str(port),
+                                         "--latency-ms", str(latency_ms), "--scale", "0"])
+        wait_http(emulator_urls[name] + "/_sandbox/requests", process, f"the {name} emulator", processes, name)
+    return emulator_urls
+
+
 # -- tools -------------------------------------------------------------------------------------------
 def ensure_wrk() -> str:
     """wrk from Debian; installed with apt-get when missing (the bench machines are Debian)."""
@@ -495,14 +508,7 @@ def run(args) -> dict[str, Any]:
     skipped: list[dict[str, str]] = []
     try:
         database_url = prepare_database(args.database)
-        # emulators, each in its own process, empty, with the configured base latency
-        emulator_urls: dict[str, str] = {}
-        for name in ("circulation", "auth0", "navigapay"):
-            port = free_port()
-            emulator_urls[name] = f"http://127.0.0.1:{port}"
-            process = processes.start(name, [sys.executable, "-m", f"sandbox.{name}", "--port", str(port),
-                                             "--latency-ms", str(args.latency_ms), "--scale", "0"])
-            wait_http(emulator_urls[name] + "/_sandbox/requests", process, f"the {name} emulator", processes, name)
+        emulator_urls = start_emulators(processes, args.latency_ms)
         seeded = seed(database_url, args.scale, emulator_urls)
         print(f"bench: seeded in {seeded['total_s']} s (database {seeded['database_s']} s, emulators "
               f"{seeded['emulators_s']} s)", file=sys.stderr)
@@ -607,13 +613,13 @@ def run(args) -> dict[str, Any]:
         signal.signal(signal.SIGTERM, previous_sigterm)
         if not args.keep_database:
             try:
-                asyncio.run(_drop_database(args.database))
+                asyncio.run(drop_database(args.database))
             except Exception as error:  # noqa: BLE001 - cleanup must not hide the run's own error
                 print(f"bench: could not drop {args.database}: {error}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def _drop_database(name: str) -> None:
+async def drop_database(name: str) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=getpass.getuser(), database="test")

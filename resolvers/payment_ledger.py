@@ -14,7 +14,9 @@ How each step's outcome moves the attempt (PAY-4):
   DECLINED); not found after an error answer → FAILED; not found after a timeout → stays CREATED (the
   sale may still be in flight) and reconciliation asks again later. Reconciliation never sells again.
 - circulation application: done → APPLIED (or PAID when a second call follows, EZ-1); refused (4xx) →
-  the money is given back (void, or refund once settled) → VOIDED | REFUNDED, and when that fails too →
+  the circulation system's transactions are read first (a refusal may answer a retry whose first try was
+  applied and lost its answer): applied → APPLIED; not applied → the money is given back (void, or refund
+  once settled) → VOIDED | REFUNDED, and when that fails too, or the transactions cannot be read →
   PENDING_APPLY. No answer → the circulation system's transactions are read for the gateway transaction:
   applied → APPLIED; not applied after an error answer → given back; unknown → PENDING_APPLY, and
   reconciliation applies again with the same key (the circulation system replays a late success).
@@ -138,6 +140,14 @@ class LedgerRunner:
         try:
             result = await self._call(step["call"], payment.subscription_id, body, step["key"])
         except (UpstreamRejected, UpstreamNotFound) as error:
+            if money:
+                # a refusal may answer a retry (of this call, or of an earlier run's) whose first try was applied
+                # and lost its answer: before giving the money back, ask whether it was applied after all
+                entry = await self._applied_entry(payment)
+                if entry is UNKNOWN:
+                    return await self._pending(payment, f"{step['call']} refused ({error}); applied? unknown")
+                if entry is not None:
+                    return await self._applied(payment, index, entry)
             return await self._not_applied(payment, index, ErrorCode.CIRCULATION_REFUSED,
                                            _upstream_message(error, "The circulation system refused it"), error)
         except UpstreamError as error:

@@ -6,14 +6,19 @@ import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
+import httpx
 import pytest
 import uvicorn
 
+ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
@@ -44,6 +49,50 @@ def serve_on_loopback(app, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen
+    base: str
+    port: int
+    log: IO[str]
+
+    def log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+@contextlib.contextmanager
+def papergraph_run(env: dict[str, str], log_path: Path, *, start_timeout: float = 60) -> Iterator[RunningServer]:
+    """`papergraph run` (`python -m cli run`) in a process of its own on a free loopback port, with `env` (PATH
+    and the port are added); yields once `/ping` answers, and kills what is left of it afterwards."""
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PAPERGRAPH_PORT": str(port),
+           "PAPERGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w+") as log:
+        process = subprocess.Popen([sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        server = RunningServer(process, base, port, log)
+        try:
+            deadline = time.monotonic() + start_timeout
+            while not _answers(f"{base}/ping"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"papergraph did not start: {server.log_text()[-3000:]}", pytrace=False)
+                time.sleep(0.1)
+            yield server
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def require_node() -> str:

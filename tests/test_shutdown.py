@@ -7,13 +7,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +17,10 @@ import pytest
 from sandbox.faults import FaultRule
 from sandbox.signin import sign_in
 from tests.conftest import Tokens, graphql, staff_signing
-from tests.support import free_port
+from tests.support import papergraph_run
 
 pytestmark = pytest.mark.sqlite_only
 
-ROOT = Path(__file__).resolve().parent.parent
 SLOW_QUERY = 'query Slow { subscription(id: "NCS-0000001") { id status } }'
 EVENT_TIMEOUT = 60  # seconds to wait for an event before failing: a bound on a hang, not a measurement
 
@@ -40,13 +35,6 @@ def wait_for(condition, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def refuses_connections(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -58,25 +46,10 @@ def refuses_connections(port: int) -> bool:
 @pytest.fixture
 def papergraph_process(sqlite_database_url, tmp_path):
     """`papergraph run` (embedded upstreams, the session's SQLite database) on a loopback port."""
-    port = free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": sqlite_database_url,
-           "PAPERGRAPH_PORT": str(port), "PAPERGRAPH_SEED_DEMO_DATA": "false", "PAPERGRAPH_SHUTDOWN_TIMEOUT": "30",
-           "PAPERGRAPH_ENVIRONMENT": "test", "PAPERGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    log = (tmp_path / "papergraph.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: answers(f"{base}/ping") or process.poll() is not None, "papergraph to start")
-        if process.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"papergraph did not start: {log.read()[-3000:]}")
-        yield process, base, port, log
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    env = {"DATABASE_URL": sqlite_database_url, "PAPERGRAPH_SEED_DEMO_DATA": "false",
+           "PAPERGRAPH_SHUTDOWN_TIMEOUT": "30", "PAPERGRAPH_ENVIRONMENT": "test"}
+    with papergraph_run(env, tmp_path / "papergraph.log") as server:
+        yield server.process, server.base, server.port, server.log
 
 
 def test_sigterm_lets_the_request_in_flight_finish_and_refuses_new_connections(papergraph_process):

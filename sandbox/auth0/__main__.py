@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(issuer=issuer, latency_ms=args.latency_ms, audience=args.audience)
     if args.scale > 0:
         load_demo(app.state.store, generate(args.scale))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # an emulator holding requests in an injected hang (`timeout`) or latency must not hold up its own shutdown
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

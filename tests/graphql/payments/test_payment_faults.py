@@ -175,6 +175,23 @@ async def test_pay4_applied_but_its_answer_lost_is_recognised_as_applied(api_cli
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
 
 
+async def test_pay4_applied_then_refused_on_the_retry_is_applied_not_given_back(api_client, own_tenant, sandboxes,
+                                                                               services, tokens):
+    # given: the circulation system applies and its answer is lost; the retry of the same call (same key) is then
+    # refused before it reaches the application's replay (found by the soak test: a refusal answered to a retry
+    # says nothing about the first call)
+    setup = await paying(own_tenant, sandboxes, tokens)
+    fault(sandboxes, "circulation", path=PAYMENTS, after=True, drop=True, times=1)
+    fault(sandboxes, "circulation", path=PAYMENTS, status=422, body={"code": "INVALID_REQUEST", "message": "no"})
+    # when
+    payload = payload_of(await make_payment(api_client, setup))
+    # then: the circulation system's transactions show the payment applied, so the charge is kept
+    assert payload["userErrors"] == [] and payload["payment"]["state"] == "APPLIED"
+    assert [s["state"] for s in gateway_entries(sandboxes, setup.tenant)] == ["captured"]
+    assert len(circulation_entries(sandboxes, setup.tenant)) == 1
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
 async def test_pay4_application_unknown_stays_pending_and_reconciliation_applies_it(api_client, own_tenant, sandboxes,
                                                                                    services, tokens):
     # given: the application gets no answer and the circulation system cannot be read either

@@ -4,6 +4,8 @@ PostgreSQL database, the three emulators in processes of their own on loopback, 
 - 20 identical makePayment requests at once, split between the two servers: one sale at NavigaPay, one
   payment applied in the circulation system, 20 identical answers.
 - `papergraph reconcile`, run as a command, finishes a payment the servers left pending.
+- SIGTERM to a server while its payments wait for their sales, with a drain too short for them: every attempt
+  it leaves is one reconciliation finishes, and the ledgers agree.
 
 Needs PostgreSQL (skipped without it, except under CI, where conftest refuses to run without it).
 """
@@ -25,6 +27,7 @@ import httpx
 import pytest
 
 from bench.scenarios import payable_subscriptions
+from domain.idempotency import upstream_key
 from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, _pg_admin
 from tests.support import free_port
 
@@ -226,3 +229,89 @@ async def test_pay4_reconcile_command_finishes_a_payment_the_servers_left_pendin
     assert "applied 1" in completed.stdout
     assert ledger["data"]["subscription"]["payments"][0]["state"] == "APPLIED"
     assert [e["subscriptionId"] for e in circulation if e["operation"] == "PAYMENT"].count(subscription_id) == 1
+
+
+def captured_sales(stack: Stack, references: set[str]) -> list[dict]:
+    entries = httpx.get(stack.emulators["navigapay"] + "/_sandbox/ledger", params={"merchant": TENANT}).json()["entries"]
+    return [e for e in entries if e["reference"] in references and e["state"] == "captured"]
+
+
+def sales_seen(stack: Stack) -> int:
+    requests = httpx.get(stack.emulators["navigapay"] + "/_sandbox/requests").json()["requests"]
+    return sum(1 for r in requests if r["method"] == "POST" and r["path"].endswith("/sales"))
+
+
+def wait_until(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds  # a bound on a hang, not a measurement
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+async def test_pay4_sigterm_with_payments_in_flight_leaves_attempts_reconciliation_finishes(stack, tmp_path):
+    # given: a third server (`papergraph run`) that drains for 0.2 s at most, and four payments on it waiting for
+    # their sales: two sales NavigaPay made but whose answers hang, two still held up before NavigaPay takes them
+    subscription_ids = stack.candidates[2:6]
+    port = free_port()
+    server = start([sys.executable, "-m", "cli", "run"], {**stack.env, "PAPERGRAPH_PORT": str(port),
+                                                          "PAPERGRAPH_SHUTDOWN_TIMEOUT": "0.2"}, tmp_path / "third.log")
+    url = f"http://127.0.0.1:{port}"
+    slow_sales = [{"method": "POST", "path": "/sales$", "after": True, "timeout": True, "times": 2},
+                  {"method": "POST", "path": "/sales$", "latency_ms": 8000}]
+    try:
+        wait_ready([url + "/ping"], [server], [tmp_path / "third.log"])
+        async with httpx.AsyncClient(timeout=60) as client:
+            inputs = [payment_input(subscription_id, f"sigterm-{uuid.uuid4().hex}",
+                                    await total_for(client, stack, subscription_id))
+                      for subscription_id in subscription_ids]
+            references = {upstream_key("pg-ref", TENANT, i["idempotencyKey"]) for i in inputs}
+            seen_before = sales_seen(stack)
+            await client.post(stack.emulators["navigapay"] + "/_sandbox/faults", json={"rules": slow_sales})
+            try:
+                in_flight = [asyncio.create_task(client.post(url + "/graphql", headers=headers(stack), json={
+                    "query": MAKE_PAYMENT, "variables": {"input": payment_input}})) for payment_input in inputs]
+                await asyncio.to_thread(wait_until, lambda: sales_seen(stack) - seen_before == len(inputs) and len(
+                    captured_sales(stack, references)) == 2, "the four sales to reach NavigaPay, two of them made")
+
+                # when: SIGTERM; the drain ends long before any sale answers, so the requests are cancelled
+                os.killpg(server.pid, signal.SIGTERM)
+                await asyncio.to_thread(server.wait, 60)
+                outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+            finally:
+                await client.delete(stack.emulators["navigapay"] + "/_sandbox/faults")
+            left = {subscription_id: (await post(client, stack.servers[0], stack, LEDGER, {"id": subscription_id})
+                                      )["data"]["subscription"]["payments"] for subscription_id in subscription_ids}
+            completed = subprocess.run([sys.executable, "-m", "cli", "reconcile", "--stale-after", "0"], cwd=ROOT,
+                                       env=stack.env, capture_output=True, text=True, timeout=60)
+            replays = [(await post(client, stack.servers[0], stack, MAKE_PAYMENT, {"input": payment_input})
+                        )["data"]["makePayment"] for payment_input in inputs]
+            gateway = (await client.get(stack.emulators["navigapay"] + "/_sandbox/ledger",
+                                        params={"merchant": TENANT})).json()["entries"]
+            circulation = (await client.get(stack.emulators["circulation"] + "/_sandbox/ledger",
+                                            params={"paperCode": TENANT})).json()["entries"]
+    finally:
+        stop(server)
+
+    # then: no request got its outcome from the stopped server (uvicorn answers a cancelled request 500, or the
+    # connection closes), and each attempt was left recorded, unfinished
+    assert all(isinstance(outcome, httpx.HTTPError) or outcome.status_code >= 500 for outcome in outcomes), outcomes
+    assert {subscription_id: [p["state"] for p in payments] for subscription_id, payments in left.items()} == {
+        subscription_id: ["CREATED"] for subscription_id in subscription_ids}
+    # and reconciliation finished every one: the two sales made were found by reference and applied, once; the two
+    # never made are failed, nothing charged
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "applied 2, failed 2" in completed.stdout and "still unfinished 0" in completed.stdout, completed.stdout
+    assert sorted(replay["payment"]["state"] for replay in replays) == ["APPLIED", "APPLIED", "FAILED", "FAILED"]
+    ours = [e for e in gateway if e["reference"] in references]
+    for subscription_id, replay in zip(subscription_ids, replays):  # a retry with the key answers the outcome
+        sale_id = replay["payment"]["gatewayTransactionId"]
+        applied = [e for e in circulation if e["operation"] == "PAYMENT" and e["subscriptionId"] == subscription_id]
+        if replay["payment"]["state"] == "APPLIED":
+            assert replay["userErrors"] == []
+            assert [e["state"] for e in ours if e["transactionId"] == sale_id] == ["captured"]
+            assert len(applied) == 1 and applied[0]["gatewayTransactionId"] == sale_id
+        else:
+            assert [e["code"] for e in replay["userErrors"]] == ["INTERRUPTED"]
+            assert sale_id is None and applied == []
+    assert len(ours) == 2

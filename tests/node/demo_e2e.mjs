@@ -1,0 +1,146 @@
+// The browser demo end to end, in headless Chromium driven by playwright-core (tests/browser/test_demo.py runs it
+// against a papergraph it started): sign in as the demo subscriber, read the dashboard, pay an active subscription
+// and restart a stopped one, each through NavigaPay's hosted iframe, then check GraphiQL in the same browser.
+//
+// usage: node demo_e2e.mjs '{"baseUrl", "chromium", "username", "password", "pay", "restart", "card", "artifacts"}'
+// Prints one JSON line: {"ok": true, "steps": [...], "paid": {...}, "restarted": {...}, "graphiql": "...",
+// "console": [...]} or, on failure, {"ok": false, "error", "step", "screenshot", "console": [...]} (exit 1).
+//
+// GraphiQL's page loads React and GraphiQL from unpkg.com, which a closed network cannot reach: those requests are
+// answered from the same npm packages, at the versions the page names, installed here from the lock file (unpkg
+// serves exactly those files, and the page's integrity attributes make the browser check every byte). Any other
+// request leaving the machine is aborted and reported.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const config = JSON.parse(process.argv[2] ?? '{}');
+const STEP_TIMEOUT = 15_000;
+// what the machine's Chromium needs here (python-svc.md); Playwright adds a fresh --user-data-dir itself
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const consoleLines = [];
+const offline = [];
+const steps = [];
+let step = 'launch';
+
+async function answerFromNpm(route) {
+  // https://unpkg.com/<name>@<version>/<file>, the name possibly scoped (@graphiql/plugin-explorer)
+  const url = new URL(route.request().url());
+  const match = url.pathname.match(/^\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/);
+  if (!match) return route.abort();
+  const [, name, version, file] = match;
+  const root = path.join(HERE, 'node_modules', name);
+  const installed = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version;
+  if (installed !== version) {
+    offline.push(`${url}: tests/node has ${name}@${installed}, the page asks for ${version}`);
+    return route.abort();
+  }
+  const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
+  return route.fulfill({ status: 200, body: await readFile(path.join(root, file)),
+    headers: { 'content-type': `${type}; charset=utf-8`, 'access-control-allow-origin': '*' } });
+}
+
+async function run(page, base) {
+  const card = config.card;
+
+  step = 'sign in';
+  await page.goto(`${base}/demo/`);
+  await page.getByLabel('E-mail').fill(config.username);
+  await page.getByLabel('Password').fill(config.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  steps.push(step);
+
+  step = 'dashboard';
+  const article = (id) => page.getByRole('article', { name: id });
+  await article(config.pay).waitFor();
+  const dashboard = {};
+  for (const id of [config.pay, config.restart]) dashboard[id] = await article(id).innerText();
+  steps.push(step);
+
+  async function checkout(id, action, confirmPrefix, done) {
+    await article(id).getByRole('button', { name: action, exact: true }).click();
+    const checkoutSection = page.getByRole('region', { name: `${action} ${id}` });
+    await checkoutSection.waitFor();
+    await page.getByRole('button', { name: 'Enter card details' }).click();
+    const frame = page.frameLocator('iframe[title="Secure card entry"]');
+    await frame.getByLabel('Card number').fill(card.number);
+    await frame.getByLabel('Expiry (MM/YY)').fill(card.expiry);
+    await frame.getByLabel('Security code').fill(card.cvv);
+    await frame.getByLabel('Name on card').fill(card.name);
+    await frame.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`Paying with VISA •••• ${card.number.slice(-4)}`).waitFor();
+    const confirm = page.getByRole('button', { name: new RegExp(`^${confirmPrefix} `) });
+    await confirm.and(page.locator(':enabled')).waitFor();
+    const label = await confirm.innerText();
+    const quote = await page.getByRole('table', { name: 'What you pay' }).innerText();
+    await confirm.dblclick();  // an impatient double click: one attempt all the same
+    const status = page.getByRole('status').filter({ hasText: done });
+    await status.waitFor();
+    return { label, quote, status: await status.innerText() };
+  }
+
+  step = 'pay';
+  const paid = await checkout(config.pay, 'Pay', 'Pay', 'Payment applied');
+  steps.push(step);
+
+  step = 'restart';
+  const restarted = await checkout(config.restart, 'Restart', 'Restart and pay', 'Subscription restarted');
+  const restartedCard = await article(config.restart).innerText();
+  steps.push(step);
+
+  step = 'graphiql';
+  await page.goto(`${base}/graphql`);
+  await page.locator('.graphiql-container .graphiql-query-editor .CodeMirror').waitFor();
+  const token = await page.evaluate(() => sessionStorage.getItem('papergraph-demo-token'));
+  await page.getByRole('button', { name: 'Headers' }).click();
+  await typeInto(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror',
+    JSON.stringify({ Authorization: `Bearer ${token}` }));
+  await typeInto(page, '.graphiql-query-editor .CodeMirror', config.graphiqlQuery);
+  await page.getByRole('button', { name: /Execute query/ }).click();
+  const result = page.locator('.result-window');
+  await result.filter({ hasText: config.username }).waitFor();
+  const graphiql = await result.innerText();
+  steps.push(step);
+
+  return { dashboard, paid, restarted, restartedCard, graphiql };
+}
+
+// GraphiQL's editors are CodeMirror 5: click into one, then set its text through the editor's own API (typing
+// key by key would meet its auto-closed brackets), which fires the same change events as typing
+async function typeInto(page, selector, text) {
+  const editor = page.locator(selector).first();
+  await editor.click();
+  await editor.evaluate((node, value) => node.CodeMirror.setValue(value), text);
+}
+
+const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
+const context = await browser.newContext({ locale: 'en-US' });
+await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
+  if (route.request().url().startsWith('https://unpkg.com/')) return answerFromNpm(route);
+  offline.push(route.request().url());
+  return route.abort();
+});
+const page = await context.newPage();
+page.setDefaultTimeout(STEP_TIMEOUT);
+page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+let exitCode = 0;
+try {
+  const outcome = await run(page, config.baseUrl.replace(/\/$/, ''));
+  console.log(JSON.stringify({ ok: true, steps, ...outcome, offline, console: consoleLines }));
+} catch (error) {
+  const screenshot = path.join(config.artifacts, `demo-${step.replaceAll(' ', '-')}.png`);
+  await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
+  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), step, steps, screenshot,
+    url: page.url(), offline, console: consoleLines }));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
