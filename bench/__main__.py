@@ -1,5 +1,6 @@
 """`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
-`python -m bench soak [--minutes 3]` (bench/soak.py).
+`python -m bench soak [--minutes 3]` (bench/soak.py), and
+`python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
 git). Exit status 1 when the run could not complete, with the reason on stderr.
@@ -45,7 +46,27 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--seed", type=int, default=1, help="seed of the clients' choices")
     soak.add_argument("--database", default="papergraph_soak", help="PostgreSQL database created and dropped")
     soak.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")
+    profile = commands.add_parser("profile", help="papergraph's CPU per request in one process, optionally with "
+                                                  "cProfile (bench/profile.py)")
+    profile.add_argument("--scenarios", default="dashboard,catalog", help="comma-separated scenario names")
+    profile.add_argument("--requests", type=int, default=300, help="measured requests per scenario")
+    profile.add_argument("--warmup", type=int, default=50, help="requests sent before measuring")
+    profile.add_argument("--scale", type=int, default=1, help="sandbox.demo scale")
+    profile.add_argument("--latency-ms", type=float, default=0, help="latency the emulators add to every call")
+    profile.add_argument("--cprofile", default="", help="directory for cProfile dumps (printed, sorted by --sort)")
+    profile.add_argument("--sort", default="tottime", help="pstats sort key")
+    profile.add_argument("--top", type=int, default=40, help="functions printed per profile")
     args = parser.parse_args(argv)
+
+    if args.command == "profile":
+        from bench.profile import run as run_profile
+
+        try:
+            run_profile(args)
+        except (RuntimeError, OSError) as error:
+            print(f"profile: {error}", file=sys.stderr)
+            return 1
+        return 0
 
     if args.command == "soak":
         from bench.soak import markdown, run
