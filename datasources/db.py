@@ -6,10 +6,12 @@ both. Every statement is counted (`Database.statements`) so tests can prove a qu
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,9 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from datasources.models import HouseholdLevel, Tenant, TenantSetting
+from datasources.reads import ReadQuery, model_columns
 from domain.tenants import TenantContext, TenantSettings
 
 TENANT_CACHE_SECONDS = 30.0
+READ_POOL_IDLE_SECONDS = 60.0  # an idle connection of the read pool is closed after this long
+
+
+async def _read_connection_init(connection: Any) -> None:
+    """JSON decoded as SQLAlchemy's asyncpg dialect does it, so both paths give the same values."""
+    for typename in ("json", "jsonb"):
+        await connection.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -43,8 +53,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.pool_size = pool_size
         self.statements = 0
         self._tenants: dict[str, tuple[float, TenantContext | None]] = {}
+        self._read_pool: Any = None  # asyncpg.Pool on PostgreSQL, made on first read in the running loop
+        self._read_pool_loop: asyncio.AbstractEventLoop | None = None
 
         @event.listens_for(self.engine.sync_engine, "before_cursor_execute")
         def _count(*_args):
@@ -56,7 +69,49 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        pool, self._read_pool, self._read_pool_loop = self._read_pool, None, None
+        if pool is not None:
+            await pool.close()
         await self.engine.dispose()
+
+    # reads (datasources/reads.py) ----------------------------------------------------------------
+    async def read(self, query: ReadQuery, variant: tuple[Hashable, ...] = (), **params: Any) -> list[Any]:
+        """The rows of `query` as its read-only records. Lists go in as Python lists. On PostgreSQL the
+        compiled statement runs on the read pool (autocommit); a connection found broken is retried once
+        on a fresh one, since a read has no effect to repeat."""
+        compiled = query.compiled(self.engine.dialect, variant)
+        record = compiled.record
+        if compiled.sql is None:
+            async with self.engine.connect() as connection:
+                result = await connection.execute(compiled.statement, params)
+                return [record(*row) for row in result]
+        import asyncpg
+
+        args = [params[name] for name in compiled.order]
+        self.statements += 1
+        try:
+            rows = await (await self._reads()).fetch(compiled.sql, *args)
+        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                ConnectionError):
+            rows = await (await self._reads()).fetch(compiled.sql, *args)
+        processors = compiled.processors
+        if not any(processors):
+            return [record(*row) for row in rows]
+        return [record(*[value if process is None else process(value) for process, value in zip(processors, row)])
+                for row in rows]
+
+    async def _reads(self) -> Any:
+        """The asyncpg pool of reads, one per event loop (a test's loop or a worker's)."""
+        loop = asyncio.get_running_loop()
+        if self._read_pool is None or self._read_pool_loop is not loop:
+            import asyncpg
+
+            dsn = sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+            self._read_pool_loop = loop
+            self._read_pool = await asyncpg.create_pool(
+                dsn, min_size=0, max_size=self.pool_size, init=_read_connection_init,
+                max_inactive_connection_lifetime=READ_POOL_IDLE_SECONDS)
+        return self._read_pool
 
     async def serialize(self, session: AsyncSession, tenant_id: int, key: str) -> None:
         """Make every transaction that calls this for the same tenant and `key` wait for the one holding it
@@ -96,14 +151,8 @@ class Database:
         self._tenants.clear()
 
     # household levels (HHL) ---------------------------------------------------------------------
-    async def household_levels_by_ids(self, tenant_id: int, level_ids: Iterable[int]) -> Sequence[HouseholdLevel]:
-        async with self.session() as session:
-            result = await session.execute(
-                select(HouseholdLevel).where(
-                    HouseholdLevel.tenant_id == tenant_id, HouseholdLevel.level_id.in_(list(level_ids))
-                )
-            )
-            return result.scalars().all()
+    async def household_levels_by_ids(self, tenant_id: int, level_ids: Iterable[int]) -> list[Any]:
+        return await self.read(HOUSEHOLD_LEVELS_BY_IDS, tenant_id=tenant_id, ids=list(level_ids))
 
     async def list_household_levels(
         self, tenant_id: int, *, search: str | None = None, only_active: bool = False
@@ -121,3 +170,10 @@ class Database:
         async with self.session() as session:
             result = await session.execute(query.order_by(HouseholdLevel.level_id))
             return result.scalars().all()
+
+
+HOUSEHOLD_LEVELS_BY_IDS = ReadQuery(
+    "HouseholdLevelRecord", model_columns(HouseholdLevel),
+    lambda query, shape: query.where(HouseholdLevel.tenant_id == sa.bindparam("tenant_id"),
+                                     shape.any_of(HouseholdLevel.level_id, "ids")),
+)

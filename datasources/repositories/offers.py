@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Offer, OfferDeliveryArea, OfferEntitlement, OfferGroup, OfferTerm
+from datasources.reads import ReadQuery, model_columns
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ class OfferRepository:
         return OfferPage(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False)
 
     # offers ---------------------------------------------------------------------------------------
-    async def offers_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Offer]:
-        rows = await self._all(select(Offer).where(Offer.tenant_id == tenant_id, Offer.id.in_(list(ids))))
-        return [row[0] for row in rows]
+    async def offers_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Any]:
+        """Read-only records with `Offer`'s attributes (datasources/reads.py)."""
+        return await self.db.read(OFFERS_BY_IDS, tenant_id=tenant_id, keys=list(ids))
 
     async def all_offers(self, tenant_id: int) -> list[Offer]:
         rows = await self._all(select(Offer).where(Offer.tenant_id == tenant_id).order_by(Offer.id))
@@ -62,31 +63,27 @@ class OfferRepository:
     ) -> OfferPage:
         """OFR-6: offers on sale today (validity contains `today`), filtered by category and vendor (both
         case-insensitive equality) and trial availability."""
-        query = select(Offer).where(
-            Offer.tenant_id == tenant_id, Offer.valid_from <= today,
-            sa.or_(Offer.valid_to.is_(None), Offer.valid_to >= today),
-        )
+        params: dict[str, Any] = {"tenant_id": tenant_id, "today": today, "offset": offset, "limit": limit}
         if category is not None:
-            query = query.where(sa.func.lower(Offer.category) == category.strip().lower())
+            params["category"] = category.strip().lower()
         if vendor is not None:
-            query = query.where(sa.func.lower(Offer.vendor) == vendor.strip().lower())
+            params["vendor"] = vendor.strip().lower()
         if trial_available is not None:
-            query = query.where(Offer.trial_available.is_(trial_available))
-        return await self._page(query, offset, limit)
+            params["trial"] = trial_available
+        variant = (category is not None, vendor is not None, trial_available is not None)
+        rows = await self.db.read(CATALOG, variant, **params)
+        if rows:
+            count = int(rows[0].total)
+            return OfferPage(rows=rows, total=count, has_more=offset + len(rows) < count)
+        # past the end the window count is unknown (no row carries it) unless the page starts at 0
+        return OfferPage(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False)
 
     # relations ------------------------------------------------------------------------------------
-    async def groups_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[OfferGroup]:
-        rows = await self._all(select(OfferGroup).where(OfferGroup.tenant_id == tenant_id,
-                                                        OfferGroup.id.in_(list(ids))))
-        return [row[0] for row in rows]
+    async def groups_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Any]:
+        return await self.db.read(GROUPS_BY_IDS, tenant_id=tenant_id, keys=list(ids))
 
-    async def terms_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[OfferTerm]:
-        rows = await self._all(
-            select(OfferTerm).join(Offer, Offer.id == OfferTerm.offer_id)
-            .where(Offer.tenant_id == tenant_id, OfferTerm.offer_id.in_(list(offer_ids)))
-            .order_by(OfferTerm.offer_id, OfferTerm.id)
-        )
-        return [row[0] for row in rows]
+    async def terms_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[Any]:
+        return await self.db.read(TERMS_BY_OFFER_IDS, tenant_id=tenant_id, keys=list(offer_ids))
 
     async def delivery_areas_by_offer_ids(self, tenant_id: int, offer_ids: Iterable[int]) -> list[OfferDeliveryArea]:
         rows = await self._all(
@@ -115,3 +112,39 @@ class OfferRepository:
         )
         rows = await self._all(select(Offer, covers).where(Offer.tenant_id == tenant_id).order_by(Offer.id))
         return [(row[0], bool(row[1])) for row in rows]
+
+
+# the loaders' bulk reads (datasources/reads.py): compiled once per variant, one statement per batch
+OFFERS_BY_IDS = ReadQuery(
+    "OfferRecord", model_columns(Offer),
+    lambda query, shape: query.where(Offer.tenant_id == sa.bindparam("tenant_id"), shape.any_of(Offer.id, "keys")),
+)
+GROUPS_BY_IDS = ReadQuery(
+    "OfferGroupRecord", model_columns(OfferGroup),
+    lambda query, shape: query.where(OfferGroup.tenant_id == sa.bindparam("tenant_id"),
+                                     shape.any_of(OfferGroup.id, "keys")),
+)
+TERMS_BY_OFFER_IDS = ReadQuery(
+    "OfferTermRecord", model_columns(OfferTerm),
+    lambda query, shape: (
+        query.join_from(OfferTerm, Offer, Offer.id == OfferTerm.offer_id)
+        .where(Offer.tenant_id == sa.bindparam("tenant_id"), shape.any_of(OfferTerm.offer_id, "keys"))
+        .order_by(OfferTerm.offer_id, OfferTerm.id)
+    ),
+)
+
+
+def _catalog(query, shape, category: bool, vendor: bool, trial: bool):
+    """OFR-6 with the optional filters the variant names; the window count rides on every row."""
+    query = query.where(Offer.tenant_id == sa.bindparam("tenant_id"), Offer.valid_from <= sa.bindparam("today"),
+                        sa.or_(Offer.valid_to.is_(None), Offer.valid_to >= sa.bindparam("today")))
+    if category:
+        query = query.where(sa.func.lower(Offer.category) == sa.bindparam("category"))
+    if vendor:
+        query = query.where(sa.func.lower(Offer.vendor) == sa.bindparam("vendor"))
+    if trial:
+        query = query.where(Offer.trial_available == sa.bindparam("trial", type_=sa.Boolean))
+    return query.order_by(Offer.id).offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+
+
+CATALOG = ReadQuery("CatalogRecord", {**model_columns(Offer), "total": sa.func.count().over()}, _catalog)

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Event, PaymentMethod, PaymentSession
+from datasources.reads import ReadQuery, model_columns
 from datasources.repositories.payments import as_utc
 
 
@@ -24,14 +25,10 @@ class PaymentMethodRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def by_subscription_ids(self, tenant_id: int, subscription_ids: Iterable[str]) -> list[PaymentMethod]:
-        """The payment method of each subscription that has one (TEN-1: only the tenant's)."""
-        async with self.db.session() as session:
-            result = await session.execute(
-                select(PaymentMethod).where(PaymentMethod.tenant_id == tenant_id,
-                                            PaymentMethod.subscription_id.in_(list(subscription_ids)))
-            )
-            return list(result.scalars().all())
+    async def by_subscription_ids(self, tenant_id: int, subscription_ids: Iterable[str]) -> list[Any]:
+        """The payment method of each subscription that has one (TEN-1: only the tenant's), as read-only
+        records with `PaymentMethod`'s attributes (datasources/reads.py)."""
+        return await self.db.read(METHODS_BY_SUBSCRIPTION_IDS, tenant_id=tenant_id, keys=list(subscription_ids))
 
     async def row(self, tenant_id: int, subscription_id: str) -> PaymentMethod | None:
         """The subscription's payment method with its gateway token (for the flows that charge it)."""
@@ -103,3 +100,10 @@ def masked_payment_method(tenant_id: int, subscription_id: str, profile: dict[st
         bank_routing_number=profile.get("routingNumber") if bank else None,
         **({"attached_at": attached_at} if attached_at is not None else {}),
     )
+
+
+METHODS_BY_SUBSCRIPTION_IDS = ReadQuery(
+    "PaymentMethodRecord", model_columns(PaymentMethod),
+    lambda query, shape: query.where(PaymentMethod.tenant_id == sa.bindparam("tenant_id"),
+                                     shape.any_of(PaymentMethod.subscription_id, "keys")),
+)

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Event, Registration, SubscriptionLink, TemporaryEntitlement
+from datasources.reads import ReadQuery, model_columns
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,12 @@ class RegistrationRepository:
             return list((await session.execute(statement)).all())
 
     # registrations (USR) ------------------------------------------------------------------------
-    async def registrations_by_crids(self, tenant_id: int, crids: Iterable[str]) -> list[Registration]:
-        rows = await self._all(select(Registration).where(Registration.tenant_id == tenant_id,
-                                                          Registration.crid.in_(list(crids))))
-        return [row[0] for row in rows]
+    async def registrations_by_crids(self, tenant_id: int, crids: Iterable[str]) -> list[Any]:
+        """Read-only records with `Registration`'s attributes (datasources/reads.py)."""
+        return await self.db.read(REGISTRATIONS_BY_CRIDS, tenant_id=tenant_id, keys=list(crids))
 
-    async def registrations_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Registration]:
-        rows = await self._all(select(Registration).where(Registration.tenant_id == tenant_id,
-                                                          Registration.id.in_(list(ids))))
-        return [row[0] for row in rows]
+    async def registrations_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Any]:
+        return await self.db.read(REGISTRATIONS_BY_IDS, tenant_id=tenant_id, keys=list(ids))
 
     async def search_registrations(
         self, tenant_id: int, *, offset: int, limit: int, email: str | None = None,
@@ -91,16 +89,12 @@ class RegistrationRepository:
                 .where(SubscriptionLink.tenant_id == tenant_id, Registration.tenant_id == tenant_id))
 
     async def links_by_registration_ids(self, tenant_id: int, registration_ids: Iterable[int]) -> list[LinkRow]:
-        rows = await self._all(self._links(tenant_id)
-                               .where(SubscriptionLink.registration_id.in_(list(registration_ids)))
-                               .order_by(SubscriptionLink.id))
-        return [LinkRow(link, crid) for link, crid in rows]
+        rows = await self.db.read(LINKS_BY_REGISTRATION_IDS, tenant_id=tenant_id, keys=list(registration_ids))
+        return [LinkRow(row, row.crid) for row in rows]
 
     async def links_by_subscription_ids(self, tenant_id: int, subscription_ids: Iterable[str]) -> list[LinkRow]:
-        rows = await self._all(self._links(tenant_id)
-                               .where(SubscriptionLink.subscription_id.in_(list(subscription_ids)))
-                               .order_by(SubscriptionLink.id))
-        return [LinkRow(link, crid) for link, crid in rows]
+        rows = await self.db.read(LINKS_BY_SUBSCRIPTION_IDS, tenant_id=tenant_id, keys=list(subscription_ids))
+        return [LinkRow(row, row.crid) for row in rows]
 
     async def search_links(
         self, tenant_id: int, *, offset: int, limit: int, crid: str | None = None,
@@ -169,3 +163,27 @@ class RegistrationRepository:
             key: Page(rows=page.rows, total=page.total, has_more=offset + len(page.rows) < (page.total or 0))
             for key, page in pages.items()
         }
+
+
+# the loaders' bulk reads (datasources/reads.py): compiled once, one statement for any number of keys
+def _registrations_by(column):
+    return lambda query, shape: query.where(Registration.tenant_id == sa.bindparam("tenant_id"),
+                                            shape.any_of(column, "keys"))
+
+
+REGISTRATIONS_BY_CRIDS = ReadQuery("RegistrationRecord", model_columns(Registration), _registrations_by(Registration.crid))
+REGISTRATIONS_BY_IDS = ReadQuery("RegistrationRecord", model_columns(Registration), _registrations_by(Registration.id))
+
+
+def _links_by(column):
+    return lambda query, shape: (
+        query.join_from(SubscriptionLink, Registration, Registration.id == SubscriptionLink.registration_id)
+        .where(SubscriptionLink.tenant_id == sa.bindparam("tenant_id"),
+               Registration.tenant_id == sa.bindparam("tenant_id"), shape.any_of(column, "keys"))
+        .order_by(SubscriptionLink.id)
+    )
+
+
+_LINK_COLUMNS = {**model_columns(SubscriptionLink), "crid": Registration.crid}
+LINKS_BY_REGISTRATION_IDS = ReadQuery("LinkRecord", _LINK_COLUMNS, _links_by(SubscriptionLink.registration_id))
+LINKS_BY_SUBSCRIPTION_IDS = ReadQuery("LinkRecord", _LINK_COLUMNS, _links_by(SubscriptionLink.subscription_id))

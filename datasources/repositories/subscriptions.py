@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import SubscriptionLink
+from datasources.reads import ReadQuery
 
 
 class SubscriptionRepository:
@@ -18,11 +18,14 @@ class SubscriptionRepository:
 
     async def link_counts(self, tenant_id: int, subscription_ids: Iterable[str]) -> dict[str, int]:
         """Number of links (OWNER and GUEST) per subscription id; ids without links are absent."""
-        statement = (
-            select(SubscriptionLink.subscription_id, sa.func.count(SubscriptionLink.id))
-            .where(SubscriptionLink.tenant_id == tenant_id,
-                   SubscriptionLink.subscription_id.in_(list(subscription_ids)))
-            .group_by(SubscriptionLink.subscription_id)
-        )
-        async with self.db.session() as session:
-            return {subscription_id: int(count) for subscription_id, count in (await session.execute(statement)).all()}
+        rows = await self.db.read(LINK_COUNTS, tenant_id=tenant_id, keys=list(subscription_ids))
+        return {row.subscription_id: int(row.count) for row in rows}
+
+
+LINK_COUNTS = ReadQuery(
+    "LinkCountRecord",
+    {"subscription_id": SubscriptionLink.subscription_id, "count": sa.func.count(SubscriptionLink.id)},
+    lambda query, shape: query.where(SubscriptionLink.tenant_id == sa.bindparam("tenant_id"),
+                                     shape.any_of(SubscriptionLink.subscription_id, "keys"))
+    .group_by(SubscriptionLink.subscription_id),
+)
