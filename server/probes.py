@@ -7,7 +7,10 @@ unready: it still answers everything that does not need that upstream, and takin
 load balancer because one upstream is down would turn a partial outage into a full one.
 
 `/metrics` is outside `/graphql` and its authentication; `PAPERGRAPH_METRICS_ALLOWED_NETWORKS` may restrict
-it to the scraper's networks, and `PAPERGRAPH_METRICS=false` removes it.
+it to the scraper's networks, and `PAPERGRAPH_METRICS=false` removes it. Before rendering it awaits the scrape
+hooks, among them `pending_payment_attempts_hook`: the pending payment attempts are counted in the ledger at each
+scrape, so the gauge is right whichever process answers and whoever (a request, `papergraph reconcile` in its own
+process) moved the attempts since; a count kept per process could not see the other processes' transitions.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from datasources.repositories.payments import PaymentRepository
 from telemetry import metrics
 
 if TYPE_CHECKING:
     from app import Services
+    from datasources.db import Database
 
 log = logging.getLogger("papergraph.probes")
 
@@ -48,6 +53,18 @@ def metrics_endpoint(services_getter: Callable[[], "Services"], networks: list) 
         return Response(body, media_type=content_type)
 
     return metrics_page
+
+
+def pending_payment_attempts_hook(db: "Database") -> Callable[[], Awaitable[None]]:
+    """A scrape hook setting `papergraph_pending_payment_attempts` to the ledger's unfinished attempts per state
+    (every tenant's; 0 for a state none is in). One indexed GROUP BY per scrape; if it fails or outlasts
+    `SCRAPE_HOOK_TIMEOUT`, the scrape logs it and shows the last count."""
+    ledger = PaymentRepository(db)
+
+    async def count_pending_payment_attempts() -> None:
+        metrics.set_pending_payment_attempts(await ledger.unfinished_counts())
+
+    return count_pending_payment_attempts
 
 
 def ready_endpoint(services_getter: Callable[[], "Services"], timeout: float) -> Callable:

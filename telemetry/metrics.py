@@ -16,19 +16,20 @@ with a plain function call. Tests read them with `sample(...)` and compare befor
 | `papergraph_dataloader_batch_size` | loader | resolvers/dataloaders/batching.py (histogram of keys per batch) |
 | `papergraph_circuit_breaker_state` | datasource | datasources/base.py: 0 closed, 1 half-open, 2 open |
 | `papergraph_circuit_breaker_opened_total` | datasource | datasources/base.py |
-| `papergraph_idempotent_replays_total` | operation | `record_idempotent_replay(operation)`: whoever answers a repeated idempotency key from its first answer |
-| `papergraph_pending_payment_attempts` | state | `set_pending_payment_attempts({state: count})`: the payment ledger (see below) |
+| `papergraph_idempotent_replays_total` | operation | datasources/repositories/idempotency.py, each time a claim answers REPLAY (every mutation keyed by `idempotencyKey`: purchaseSubscription, makePayment, restartSubscription, signUpAutoPay, updateAutoPay, addTip); resolvers/mutations/complete_payment_session.py for a session completed before |
+| `papergraph_pending_payment_attempts` | state | server/probes.py's scrape hook: the ledger's unfinished attempts per state (CREATED, CHARGED, PAID, PENDING_APPLY), counted at each scrape |
 
-Hooks for the payment code:
+How the two payment families are fed:
 
-- `record_idempotent_replay("makePayment")` each time a request is answered by replaying the first answer of
-  its idempotency key (purchaseSubscription already does);
+- `record_idempotent_replay(operation)` when a request is answered by replaying the first answer of its
+  idempotency key. `IdempotencyRepository.claim` and `.wait` call it whenever they answer REPLAY, so a new keyed
+  mutation counts its replays by going through them.
 - `set_pending_payment_attempts({"CREATED": 0, "CHARGED": 1, "PENDING_APPLY": 2, ...})` with the number of
-  unfinished ledger attempts per state. The simplest caller is a scrape hook registered in the app's lifespan,
-  `services.scrape_hooks.append(refresh)`, where `refresh` is an `async def` that counts the rows and calls
-  this function: `/metrics` awaits every hook (each bounded by `SCRAPE_HOOK_TIMEOUT`) before rendering, so
-  the gauge is read from the ledger itself, whichever worker answers the scrape. `papergraph reconcile` may
-  call it too after each pass.
+  unfinished ledger attempts per state. Its caller is the scrape hook the app's lifespan registers
+  (`server.probes.pending_payment_attempts_hook`, in `services.scrape_hooks`): `/metrics` awaits every hook
+  (each bounded by `SCRAPE_HOOK_TIMEOUT`) before rendering, so the gauge is read from the ledger itself,
+  whichever worker answers the scrape and whichever process (a request, `papergraph reconcile`) moved the
+  attempts. Counting transitions per process instead would miss the other processes' moves.
 
 Several workers: prometheus_client keeps each process's values apart, so with `PAPERGRAPH_WORKERS` > 1
 `papergraph run` points `PROMETHEUS_MULTIPROC_DIR` at a fresh directory (unless it is set), and `/metrics`

@@ -120,12 +120,13 @@ async def test_every_loader_records_its_batch_size(services):
     assert [name for name, value in dataloaders.items() if not isinstance(value, DataLoader)] == []
 
 
-async def test_pending_payment_attempts_are_refreshed_by_a_scrape_hook(api_client, services):
-    # given: what the payment ledger will register in the lifespan
-    async def count_pending_payment_attempts() -> None:
+async def test_scrape_hooks_are_awaited_before_each_scrape(api_client, services):
+    # given: a hook of the test's own, after the lifespan's count of the ledger (whose own test, with real pending
+    # attempts, is in tests/graphql/payments/test_payment_faults.py)
+    async def pretend_pending_payment_attempts() -> None:
         metrics.set_pending_payment_attempts({"CHARGED": 1, "PENDING_APPLY": 3})
 
-    services.scrape_hooks.append(count_pending_payment_attempts)
+    services.scrape_hooks.append(pretend_pending_payment_attempts)
 
     # when
     response = await api_client.get("/metrics")

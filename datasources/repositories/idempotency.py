@@ -11,6 +11,10 @@ releases the key); the payment mutations remember failures too (PAY-4). `wait` l
 duplicate wait, boundedly, for the first request's answer. Records are kept at least 24 hours:
 `delete_completed_before` (run by `papergraph reconcile`) removes older ones, `stale_in_progress` finds
 the records of requests that died before finishing.
+
+Every REPLAY this repository answers (from `claim`, or from `wait` once the first request completed) is counted
+in `papergraph_idempotent_replays_total` under the operation's name, here rather than in each mutation, so no
+keyed mutation can forget it: a REPLAY claim is what a mutation answers from its key's first answer.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import IdempotencyRecord, utcnow
+from telemetry import metrics
 
 
 class ClaimOutcome(Enum):
@@ -43,6 +48,12 @@ class Claim:
     outcome: ClaimOutcome
     record_id: int | None = None
     response: dict[str, Any] | None = None
+
+
+def _replay(record: IdempotencyRecord) -> Claim:
+    """The completed record's first answer, counted as a replay of its operation."""
+    metrics.record_idempotent_replay(record.operation)
+    return Claim(ClaimOutcome.REPLAY, record.id, record.response)
 
 
 class IdempotencyRepository:
@@ -68,7 +79,7 @@ class IdempotencyRepository:
             return Claim(ClaimOutcome.MISMATCH, existing.id)
         if existing.state != "COMPLETED":
             return Claim(ClaimOutcome.IN_PROGRESS, existing.id)
-        return Claim(ClaimOutcome.REPLAY, existing.id, existing.response)
+        return _replay(existing)
 
     async def wait(self, tenant_id: int, key: str, operation: str, request_hash: str, *, timeout: float,
                    first_delay: float = 0.02, max_delay: float = 0.25) -> Claim:
@@ -88,7 +99,7 @@ class IdempotencyRepository:
             if existing.operation != operation or existing.request_hash != request_hash:
                 return Claim(ClaimOutcome.MISMATCH, existing.id)
             if existing.state == "COMPLETED":
-                return Claim(ClaimOutcome.REPLAY, existing.id, existing.response)
+                return _replay(existing)
         return Claim(ClaimOutcome.IN_PROGRESS)
 
     async def complete(self, record_id: int, response: dict[str, Any]) -> None:

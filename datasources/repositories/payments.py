@@ -142,6 +142,16 @@ class PaymentRepository:
                                          .order_by(Payment.id).limit(limit))
             return [(payment, code) for payment, code in rows]
 
+    async def unfinished_counts(self) -> dict[str, int]:
+        """Attempts not in a final state, per state, every tenant's (0 for a state none is in): what
+        `/metrics` reports as pending payment attempts, counted by the indexed state column."""
+        unfinished = [s.value for s in LedgerState if s in UNFINISHED_STATES]
+        async with self.db.session() as session:
+            rows = await session.execute(select(Payment.state, sa.func.count()).where(Payment.state.in_(unfinished))
+                                         .group_by(Payment.state))
+            counts = dict(rows.all())
+        return {state: int(counts.get(state, 0)) for state in unfinished}
+
     # hosted payment sessions (GW-1) ------------------------------------------------------------
     async def start_session(self, row: PaymentSession, event: Event) -> PaymentSession:
         async with self.db.session() as session:

@@ -5,7 +5,8 @@ and reads the masked profile; refuses a Diners Club card (PM-3) and a type no fl
 system accepts (PM-1); stores only the masked card or bank and the gateway token and customer id (PM-4),
 in place of the subscription's current payment method, at most once per 24 hours per subscription
 (PM-5), and records CHANGEPAYMENTMETHOD in the same transaction (NOT-1). Completing the same session
-again answers the method it attached, changing nothing: the session is the natural idempotency key.
+again answers the method it attached, changing nothing: the session is the natural idempotency key, and such
+an answer counts as an idempotent replay (`papergraph_idempotent_replays_total{operation="completePaymentSession"}`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from resolvers.payment_flows import owner_crid
 from schema.payments import PaymentMethod, PaymentMethodType
 from schema.registrations import Event as EventType
 from schema.subscriptions import CustomerSubscription
+from telemetry import metrics
 
+OPERATION = "completePaymentSession"
 CHANGE_EVENT = "CHANGEPAYMENTMETHOD"
 
 
@@ -109,6 +112,8 @@ class CompletePaymentSession:
             return CompletePaymentSessionPayload(user_errors=[_rule(error).as_error(CompletePaymentSessionError)])
         except Refusal as refusal:
             return CompletePaymentSessionPayload(user_errors=[refusal.as_error(CompletePaymentSessionError)])
+        if event is None:  # attached by an earlier (or a concurrent) completion of the session: its answer again
+            metrics.record_idempotent_replay(OPERATION)
         loaders = context.loaders
         loaders.subscription_by_id.clear(subscription_id)
         loaders.payment_method_by_subscription_id.clear(subscription_id)

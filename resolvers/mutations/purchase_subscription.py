@@ -74,7 +74,6 @@ from resolvers.user_flows import UserFlowError, checked_email, checked_password,
 from schema.common import Money
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
-from telemetry import metrics
 
 log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
@@ -214,7 +213,6 @@ class PurchaseSubscription:
             claim = await idempotency.wait(context.tenant.id, key, OPERATION, digest,
                                            timeout=context.settings.idempotency_wait_seconds)
         if claim.outcome is ClaimOutcome.REPLAY:
-            metrics.record_idempotent_replay(OPERATION)
             return await _answer(context, claim.response or {})
         if claim.outcome is ClaimOutcome.MISMATCH:
             return _refusal(Refused(Code.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for another request",

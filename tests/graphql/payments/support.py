@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 
 from datasources.models import Event, Payment, PaymentMethod, SubscriptionLink, utcnow
@@ -176,3 +177,24 @@ async def assert_ledgers_agree(services, sandboxes, tenant: OwnTenant) -> None:
         assert types and types[0] == "PAYMENTCREATED", (row.id, types)
         assert len(types) == len(set(types)), types
         assert all(event.parent_id == own[0].id for event in own[1:]), "each state's event has the attempt's first"
+
+
+async def scraped(client, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """One family's samples as `GET /metrics` shows them, by their sorted labels."""
+    response = await client.get("/metrics")
+    assert response.status_code == 200, response.text
+    return {tuple(sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(response.text) for sample in family.samples
+            if sample.name == name}
+
+
+async def replays(client) -> dict[str, float]:
+    """`papergraph_idempotent_replays_total` per operation, from /metrics."""
+    return {dict(labels)["operation"]: value
+            for labels, value in (await scraped(client, "papergraph_idempotent_replays_total")).items()}
+
+
+async def pending_attempts(client) -> dict[str, float]:
+    """`papergraph_pending_payment_attempts` per ledger state, from /metrics."""
+    return {dict(labels)["state"]: value
+            for labels, value in (await scraped(client, "papergraph_pending_payment_attempts")).items()}
