@@ -37,7 +37,8 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
-from graphql.pyutils import Undefined
+from graphql.execution.executor import gather_with_cancel
+from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -45,16 +46,18 @@ DOCUMENT_CACHE_SIZE = 512  # distinct operation texts kept parsed and validated 
 GC_GEN0_THRESHOLD = 50_000  # CPython's default is 700 (2000 from 3.13)
 
 # plan kinds
-_LEAF, _LEAF_LIST, _OBJECT = 1, 2, 3
+_LEAF, _LEAF_LIST, _OBJECT, _OBJECT_LIST = 1, 2, 3, 4
 
 
 class _Plan:
     """How to resolve one basic field of one parent type: the attribute and how to complete its value."""
 
-    __slots__ = ("getter", "name", "kind", "return_type", "non_null", "leaf", "item_non_null", "object_type")
+    __slots__ = ("getter", "name", "kind", "return_type", "non_null", "leaf", "item_non_null", "object_type",
+                 "item_type")
 
     def __init__(self, getter: Callable[[Any, str], Any], name: str, kind: int, return_type: Any,
-                 leaf: Any = None, item_non_null: bool = False, object_type: GraphQLObjectType | None = None) -> None:
+                 leaf: Any = None, item_non_null: bool = False, object_type: GraphQLObjectType | None = None,
+                 item_type: Any = None) -> None:
         self.getter = getter
         self.name = name
         self.kind = kind
@@ -63,6 +66,7 @@ class _Plan:
         self.leaf = leaf
         self.item_non_null = item_non_null
         self.object_type = object_type
+        self.item_type = item_type  # a list's item type, non-null wrapper included
 
 
 _NO_PLAN = object()
@@ -98,11 +102,14 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
     if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
         return _Plan(getter, definition.python_name, _LEAF, field_type, leaf=inner)
     if isinstance(inner, GraphQLList):
-        item = inner.of_type
+        item = item_type = inner.of_type
         item_non_null = isinstance(item, GraphQLNonNull)
         item = item.of_type if item_non_null else item
         if isinstance(item, (GraphQLScalarType, GraphQLEnumType)):
             return _Plan(getter, definition.python_name, _LEAF_LIST, field_type, leaf=item, item_non_null=item_non_null)
+        if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
+            return _Plan(getter, definition.python_name, _OBJECT_LIST, field_type, object_type=item,
+                         item_non_null=item_non_null, item_type=item_type)
         return _NO_PLAN
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
         return _Plan(getter, definition.python_name, _OBJECT, field_type, object_type=inner)
@@ -141,25 +148,82 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # field middleware (an extension with a `resolve` hook) must see every field: no fast path then
         self._fast = manager is None or not getattr(manager, "_middleware_resolvers", None)
+        # selection sets compiled for this request: graphql-core memoizes each object type's grouped field
+        # set per request, so every item of a list reuses one compiled set (kept alive with its key)
+        self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any]]]] = {}
 
-    def execute_field(self, parent_type, source, field_details_list, path, position_context):  # noqa: ANN001
-        if self._fast:
-            plan = _plan_for(self.schema, parent_type, field_details_list[0].node.name.value)
-            if plan is not _NO_PLAN:
-                try:
-                    value = plan.getter(source, plan.name)
-                except Exception:  # noqa: BLE001 - graphql-core's path reports it
-                    value = _DECLINE
-                if value is None:
-                    if not plan.non_null:
-                        return None
-                elif value is not _DECLINE:
-                    if plan.kind == _OBJECT:
-                        return self._complete_object(plan, value, field_details_list, path, position_context)
-                    completed = _complete_leaves(plan, value)
-                    if completed is not _DECLINE:
-                        return completed
-        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+    def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
+        entry = self._compiled_sets.get(id(grouped_field_set))
+        if entry is None or entry[0] is not grouped_field_set or entry[1] is not parent_type:
+            schema = self.schema
+            fields = [(name, details, _plan_for(schema, parent_type, details[0].node.name.value))
+                      for name, details in grouped_field_set.items()]
+            entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
+        return entry[2]
+
+    def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):  # noqa: ANN001
+        """graphql-core's `execute_fields`, with each planned field resolved inline: one getattr, leaves
+        serialized in place, and no `Path` unless the field has children or an error to report. A field
+        without a plan, or whose value the fast path declines, goes through `execute_field` as before."""
+        if not self._fast:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        type_name = parent_type.name
+        try:
+            for response_name, details, plan in self._compiled(parent_type, grouped_field_set):
+                if plan is not _NO_PLAN:
+                    try:
+                        value = plan.getter(source_value, plan.name)
+                    except Exception:  # noqa: BLE001 - graphql-core's path reports it
+                        value = _DECLINE
+                    if value is None:
+                        if not plan.non_null:
+                            results[response_name] = None
+                            continue
+                    elif value is not _DECLINE:
+                        kind = plan.kind
+                        if kind == _OBJECT or kind == _OBJECT_LIST:
+                            field_path = Path(path, response_name, type_name)
+                            if kind == _OBJECT:
+                                result = self._complete_object(plan, value, details, field_path, position_context)
+                            else:
+                                result = self._complete_object_list(plan, value, details, field_path,
+                                                                    position_context)
+                            if result is not _DECLINE:
+                                results[response_name] = result
+                                if is_awaitable(result):
+                                    awaitable_fields.append(response_name)
+                                continue
+                        else:
+                            completed = _complete_leaves(plan, value)
+                            if completed is not _DECLINE:
+                                results[response_name] = completed
+                                continue
+                result = super().execute_field(parent_type, source_value, details, Path(path, response_name, type_name),
+                                               position_context)
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                name = awaitable_fields[0]
+                results[name] = await results[name]
+            else:
+                awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
 
     def _complete_object(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001
         """graphql-core's `complete_object_value` for a type without `is_type_of`, with the same error
@@ -181,6 +245,58 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
             return None
+
+    def _complete_object_list(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `complete_list_value` for a list of plain objects: each item's selection set runs
+        at once, the items that await are gathered, and errors are handled per item and then per field as
+        graphql-core does. `_DECLINE` (before anything runs) for a non-list or a null in a list of non-null
+        items: graphql-core's path reports those."""
+        if not isinstance(value, (list, tuple)) or (plan.item_non_null and any(item is None for item in value)):
+            return _DECLINE
+        object_type, item_type, is_awaitable = plan.object_type, plan.item_type, self.is_awaitable
+        out: list[Any] = []
+        pending: list[tuple[int, Path, Any]] = []
+        try:
+            for index, item in enumerate(value):
+                if item is None:
+                    out.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    completed = self.collect_and_execute_subfields(object_type, field_details_list, item_path, item,
+                                                                   position_context)
+                except Exception as raw_error:  # noqa: BLE001
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises if non-null
+                    completed = None
+                if is_awaitable(completed):
+                    pending.append((index, item_path, completed))
+                out.append(completed)
+        except Exception as raw_error:  # noqa: BLE001
+            if pending:
+                self.settle_in_background([awaitable for _, _, awaitable in pending])
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+            return None
+        if not pending:
+            return out
+
+        async def item(item_path: Path, awaitable: Any) -> Any:
+            try:
+                return await awaitable
+            except Exception as raw_error:  # noqa: BLE001
+                self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                return None
+
+        async def await_items() -> Any:
+            try:
+                awaited = await gather_with_cancel(*(item(item_path, awaitable) for _, item_path, awaitable in pending))
+            except Exception as raw_error:  # noqa: BLE001
+                self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+                return None
+            for (index, _, _), completed in zip(pending, awaited, strict=True):
+                out[index] = completed
+            return out
+
+        return await_items()
 
 
 def tune_gc() -> None:
