@@ -156,9 +156,20 @@ def _sub(paper_code: str, subscription_id: str) -> str:
 
 
 def _money(value: Any) -> Any:
-    """Decimal for every money field of an upstream answer, however deeply nested."""
-    if isinstance(value, list):
-        return [_money(v) for v in value]
-    if isinstance(value, dict):
-        return {k: Decimal(v) if k in MONEY_FIELDS and isinstance(v, str) else _money(v) for k, v in value.items()}
+    """Decimal for every money field of an upstream answer, however deeply nested: converted in place (the
+    answer was just decoded and belongs to the caller), walking only containers."""
+    containers = (dict, list)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            for key, field in item.items():
+                kind = type(field)
+                if kind is str:
+                    if key in MONEY_FIELDS:
+                        item[key] = Decimal(field)
+                elif kind in containers:
+                    stack.append(field)
+        elif type(item) is list:
+            stack.extend(field for field in item if type(field) in containers)
     return value

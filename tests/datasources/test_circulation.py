@@ -276,3 +276,19 @@ async def test_over_loopback_reads_and_maps_a_dropped_connection(app):
                 await circulation.get_subscription(NCS, "NCS-0000002")
     assert record["balance"] == Decimal("-3.45")
     assert set(records) == {"NCS-0000001", "NCS-0000002"}
+
+
+def test_money_fields_become_decimal_at_any_depth_and_nothing_else_changes():
+    """MNY-1: every money field of an answer is an exact Decimal, in lists of dicts of lists too."""
+    from datasources.circulation import _money
+
+    answer = {"id": "S-1", "balance": "-0.10", "name": "12.50",
+              "billingOptions": [{"term": "1M", "rate": "10.79", "tax": "0.75", "nested": [{"amount": "0.005"}]}],
+              "counts": [1, "2.00", None], "amount": None}
+    converted = _money(answer)
+    assert converted["balance"] == Decimal("-0.10") and isinstance(converted["balance"], Decimal)
+    option = converted["billingOptions"][0]
+    assert (option["rate"], option["tax"]) == (Decimal("10.79"), Decimal("0.75"))
+    assert option["nested"][0]["amount"] == Decimal("0.005")
+    assert converted["name"] == "12.50" and converted["counts"] == [1, "2.00", None]
+    assert converted["amount"] is None and option["term"] == "1M"
