@@ -249,3 +249,50 @@ async def test_anonymous_denial_is_unauthenticated(api_client):
 
     assert body["data"] == {"householdLevels": None}
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+
+
+# -- remembered verifications (auth/tokens.py) ----------------------------------------------------------
+@pytest.fixture
+def verifier(app):
+    return app.state.services.tokens
+
+
+async def test_a_token_sent_again_is_not_verified_again(api_client, store, claims, verifier):
+    token = store.signing_key.sign(claims)
+    first = await _post(api_client, token)
+    checks = verifier.verifications
+
+    again = await _post(api_client, token)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert verifier.verifications == checks
+
+
+async def test_aut1_a_remembered_token_is_refused_once_it_expires(api_client, store, claims, verifier, monkeypatch):
+    token = store.signing_key.sign({**claims, "exp": int(time.time()) + 60})
+    assert (await _post(api_client, token)).status_code == 200
+
+    later = time.time() + 60 + verifier.leeway + 1
+    monkeypatch.setattr(time, "time", lambda: later)  # the clock of the cache and of the claims check
+
+    _assert_unauthorized(await _post(api_client, token))
+
+
+async def test_aut1_a_forged_signature_is_not_served_from_a_remembered_token(api_client, store, claims):
+    token = store.signing_key.sign(claims)
+    assert (await _post(api_client, token)).status_code == 200
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+
+    _assert_unauthorized(await _post(api_client, forged))
+
+
+async def test_a_refetched_key_set_forgets_remembered_tokens(api_client, store, claims, verifier):
+    token = store.signing_key.sign(claims)
+    assert (await _post(api_client, token)).status_code == 200
+    checks = verifier.verifications
+    verifier.jwks.generation += 1  # what a refetch of the JWKS does
+
+    assert (await _post(api_client, token)).status_code == 200
+    assert verifier.verifications == checks + 1
