@@ -37,6 +37,7 @@ from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
+from datasources.transport import AiohttpTransport
 from datasources.repositories.administration import AdministrationRepository
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -108,6 +109,8 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
         if sandboxes is not None:
             return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandboxes[name]),
                                      base_url=EMBEDDED_URLS[name], timeout=timeout)
+        if settings.upstream_transport == "aiohttp":
+            return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=AiohttpTransport(limits))
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
 
     circulation_client = client("circulation", settings.circulation_base_url)

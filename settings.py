@@ -8,7 +8,7 @@ prefix, except `DATABASE_URL`, which keeps its conventional name.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     )
     upstream_max_connections: Annotated[int, Field(ge=1, le=1000)] = Field(
         100, description="Pooled connections per upstream."
+    )
+    upstream_transport: Literal["aiohttp", "httpx"] = Field(
+        "aiohttp", description="What carries remote upstream calls under the datasources' httpx client: aiohttp's "
+                               "pool and parser (datasources/transport.py; about a fifth of the CPU per call) or "
+                               "httpx's own."
     )
     upstream_concurrency: Annotated[int, Field(ge=1, le=100)] = Field(
         10, description="Concurrent single calls a loader may issue where an upstream has no batch endpoint."
