@@ -151,6 +151,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # selection sets compiled for this request: graphql-core memoizes each object type's grouped field
         # set per request, so every item of a list reuses one compiled set (kept alive with its key)
         self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any]]]] = {}
+        self._subfield_sets: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
 
     def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
         entry = self._compiled_sets.get(id(grouped_field_set))
@@ -160,6 +161,20 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                       for name, details in grouped_field_set.items()]
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
+
+    def _execute_subfields(self, object_type: GraphQLObjectType, field_details_list, path, value,  # noqa: ANN001
+                           position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `collect_and_execute_subfields` for the fast path's objects: the grouped field set
+        is looked up once per (type, fields) and request and executed directly. A selection with `@defer`
+        takes graphql-core's own path (its incremental executor handles it)."""
+        entry = self._subfield_sets.get(id(field_details_list))
+        if entry is None or entry[0] is not field_details_list or entry[1] is not object_type:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            entry = (field_details_list, object_type, None if new_defer_usages else grouped_field_set)
+            self._subfield_sets[id(field_details_list)] = entry
+        if entry[2] is None:
+            return self.collect_and_execute_subfields(object_type, field_details_list, path, value, position_context)
+        return self.execute_fields(object_type, value, path, entry[2], None)
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):  # noqa: ANN001
         """graphql-core's `execute_fields`, with each planned field resolved inline: one getattr, leaves
@@ -229,8 +244,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's `complete_object_value` for a type without `is_type_of`, with the same error
         handling as its `execute_field` (errors of subfields propagate and are reported once)."""
         try:
-            completed = self.collect_and_execute_subfields(plan.object_type, field_details_list, path, value,
-                                                           position_context)
+            completed = self._execute_subfields(plan.object_type, field_details_list, path, value, position_context)
             if self.is_awaitable(completed):
 
                 async def await_completed() -> Any:
@@ -263,8 +277,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = Path(path, index, None)
                 try:
-                    completed = self.collect_and_execute_subfields(object_type, field_details_list, item_path, item,
-                                                                   position_context)
+                    completed = self._execute_subfields(object_type, field_details_list, item_path, item,
+                                                        position_context)
                 except Exception as raw_error:  # noqa: BLE001
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises if non-null
                     completed = None
