@@ -338,6 +338,7 @@ class Measurement:
     errors: int
     cpu_ms_per_request: float | None
     upstream_calls_per_request: float | None
+    graphql_errors: int = 0  # answers with an `errors` member (HTTP 200 included), counted by the wrk script
     upstream_by_service: dict[str, float] = field(default_factory=dict)
     sql_per_request: float | None = None
     served_by_server: int | None = None
@@ -371,12 +372,12 @@ def measure(wrk: str, target: Target, scenario: Scenario, script: Path, connecti
     busy_before = sum(machine_before) - machine_before.idle - getattr(machine_before, "iowait", 0)
     busy_after = sum(machine_after) - machine_after.idle - getattr(machine_after, "iowait", 0)
     total_delta = sum(machine_after) - sum(machine_before)
-    errors = sum(int(result[k]) for k in result if k.startswith("errors_"))
+    errors = sum(int(result[k]) for k in result if k.startswith("errors_"))  # transport and HTTP status
     return Measurement(
         target=target.name, scenario=scenario.name, connections=connections, round=round_index, requests=requests,
         rps=round(requests / seconds, 1) if seconds else 0.0,
         p50_ms=round(result["p50_us"] / 1000, 2), p95_ms=round(result["p95_us"] / 1000, 2),
-        p99_ms=round(result["p99_us"] / 1000, 2), errors=errors,
+        p99_ms=round(result["p99_us"] / 1000, 2), errors=errors, graphql_errors=int(result.get("graphql_errors", 0)),
         cpu_ms_per_request=round(per((after_cpu - before_cpu) * 1000), 3) if served else None,
         upstream_calls_per_request=round(per(sum(up_delta.values())), 3) if served else None,
         upstream_by_service={k: round(v / served, 3) for k, v in up_delta.items()} if served else {},
@@ -464,7 +465,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Seeding: database {report['seed']['database_s']} s, emulators {report['seed']['emulators_s']} s, "
         f"total {report['seed']['total_s']} s.",
         "",
-        "| operation | server | conns | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | upstream/req | SQL/req | errors | × Apollo req/s | × Apollo CPU | machine busy % |",
+        "| operation | server | conns | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | upstream/req | SQL/req | errors (HTTP / GraphQL) | × Apollo req/s | × Apollo CPU | machine busy % |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_key = {(m["target"], m["scenario"], m["connections"]): m for m in report["results"]}
@@ -476,7 +477,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {m['scenario']} | {m['target']} | {m['connections']} | {_fmt(m['rps'])} | {_fmt(m['p50_ms'], 2)} | "
             f"{_fmt(m['p95_ms'], 2)} | {_fmt(m['p99_ms'], 2)} | {_fmt(m['cpu_ms_per_request'], 2)} | "
-            f"{_fmt(m['upstream_calls_per_request'], 2)} | {_fmt(m['sql_per_request'], 2)} | {m['errors']} | "
+            f"{_fmt(m['upstream_calls_per_request'], 2)} | {_fmt(m['sql_per_request'], 2)} | {m['errors']} / {m.get('graphql_errors', 0)} | "
             f"{_fmt(ratio_rps, 2)} | {_fmt(ratio_cpu, 2)} | {_fmt(m['machine_cpu_busy_pct'])} |"
         )
     lines += ["", "Memory at the end (RSS MB per process, master first):", ""]

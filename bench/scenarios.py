@@ -130,6 +130,14 @@ class Scenario:
             'wrk.method = "POST"',
             'wrk.headers["Content-Type"] = "application/json"',
             f'wrk.headers["X-Tenant"] = "{tenant}"',
+            # answers with GraphQL errors (HTTP 200 with an `errors` member) are counted per thread and summed
+            # by `done`: wrk's own error counts see only the transport and the status
+            "gql_errors = 0",
+            "local threads = {}",
+            "setup = function(thread) table.insert(threads, thread); thread:set('thread_id', #threads) end",
+            "response = function(status, headers, body)",
+            "  if string.find(body, '\"errors\"', 1, true) then gql_errors = gql_errors + 1 end",
+            "end",
         ]
         if self.principal == "staff":
             head.append(f'wrk.headers["Authorization"] = "Bearer {tokens["staff"]}"')
@@ -169,8 +177,6 @@ class Scenario:
                 "local counter = 0",
                 # each wrk thread has its own Lua state: `setup` numbers them, so two threads never send the
                 # same key or pay the same subscription; the nonce keeps the warm-up's keys out of the run
-                "local threads = 0",
-                "setup = function(thread) threads = threads + 1; thread:set('thread_id', threads) end",
                 "local nonce = tostring(os.time()) .. '-' .. tostring(math.floor(os.clock() * 1000000))",
                 "request = function()",
                 "  counter = counter + 1",
@@ -187,10 +193,12 @@ class Scenario:
             head.append(f"wrk.body = {_lua_string(json.dumps(self.body()))}")
         head += [
             "done = function(summary, latency, requests)",
-            "  io.write(string.format('WRKJSON {\"requests\": %d, \"duration_us\": %d, \"errors_connect\": %d, "
+            "  local graphql_errors = 0",
+            "  for _, thread in ipairs(threads) do graphql_errors = graphql_errors + thread:get('gql_errors') end",
+            "  io.write(string.format('WRKJSON {\"graphql_errors\": %d, \"requests\": %d, \"duration_us\": %d, \"errors_connect\": %d, "
             "\"errors_read\": %d, \"errors_write\": %d, \"errors_status\": %d, \"errors_timeout\": %d, "
             "\"p50_us\": %d, \"p95_us\": %d, \"p99_us\": %d, \"mean_us\": %f, \"max_us\": %d}\\n', "
-            "summary.requests, summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write, "
+            "graphql_errors, summary.requests, summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write, "
             "summary.errors.status, summary.errors.timeout, latency:percentile(50), latency:percentile(95), "
             "latency:percentile(99), latency.mean, latency.max))",
             "end",
