@@ -25,21 +25,9 @@ from typing import Any
 
 import httpx
 
-from bench.runner import Processes, drop_database, mint_tokens, prepare_database, seed, start_emulators
+from bench.runner import (Processes, drop_database, mint_tokens, prepare_database, production_env, seed,
+                          start_emulators)
 from bench.scenarios import TENANT, scenarios
-
-
-def _configure(database_url: str, emulator_urls: dict[str, str]) -> None:
-    os.environ.update({
-        "PAPERGRAPH_ENVIRONMENT": "production", "PAPERGRAPH_UPSTREAMS": "remote", "DATABASE_URL": database_url,
-        "PAPERGRAPH_CIRCULATION_BASE_URL": emulator_urls["circulation"],
-        "PAPERGRAPH_AUTH0_BASE_URL": emulator_urls["auth0"],
-        "PAPERGRAPH_NAVIGAPAY_BASE_URL": emulator_urls["navigapay"],
-        "PAPERGRAPH_SECRET_KEY": secrets.token_urlsafe(32),
-        "PAPERGRAPH_AUTH0_CLIENT_SECRET": secrets.token_urlsafe(32),
-        "PAPERGRAPH_NAVIGAPAY_API_KEY": secrets.token_urlsafe(32),
-        "PAPERGRAPH_SEED_DEMO_DATA": "false", "PAPERGRAPH_DEBUG_STATS": "true",
-    })
 
 
 async def _drive(names: list[str], scale: int, tokens: dict[str, str], requests: int, warmup: int,
@@ -112,7 +100,7 @@ def run(args) -> dict[str, Any]:
         seed(database_url, args.scale, emulator_urls)
         tokens = mint_tokens(emulator_urls["auth0"], "https://api.papergraph.dev",
                              [s for s in scenarios(args.scale) if s.name in names])
-        _configure(database_url, emulator_urls)
+        os.environ.update(production_env(database_url, emulator_urls))
         out = Path(args.cprofile) if args.cprofile else None
         if out:
             out.mkdir(parents=True, exist_ok=True)

@@ -236,6 +236,21 @@ def seed(database_url: str, scale: int, emulator_urls: dict[str, str]) -> dict[s
     }
 
 
+def production_env(database_url: str, emulator_urls: dict[str, str]) -> dict[str, str]:
+    """papergraph's settings for a measurement: production, PostgreSQL, the emulators as remote upstreams,
+    fresh secrets, no demo data, and the `/_debug/stats` counters the report reads."""
+    return {
+        "PAPERGRAPH_ENVIRONMENT": "production", "PAPERGRAPH_UPSTREAMS": "remote", "DATABASE_URL": database_url,
+        "PAPERGRAPH_CIRCULATION_BASE_URL": emulator_urls["circulation"],
+        "PAPERGRAPH_AUTH0_BASE_URL": emulator_urls["auth0"],
+        "PAPERGRAPH_NAVIGAPAY_BASE_URL": emulator_urls["navigapay"],
+        "PAPERGRAPH_SECRET_KEY": secrets.token_urlsafe(32),
+        "PAPERGRAPH_AUTH0_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "PAPERGRAPH_NAVIGAPAY_API_KEY": secrets.token_urlsafe(32),
+        "PAPERGRAPH_SEED_DEMO_DATA": "false", "PAPERGRAPH_DEBUG_STATS": "true",
+    }
+
+
 # -- measuring ---------------------------------------------------------------------------------------
 @dataclass
 class Target:
@@ -518,16 +533,7 @@ def run(args) -> dict[str, Any]:
         if "papergraph" in targets_wanted:
             port = free_port()
             env = {
-                **os.environ,
-                "PAPERGRAPH_ENVIRONMENT": "production", "PAPERGRAPH_UPSTREAMS": "remote",
-                "DATABASE_URL": database_url, "PAPERGRAPH_WORKERS": str(workers),
-                "PAPERGRAPH_CIRCULATION_BASE_URL": emulator_urls["circulation"],
-                "PAPERGRAPH_AUTH0_BASE_URL": emulator_urls["auth0"],
-                "PAPERGRAPH_NAVIGAPAY_BASE_URL": emulator_urls["navigapay"],
-                "PAPERGRAPH_SECRET_KEY": secrets.token_urlsafe(32),
-                "PAPERGRAPH_AUTH0_CLIENT_SECRET": secrets.token_urlsafe(32),
-                "PAPERGRAPH_NAVIGAPAY_API_KEY": secrets.token_urlsafe(32),
-                "PAPERGRAPH_SEED_DEMO_DATA": "false", "PAPERGRAPH_DEBUG_STATS": "true",
+                **os.environ, **production_env(database_url, emulator_urls), "PAPERGRAPH_WORKERS": str(workers),
                 "PAPERGRAPH_HOST": "127.0.0.1", "PAPERGRAPH_PORT": str(port),
             }
             argv = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1",

@@ -1,18 +1,22 @@
 """The execution fast path: what papergraph does per request and per field, made cheap without giving up
 strawberry's schema.
 
-Measured on this project's 2-core machines (`python -m bench run`, ../shared/spec/performance.md):
-per-field execution is what a Python GraphQL server spends its CPU on. A dashboard answer has ~900
-fields, and for each one graphql-core builds a `GraphQLResolveInfo`, strawberry wraps the default
-attribute resolver, and the result goes through the generic `complete_value`. Most of those fields are
-plain attributes of objects papergraph already built (`from_record`/`from_row`): they need none of it.
+Measured on this project's 2-core machines (`python -m bench profile`, `python -m bench run`, README
+"Benchmarks"): per-field execution is what a Python GraphQL server spends its CPU on. A dashboard answer has
+~900 fields in ~240 objects, and for each field graphql-core builds a `Path` and a `GraphQLResolveInfo`,
+strawberry wraps the default attribute resolver, and the result goes through the generic `complete_value`.
+Most of those fields are plain attributes of objects papergraph already built (`from_record`/`from_row`):
+they need none of it.
 
 - `FastExecutionContext` (a graphql-core `ExecutionContext`, passed to strawberry's Schema as
-  `execution_context_class`) resolves a *basic* strawberry field — no resolver, no field extension, no
-  permission, no exception handler — with one `getattr`, and completes leaves (scalars, enums, lists of
-  them) and plain objects directly, without building a `ResolveInfo`. Anything else (resolvers, abstract
-  types, nulls and errors) takes graphql-core's own path, so behaviour and error messages are unchanged:
-  on any doubt the fast path hands the field back to `super().execute_field`.
+  `execution_context_class`) overrides `execute_fields`: each object type's grouped field set (memoized by
+  graphql-core per request) is compiled once into (response name, fields, plan), so every item of a list
+  shares it. A *basic* strawberry field — no resolver, no field extension, no permission, no exception
+  handler — is resolved inline with one `getattr`; leaves (scalars, enums, lists of them) are serialized
+  in place, plain objects and lists of plain objects run their own compiled field sets, with graphql-core's
+  per-item and per-field error handling. Anything else (resolvers, abstract types, nulls and errors) takes
+  graphql-core's own path, so behaviour and error messages are unchanged: on any doubt the fast path hands
+  the field back to `execute_field` (tests/test_execution.py compares both paths answer for answer).
 - parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
   enforces the operation limits): front ends send a few fixed operations, so both happen once per process
   instead of on every request.
@@ -20,6 +24,10 @@ plain attributes of objects papergraph already built (`from_record`/`from_row`):
   responses allocate many short-lived objects, and full young-generation scans over the import-time heap
   were a quarter of the CPU in performance.md's measurements.
 - `encode_json`/`decode_json` use orjson for request and response bodies.
+
+Elsewhere on the same path: permission rules decided without awaiting (`auth/permissions.Guard`), loaders'
+reads compiled once and run on a raw asyncpg pool (`datasources/reads.py`), remote upstreams over aiohttp
+under the httpx client (`datasources/transport.py`), verified tokens remembered (`auth/tokens.py`).
 """
 
 from __future__ import annotations
