@@ -13,6 +13,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -85,8 +86,6 @@ class Database:
             async with self.engine.connect() as connection:
                 result = await connection.execute(compiled.statement, params)
                 return [record(*row) for row in result]
-        import asyncpg
-
         args = [params[name] for name in compiled.order]
         self.statements += 1
         try:
@@ -104,8 +103,6 @@ class Database:
         """The asyncpg pool of reads, one per event loop (a test's loop or a worker's)."""
         loop = asyncio.get_running_loop()
         if self._read_pool is None or self._read_pool_loop is not loop:
-            import asyncpg
-
             dsn = sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
             self._read_pool_loop = loop
             self._read_pool = await asyncpg.create_pool(

@@ -12,13 +12,14 @@ dialect and shape:
   array parameter (`= ANY($n)`), so the statement text — and asyncpg's prepared statement — is the same for
   any number of keys;
 - SQLite (the embedded default): executed by SQLAlchemy Core on the engine, with expanding IN lists.
-Either way the rows come back as the same read-only records: one slotted class per query, with the model's
+Either way the rows come back as the same read-only records: one named tuple per query, with the model's
 attribute names (`Registration.user_metadata`, not the column's `metadata`) and values converted by the
 column types' own result processors (Money quantized to two places, JSON decoded).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -44,24 +45,6 @@ class Shape:
         if self.postgresql:
             return column == sa.any_(sa.bindparam(name))
         return column.in_(sa.bindparam(name, expanding=True))
-
-
-def _record_class(name: str, keys: tuple[str, ...]) -> type:
-    namespace: dict[str, Any] = {"__slots__": keys}
-    args = ", ".join(keys)
-    body = "\n".join(f"    self.{key} = {key}" for key in keys) or "    pass"
-    exec(f"def __init__(self, {args}):\n{body}", namespace)  # noqa: S102 - a fixed template over column names
-
-    def __repr__(self) -> str:
-        return f"{name}({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(getattr(self, k) == getattr(other, k) for k in keys)
-
-    namespace["__repr__"] = __repr__
-    namespace["__eq__"] = __eq__
-    namespace["__hash__"] = None
-    return type(name, (), namespace)
 
 
 NUMERIC_OID = 1700  # what asyncpg reports for NUMERIC columns (and returns as Decimal)
@@ -99,7 +82,7 @@ class ReadQuery:
         self.name = name
         self.columns = dict(columns)
         self.build = build
-        self.record = _record_class(name, tuple(self.columns))
+        self.record = namedtuple(name, tuple(self.columns))  # read-only, attribute access, built in C
         self._compiled: dict[tuple[str, Hashable], _Compiled] = {}
 
     def compiled(self, dialect: Dialect, variant: tuple[Hashable, ...] = ()) -> _Compiled:
