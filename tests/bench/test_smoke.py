@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the benchm
 def test_bench_run_reports_every_operation(tmp_path: Path) -> None:
     # given: a tiny run of its own (own database name, own output directory)
     database = f"papergraph_bench_smoke_{uuid.uuid4().hex[:8]}"
-    command = [sys.executable, "-m", "bench", "run", "--scale", "1", "--duration", "2", "--warmup", "0.5",
+    command = [sys.executable, "-m", "bench", "run", "--scale", "1", "--duration", "1", "--warmup", "0",
                "--connections", "4", "--database", database, "--output", str(tmp_path)]
 
     # when
