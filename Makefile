@@ -42,8 +42,10 @@ browser-install:
 run: install
 	$(PY) -m cli run
 
+# the suite on PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one)
+PYTEST_WORKERS ?= 2
 test: install node-install browser-install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 seed: install
 	$(PY) -m cli seed --scale $${SCALE:-1}
