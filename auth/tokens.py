@@ -106,9 +106,7 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> dict[str, Any]:
-        if self._verified_generation != self.jwks.generation:
-            self._verified.clear()
-        remembered = self._verified.get(token)
+        remembered = self._remembered().get(token)
         if remembered is not None:
             if time.time() < remembered[0]:
                 return dict(remembered[1])
@@ -117,14 +115,18 @@ class TokenVerifier:
         self._remember(token, claims)
         return dict(claims)
 
+    def _remembered(self) -> OrderedDict[str, tuple[float, dict[str, Any]]]:
+        """The remembered tokens, forgotten all at once when the key set changed since they were checked."""
+        if self._verified_generation != self.jwks.generation:
+            self._verified.clear()
+            self._verified_generation = self.jwks.generation
+        return self._verified
+
     def _remember(self, token: str, claims: dict[str, Any]) -> None:
         expires = claims.get("exp")
         if not isinstance(expires, (int, float)):
             return
-        if self._verified_generation != self.jwks.generation:  # the keys changed while this one was checked
-            self._verified.clear()
-            self._verified_generation = self.jwks.generation
-        self._verified[token] = (min(expires + self.leeway, time.time() + VERIFIED_CACHE_SECONDS), claims)
+        self._remembered()[token] = (min(expires + self.leeway, time.time() + VERIFIED_CACHE_SECONDS), claims)
         while len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
 

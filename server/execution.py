@@ -224,8 +224,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             if completed is not _DECLINE:
                                 results[response_name] = completed
                                 continue
-                result = super().execute_field(parent_type, source_value, details, Path(path, response_name, type_name),
-                                               position_context)
+                result = self.execute_field(parent_type, source_value, details, Path(path, response_name, type_name),
+                                            position_context)
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
