@@ -3,18 +3,31 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+UV_VERSION ?= 0.13.9
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: install node-install browser-install run test seed migrate schema bench soak clean
+.PHONY: install lock node-install browser-install run test seed migrate schema bench soak clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+# exactly the lock (uv.lock: every package, version and hash, the dev extra included), with uv installed into
+# the venv by pip first; `--locked` refuses a lock that no longer matches pyproject.toml (run `make lock`).
+# Re-runs whenever uv.lock or pyproject.toml changes.
+$(STAMP): uv.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra dev --inexact --quiet || \
+	  { echo "papergraph: uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock" >&2; exit 1; }
 	touch $(STAMP)
+
+# after changing dependencies in pyproject.toml (or to move to newer releases: `make lock LOCK_ARGS=--upgrade`):
+# re-resolve uv.lock for every platform and Python the project supports, then commit it
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(UV) lock $(LOCK_ARGS)
 
 # the Node side of the tests (graphql-http audits, @apollo/gateway), from the committed lock file; without
 # npm the Node-backed tests skip locally and fail under CI
