@@ -7,10 +7,12 @@ UV := $(VENV)/bin/uv
 UV_VERSION ?= 0.13.9
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+GRAPHIQL_DIR := server/graphiql_assets
+GRAPHIQL_STAMP := $(GRAPHIQL_DIR)/node_modules/.installed
 
-.PHONY: install lock node-install browser-install run test seed migrate schema bench soak clean
+.PHONY: install lock graphiql-assets node-install browser-install run test seed migrate schema bench soak clean
 
-install: $(STAMP)
+install: $(STAMP) graphiql-assets
 
 # exactly the lock (uv.lock: every package, version and hash, the dev extra included), with uv installed into
 # the venv by pip first; `--locked` refuses a lock that no longer matches pyproject.toml (run `make lock`).
@@ -28,6 +30,16 @@ lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
 	$(UV) lock $(LOCK_ARGS)
+
+# GraphiQL's assets (React, GraphiQL, ...; server/graphiql.py), from npm at the versions strawberry's page names,
+# so GraphiQL works offline; without npm its page loads them from unpkg.com
+graphiql-assets:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(GRAPHIQL_STAMP); \
+	else echo "npm not found: GraphiQL will load its assets from unpkg.com"; fi
+
+$(GRAPHIQL_STAMP): $(GRAPHIQL_DIR)/package-lock.json
+	npm ci --prefix $(GRAPHIQL_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(GRAPHIQL_STAMP)
 
 # the Node side of the tests (graphql-http audits, @apollo/gateway), from the committed lock file; without
 # npm the Node-backed tests skip locally and fail under CI
@@ -76,4 +88,4 @@ schema: install
 	$(PY) -m cli export-schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules papergraph.db
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(GRAPHIQL_DIR)/node_modules papergraph.db

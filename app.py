@@ -289,6 +289,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         routes.append(Route("/_debug/stats", debug_stats_endpoint(services), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
+    if view.graphiql is not None:
+        routes += view.graphiql.routes()  # GraphiQL's assets, at /graphiql/ (server/graphiql.py)
     if settings.development_feature(settings.demo):
         routes += demo_routes(settings)
     app = Starlette(routes=routes, lifespan=lifespan)

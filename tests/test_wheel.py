@@ -1,6 +1,7 @@
 """The wheel is complete (issue 19, item 10): built from the checkout, installed with exactly the locked
 dependencies into a fresh venv away from the checkout, `papergraph migrate` and `papergraph run` work from it —
-the migrations, alembic.ini, the demo's files and GraphiQL's assets are all inside the package."""
+the migrations, alembic.ini, the demo's files and GraphiQL's assets (issue 19, item 4) are all inside the
+package."""
 
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def test_papergraph_migrates_and_runs_from_a_wheel_in_a_fresh_venv(installed_whe
         ping = httpx.get(f"{server.base}/ping")
         answer = httpx.post(f"{server.base}/graphql", json={"query": TYPENAME_QUERY})
         demo = httpx.get(f"{server.base}/demo/")
+        graphiql = httpx.get(f"{server.base}/graphql", headers={"accept": "text/html"})
+        react = httpx.get(f"{server.base}/graphiql/react@18.2.0/umd/react.production.min.js")
         where = run(str(installed_wheel / "python"), "-c", "import cli, migrations; print(cli.__file__); "
                     "print(migrations.__file__)", cwd=tmp_path, env=env)
 
@@ -74,4 +77,7 @@ def test_papergraph_migrates_and_runs_from_a_wheel_in_a_fresh_venv(installed_whe
     assert answer.status_code == 200
     assert answer.json() == {"data": {"__typename": "Query"}}
     assert demo.status_code == 200 and "<html" in demo.text.lower()
+    # GraphiQL's assets travel in the wheel (server/graphiql.py): none from unpkg.com
+    assert graphiql.status_code == 200 and "unpkg.com" not in graphiql.text and "/graphiql/graphiql@" in graphiql.text
+    assert react.status_code == 200 and react.headers["content-type"].startswith("application/javascript")
     assert str(ROOT) not in where and "site-packages" in where
