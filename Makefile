@@ -10,7 +10,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 GRAPHIQL_DIR := server/graphiql_assets
 GRAPHIQL_STAMP := $(GRAPHIQL_DIR)/node_modules/.installed
 
-.PHONY: install lock graphiql-assets node-install browser-install run test seed migrate schema bench soak clean
+.PHONY: install lock graphiql-assets supergraph node-install browser-install run test seed migrate schema bench soak clean
 
 install: $(STAMP) graphiql-assets
 
@@ -71,6 +71,11 @@ run: install
 PYTEST_WORKERS ?= 2
 test: install node-install browser-install
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
+
+# a local supergraph (docs/supergraph.md): papergraph, @apollo/gateway and the example Node subgraph "delivery";
+# SUBGRAPHS="name=http://host:port/graphql,..." composes yours too
+supergraph: install node-install
+	$(PY) -m sandbox.supergraph $(if $(SUBGRAPHS),--subgraph '$(SUBGRAPHS)')
 
 seed: install
 	$(PY) -m cli seed --scale $${SCALE:-1}
