@@ -10,7 +10,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 GRAPHIQL_DIR := server/graphiql_assets
 GRAPHIQL_STAMP := $(GRAPHIQL_DIR)/node_modules/.installed
 
-.PHONY: install lock graphiql-assets supergraph node-install browser-install run test seed migrate schema bench soak clean
+.PHONY: install lock graphiql-assets supergraph scaleout haproxy-install node-install browser-install run test seed migrate schema bench soak clean
 
 install: $(STAMP) graphiql-assets
 
@@ -64,12 +64,25 @@ browser-install:
 	  else echo "chromium not found and not root: the browser test will be skipped (and fail under CI)"; fi; \
 	fi
 
+# Debian's HAProxy for the scale-out test (tests/deploy/, bench/scaleout.py), installed the same way as root when
+# missing; without it that test is skipped locally, and fails under CI
+haproxy-install:
+	@if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing haproxy (apt-get install -y haproxy)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y --no-install-recommends haproxy >/dev/null 2>&1 || \
+	      { apt-get update >/dev/null && apt-get install -y --no-install-recommends haproxy >/dev/null; } || \
+	      echo "could not install haproxy: the scale-out test will be skipped (and fail under CI)"; \
+	  else echo "haproxy not found and not root: the scale-out test will be skipped (and fail under CI)"; fi; \
+	fi
+
 run: install
 	$(PY) -m cli run
 
 # the suite on PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one)
 PYTEST_WORKERS ?= 2
-test: install node-install browser-install
+test: install node-install browser-install haproxy-install
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 # a local supergraph (docs/supergraph.md): papergraph, @apollo/gateway and the example Node subgraph "delivery";
@@ -88,6 +101,10 @@ bench: install
 
 soak: install
 	$(PY) -m bench soak $(SOAK_ARGS)
+
+# HAProxy in front of two processes: spread, one killed mid-payments, ledgers, throughput of one vs two
+scaleout: install haproxy-install
+	$(PY) -m bench scaleout --throughput-seconds $${SECONDS_EACH:-10} $(SCALEOUT_ARGS)
 
 schema: install
 	$(PY) -m cli export-schema > schema.graphql

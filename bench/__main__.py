@@ -1,5 +1,6 @@
 """`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
-`python -m bench soak [--minutes 3]` (bench/soak.py), and
+`python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
+(bench/scaleout.py), and
 `python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--seed", type=int, default=1, help="seed of the clients' choices")
     soak.add_argument("--database", default="papergraph_soak", help="PostgreSQL database created and dropped")
     soak.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")
+    scaleout = commands.add_parser("scaleout", help="HAProxy in front of two papergraph processes on one PostgreSQL: "
+                                                    "spread, one killed mid-payments, ledgers; throughput of 1 vs 2 "
+                                                    "(bench/scaleout.py)")
+    from bench.scaleout import add_arguments as scaleout_arguments
+
+    scaleout_arguments(scaleout)
     profile = commands.add_parser("profile", help="papergraph's CPU per request in one process, optionally with "
                                                   "cProfile (bench/profile.py)")
     profile.add_argument("--scenarios", default="dashboard,catalog", help="comma-separated scenario names")
@@ -67,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"profile: {error}", file=sys.stderr)
             return 1
         return 0
+
+    if args.command == "scaleout":
+        from bench.scaleout import main as scaleout_main
+
+        try:
+            return scaleout_main(args)
+        except (RuntimeError, OSError) as error:
+            print(f"scaleout: {error}", file=sys.stderr)
+            return 1
 
     if args.command == "soak":
         from bench.soak import markdown, run
