@@ -50,9 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     scaleout = commands.add_parser("scaleout", help="HAProxy in front of two papergraph processes on one PostgreSQL: "
                                                     "spread, one killed mid-payments, ledgers; throughput of 1 vs 2 "
                                                     "(bench/scaleout.py)")
-    from bench.scaleout import add_arguments as scaleout_arguments
-
-    scaleout_arguments(scaleout)
+    scaleout.add_argument("--payments", type=int, default=24, help="payments started (process a dies after a third)")
+    scaleout.add_argument("--clients", type=int, default=4, help="concurrent paying clients")
+    scaleout.add_argument("--throughput-seconds", type=float, default=0,
+                          help="also measure the dashboard with one process and with two, this long each (wrk)")
+    scaleout.add_argument("--connections", type=int, default=32, help="wrk connections for the throughput runs")
+    scaleout.add_argument("--database", default="papergraph_scaleout", help="PostgreSQL database created and dropped")
     profile = commands.add_parser("profile", help="papergraph's CPU per request in one process, optionally with "
                                                   "cProfile (bench/profile.py)")
     profile.add_argument("--scenarios", default="dashboard,catalog", help="comma-separated scenario names")
