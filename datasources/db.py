@@ -106,8 +106,9 @@ class Database:
     # reads (datasources/reads.py) ----------------------------------------------------------------
     async def read(self, query: ReadQuery, variant: tuple[Hashable, ...] = (), **params: Any) -> list[Any]:
         """The rows of `query` as its read-only records. Lists go in as Python lists. On PostgreSQL the
-        compiled statement runs on the read pool (autocommit); a connection found broken is retried once
-        on a fresh one, since a read has no effect to repeat."""
+        compiled statement runs on the read pool (autocommit); a read whose connection is found dead
+        (`CONNECTION_LOST`: closed, terminated, or caught mid-step by the termination) is retried once on a
+        fresh one, since a read has no effect to repeat; the pool's other connections are replaced too."""
         compiled = query.compiled(self.engine.dialect, variant)
         record = compiled.record
         if compiled.sql is None:
@@ -116,11 +117,14 @@ class Database:
                 return [record(*row) for row in result]
         args = [params[name] for name in compiled.order]
         self.statements += 1
+        pool = await self._reads()
         try:
-            rows = await (await self._reads()).fetch(compiled.sql, *args)
-        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
-                ConnectionError):
-            rows = await (await self._reads()).fetch(compiled.sql, *args)
+            rows = await pool.fetch(compiled.sql, *args)
+        except CONNECTION_LOST:
+            # whatever killed this connection (a terminated backend, a restart) likely killed its siblings:
+            # replace them all rather than retry on another dead one
+            await pool.expire_connections()
+            rows = await pool.fetch(compiled.sql, *args)
         processors = compiled.processors
         if not any(processors):
             return [record(*row) for row in rows]
