@@ -109,3 +109,25 @@ async def test_pay4_a_sale_that_may_have_been_sent_stays_pending_even_when_the_b
     close_breaker(services)
     window = await make_payment(api_client, setup)
     assert codes(window) == ["PAYMENT_WINDOW"]
+
+
+async def test_pm5_pay4_an_attempt_pending_application_holds_the_payment_window(api_client, own_tenant, sandboxes,
+                                                                                 services, tokens):
+    # given: a payment charged, refused by the circulation system, and not given back (the void fails): money is
+    # taken and waits for reconciliation as PENDING_APPLY
+    setup = await paying(own_tenant, sandboxes, tokens)
+    rules = sandboxes["circulation"].state.control.rules
+    rules.append(FaultRule(method="POST", path="/payments$", status=503))
+    sandboxes["navigapay"].state.control.rules.append(FaultRule(method="POST", path="/void$", status=503))
+    pending = await make_payment(api_client, setup)
+    assert pending["payment"]["state"] == "PENDING_APPLY" and codes(pending) == ["PAYMENT_PENDING"]
+    rules.clear()
+    sandboxes["navigapay"].state.control.rules.clear()
+
+    # when: another payment, with a new key, inside the 24 hours
+    second = await make_payment(api_client, setup)
+
+    # then: refused by PM-5, and nothing more charged
+    assert codes(second) == ["PAYMENT_WINDOW"] and second["payment"] is None
+    assert [sale["state"] for sale in gateway_entries(sandboxes, setup.tenant)] == ["captured"]
+    assert [row.state for row in await ledger_rows(services, setup.tenant)] == ["PENDING_APPLY"]
