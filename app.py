@@ -48,7 +48,7 @@ from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
-from server.probes import allowed_networks, metrics_endpoint, pending_payment_attempts_hook, ready_endpoint
+from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
 from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
@@ -254,7 +254,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         built = build_services(settings, sandboxes, tracer)
         holder["services"] = built
         app.state.services = built
-        built.scrape_hooks.append(pending_payment_attempts_hook(built.db))
+        built.scrape_hooks.append(database_hook(built.db))
         if embedded:
             from sandbox.demo import generate
             from sandbox.seed import load_emulators

@@ -1,6 +1,7 @@
 """Turns exceptions into GraphQL errors with stable codes, and masks the unexpected.
 
-Upstream failures carry their own code (UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, …); anything that is
+Upstream failures carry their own code (UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, …), a database that cannot
+be reached DATABASE_UNAVAILABLE (datasources/db.py `database_unavailable`); anything that is
 not a known, deliberate error becomes INTERNAL_SERVER_ERROR with a generic message. No stack trace or
 exception text of an unexpected error ever reaches a client in production; in development the
 message (never the trace) is kept to help debugging.
@@ -15,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from datasources.base import UpstreamError
+from datasources.db import database_unavailable
 
 log = logging.getLogger("papergraph.errors")
 
@@ -54,6 +56,9 @@ class ErrorCodes(SchemaExtension):
             return _with(error, message, {"code": original.code, "service": original.service})
         if isinstance(original, CodedError):
             return _with(error, str(original), {"code": original.code, **original.extensions})
+        if database_unavailable(original):
+            log.warning("the database is unavailable in %s: %s", error.path, type(original).__name__)
+            return _with(error, "The database is unavailable; try again shortly", {"code": "DATABASE_UNAVAILABLE"})
         log.error("unexpected error in %s", error.path, exc_info=original)
         message = "Internal server error" if self.mask_unexpected else f"Internal server error: {original}"
         return _with(error, message, {"code": "INTERNAL_SERVER_ERROR"})
