@@ -230,20 +230,36 @@ class CustomerLinked(CustomerRule):
 
 
 @dataclass(frozen=True)
-class CustomerOwnsOrIsRegistration(CustomerRule):
-    """A registration shown next to a link: the customer's own, or one linked to a subscription the
-    customer owns (an owner manages the subscription's guests, LNK-3)."""
+class CustomerSelfOrOwnersGuest(CustomerRule):
+    """A registration shown next to a link (LNK-4): the customer's own, or a GUEST of a subscription the
+    customer owns (an owner sees who their guests are: names and e-mail only, which the Registration
+    type's other fields enforce with `REGISTRATION_DATA`). A co-owner or the owner seen by a guest is not."""
 
     crid: Value
     subscription: Value
+    role: Value
 
-    description = "the registration itself, or the owner of the linked subscription"
+    description = "the registration itself, or the owner of the subscription the guest is linked to"
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         if _text(self.crid(source, kwargs)) == context.principal.crid:
             return True
+        role = self.role(source, kwargs)
+        if getattr(role, "value", role) != GUEST:
+            return False
         subscription_id = _text(self.subscription(source, kwargs))
         return (await context.customer_link_roles()).get(subscription_id) == OWNER
+
+
+@dataclass(frozen=True)
+class StaffOrPartner(Rule):
+    """Staff or a partner: the field that led to the object already decided their access (LNK-4 guards a
+    registration's identifiers and data against customers and anonymous requests only)."""
+
+    description = "staff or a partner"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return context.principal.kind in (PrincipalKind.STAFF, PrincipalKind.PARTNER)
 
 
 @dataclass(frozen=True)
@@ -338,6 +354,13 @@ ANYONE = Anyone()
 SIGNED_IN = SignedIn()
 ANY_STAFF = StaffSelf(lambda source, kwargs: None)  # own account, whatever the access levels
 ANY_CUSTOMER = AnyCustomer()
+STAFF_OR_PARTNER = StaffOrPartner()
+
+
+def registration_data(crid: Value) -> tuple[Rule, Rule]:
+    """LNK-4: a registration's identifiers and data (CRID, ids, metadata, state, links) are for staff,
+    partners and the registration's own customer; no other customer and no anonymous request sees them."""
+    return STAFF_OR_PARTNER, CustomerSelf(crid)
 
 
 def staff_read(section: str) -> Rule:
