@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
+CREATED_CRIDS = "created_crids"  # context.extra: the CRIDs of registrations the request created
 OWNER, GUEST = "OWNER", "GUEST"
 
 Value = Callable[[Any, dict[str, Any]], Any]  # (source, field arguments) -> the value a rule checks
@@ -263,6 +264,18 @@ class StaffOrPartner(Rule):
 
 
 @dataclass(frozen=True)
+class CreatedInRequest(Rule):
+    """The registration this very request created (a self-service sign-up sees the account it just made)."""
+
+    crid: Value
+
+    description = "the request that created it"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return _text(self.crid(source, kwargs)) in context.extra.get(CREATED_CRIDS, ())
+
+
+@dataclass(frozen=True)
 class CustomerManagesLink(CustomerRule):
     """A link (by id) the customer may change: one of a subscription the customer owns, or, with
     `own_link`, the customer's own link (a guest may leave a subscription)."""
@@ -357,10 +370,11 @@ ANY_CUSTOMER = AnyCustomer()
 STAFF_OR_PARTNER = StaffOrPartner()
 
 
-def registration_data(crid: Value) -> tuple[Rule, Rule]:
+def registration_data(crid: Value) -> tuple[Rule, Rule, Rule]:
     """LNK-4: a registration's identifiers and data (CRID, ids, metadata, state, links) are for staff,
-    partners and the registration's own customer; no other customer and no anonymous request sees them."""
-    return STAFF_OR_PARTNER, CustomerSelf(crid)
+    partners, the registration's own customer and the request that created it; no other customer and no
+    other anonymous request sees them."""
+    return STAFF_OR_PARTNER, CustomerSelf(crid), CreatedInRequest(crid)
 
 
 def staff_read(section: str) -> Rule:
