@@ -70,6 +70,14 @@ class Principal:
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
 
 
+def principal_key(principal: Principal) -> str | None:
+    """Who did something, as stored with it (`customer:<crid>`, `staff:<sub>`, `partner:<sub>`); None for
+    an anonymous request (BUY-11: who started a payment session)."""
+    if principal.is_anonymous or not principal.subject:
+        return None
+    return f"{principal.kind.value}:{principal.subject}"[:160]
+
+
 def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Principal:
     """A staff principal whose access levels stored by papergraph (MGR-1) replace the token's, section by
     section; sections papergraph stores nothing for keep the token's level."""
