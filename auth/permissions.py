@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
-CREATED_CRIDS = "created_crids"  # context.extra: the CRIDs of registrations the request created
+CREATED_CRIDS = "created_crids"  # context.extra: CRIDs the request created, or proved with a link (verifyEmail)
 OWNER, GUEST = "OWNER", "GUEST"
 
 Value = Callable[[Any, dict[str, Any]], Any]  # (source, field arguments) -> the value a rule checks
@@ -265,7 +265,8 @@ class StaffOrPartner(Rule):
 
 @dataclass(frozen=True)
 class CreatedInRequest(Rule):
-    """The registration this very request created (a self-service sign-up sees the account it just made)."""
+    """The registration this very request created (a self-service sign-up sees the account it just made), or
+    proved to be the caller's with a code sent to its e-mail (verifyEmail)."""
 
     crid: Value
 

@@ -20,7 +20,9 @@ mutation ($input: ChangePasswordInput!) {
 START = "mutation ($email: String!) { startForgotPassword(input: {email: $email}) { accepted userErrors { code } } }"
 FINISH = """
 mutation ($token: String!, $password: String!) {
-  finishForgotPassword(input: {token: $token, password: $password}) { userErrors { code field } }
+  finishForgotPassword(input: {token: $token, password: $password}) {
+    registration { crid } userErrors { code field }
+  }
 }
 """
 OLD, NEW = "Old-pass-12", "New-pass-34!"
@@ -85,4 +87,6 @@ async def test_usr10_a_reset_link_needs_neither_password_nor_recent_sign_in(api_
                                                 "password": NEW}, **tenant.headers)
     # then
     assert answer["data"]["finishForgotPassword"]["userErrors"] == []
+    assert "errors" not in answer  # the link proved the account is the visitor's: its registration shows (LNK-4)
+    assert answer["data"]["finishForgotPassword"]["registration"] == {"crid": user["crid"]}
     assert len(await events(services, tenant, user["crid"], "PWDRESET")) == 1
