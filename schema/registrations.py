@@ -176,8 +176,10 @@ class Registration:
     state: RegistrationState = strawberry.field(description="USR-1.", extensions=allow(*registration_data(parent("crid"))))
     metadata: JSON = strawberry.field(description="camelCase key/values the publisher keeps with the user.",
                                       extensions=allow(*registration_data(parent("crid"))))
-    created_at: datetime = strawberry.field(extensions=allow(*registration_data(parent("crid"))))
-    updated_at: datetime = strawberry.field(extensions=allow(*registration_data(parent("crid"))))
+    created_at: datetime = strawberry.field(description="When the registration was created.",
+                                            extensions=allow(*registration_data(parent("crid"))))
+    updated_at: datetime = strawberry.field(description="When the registration last changed.",
+                                            extensions=allow(*registration_data(parent("crid"))))
     pk: strawberry.Private[int]
     email_verified: strawberry.Private[bool] = True
     has_password: strawberry.Private[bool] = True
