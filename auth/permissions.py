@@ -16,8 +16,10 @@ The principals (auth/principals.py):
 - partners: the scopes of their client-credentials token, `read:<section>` and `write:<section>` (a write
   scope includes reading; MGR-3);
 - customers: their own registration, and the subscriptions linked to it: guests read, owners also pay,
-  restart, cancel and change auto-pay (LNK-3). A customer whose registration is LITE or UNVERIFIED is
-  refused everything but what anonymous requests get (USR-8);
+  restart, cancel and change auto-pay (LNK-3). Of other registrations a customer sees nothing but their
+  guests' names and e-mail (LNK-4: `registration_data` guards every other field of a registration). A
+  LITE or UNVERIFIED registration is refused authentication altogether, 401 before any field (USR-8,
+  app.py `get_context`); `CustomerRule` refuses it again should a principal reach a rule another way;
 - anonymous: only fields allowed to `ANYONE`.
 
 The tenant of every rule is the request's own (TEN-1): links, registrations and access levels are read
