@@ -20,11 +20,10 @@ guest, and as that guest:
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import graphql
@@ -91,7 +90,6 @@ class Target:
     registration_id: str
     subscription_id: str
     link_id: str
-    values: dict[str, str] = field(default_factory=dict)
 
 
 def database_ids(url: str) -> tuple[dict[str, int], dict[tuple[int, str], int]]:
