@@ -39,13 +39,14 @@ from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
 from datasources.transport import AiohttpTransport
 from datasources.repositories.administration import AdministrationRepository
+from domain.registrations import may_authenticate
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
 from server.cors import Cors, tenant_origins_from
 from server.demo import demo_routes
 from server.execution import decode_json, encode_json, tune_gc
-from server.http import GraphQLHTTPView
+from server.http import GraphQLHTTPView, RequestError
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
@@ -143,6 +144,11 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     )
 
 
+# USR-8: said to every request of a LITE or UNVERIFIED registration, whatever the identity provider
+UNVERIFIED_MESSAGE = ("This registration cannot sign in until its e-mail address is verified and it has a "
+                      "password (USR-8)")
+
+
 class PapergraphView(GraphQLHTTPView):
     """The GraphQL-over-HTTP view (server/http.py) with papergraph's per-request context."""
 
@@ -172,8 +178,17 @@ class PapergraphView(GraphQLHTTPView):
             # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
-        return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
-                       request=request, response=response, principal=principal)
+        context = Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
+                          request=request, response=response, principal=principal)
+        if principal.kind is PrincipalKind.CUSTOMER:
+            registration = await context.customer_registration()  # shared with the request's loaders
+            if registration is not None and not may_authenticate(has_password=registration.has_password,
+                                                                 email_verified=registration.email_verified):
+                raise RequestError(401, "UNAUTHENTICATED", UNVERIFIED_MESSAGE, headers={
+                    "www-authenticate": f'Bearer realm="papergraph", error="invalid_token", '
+                                        f'error_description="{UNVERIFIED_MESSAGE}"'},
+                    extensions={"reason": "REGISTRATION_NOT_VERIFIED"})
+        return context
 
 
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:

@@ -45,6 +45,7 @@ class Principal:
     access: Mapping[str, AccessLevel] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
     mfa: bool = False
+    authenticated_at: float | None = None  # when the user signed in: the token's `auth_time`, else its `iat`
 
     @property
     def crid(self) -> str | None:
@@ -68,6 +69,14 @@ class Principal:
 
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+
+
+def principal_key(principal: Principal) -> str | None:
+    """Who did something, as stored with it (`customer:<crid>`, `staff:<sub>`, `partner:<sub>`); None for
+    an anonymous request (BUY-11: who started a payment session)."""
+    if principal.is_anonymous or not principal.subject:
+        return None
+    return f"{principal.kind.value}:{principal.subject}"[:160]
 
 
 def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Principal:
@@ -105,4 +114,14 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     amr = claims.get("amr") or []
     mfa = bool(mfa_claim) or "mfa" in amr or "otp" in amr
     return Principal(kind=kind, tenant=str(tenant) if tenant else None, subject=subject, access=access,
-                     scopes=scopes, mfa=mfa)
+                     scopes=scopes, mfa=mfa, authenticated_at=_signed_in_at(claims))
+
+
+def _signed_in_at(claims: Mapping[str, Any]) -> float | None:
+    """USR-10: `auth_time` (OpenID Connect: when the user authenticated), else `iat`; None when neither is a
+    number (a boolean is not one)."""
+    for name in ("auth_time", "iat"):
+        value = claims.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None

@@ -20,6 +20,7 @@ from domain.crypto import InvalidToken, encrypt_crid, seal, unseal
 from domain.registrations import MAX_METADATA_TEXT, RegistrationRuleError
 
 LINK_TTL = timedelta(hours=24)
+RECENT_SIGN_IN = timedelta(minutes=5)  # USR-10 (decision)
 FORGOT_PASSWORD = "forgot-password"
 VERIFY_EMAIL = "verify-email"
 CRID_BLANK = "Customer Registration ID cannot be blank"
@@ -147,3 +148,14 @@ def link_expiry(issued_at: datetime) -> datetime:
 
 def link_is_current(claim: LinkClaim, now: datetime) -> bool:
     return now < claim.expires_at
+
+
+def password_change_allowed(*, current_password_ok: bool, signed_in_at: datetime | None, now: datetime) -> bool:
+    """USR-10: a customer changes their password with the current password, or within `RECENT_SIGN_IN` of
+    signing in (a token's `auth_time`, else its `iat`; a sign-in dated in the future by more than a minute of
+    clock skew does not count). A password-reset link needs neither (USR-7: the link is the proof)."""
+    if current_password_ok:
+        return True
+    if signed_in_at is None:
+        return False
+    return now - RECENT_SIGN_IN <= signed_in_at <= now + timedelta(minutes=1)

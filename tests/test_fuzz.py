@@ -1,6 +1,7 @@
 """Fuzzing the schema: hypothesis-graphql generates operations from papergraph's own schema — valid ones, and
 ones with one violation each — with their arguments inline or hoisted into variables, and posts them to
-production's `/graphql` (errors masked, introspection off) as an anonymous visitor, a customer and staff.
+production's `/graphql` (errors masked, introspection off) as an anonymous visitor, a customer, staff and a
+partner. tests/test_fuzz_consent.py reuses these strategies to check what a customer may read (LNK-4).
 
 Whatever comes in, papergraph answers without a 500, every error carries a known `extensions.code`, an
 unexpected failure says only "Internal server error" — and there is none: each is a bug the fuzzer found
@@ -163,6 +164,8 @@ def headers_for(principal: str, tokens: Tokens) -> dict[str, str]:
         return {}
     if principal == "staff":
         return bearer(tokens.staff("NCSDEMO"))
+    if principal == "partner":  # a client-credentials application of the publisher (MGR-3)
+        return bearer(tokens.partner("NCSDEMO", "read:subscriptions write:payments read:registrations"))
     crid = next(link["crid"] for link in generate(1).links if link["tenant"] == "NCSDEMO" and link["role"] == "OWNER")
     return bearer(tokens.customer(crid))
 
@@ -180,7 +183,7 @@ def check(response: httpx.Response, query: str, variables: dict) -> None:
         assert not any(leak in error["message"] for leak in LEAKS), context
 
 
-@pytest.mark.parametrize("principal", ["anonymous", "customer", "staff"])
+@pytest.mark.parametrize("principal", ["anonymous", "customer", "staff", "partner"])
 def test_generated_operations_never_answer_500_or_an_unmasked_error(production_graphql, principal):
     runner, client, tokens = production_graphql
     headers = headers_for(principal, tokens)

@@ -164,6 +164,18 @@ class PaymentRepository:
             await session.commit()
         return row
 
+    async def tokenized_session(self, tenant_id: int, profile_id: str, *, started_by: str | None
+                                ) -> PaymentSession | None:
+        """BUY-11: a completed session that tokenized `profile_id` and was started by `started_by` (None:
+        anonymously), or None."""
+        starter = PaymentSession.started_by.is_(None) if started_by is None else \
+            PaymentSession.started_by == started_by
+        async with self.db.session() as session:
+            return (await session.execute(select(PaymentSession).where(
+                PaymentSession.tenant_id == tenant_id, PaymentSession.profile_id == profile_id,
+                PaymentSession.completed_at.is_not(None), starter).order_by(PaymentSession.id).limit(1))
+            ).scalars().first()
+
     async def session(self, tenant_id: int, session_id: str) -> PaymentSession | None:
         async with self.db.session() as session:
             return (await session.execute(select(PaymentSession).where(

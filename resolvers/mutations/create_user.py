@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from auth.permissions import ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
+from auth.permissions import CREATED_CRIDS, ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
 from auth.principals import PrincipalKind
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, create_registration
@@ -76,6 +76,7 @@ class CreateUser:
         except UserFlowError as error:
             return CreateUserPayload(user_errors=[CreateUserError(
                 code=CreateUserErrorCode[error.code], field=error.field, message=error.message)])
+        info.context.extra.setdefault(CREATED_CRIDS, set()).add(created.registration.crid)
         return CreateUserPayload(registration=info.context.loaders.registration_from_row(created.registration),
                                  change_password_url=created.change_password_url)
 

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
+from auth.principals import principal_key
 from datasources.base import UpstreamNotFound, UpstreamRejected
 from datasources.models import Event, PaymentSession as PaymentSessionRow, utcnow
 from datasources.repositories.payment_methods import PaymentMethodRepository
@@ -84,7 +85,8 @@ class StartPaymentSession:
         now = utcnow()
         await PaymentRepository(services.db).start_session(
             PaymentSessionRow(tenant_id=tenant.id, session_id=started["sessionId"], group_id=started["groupId"],
-                              subscription_id=subscription_id, payment_type=payment_type.value, created_at=now),
+                              subscription_id=subscription_id, payment_type=payment_type.value, created_at=now,
+                              started_by=principal_key(context.principal)),  # BUY-11: whose card it tokenizes
             Event(tenant_id=tenant.id, type_code=SESSION_EVENT, subscription_id=subscription_id,
                   crid=await owner_crid(context, subscription_id), created_at=now,
                   details={"sessionId": started["sessionId"], "paymentType": payment_type.value}))
