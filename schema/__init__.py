@@ -16,7 +16,7 @@ from opentelemetry.trace import Tracer
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
-from resolvers.errors import CodedError, ErrorCodes
+from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
 from resolvers.mutations.add_tip import AddTip
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
@@ -105,6 +105,11 @@ class Subgraph(strawberry.federation.Schema):
     without "Did you mean …?" in variable-coercion errors when the policy hides suggestions (issue 14 #14)."""
 
     hide_suggestions = False
+
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Not strawberry's ERROR line with traceback and source excerpt per error: `log_graphql_errors`
+        (resolvers/errors.py; issue 14 #7)."""
+        log_graphql_errors(errors, execution_context)
 
     def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None, *,
                                    sync: bool = False) -> dict[str, Any]:
