@@ -70,8 +70,15 @@ FREE_TEXT = frozenset({
 })
 
 
+# every input's `idempotencyKey`: the payment and purchase flows refuse a key over 255 characters with their own
+# user error (domain/idempotency.py); the transport only stops what is far longer
+MAX_IDEMPOTENCY_KEY_TEXT = 1024
+
+
 def max_length(owner: str, name: str, scalar: str) -> int:
     """The most characters `owner.name` (`Query.field(argument)` or `Input.field`) may hold."""
+    if name == "idempotencyKey":
+        return MAX_IDEMPOTENCY_KEY_TEXT
     return LONGER.get(f"{owner}.{name}", MAX_ID_LENGTH if scalar == "ID" else MAX_STRING_LENGTH)
 
 

@@ -207,6 +207,10 @@ async def test_expected_refusals_are_info_or_debug_without_traceback_and_quote_n
     await api_client.post("/graphql", json={"query": CREATE_USER, "variables": {"input": {
         "email": INLINE_EMAIL, "firstNme": INLINE_FIRST_NAME, "password": INLINE_PASSWORD}}})
     await api_client.post("/graphql", json={"query": "{ viewer { kind } }"}, headers=bearer("not-a-token"))
+    await api_client.post("/graphql", json={"query": "query Fee($a: Decimal!) { processingFee(amount: $a, paymentType: 1) "
+                                                     "{ total { amount } } }", "variables": {"a": "sNaN"}})
+    await api_client.post("/graphql", json={"query": 'query Fee { processingFee(amount: "1e999", paymentType: 1) '
+                                                     "{ total { amount } } }"})
 
     # then: nothing quoted; refusals at INFO or DEBUG, without a traceback, naming the operation and a hash
     text = captured_logs.getvalue()
