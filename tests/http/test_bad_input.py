@@ -63,11 +63,13 @@ async def test_production_suggests_no_enum_values_in_variable_coercion_errors(pr
     enum_name, member = schema_enum
 
     # when: an enum value in the wrong case
-    response = await post(client, {"query": f"query($v: {enum_name}) {{ __typename }}",
+    response = await post(client, {"query": f'query($v: {enum_name}) {{ registration(crid: "x") '
+                                            f'{{ linkedSubscriptions(role: $v) {{ id }} }} }}',
                                    "variables": {"v": member.lower()}})
 
     # then
     assert response.status_code == 400, response.text
+    assert codes(response) == ["BAD_USER_INPUT"]
     assert "Did you mean" not in response.text and member not in response.text
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import graphql
 from tests.graphql.payments.support import (
-    ADD_TIP, MAKE_PAYMENT, QUOTE, RESTART, SIGN_UP_AUTO_PAY, UPDATE_AUTO_PAY, codes, gateway_entries, ledger_rows, pay,
+    ADD_TIP, FEES_ON, MAKE_PAYMENT, QUOTE, RESTART, SIGN_UP_AUTO_PAY, UPDATE_AUTO_PAY, codes, gateway_entries, ledger_rows, pay,
     paying,
 )
 
@@ -157,10 +157,11 @@ async def test_tip3_every_quote_refuses_a_tip_above_the_maximum(api_client, own_
 
 async def test_pm4_a_card_payment_on_a_bank_account_subscription_is_a_payment_method_error(api_client, own_tenant,
                                                                                            sandboxes, tokens):
-    # given: the subscription pays by bank account
-    setup = await paying(own_tenant, sandboxes, tokens, method="BANK")
+    # given: the subscription pays by bank account; a card would add a processing fee and the activation fee
+    setup = await paying(own_tenant, sandboxes, tokens, method="BANK",
+                         settings={**FEES_ON, "DTI.ActivationFeeAmount": "5.00"})
 
-    # when: the client asks for a card payment (whatever total it sends)
+    # when: the client asks for a card payment, with the total of a bank payment
     payload = await pay(api_client, setup, **ONE_MONTH, paymentType="CREDIT_CARD", total="10.79")
 
     # then: the method is what is wrong, not the total
