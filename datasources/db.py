@@ -193,9 +193,9 @@ class Database:
         if search:
             term = search.strip()
             if term.isdigit():
-                query = query.where(sa.cast(HouseholdLevel.level_id, sa.String).contains(term))
-            else:
-                query = query.where(sa.func.lower(HouseholdLevel.description).contains(term.lower()))
+                query = query.where(sa.cast(HouseholdLevel.level_id, sa.String).contains(term, autoescape=True))
+            else:  # autoescape: `%` and `_` are characters to find, not LIKE wildcards (issue 14 #17)
+                query = query.where(sa.func.lower(HouseholdLevel.description).contains(term.lower(), autoescape=True))
         async with self.session() as session:
             result = await session.execute(query.order_by(HouseholdLevel.level_id))
             return result.scalars().all()

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 
 from domain.crypto import InvalidToken, encrypt_crid, seal, unseal
 from domain.registrations import MAX_METADATA_TEXT, RegistrationRuleError
+from domain.text import forbidden_character
 
 LINK_TTL = timedelta(hours=24)
 RECENT_SIGN_IN = timedelta(minutes=5)  # USR-10 (decision)
@@ -85,9 +86,13 @@ def _check_value(value: Any, path: list[str]) -> None:
 
 
 def clean_name(value: str | None, field: Sequence[str]) -> str | None:
+    """A first or last name: trimmed, at most MAX_NAME characters, free text (issue 14 #15: no control, line
+    break or bidi character)."""
     if value is None:
         return None
     value = value.strip()
+    if forbidden_character(value) is not None:
+        raise RegistrationRuleError(f"`{field[-1]}` contains a control or invisible character", field, "USR-3")
     if len(value) > MAX_NAME:
         raise RegistrationRuleError(f"Must be at most {MAX_NAME} characters", field, "USR-3")
     return value or None

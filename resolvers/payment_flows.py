@@ -378,12 +378,12 @@ async def _record_attempt(context: "Context", request: MoneyRequest, key: str) -
         raise not_found()
     prepared = request.prepare(facts)
     quote = prepared.quote
+    method = facts.method
+    if quote.charges or prepared.needs_method:  # before the totals: a total for another method cannot match
+        _check_method(method, quote.payment_type or _kind(getattr(request.input, "payment_type", None)))
     check_client_fees(quote, request.processing_fee, request.processing_fee_tax, INPUT)
     if request.total is not None:
         check_client_total(quote, money_input(request.total, [*INPUT, "total"]), [*INPUT, "total"])
-    method = facts.method
-    if quote.charges or prepared.needs_method:
-        _check_method(method, quote.payment_type or _kind(getattr(request.input, "payment_type", None)))
     now = utcnow()
     owner = await owner_crid(context, request.subscription_id)
     payment = PaymentRow(

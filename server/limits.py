@@ -232,7 +232,9 @@ class _Walk:
                 value = self._defaults.get(name) or NullValueNode()
             else:
                 value = self.variables[name]
-                value = IntValueNode(value=str(value)) if isinstance(value, int) else NullValueNode()
+                # bool is an int in Python: `true` for an Int is variable coercion's to refuse (issue 14 #10)
+                is_int = isinstance(value, int) and not isinstance(value, bool)
+                value = IntValueNode(value=str(value)) if is_int else NullValueNode()
         if isinstance(value, IntValueNode):
             return max(0, min(int(value.value), self.policy.max_page_size))
         if isinstance(value, NullValueNode):
@@ -388,7 +390,7 @@ class DocumentPolicy(SchemaExtension):
         if not names:
             return None
         values = tuple(variables.get(n) for n in names)
-        if not all(isinstance(v, (int, type(None))) for v in values):
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
             return None  # variable coercion refuses them
         key = (name, values)
         if key not in entry.costs:

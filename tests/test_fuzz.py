@@ -57,8 +57,13 @@ ENTITY_REPRESENTATIONS = st.sampled_from([
 CUSTOM_SCALARS = {
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),
     "DateTime": st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: nodes.String(d.isoformat())),
-    "Decimal": st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
-                           allow_nan=False, allow_infinity=False).map(lambda d: nodes.String(str(d))),
+    # amounts of every shape, NaN, sNaN and Infinity included (issue 20 #10): refused as bad input, never a 500
+    "Decimal": st.one_of(
+        st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
+                    allow_nan=False, allow_infinity=False),
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["1e999", "NaN", "sNaN", "-sNaN", "Infinity", "-Infinity", "1" * 29, "1" * 29 + ".00", ""]),
+    ).map(lambda d: nodes.String(str(d))),
     "JSON": JSON_OBJECTS,
     "_Any": ENTITY_REPRESENTATIONS,
 }

@@ -86,6 +86,7 @@ from domain.purchases import (
     upstream_keys,
     validate_subscription_name,
 )
+from domain.text import free_text
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
@@ -292,6 +293,11 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
     except UserFlowError as error:
         raise Refused(Code[error.code], error.message, error.field)
     first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
+    try:  # issue 14 #15: names are free text
+        for value, name in ((first_name, "firstName"), (last_name, "lastName"), (subscriber.company_name, "companyName")):
+            free_text(value, ["input", "subscriber", name], rule="BUY-4")
+    except RuleError as error:
+        raise _rule(error, Code.INVALID)
     if not first_name or not last_name:
         raise Refused(Code.INVALID, "First and last name are required",
                       ["input", "subscriber", "firstName" if not first_name else "lastName"])
