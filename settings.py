@@ -274,6 +274,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _budget_holds_the_costliest_operation(self) -> "Settings":
+        if self.cost_budget_maximum < self.max_cost:
+            raise ValueError("cost_budget_maximum must be at least max_cost, or an operation within the limits could "
+                             "never run (PAPERGRAPH_COST_BUDGET_MAXIMUM)")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":
         if self.environment == Environment.PRODUCTION:
             for name in ("secret_key", "auth0_client_secret", "navigapay_api_key"):
