@@ -95,6 +95,13 @@ def _answers(url: str) -> bool:
         return False
 
 
+def without_cost(body: dict) -> dict:
+    """A GraphQL response body without `extensions.cost`, which every answer carries (docs/rate-limits.md), for
+    tests comparing whole bodies."""
+    extensions = {k: v for k, v in (body.get("extensions") or {}).items() if k != "cost"}
+    return {**{k: v for k, v in body.items() if k != "extensions"}, **({"extensions": extensions} if extensions else {})}
+
+
 REDIS_URL = os.environ.get("PAPERGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
