@@ -57,8 +57,8 @@ class CreateUserPayload:
         "The new registration, for staff and partners. A self-service sign-up (anonymous or customer) gets null: "
         "its answer is the same whether or not the e-mail is registered."))
     accepted: bool = strawberry.field(default=False, description=(
-        "True when the sign-up was taken: the user was created, or, for a self-service sign-up, the e-mail may "
-        "already be registered (the answer never tells which; the verification e-mail does)."))
+        "True when the sign-up was taken: the user was created or, for a self-service sign-up, the e-mail may "
+        "already be registered (the answer never tells which)."))
     change_password_url: Optional[str] = strawberry.field(
         default=None, description="For a passwordless user on Auth0: where the user sets a password (USR-3).")
     user_errors: list[CreateUserError] = strawberry.field(default_factory=list)
