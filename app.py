@@ -49,6 +49,7 @@ from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView, RequestError
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
+from server.throttle import Throttle
 from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
@@ -194,9 +195,12 @@ class PapergraphView(GraphQLHTTPView):
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
+    throttle = Throttle(settings)
     schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
-                          tracer=tracer)
-    return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+                          tracer=tracer, throttle=throttle)
+    view = PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+    view.throttle = throttle
+    return view
 
 
 class ApiHeaders:
@@ -288,6 +292,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
                 if not await in_flight.drained(settings.shutdown_timeout):
                     log.warning("shutdown: closing with %d requests still in flight", in_flight.count)
             await built.aclose()
+            await view.throttle.aclose()
             if own_provider and tracer_provider is not None:
                 tracer_provider.shutdown()  # exports the spans still batched
 

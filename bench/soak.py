@@ -560,6 +560,8 @@ def run(args) -> dict[str, Any]:
             "PAPERGRAPH_IDEMPOTENCY_WAIT_SECONDS": str(IDEMPOTENCY_WAIT),
             "PAPERGRAPH_SHUTDOWN_TIMEOUT": str(args.drain_seconds), "PAPERGRAPH_DATABASE_POOL_SIZE": "10",
             "PAPERGRAPH_RECONCILE_STALE_AFTER_SECONDS": "30",
+            # a few clients from one address at full speed: a budget sized for one real client would throttle them
+            "PAPERGRAPH_COST_BUDGET_MAXIMUM": "100000000", "PAPERGRAPH_COST_BUDGET_RESTORE_RATE": "10000000",
         }
         servers = [Server(slot, free_port(), {}) for slot in ("a", "b")]
         for server in servers:

@@ -12,7 +12,8 @@
 - with `application/graphql-response+json`: 200 whenever `data` is present; without it 400 for a document
   that does not parse or validate or whose variables do not coerce, 422 for a valid document refused by
   papergraph's policy (an operation limit, the safelist, introspection switched off), 404 for an unknown
-  persisted query, 500 for an unexpected failure; a response without `data` carries no `data` entry.
+  persisted query, 429 (with `Retry-After`) for an operation refused THROTTLED (server/throttle.py), 500 for an
+  unexpected failure; a response without `data` carries no `data` entry.
   With `application/json`, 200 for every well-formed request, as the specification asks;
 - a JSON array of operations (a batch, at most `PAPERGRAPH_MAX_BATCH_OPERATIONS`) is answered by an
   array, in order;
@@ -45,7 +46,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from datasources.db import database_unavailable
-from server import limits, persisted
+from server import limits, persisted, throttle
 from server.graphiql import GraphiQLAssets
 from server.persisted import PersistedOperations, PersistedQueryError
 from telemetry.context import operation as observed_operation
@@ -325,6 +326,9 @@ class GraphQLHTTPView(GraphQL):
         except MissingQueryError:
             return _refusal(BAD_REQUEST, "A GraphQL request must carry a non-empty `query`")
         answer = self._classify(result)
+        retry_after = throttle.retry_after_header(answer.result.errors)
+        if retry_after is not None:
+            answer.headers["retry-after"] = retry_after
         if resolved.register and not answer.request_error:
             await self.persisted.register(resolved.register, resolved.query)
         return answer
@@ -366,6 +370,8 @@ class GraphQLHTTPView(GraphQL):
             return 422
         if codes == {persisted.NOT_FOUND}:
             return 404
+        if codes == {throttle.THROTTLED}:
+            return 429
         return 400
 
     def _response(self, body: Any, status: int, answer_type: str, headers: dict[str, str] | None = None) -> Response:

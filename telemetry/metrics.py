@@ -19,6 +19,8 @@ with a plain function call. Tests read them with `sample(...)` and compare befor
 | `papergraph_idempotent_replays_total` | operation | datasources/repositories/idempotency.py, each time a claim answers REPLAY (every mutation keyed by `idempotencyKey`: purchaseSubscription, makePayment, restartSubscription, signUpAutoPay, updateAutoPay, addTip); resolvers/mutations/complete_payment_session.py for a session completed before |
 | `papergraph_pending_payment_attempts` | state | server/probes.py's scrape hook: the ledger's unfinished attempts per state (CREATED, CHARGED, PAID, PENDING_APPLY), counted at each scrape; NaN while the database does not answer |
 | `papergraph_database_up` | | server/probes.py's scrape hook: 1 when the database answered the scrape's count, 0 when it could not be reached or timed out |
+| `papergraph_rate_limited_total` | limit | server/throttle.py, per refusal THROTTLED: `cost_budget`, `per_address`, `per_identity` |
+| `papergraph_rate_limit_store_errors_total` | store | server/throttle.py, each time the bucket store (`redis`) failed and the request passed unlimited (fail open) |
 
 How the two payment families are fed:
 
@@ -83,6 +85,12 @@ PENDING_PAYMENT_ATTEMPTS = Gauge("papergraph_pending_payment_attempts",
                                  "does not answer).", ["state"], multiprocess_mode="mostrecent")
 DATABASE_UP = Gauge("papergraph_database_up", "1 when the database answered the last scrape's query, 0 when it "
                     "could not be reached or did not answer in time.", multiprocess_mode="mostrecent")
+
+RATE_LIMITED = Counter("papergraph_rate_limited_total", "Requests refused THROTTLED, by limit (cost_budget, "
+                       "per_address, per_identity).", ["limit"])
+RATE_LIMIT_STORE_ERRORS = Counter("papergraph_rate_limit_store_errors_total",
+                                  "Times the rate-limit store failed and the request passed unlimited (fail open).",
+                                  ["store"])
 
 
 @functools.lru_cache(maxsize=4096)

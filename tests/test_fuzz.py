@@ -38,6 +38,7 @@ KNOWN_CODES = frozenset({
     "OPERATION_LIMIT_EXCEEDED", "INTROSPECTION_DISABLED", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_NOT_IN_SAFELIST",
     "OPERATION_RESOLUTION_FAILURE", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "UPSTREAM_UNAVAILABLE",
     "UPSTREAM_TIMEOUT", "UPSTREAM_REJECTED", "UPSTREAM_ERROR", "INTERNAL_SERVER_ERROR",
+    "THROTTLED",  # rate limits and the cost budget (docs/rate-limits.md)
 })
 MASKED = "Internal server error"
 LEAKS = ("Traceback", 'File "', "Error(", "Exception", "sqlalchemy", "asyncpg", "aiosqlite", ".py")
