@@ -53,6 +53,7 @@ from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
 from resolvers.queries.viewer import ViewerQueries
+from schema.descriptions import describe
 from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
 from schema.offers import Offer
@@ -121,6 +122,7 @@ def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = N
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
     )
+    describe(schema._schema)  # descriptions for the elements that carry none in code (schema/descriptions.py)
     if tracer is not None:
         trace_resolvers(schema._schema, tracer)
     return schema
