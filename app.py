@@ -16,10 +16,8 @@ import contextlib
 import logging
 import os
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator
 
-import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
@@ -31,13 +29,6 @@ from cross_web import HTTPException  # what strawberry's views catch to answer a
 
 from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
-from auth.tokens import JwksCache, TokenVerifier
-from datasources.auth0 import Auth0DataSource
-from datasources.base import RestDataSource
-from datasources.circulation import CirculationDataSource
-from datasources.db import Database
-from datasources.navigapay import NavigaPayDataSource
-from datasources.transport import AiohttpTransport
 from datasources.repositories.administration import AdministrationRepository
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -48,99 +39,12 @@ from server.http import GraphQLHTTPView
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.probes import allowed_networks, metrics_endpoint, pending_payment_attempts_hook, ready_endpoint
+from services import Services, build_sandboxes, build_services
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
 from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
 
 log = logging.getLogger("papergraph")
-
-EMBEDDED_URLS = {
-    "circulation": "http://circulation.sandbox",
-    "auth0": "http://auth0.sandbox",
-    "navigapay": "http://navigapay.sandbox",
-}
-
-
-@dataclass
-class Services:
-    """Everything a request needs that outlives it: settings, database, upstream datasources."""
-
-    settings: Settings
-    db: Database
-    circulation: CirculationDataSource
-    auth0: Auth0DataSource
-    navigapay: NavigaPayDataSource
-    tokens: TokenVerifier
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
-    sandboxes: dict[str, Any] = field(default_factory=dict)
-    graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
-    # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
-    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    @property
-    def datasources(self) -> tuple[RestDataSource, ...]:
-        return self.circulation, self.auth0, self.navigapay
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-        await self.db.dispose()
-
-
-def build_sandboxes(settings: Settings) -> dict[str, Any]:
-    from sandbox import auth0, circulation, navigapay
-
-    return {
-        "circulation": circulation.create_app(),
-        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
-        "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
-    }
-
-
-def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
-                   tracer: Tracer | None = None) -> Services:
-    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process; with
-    a `tracer`, each upstream call is a span."""
-    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
-    limits = httpx.Limits(max_connections=settings.upstream_max_connections,
-                          max_keepalive_connections=settings.upstream_max_connections)
-
-    def client(name: str, base_url: str) -> httpx.AsyncClient:
-        if sandboxes is not None:
-            return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandboxes[name]),
-                                     base_url=EMBEDDED_URLS[name], timeout=timeout)
-        if settings.upstream_transport == "aiohttp":
-            return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=AiohttpTransport(limits))
-        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
-
-    circulation_client = client("circulation", settings.circulation_base_url)
-    auth0_client = client("auth0", settings.auth0_base_url)
-    navigapay_client = client("navigapay", settings.navigapay_base_url)
-    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries,
-              "breaker_failures": settings.upstream_breaker_failures,
-              "breaker_cooldown": settings.upstream_breaker_cooldown}
-    auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
-    auth0 = Auth0DataSource(
-        auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
-        audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
-    )
-    issuer = settings.auth0_issuer if sandboxes is None and settings.auth0_issuer else auth0_issuer_base.rstrip("/") + "/"
-    circulation = CirculationDataSource(circulation_client, **common)
-    navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
-    for datasource in (circulation, auth0, navigapay):
-        datasource.tracer = tracer
-    return Services(
-        settings=settings,
-        db=Database(settings.database_url, settings.database_pool_size),
-        circulation=circulation,
-        auth0=auth0,
-        navigapay=navigapay,
-        tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
-                             issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
-        clients=[circulation_client, auth0_client, navigapay_client],
-        sandboxes=sandboxes or {},
-    )
-
 
 class PapergraphView(GraphQLHTTPView):
     """The GraphQL-over-HTTP view (server/http.py) with papergraph's per-request context."""

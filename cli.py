@@ -93,7 +93,7 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
     import signal
     from datetime import timedelta
 
-    from app import build_services
+    from services import build_services
     from resolvers.reconciliation import reconcile, reconcile_every
 
     services = build_services(settings)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from auth.principals import ANONYMOUS, Principal, PrincipalKind
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
     from domain.tenants import TenantContext
     from resolvers.loaders import Loaders
     from schema.registrations import Registration

@@ -28,7 +28,7 @@ from datasources.repositories.payments import PaymentRepository
 from telemetry import metrics
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
     from datasources.db import Database
 
 log = logging.getLogger("papergraph.probes")
