@@ -30,12 +30,13 @@ from cross_web import HTTPException  # what strawberry's views catch to answer a
 from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
 from datasources.repositories.administration import AdministrationRepository
+from datasources.revision import CODE as DATABASE_NOT_MIGRATED
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
 from server.demo import demo_routes
 from server.execution import decode_json, encode_json, tune_gc
-from server.http import GraphQLHTTPView
+from server.http import GraphQLHTTPView, RequestError
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.probes import allowed_networks, metrics_endpoint, pending_payment_attempts_hook, ready_endpoint
@@ -62,6 +63,8 @@ class PapergraphView(GraphQLHTTPView):
     async def get_context(self, request: Request, response: Any) -> Context:
         services: Services = self._services()
         services.graphql_requests += 1
+        if services.revision.problem is not None and (problem := await services.revision.current_problem()):
+            raise RequestError(503, DATABASE_NOT_MIGRATED, problem)
         state = request.scope.get("state") or {}
         principal = state.get("principal", ANONYMOUS)
         code = state.get("tenant_code") or services.settings.default_tenant
@@ -158,6 +161,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         holder["services"] = built
         app.state.services = built
         built.scrape_hooks.append(pending_payment_attempts_hook(built.db))
+        await built.revision.refresh()  # an unmigrated database: not ready, and GraphQL says so (no bare 500)
         if embedded:
             from sandbox.demo import generate
             from sandbox.seed import load_emulators
@@ -203,3 +207,26 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
                        default_tenant=settings.default_tenant, access_log=settings.access_log, tracer=tracer)
     app.add_middleware(ApiHeaders, version=settings.version)
     return app
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the application for the settings in the environment (and `.env`), for `uvicorn app:app` and
+    `gunicorn app:app -k uvicorn.workers.UvicornWorker`. Built on first access, so importing this module for
+    `create_app` builds nothing; a malformed setting stops start-up with one line naming it. Logging is configured
+    as `papergraph run` configures it (telemetry/logs.py), replacing the server's own."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import logging.config
+
+    from pydantic import ValidationError
+
+    from settings import describe_error
+    from telemetry.logs import logging_config
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise SystemExit(f"papergraph: {describe_error(error)}") from None
+    logging.config.dictConfig(logging_config(settings))
+    built = globals()["app"] = create_app(settings)
+    return built

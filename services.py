@@ -20,6 +20,7 @@ from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
+from datasources.revision import DatabaseRevision
 from datasources.transport import AiohttpTransport
 from settings import Settings
 
@@ -45,6 +46,8 @@ class Services:
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # whether the database is at the code's migration revision (read by the lifespan, /ready and each request)
+    revision: DatabaseRevision | None = None
 
     @property
     def datasources(self) -> tuple[RestDataSource, ...]:
@@ -98,9 +101,11 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
     for datasource in (circulation, auth0, navigapay):
         datasource.tracer = tracer
+    db = Database(settings.database_url, settings.database_pool_size)
     return Services(
         settings=settings,
-        db=Database(settings.database_url, settings.database_pool_size),
+        db=db,
+        revision=DatabaseRevision(db),
         circulation=circulation,
         auth0=auth0,
         navigapay=navigapay,

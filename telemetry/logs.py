@@ -168,5 +168,6 @@ def logging_config(settings: "Settings") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
+            "alembic": {"level": "WARNING"},  # the revision check at start-up is not news
         },
     }
