@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--emulators", action="store_true", help="also load the remote emulators at their base URLs")
     commands.add_parser("export-schema", help="print the subgraph SDL")
     token = commands.add_parser("token", help="sign in as a demo principal and print its access token")
-    token.add_argument("who", help="customer, guest, admin, csr, viewer, intern or partner")
+    token.add_argument("who", help="subscriber (the demo subscriber), customer, admin, csr, viewer, intern or partner")
     token.add_argument("--tenant", default="NCSDEMO", help="the demo tenant's paper code")
     token.add_argument("--auth0-url", default=None, help=(
         "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         url = args.auth0_url or (settings.auth0_base_url if settings.upstreams == UpstreamMode.REMOTE
                                  else f"http://{settings.host}:{settings.port}/sandbox/auth0")
         try:
-            access_token = sign_in(url, args.who, args.tenant)
+            access_token = sign_in(url, args.who, args.tenant,
+                                   on_behalf=lambda name: print(f"signed in as {name}", file=sys.stderr))
         except (SignInError, httpx.HTTPError) as error:
             sys.exit(f"papergraph token: {error}")
         print(access_token)
