@@ -63,4 +63,4 @@ schema: install
 	$(PY) -m cli export-schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules papergraph.db
+	rm -rf $(VENV) $(NODE_DIR)/node_modules papergraph.db papergraph.db.auth0-key.pem

@@ -9,10 +9,12 @@ resolver or app module, so nothing here can close an import cycle (tests/test_la
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import httpx
 from opentelemetry.trace import Tracer
+from sqlalchemy.engine import make_url
 
 from auth.tokens import JwksCache, TokenVerifier
 from datasources.auth0 import Auth0DataSource
@@ -61,12 +63,28 @@ class Services:
 
 def build_sandboxes(settings: Settings) -> dict[str, Any]:
     from sandbox import auth0, circulation, navigapay
+    from sandbox.auth0.crypto import kept_key
 
-    return {
+    sandboxes = {
         "circulation": circulation.create_app(),
         "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
         "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
     }
+    key_file = embedded_key_file(settings.database_url)
+    if key_file is not None:  # a token pasted into GraphiQL keeps working after a restart
+        sandboxes["auth0"].state.store.keys = [kept_key(key_file)]
+    return sandboxes
+
+
+def embedded_key_file(database_url: str) -> Path | None:
+    """Where the embedded Auth0 emulator keeps its signing key: beside the SQLite database file
+    (`papergraph.db` → `papergraph.db.auth0-key.pem`). None for an in-memory database or PostgreSQL, where each
+    start makes a new key (embedded mode is for development; remote mode's Auth0 keeps its own keys)."""
+    url = make_url(database_url)
+    if not url.get_backend_name() == "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = Path(url.database)
+    return database.with_name(database.name + ".auth0-key.pem")
 
 
 def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
