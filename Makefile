@@ -47,8 +47,9 @@ PYTEST_WORKERS ?= 2
 test: install node-install browser-install
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
+# make seed SCALE=10 RESET=1: the demo data at scale 10, deleting what the database holds first
 seed: install
-	$(PY) -m cli seed --scale $${SCALE:-1}
+	$(PY) -m cli seed --scale $${SCALE:-1} $(if $(RESET),--reset)
 
 migrate: install
 	$(PY) -m cli migrate
