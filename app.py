@@ -13,6 +13,7 @@ browsers), loaded with the demo data.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import uuid
@@ -85,9 +86,19 @@ class PapergraphView(GraphQLHTTPView):
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
-    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
-                          tracer=tracer)
+    policy = OperationPolicy.from_settings(settings)
+    schema = build_schema(mask_errors=settings.is_production, policy=policy, tracer=tracer) if tracer is not None \
+        else shared_schema(settings.is_production, policy)
     return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+
+
+@functools.lru_cache(maxsize=8)
+def shared_schema(mask_errors: bool, policy: OperationPolicy):
+    """One schema per masking and limits per process (without tracing, which instruments its schema): building
+    one takes a few hundred milliseconds, and every app of a process with the same settings can share it (a test
+    session builds hundreds of apps). The schema holds no per-app state: services come with each request's
+    context."""
+    return build_schema(mask_errors=mask_errors, policy=policy)
 
 
 class ApiHeaders:
@@ -163,10 +174,10 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         built.scrape_hooks.append(pending_payment_attempts_hook(built.db))
         await built.revision.refresh()  # an unmigrated database: not ready, and GraphQL says so (no bare 500)
         if embedded:
-            from sandbox.demo import generate
+            from sandbox.demo import shared
             from sandbox.seed import load_emulators
 
-            await load_emulators(*built.clients, generate(settings.sandbox_scale))
+            await load_emulators(*built.clients, shared(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
         try:

@@ -8,6 +8,7 @@ resolver or app module, so nothing here can close an import cycle (tests/test_la
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -65,15 +66,19 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
     from sandbox import auth0, circulation, navigapay
     from sandbox.auth0.crypto import kept_key
 
-    sandboxes = {
+    key_file = embedded_key_file(settings.database_url)  # a token pasted into GraphiQL outlives a restart
+    signing_key = None
+    if key_file is not None:
+        try:
+            signing_key = kept_key(key_file)
+        except OSError as error:  # a directory that does not exist (yet) or cannot be written: a key per start
+            logging.getLogger("papergraph").warning("cannot keep the embedded Auth0 key in %s: %s", key_file, error)
+    return {
         "circulation": circulation.create_app(),
-        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
+        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience,
+                                  signing_key=signing_key),
         "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
     }
-    key_file = embedded_key_file(settings.database_url)
-    if key_file is not None:  # a token pasted into GraphiQL keeps working after a restart
-        sandboxes["auth0"].state.store.keys = [kept_key(key_file)]
-    return sandboxes
 
 
 def embedded_key_file(database_url: str) -> Path | None:

@@ -8,6 +8,7 @@ signs (compact JWS, header `{"alg": "RS256", "typ": "JWT", "kid"}`) and papergra
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -76,7 +77,6 @@ def kept_key(path: Path) -> SigningKey:
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
         pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -88,9 +88,16 @@ def kept_key(path: Path) -> SigningKey:
                 pass  # another process kept its key first: use that one
         finally:
             temporary.unlink(missing_ok=True)
-    private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return _loaded_key(path.read_bytes())
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_key(pem: bytes) -> SigningKey:
+    """Loading checks the RSA key, about half a second of CPU: done once per process and key (a test session
+    starts hundreds of apps on one database). Keyed by the file's content, so a replaced file is loaded anew."""
+    private_key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private_key, rsa.RSAPrivateKey):
-        raise ValueError(f"{path} does not hold an RSA private key")
+        raise ValueError("the key file does not hold an RSA private key")
     return SigningKey(kid=thumbprint(SigningKey(kid="", private_key=private_key).jwk()), private_key=private_key)
 
 
