@@ -46,7 +46,7 @@ from auth.principals import (  # noqa: F401  (the sections are re-exported: fiel
     PrincipalKind,
 )
 from domain.ids import integer_id
-from errors import CodedError
+from coded_error import CodedError
 
 
 class Context(Protocol):

@@ -15,7 +15,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from datasources.base import UpstreamError
-from errors import CodedError  # noqa: F401  (re-exported: resolvers raise it from here)
+from coded_error import CodedError  # noqa: F401  (re-exported: resolvers raise it from here)
 
 log = logging.getLogger("papergraph.errors")
 
