@@ -20,7 +20,8 @@
 
 Every error carries `extensions.code`. The codes of a request refused outright: `BAD_REQUEST`,
 `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`,
-`OPERATION_LIMIT_EXCEEDED` (batch size).
+`OPERATION_LIMIT_EXCEEDED` (batch size), `DATABASE_NOT_MIGRATED` (503: the database is not at the code's revision,
+datasources/revision.py).
 """
 
 from __future__ import annotations
