@@ -90,8 +90,9 @@ test: install node-install browser-install haproxy-install
 supergraph: install node-install
 	$(PY) -m sandbox.supergraph $(if $(SUBGRAPHS),--subgraph '$(SUBGRAPHS)')
 
+# make seed SCALE=10 RESET=1: the demo data at scale 10, deleting what the database holds first
 seed: install
-	$(PY) -m cli seed --scale $${SCALE:-1}
+	$(PY) -m cli seed --scale $${SCALE:-1} $(if $(RESET),--reset)
 
 migrate: install
 	$(PY) -m cli migrate
@@ -110,4 +111,4 @@ schema: install
 	$(PY) -m cli export-schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules $(GRAPHIQL_DIR)/node_modules papergraph.db
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(GRAPHIQL_DIR)/node_modules papergraph.db papergraph.db.auth0-key.pem

@@ -13,13 +13,12 @@ browsers), loaded with the demo data.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator
 
-import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
@@ -31,15 +30,9 @@ from cross_web import HTTPException  # what strawberry's views catch to answer a
 
 from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
-from auth.tokens import JwksCache, TokenVerifier
-from datasources.auth0 import Auth0DataSource
-from datasources.base import RestDataSource
-from datasources.circulation import CirculationDataSource
-from datasources.db import Database
-from datasources.navigapay import NavigaPayDataSource
-from datasources.transport import AiohttpTransport
 from datasources.repositories.administration import AdministrationRepository
 from domain.registrations import may_authenticate
+from datasources.revision import CODE as DATABASE_NOT_MIGRATED
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -51,99 +44,12 @@ from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.throttle import Throttle
 from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
+from services import Services, build_sandboxes, build_services
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
 from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
 
 log = logging.getLogger("papergraph")
-
-EMBEDDED_URLS = {
-    "circulation": "http://circulation.sandbox",
-    "auth0": "http://auth0.sandbox",
-    "navigapay": "http://navigapay.sandbox",
-}
-
-
-@dataclass
-class Services:
-    """Everything a request needs that outlives it: settings, database, upstream datasources."""
-
-    settings: Settings
-    db: Database
-    circulation: CirculationDataSource
-    auth0: Auth0DataSource
-    navigapay: NavigaPayDataSource
-    tokens: TokenVerifier
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
-    sandboxes: dict[str, Any] = field(default_factory=dict)
-    graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
-    # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
-    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    @property
-    def datasources(self) -> tuple[RestDataSource, ...]:
-        return self.circulation, self.auth0, self.navigapay
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-        await self.db.dispose()
-
-
-def build_sandboxes(settings: Settings) -> dict[str, Any]:
-    from sandbox import auth0, circulation, navigapay
-
-    return {
-        "circulation": circulation.create_app(),
-        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
-        "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
-    }
-
-
-def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
-                   tracer: Tracer | None = None) -> Services:
-    """Wire the datasources. With `sandboxes` (embedded mode) each client talks to its emulator in-process; with
-    a `tracer`, each upstream call is a span."""
-    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
-    limits = httpx.Limits(max_connections=settings.upstream_max_connections,
-                          max_keepalive_connections=settings.upstream_max_connections)
-
-    def client(name: str, base_url: str) -> httpx.AsyncClient:
-        if sandboxes is not None:
-            return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandboxes[name]),
-                                     base_url=EMBEDDED_URLS[name], timeout=timeout)
-        if settings.upstream_transport == "aiohttp":
-            return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=AiohttpTransport(limits))
-        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
-
-    circulation_client = client("circulation", settings.circulation_base_url)
-    auth0_client = client("auth0", settings.auth0_base_url)
-    navigapay_client = client("navigapay", settings.navigapay_base_url)
-    common = {"timeout": settings.upstream_timeout, "read_retries": settings.upstream_read_retries,
-              "breaker_failures": settings.upstream_breaker_failures,
-              "breaker_cooldown": settings.upstream_breaker_cooldown}
-    auth0_issuer_base = EMBEDDED_URLS["auth0"] if sandboxes is not None else settings.auth0_base_url
-    auth0 = Auth0DataSource(
-        auth0_client, client_id=settings.auth0_client_id, client_secret=settings.auth0_client_secret,
-        audience=auth0_issuer_base.rstrip("/") + "/api/v2/", **common,
-    )
-    issuer = settings.auth0_issuer if sandboxes is None and settings.auth0_issuer else auth0_issuer_base.rstrip("/") + "/"
-    circulation = CirculationDataSource(circulation_client, **common)
-    navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
-    for datasource in (circulation, auth0, navigapay):
-        datasource.tracer = tracer
-    return Services(
-        settings=settings,
-        db=Database(settings.database_url, settings.database_pool_size),
-        circulation=circulation,
-        auth0=auth0,
-        navigapay=navigapay,
-        tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
-                             issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
-        clients=[circulation_client, auth0_client, navigapay_client],
-        sandboxes=sandboxes or {},
-    )
-
 
 # USR-8: said to every request of a LITE or UNVERIFIED registration, whatever the identity provider
 UNVERIFIED_MESSAGE = ("This registration cannot sign in until its e-mail address is verified and it has a "
@@ -166,6 +72,8 @@ class PapergraphView(GraphQLHTTPView):
     async def get_context(self, request: Request, response: Any) -> Context:
         services: Services = self._services()
         services.graphql_requests += 1
+        if services.revision.problem is not None and (problem := await services.revision.current_problem()):
+            raise RequestError(503, DATABASE_NOT_MIGRATED, problem)
         state = request.scope.get("state") or {}
         principal = state.get("principal", ANONYMOUS)
         code = state.get("tenant_code") or services.settings.default_tenant
@@ -180,7 +88,7 @@ class PapergraphView(GraphQLHTTPView):
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
         context = Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
-                          request=request, response=response, principal=principal)
+                          request=request, response=response, principal=principal, throttle=self.throttle)
         if principal.kind is PrincipalKind.CUSTOMER:
             registration = await context.customer_registration()  # shared with the request's loaders
             if registration is not None and not may_authenticate(has_password=registration.has_password,
@@ -195,12 +103,21 @@ class PapergraphView(GraphQLHTTPView):
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
-    throttle = Throttle(settings)
-    schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
-                          tracer=tracer, throttle=throttle)
+    policy = OperationPolicy.from_settings(settings)
+    schema = build_schema(mask_errors=settings.is_production, policy=policy, tracer=tracer) if tracer is not None \
+        else shared_schema(settings.is_production, policy)
     view = PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
-    view.throttle = throttle
+    view.throttle = Throttle(settings)  # per app: each request's context carries it (server/throttle.py)
     return view
+
+
+@functools.lru_cache(maxsize=8)
+def shared_schema(mask_errors: bool, policy: OperationPolicy):
+    """One schema per masking and limits per process (without tracing, which instruments its schema): building
+    one takes a few hundred milliseconds, and every app of a process with the same settings can share it (a test
+    session builds hundreds of apps). The schema holds no per-app state: services come with each request's
+    context."""
+    return build_schema(mask_errors=mask_errors, policy=policy)
 
 
 class ApiHeaders:
@@ -274,11 +191,12 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         holder["services"] = built
         app.state.services = built
         built.scrape_hooks.append(database_hook(built.db))
+        await built.revision.refresh()  # an unmigrated database: not ready, and GraphQL says so (no bare 500)
         if embedded:
-            from sandbox.demo import generate
+            from sandbox.demo import shared
             from sandbox.seed import load_emulators
 
-            await load_emulators(*built.clients, generate(settings.sandbox_scale))
+            await load_emulators(*built.clients, shared(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
         try:
@@ -325,3 +243,26 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     app.add_middleware(Cors, allowed=settings.cors_allowed_origins, max_age=settings.cors_max_age,
                        tenant_origins=tenant_origins_from(lambda: services().db))
     return app
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the application for the settings in the environment (and `.env`), for `uvicorn app:app` and
+    `gunicorn app:app -k uvicorn.workers.UvicornWorker`. Built on first access, so importing this module for
+    `create_app` builds nothing; a malformed setting stops start-up with one line naming it. Logging is configured
+    as `papergraph run` configures it (telemetry/logs.py), replacing the server's own."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import logging.config
+
+    from pydantic import ValidationError
+
+    from settings import describe_error
+    from telemetry.logs import logging_config
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise SystemExit(f"papergraph: {describe_error(error)}") from None
+    logging.config.dictConfig(logging_config(settings))
+    built = globals()["app"] = create_app(settings)
+    return built

@@ -35,13 +35,18 @@ def migrate(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
-async def seed_database(settings: Settings, scale: int, *, only_if_empty: bool) -> dict[str, int] | None:
+async def seed_database(settings: Settings, scale: int, *, only_if_empty: bool,
+                        reset: bool = False) -> dict[str, int] | None:
+    """Seed the demo data at `scale`; None, having done nothing, when `only_if_empty` and the database holds data.
+    `reset` deletes every row first."""
     from datasources.db import Database
     from sandbox.demo import generate
-    from sandbox.seed import database_is_empty, seed_database as seed
+    from sandbox.seed import clear_database, database_is_empty, seed_database as seed
 
     db = Database(settings.database_url)
     try:
+        if reset:
+            await clear_database(db)
         if only_if_empty and not await database_is_empty(db):
             return None
         return await seed(db, generate(scale))
@@ -49,7 +54,7 @@ async def seed_database(settings: Settings, scale: int, *, only_if_empty: bool) 
         await db.dispose()
 
 
-async def seed_remote_emulators(settings: Settings, scale: int) -> None:
+async def seed_remote_emulators(settings: Settings, scale: int, *, reset: bool = False) -> None:
     import httpx
 
     from sandbox.demo import generate
@@ -60,6 +65,9 @@ async def seed_remote_emulators(settings: Settings, scale: int) -> None:
         httpx.AsyncClient(base_url=settings.auth0_base_url, timeout=60) as auth0,
         httpx.AsyncClient(base_url=settings.navigapay_base_url, timeout=60) as navigapay,
     ):
+        if reset:
+            for emulator in (circulation, auth0, navigapay):
+                (await emulator.post("/_sandbox/reset")).raise_for_status()
         await load_emulators(circulation, auth0, navigapay, generate(scale))
 
 
@@ -95,7 +103,7 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
     import signal
     from datetime import timedelta
 
-    from app import build_services
+    from services import build_services
     from resolvers.reconciliation import reconcile, reconcile_every
 
     log = logging.getLogger("papergraph.reconcile")
@@ -144,9 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     seed = commands.add_parser("seed", help="seed the database (and remote emulators) with demo data")
     seed.add_argument("--scale", type=int, default=1, help="25·N registrations and 250·N subscriptions per tenant")
     seed.add_argument("--emulators", action="store_true", help="also load the remote emulators at their base URLs")
+    seed.add_argument("--reset", action="store_true",
+                      help="delete every row (and the remote emulators' data, with --emulators) before seeding")
     commands.add_parser("export-schema", help="print the subgraph SDL")
     token = commands.add_parser("token", help="sign in as a demo principal and print its access token")
-    token.add_argument("who", help="customer, guest, admin, csr, viewer, intern or partner")
+    token.add_argument("who", help="subscriber (the demo subscriber), customer, admin, csr, viewer, intern or partner")
     token.add_argument("--tenant", default="NCSDEMO", help="the demo tenant's paper code")
     token.add_argument("--auth0-url", default=None, help=(
         "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
@@ -176,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
         url = args.auth0_url or (settings.auth0_base_url if settings.upstreams == UpstreamMode.REMOTE
                                  else f"http://{settings.host}:{settings.port}/sandbox/auth0")
         try:
-            access_token = sign_in(url, args.who, args.tenant)
+            access_token = sign_in(url, args.who, args.tenant,
+                                   on_behalf=lambda name: print(f"signed in as {name}", file=sys.stderr))
         except (SignInError, httpx.HTTPError) as error:
             sys.exit(f"papergraph token: {error}")
         print(access_token)
@@ -186,9 +197,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         migrate(settings)
         started = time.monotonic()
-        counts = asyncio.run(seed_database(settings, args.scale, only_if_empty=False))
+        counts = asyncio.run(seed_database(settings, args.scale, only_if_empty=True, reset=args.reset))
+        if counts is None:
+            print("papergraph seed: the database already holds data; `papergraph seed --reset --scale N` deletes "
+                  "every row and seeds again", file=sys.stderr)
+            raise SystemExit(1)
         if args.emulators:
-            asyncio.run(seed_remote_emulators(settings, args.scale))
+            asyncio.run(seed_remote_emulators(settings, args.scale, reset=args.reset))
         print(f"seeded scale {args.scale} in {time.monotonic() - started:.1f}s: {counts}")
     elif args.command == "register-operations":
         migrate(settings)

@@ -35,6 +35,7 @@ class LogLevel(StrEnum):
 
 
 class LogFormat(StrEnum):
+    AUTO = "auto"
     JSON = "json"
     TEXT = "text"
 
@@ -155,8 +156,10 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = Field(LogLevel.INFO, description="Least level logged: DEBUG, INFO, WARNING, ERROR.")
     log_format: LogFormat = Field(
-        LogFormat.JSON, description="json: one JSON object per line (request id, tenant, operation, …); text: one "
-                                    "plain line, for a terminal. Both redact secrets, tokens, passwords and card numbers."
+        LogFormat.AUTO, description="auto: text when the log stream (stdout) is a terminal outside production, json "
+                                    "otherwise; json: one JSON object per line (request id, tenant, operation, …); "
+                                    "text: one plain line, for a terminal. All redact secrets, tokens, passwords and "
+                                    "card numbers."
     )
     access_log: bool = Field(True, description="One log line per request (not for /ping, /ready, /metrics).")
     shutdown_timeout: Annotated[float, Field(ge=0, le=3600)] = Field(

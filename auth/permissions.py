@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
@@ -44,13 +44,24 @@ from auth.principals import (  # noqa: F401  (the sections are re-exported: fiel
     SETTINGS,
     SUBSCRIPTIONS,
     AccessLevel,
+    Principal,
     PrincipalKind,
 )
 from domain.ids import integer_id
-from resolvers.errors import CodedError
+from coded_error import CodedError
 
-if TYPE_CHECKING:
-    from resolvers.context import Context
+
+class Context(Protocol):
+    """The facts a rule decides from, as the request context (resolvers/context.py) provides them: auth/ is given
+    these and imports nothing of resolvers/."""
+
+    principal: Principal
+    tenant: Any  # TenantContext: `.settings.flag(name)` (MGR-2)
+    loaders: Any  # the request's loaders: `link_by_id`
+
+    async def customer_registration(self) -> Any: ...
+
+    async def customer_link_roles(self) -> Mapping[str, str]: ...
 
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
 CREATED_CRIDS = "created_crids"  # context.extra: CRIDs the request created, or proved with a link (verifyEmail)

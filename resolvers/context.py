@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from auth.principals import ANONYMOUS, Principal, PrincipalKind
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
     from domain.tenants import TenantContext
     from resolvers.loaders import Loaders
     from schema.registrations import Registration
@@ -22,6 +22,7 @@ class Context:
     request: Any = None
     response: Any = None
     principal: Principal = ANONYMOUS
+    throttle: Any = None  # the app's rate limits and cost budget (server/throttle.py); None: unlimited
     extra: dict[str, Any] = field(default_factory=dict)
     _link_roles: Mapping[str, str] | None = None
 

@@ -26,20 +26,9 @@ from strawberry.extensions import SchemaExtension
 
 from datasources.base import UpstreamError
 from datasources.db import database_unavailable
+from coded_error import CodedError  # noqa: F401  (re-exported: resolvers raise it from here)
 
 log = logging.getLogger("papergraph.errors")
-
-
-class CodedError(Exception):
-    """A deliberate GraphQL error with a stable code (e.g. FORBIDDEN, BAD_USER_INPUT)."""
-
-    code = "BAD_USER_INPUT"
-
-    def __init__(self, message: str, code: str | None = None, **extensions) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
-        self.extensions = extensions
 
 
 class ErrorCodes(SchemaExtension):

@@ -17,7 +17,7 @@ from resolvers.dataloaders.registrations import RegistrationLoaders
 from resolvers.dataloaders.subscriptions import SubscriptionLoaders
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
     from domain.tenants import TenantContext
 
 

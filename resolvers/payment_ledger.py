@@ -40,7 +40,7 @@ from domain.ledger import AUTO_PAY_SETUP_FAILED_EVENT, FINAL_STATES, Flow, Ledge
 from domain.payments import ErrorCode
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
 
 log = logging.getLogger("papergraph.payments")
 

@@ -48,7 +48,7 @@ from domain.purchases import upstream_keys
 from resolvers.payment_ledger import PAYMENT_OPERATIONS, LedgerRunner
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
 
 log = logging.getLogger("papergraph.reconcile")
 PURCHASE = "purchaseSubscription"

@@ -8,6 +8,7 @@ the demo (100 registrations, 1,000 subscriptions), scale 100 the benchmark set (
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -139,6 +140,17 @@ def generate(scale: int = 1, anchor: date | None = None) -> DemoData:
     for tenant_index, tenant in enumerate(TENANTS):
         _tenant(data, tenant_index, tenant, scale, anchor)
     return data
+
+
+def shared(scale: int = 1) -> DemoData:
+    """`generate(scale)` for today, made once per process and shared: for callers that only read it (the app loads
+    the in-process emulators from it at every start, and a test session starts hundreds of apps). Never mutate it."""
+    return _shared(scale, date.today())
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(scale: int, anchor: date) -> DemoData:
+    return generate(scale, anchor)
 
 
 def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: date) -> None:

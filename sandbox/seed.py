@@ -53,6 +53,22 @@ async def database_is_empty(db: Database) -> bool:
         return (await conn.execute(sa.select(sa.func.count()).select_from(Tenant))).scalar_one() == 0
 
 
+async def clear_database(db: Database) -> int:
+    """Delete every row of every table (children first), the schema and its migration revision kept: what
+    `papergraph seed --reset` does before seeding again. Returns how many tables were cleared."""
+
+    def tables(sync_connection) -> list[sa.Table]:
+        metadata = sa.MetaData()
+        metadata.reflect(sync_connection)
+        return [table for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
+
+    async with db.engine.begin() as conn:
+        found = await conn.run_sync(tables)
+        for table in found:
+            await conn.execute(table.delete())
+    return len(found)
+
+
 async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
     """Insert the demo data in one transaction. Returns row counts per table."""
     counts: dict[str, int] = {}

@@ -14,9 +14,14 @@ from sandbox.demo import CUSTOMER_PASSWORD, STAFF, STAFF_PASSWORD, TENANTS, crid
 
 AUDIENCE = "https://api.papergraph.dev"
 MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
-# who: customer (the tenant's first registration, owner of its first subscription), guest (the second
-# registration, a guest of the first subscription), a staff role of sandbox.demo.STAFF, or partner
-WHO = ("customer", "guest", *STAFF, "partner")
+# who: subscriber (the demo subscriber, the one the README's quickstart and /demo sign in as: the tenant's second
+# registration, Bjorn Haddad on NCSDEMO, owner of active and stopped subscriptions and a guest of the first
+# registration's first subscription), customer (the first registration, Ada Andersen on NCSDEMO, owner of that
+# subscription), a staff role of sandbox.demo.STAFF, or partner
+WHO = ("subscriber", "customer", *STAFF, "partner")
+# one name per person: `guest` was the demo subscriber's earlier name, still accepted from old scripts
+ALIASES = {"guest": "subscriber"}
+CUSTOMER_INDEX = {"customer": 0, "subscriber": 1}
 
 
 class SignInError(Exception):
@@ -24,34 +29,40 @@ class SignInError(Exception):
 
 
 def demo_login(who: str, tenant: str) -> dict[str, Any]:
-    """The grant request for a demo principal: {"grant": {...}, "user_id": ...}."""
+    """The grant request for a demo principal: {"grant": {...}, "user_id": ..., "name": who it is, for people}."""
+    who = ALIASES.get(who, who)
     spec = next((t for t in TENANTS if t["code"] == tenant), None)
     if spec is None:
         raise SignInError(f"unknown demo tenant {tenant!r}: one of {', '.join(t['code'] for t in TENANTS)}")
     if who == "partner":
         client = f"partner-{tenant.lower()}"
         return {"grant": {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret",
-                          "audience": AUDIENCE}, "user_id": None}
+                          "audience": AUDIENCE}, "user_id": None, "name": f"the partner application {client}"}
     if who in STAFF:
-        return {"grant": _password(f"{who}@{tenant.lower()}.example.com", STAFF_PASSWORD),
-                "user_id": staff_user_id(tenant, who)}
-    if who in ("customer", "guest"):
+        email = f"{who}@{tenant.lower()}.example.com"
+        return {"grant": _password(email, STAFF_PASSWORD), "user_id": staff_user_id(tenant, who),
+                "name": f"{email} (staff: {who})"}
+    if who in CUSTOMER_INDEX:
         provider = spec["settings"].get("Flow.UserProvider", "Auth0")
         if provider != "Auth0":
             raise SignInError(f"{tenant} keeps its customers in papergraph ({provider}), not in Auth0: "
                               "its customers cannot sign in through the Auth0 emulator")
         from sandbox.demo import generate
 
-        index = 0 if who == "customer" else 1
         registration = next(r for r in generate(1).registrations
-                            if r["tenant"] == tenant and r["crid"] == crid_for(tenant, index, provider))
-        return {"grant": _password(registration["email"], CUSTOMER_PASSWORD), "user_id": registration["crid"]}
+                            if r["tenant"] == tenant and r["crid"] == crid_for(tenant, CUSTOMER_INDEX[who], provider))
+        role = "the demo subscriber" if who == "subscriber" else "customer"
+        return {"grant": _password(registration["email"], CUSTOMER_PASSWORD), "user_id": registration["crid"],
+                "name": f"{registration['first_name']} {registration['last_name']} <{registration['email']}> ({role})"}
     raise SignInError(f"who must be one of {', '.join(WHO)}")
 
 
-def sign_in(auth0_url: str, who: str, tenant: str = "NCSDEMO") -> str:
-    """An access token for `who` of `tenant`, from the Auth0 (emulator) at `auth0_url`."""
+def sign_in(auth0_url: str, who: str, tenant: str = "NCSDEMO", *, on_behalf=None) -> str:
+    """An access token for `who` of `tenant`, from the Auth0 (emulator) at `auth0_url`; `on_behalf(name)` is told
+    who that is (the CLI prints it)."""
     login = demo_login(who, tenant)
+    if on_behalf is not None:
+        on_behalf(login["name"])
     with httpx.Client(base_url=auth0_url.rstrip("/"), timeout=30) as client:
         answer = client.post("/oauth/token", json=login["grant"])
         body = answer.json()

@@ -57,6 +57,7 @@ from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
 from resolvers.queries.viewer import ViewerQueries
 from schema.common import AmountScalar
+from schema.descriptions import describe
 from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
 from schema.offers import Offer
@@ -65,7 +66,7 @@ from schema.subscriptions import CustomerSubscription
 from server.execution import FastExecutionContext
 from server.inputs import InputPolicy
 from server.limits import OperationPolicy, policy_extensions
-from server.throttle import SensitiveMutationLimits, Throttle
+from server.throttle import SensitiveMutationLimits, spend_from_context
 from server.observe import ObserveOperation
 from telemetry.tracing import trace_resolvers
 
@@ -129,25 +130,26 @@ class Subgraph(strawberry.federation.Schema):
 
 
 def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
-                 tracer: Tracer | None = None, throttle: Throttle | None = None) -> strawberry.federation.Schema:
+                 tracer: Tracer | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
     machinery), with parse and validation cached per document and the operation limits of `policy`
     (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
-    that have resolvers get spans (telemetry/tracing.py). With a `throttle`, each operation spends its cost
-    from the caller's budget and the sensitive mutations are rate-limited (server/throttle.py)."""
+    that have resolvers get spans (telemetry/tracing.py). When the request's context carries a throttle, each
+    operation spends its cost from the caller's budget and the sensitive mutations are rate-limited
+    (server/throttle.py)."""
     policy = policy or OperationPolicy.defaults()
-    throttling = [] if throttle is None else [lambda: SensitiveMutationLimits(throttle)]
     schema = Subgraph(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*policy_extensions(policy, throttle.spend if throttle else None), InputPolicy,
-                    *throttling, lambda: ObserveOperation(tracer=tracer),
+        extensions=[*policy_extensions(policy, spend_from_context), InputPolicy, SensitiveMutationLimits,
+                    lambda: ObserveOperation(tracer=tracer),
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
         scalar_overrides={Decimal: AmountScalar},
     )
     schema.hide_suggestions = not policy.field_suggestions
+    describe(schema._schema)  # descriptions for the elements that carry none in code (schema/descriptions.py)
     if tracer is not None:
         trace_resolvers(schema._schema, tracer)
     return schema

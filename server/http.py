@@ -21,9 +21,10 @@
 
 Every error carries `extensions.code`. The codes of a request refused outright: `BAD_REQUEST`,
 `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`,
-`OPERATION_LIMIT_EXCEEDED` (batch size); and of a request that failed before execution (its context or its
-persisted query could not be read): 503 `DATABASE_UNAVAILABLE` (with `Retry-After`) or 500
-`INTERNAL_SERVER_ERROR`, never a bare error page, so the request id and the connection survive.
+`OPERATION_LIMIT_EXCEEDED` (batch size), `DATABASE_NOT_MIGRATED` (503: the database is not at the code's revision,
+datasources/revision.py); and of a request that failed before execution (its context or its persisted query
+could not be read): 503 `DATABASE_UNAVAILABLE` (with `Retry-After`) or 500 `INTERNAL_SERVER_ERROR`, never a bare
+error page, so the request id and the connection survive.
 """
 
 from __future__ import annotations

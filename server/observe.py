@@ -203,7 +203,10 @@ class Observe:
             metrics.child(metrics.GRAPHQL_REQUESTS, self.names.label(observed.name), observed.outcome).inc()
             for code in observed.codes:
                 metrics.child(metrics.GRAPHQL_ERRORS, code).inc()
-        if not operations:  # refused before any operation ran (401, 403, 413, 415, bad JSON, …)
+        if not operations:
+            if record.status < 400:
+                return  # no operation and no refusal: GraphiQL's page for a browser, counted by route only
+            # refused before any operation ran (401, 403, 413, 415, bad JSON, …)
             metrics.child(metrics.GRAPHQL_REQUESTS, "-", "rejected").inc()
         label = self.names.label(operations[0].name) if len(operations) == 1 else ("batch" if operations else "-")
         metrics.child(metrics.GRAPHQL_DURATION, label).observe(seconds)

@@ -30,7 +30,7 @@ from datasources.repositories.payments import PaymentRepository
 from telemetry import metrics
 
 if TYPE_CHECKING:
-    from app import Services
+    from services import Services
     from datasources.db import Database
 
 log = logging.getLogger("papergraph.probes")
@@ -97,10 +97,12 @@ def ready_endpoint(services_getter: Callable[[], "Services"], timeout: float) ->
             database = "unavailable"
         upstreams = {ds.service: {"breaker": ds.breaker.state.value, "consecutiveFailures": ds.breaker.consecutive_failures}
                      for ds in services.datasources}
+        body: dict = {}
+        if database == "ok" and services.revision is not None and (problem := await services.revision.current_problem()):
+            database, body["reason"] = "not migrated", problem  # answers, but not with the tables this code needs
         ready_now = database == "ok"
-        return JSONResponse({"status": "ready" if ready_now else "unavailable", "database": database,
-                             "upstreams": upstreams}, status_code=200 if ready_now else 503,
-                            headers={"cache-control": "no-store"})
+        body = {"status": "ready" if ready_now else "unavailable", "database": database, **body, "upstreams": upstreams}
+        return JSONResponse(body, status_code=200 if ready_now else 503, headers={"cache-control": "no-store"})
 
     return ready
 

@@ -307,17 +307,22 @@ def _identity(node: FieldNode, where: tuple[str, ...] | str | None, variables: d
     return value.strip().lower()[:320] if isinstance(value, str) and value.strip() else None
 
 
-class SensitiveMutationLimits(SchemaExtension):
-    """Refuses, before it runs, an operation selecting a sensitive mutation past its rate limits. Pass it as a
-    factory: `lambda: SensitiveMutationLimits(throttle)`."""
+async def spend_from_context(execution_context: Any, cost: int | None) -> GraphQLError | None:
+    """The schema's budget (server/limits.py's `Budget`): spends from the throttle the request's context carries,
+    so one schema serves apps with budgets of their own; a context without one is unlimited."""
+    throttle = getattr(execution_context.context, "throttle", None)
+    return None if throttle is None else await throttle.spend(execution_context, cost)
 
-    def __init__(self, throttle: Throttle) -> None:
-        self.throttle = throttle
+
+class SensitiveMutationLimits(SchemaExtension):
+    """Refuses, before it runs, an operation selecting a sensitive mutation past the rate limits of the throttle
+    the request's context carries (none: unlimited)."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.result is None and not context.pre_execution_errors:
-            error = await self.throttle.check_mutations(context)
+        throttle = getattr(context.context, "throttle", None)
+        if throttle is not None and context.result is None and not context.pre_execution_errors:
+            error = await throttle.check_mutations(context)
             if error is not None:
                 context.result = GraphQLExecutionResult(data=None, errors=[error])  # not executed
         yield

@@ -14,9 +14,11 @@ or JSON form; and digit runs of card-number length (13 to 19 digits, spaces or d
 the Luhn check. papergraph never logs request variables or bodies in the first place; the redactor is
 the net under that rule, for an exception message or a library that would.
 
-`logging_config(settings)` is the `logging.config.dictConfig` that `papergraph run` hands to uvicorn, so every
-worker logs the same way: papergraph's and uvicorn's loggers through `JsonFormatter` (or plain text with
-`PAPERGRAPH_LOG_FORMAT=text`), uvicorn's own access log off (papergraph writes a richer one, switched by
+`logging_config(settings)` is the `logging.config.dictConfig` that `papergraph run` hands to uvicorn (and `app:app`
+applies), so every worker logs the same way: papergraph's and uvicorn's loggers through `JsonFormatter`, or
+through `RedactingTextFormatter` when `PAPERGRAPH_LOG_FORMAT` is `text`, or `auto` (the default) and the log stream
+is a terminal outside production (`log_format_for`). JSON never carries terminal colour codes: uvicorn's
+`color_message` is dropped and ANSI escapes are taken out of every string; uvicorn's own access log off (papergraph writes a richer one, switched by
 `PAPERGRAPH_ACCESS_LOG`), and httpx's per-call INFO lines off (their URLs carry query strings, e.g. an
 e-mail looked up in Auth0; upstream calls are counted in /metrics instead).
 """
@@ -26,8 +28,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import IO, TYPE_CHECKING, Any, Iterable
 
 import orjson
 
@@ -49,7 +52,10 @@ _CREDENTIALS = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}"
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
 SHORT_VALUE, SHORT_VALUES_CACHED = 40, 2048
-STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# uvicorn's `color_message` extra repeats the message with ANSI colours, for its own console formatter
+STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
+                                                                                      "color_message"}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 class Redactor:
@@ -129,6 +135,8 @@ class JsonFormatter(logging.Formatter):
 
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):
+            if "\x1b" in value:
+                value = _ANSI.sub("", value)
             return self._redact_short(value) if len(value) <= SHORT_VALUE else self.redact(value)
         if isinstance(value, dict):
             return {key: self._redacted(item) for key, item in value.items()}
@@ -138,7 +146,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class RedactingTextFormatter(logging.Formatter):
-    """`PAPERGRAPH_LOG_FORMAT=text`: the classic one-line format for a terminal, redacted all the same."""
+    """`PAPERGRAPH_LOG_FORMAT=text` (or `auto` on a terminal): the classic one-line format, redacted all the same."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -148,9 +156,23 @@ class RedactingTextFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
-def logging_config(settings: "Settings") -> dict[str, Any]:
-    """The dictConfig for `papergraph run` (passed to uvicorn as `log_config`)."""
-    formatter = "json" if settings.log_format == "json" else "text"
+def log_format_for(settings: "Settings", stream: IO[str] | None = None) -> str:
+    """`json` or `text`: the setting when it names one; for `auto`, text when `stream` (stdout, where the logs
+    go) is a terminal and the environment is not production, JSON otherwise (a collector, a file, a pipe)."""
+    if settings.log_format != "auto":
+        return str(settings.log_format)
+    stream = stream or sys.stdout
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        terminal = False
+    return "text" if terminal and not settings.is_production else "json"
+
+
+def logging_config(settings: "Settings", stream: IO[str] | None = None) -> dict[str, Any]:
+    """The dictConfig for `papergraph run` (passed to uvicorn as `log_config`); `stream` is what `auto` looks at
+    (stdout by default)."""
+    formatter = log_format_for(settings, stream)
     secrets = settings_secrets(settings)
     return {
         "version": 1,
@@ -168,5 +190,6 @@ def logging_config(settings: "Settings") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
+            "alembic": {"level": "WARNING"},  # the revision check at start-up is not news
         },
     }

@@ -79,6 +79,36 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+# -- the summary line under xdist ---------------------------------------------------------------------------------
+# Deselection (the PostgreSQL runs of sqlite_only tests, -k, -m) happens in each xdist worker, so the controller's
+# summary line used to leave it out ("1827 passed" with 700 tests deselected unseen). Each worker reports its count
+# and the controller puts it in the line: "1827 passed, 12 skipped, 700 deselected in …". Workers collect the same
+# tests and deselect the same ones, so the count is any worker's (the largest, if one crashed early).
+_deselected_here: list[int] = [0]
+_deselected_by_workers: list[int] = []
+
+
+def pytest_deselected(items) -> None:
+    _deselected_here[0] += len(items)
+
+
+def pytest_sessionfinish(session) -> None:
+    output = getattr(session.config, "workeroutput", None)  # set in an xdist worker only
+    if output is not None:
+        output["deselected"] = _deselected_here[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    _deselected_by_workers.append(getattr(node, "workeroutput", {}).get("deselected", 0))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _deselected_by_workers and not terminalreporter.stats.get("deselected"):
+        terminalreporter.stats["deselected"] = [None] * max(_deselected_by_workers)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request) -> str:
     """A migrated database seeded with the scale-1 demo data, one per backend for the session."""

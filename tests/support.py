@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, Sequence
 
 import httpx
 import pytest
@@ -65,15 +65,17 @@ class RunningServer:
 
 @contextlib.contextmanager
 def papergraph_run(env: dict[str, str], log_path: Path, *, start_timeout: float = 60,
-                   command: list[str] | None = None, cwd: Path = ROOT) -> Iterator[RunningServer]:
-    """`papergraph run` (`python -m cli run`, or `command`) in a process of its own on a free loopback port, with
-    `env` (PATH and the port are added); yields once `/ping` answers, and kills what is left of it afterwards."""
+                   command: Sequence[str] | None = None, cwd: Path = ROOT) -> Iterator[RunningServer]:
+    """`papergraph run` (`python -m cli run`, or the argv `command`, where `{port}` stands for the port) in a process
+    of its own on a free loopback port, with `env` (PATH and the port are added); yields once `/ping` answers, and
+    kills what is left of it afterwards."""
     port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PAPERGRAPH_PORT": str(port),
            "PAPERGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w+") as log:
-        process = subprocess.Popen(command or [sys.executable, "-m", "cli", "run"], cwd=cwd, env=env, stdout=log,
+        argv = [part.format(port=port) for part in command] if command else [sys.executable, "-m", "cli", "run"]
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         server = RunningServer(process, base, port, log)
         try:

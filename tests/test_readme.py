@@ -1,4 +1,5 @@
-"""The README documents every setting, each in its own table with its own default.
+"""The docs document every setting, each in its own table with its own default: docs/configuration.md lists every
+setting, docs/graphql-over-http.md every operation limit (the README links to both; it once held the tables).
 
 Rows for the logging, shutdown, metrics and readiness settings once landed inside the 'Operation limits' table
 (the depth row named PAPERGRAPH_LOG_LEVEL) while a substring check over the whole README still passed. These tests
@@ -13,9 +14,11 @@ from pathlib import Path
 from server.limits import OperationPolicy
 from settings import Settings
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
+LIMITS = (ROOT / "docs" / "graphql-over-http.md").read_text()
 
-# the README's name for each operation limit → the setting that holds it
+# the docs' name for each operation limit → the setting that holds it
 LIMIT_SETTINGS = {
     "depth": "max_depth",
     "aliases": "max_aliases",
@@ -38,9 +41,9 @@ def env_name(field: str) -> str:
     return "DATABASE_URL" if field == "database_url" else f"PAPERGRAPH_{field.upper()}"
 
 
-def table_after(heading: str) -> list[list[str]]:
+def table_after(page: str, heading: str) -> list[list[str]]:
     """The rows (header first, separator dropped) of the first table under a heading, as lists of cells."""
-    lines = README.split("\n")
+    lines = page.split("\n")
     start = lines.index(heading)
     rows: list[list[str]] = []
     for line in lines[start + 1:]:
@@ -57,13 +60,18 @@ def shown_default(field: str) -> str:
     return str(default.value if isinstance(default, Enum) else default)
 
 
-def test_every_readme_table_row_has_as_many_cells_as_its_header():
+def markdown_pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_every_docs_table_row_has_as_many_cells_as_its_header():
     # given
     ragged: list[str] = []
     header: list[str] | None = None
+    lines = [line for page in markdown_pages() for line in [*page.read_text().split("\n"), ""]]
 
     # when
-    for line in README.split("\n"):
+    for line in lines:
         if not line.startswith("|"):
             header = None
             continue
@@ -77,24 +85,24 @@ def test_every_readme_table_row_has_as_many_cells_as_its_header():
     assert ragged == []
 
 
-def test_readme_names_each_operation_limit_with_its_setting_and_default():
+def test_docs_name_each_operation_limit_with_its_setting_and_default():
     # given
     policy_limits = {f.name for f in dataclasses.fields(OperationPolicy) if f.type in (int, "int")} - NOT_A_REFUSAL
 
     # when
-    header, *rows = table_after("### Operation limits")
+    header, *rows = table_after(LIMITS, "## Operation limits")
 
     # then
-    assert set(LIMIT_SETTINGS.values()) == policy_limits | TRANSPORT_LIMITS, "a limit without its README row"
+    assert set(LIMIT_SETTINGS.values()) == policy_limits | TRANSPORT_LIMITS, "a limit without its row in docs/graphql-over-http.md"
     assert header == ["limit", "setting", "default", "counts"]
     assert [row[:3] for row in rows] == [
         [limit, f"`{env_name(field)}`", shown_default(field)] for limit, field in LIMIT_SETTINGS.items()
     ]
 
 
-def test_readme_configuration_table_lists_every_setting_once_with_its_default():
+def test_docs_configuration_table_lists_every_setting_once_with_its_default():
     # given
-    header, *rows = table_after("## Configuration")
+    header, *rows = table_after(CONFIGURATION, "# Configuration")
 
     # when
     documented = [row[0].strip("`") for row in rows]
@@ -110,7 +118,7 @@ def test_readme_configuration_table_lists_every_setting_once_with_its_default():
     wrong_defaults = {
         env_name(field): defaults[env_name(field)]
         for field, info in Settings.model_fields.items()
-        # None and "" have no literal to show: the README says what they mean instead
+        # None and "" have no literal to show: the page says what they mean instead
         if info.default not in (None, "") and defaults[env_name(field)] != f"`{shown_default(field)}`"
     }
     assert wrong_defaults == {}

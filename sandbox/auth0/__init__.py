@@ -58,6 +58,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sandbox.auth0.api import api_routes
+from sandbox.auth0.crypto import SigningKey
 from sandbox.auth0.store import (
     CLAIM_NAMESPACE, DEFAULT_CONNECTION, DEFAULT_TOKEN_LIFETIME, M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID,
     Auth0Store, ManagementError, OAuthError,
@@ -73,15 +74,16 @@ __all__ = [
 
 def create_app(*, issuer: str = "http://auth0.sandbox/", latency_ms: float = 0,
                audience: str = "https://api.papergraph.dev",
-               clients: dict[str, dict[str, Any]] | None = None) -> Starlette:
+               clients: dict[str, dict[str, Any]] | None = None, signing_key: SigningKey | None = None) -> Starlette:
     """`issuer` is the tenant's public base URL: discovery documents and tickets are built from it and
-    tokens carry it as `iss`; `audience` is papergraph's API identifier."""
+    tokens carry it as `iss`; `audience` is papergraph's API identifier; `signing_key` the key it signs with
+    (a new one by default)."""
     control = SandboxControl(latency_ms)
     app = Starlette(
         routes=[*api_routes(), *_admin_routes(), *control.routes()],
         middleware=[Middleware(FaultMiddleware, control=control)],
     )
-    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients)
+    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients, signing_key=signing_key)
     app.state.control = control
     return app
 

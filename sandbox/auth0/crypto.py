@@ -8,16 +8,19 @@ signs (compact JWS, header `{"alg": "RS256", "typ": "JWT", "kid"}`) and papergra
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 RSA_KEY_BITS = 2048
@@ -63,6 +66,45 @@ class SigningKey:
         except InvalidSignature:
             return False
         return True
+
+
+def kept_key(path: Path) -> SigningKey:
+    """The signing key kept in `path` (PEM, PKCS#8, mode 0600), made and written there the first time, so tokens
+    signed before a restart still verify after it (issue 19 item 6). Its `kid` is the key's RFC 7638 thumbprint,
+    the same on every start. A new key is written to a temporary file and linked into place, which fails if
+    another process got there first: then that process's key is read, so concurrent starts agree on one key."""
+    if not path.exists():
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+        pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(pem)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process kept its key first: use that one
+        finally:
+            temporary.unlink(missing_ok=True)
+    return _loaded_key(path.read_bytes())
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_key(pem: bytes) -> SigningKey:
+    """Loading checks the RSA key, about half a second of CPU: done once per process and key (a test session
+    starts hundreds of apps on one database). Keyed by the file's content, so a replaced file is loaded anew."""
+    private_key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValueError("the key file does not hold an RSA private key")
+    return SigningKey(kid=thumbprint(SigningKey(kid="", private_key=private_key).jwk()), private_key=private_key)
+
+
+def thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638: the SHA-256 of the key's required members, in order, without spaces."""
+    canonical = json.dumps({"e": jwk["e"], "kty": jwk["kty"], "n": jwk["n"]}, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 def _segment(value: dict[str, Any]) -> str:

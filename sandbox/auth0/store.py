@@ -115,13 +115,13 @@ def _iso(at: float) -> str:
 
 class Auth0Store:
     def __init__(self, *, issuer: str, audience: str, clients: dict[str, dict[str, Any]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, signing_key: SigningKey | None = None) -> None:
         self.issuer = issuer if issuer.endswith("/") else issuer + "/"
         self.audience = audience
         self.management_audience = self.issuer + "api/v2/"
         self.clock = clock
         # keys survive `reset()`: tokens already handed out stay verifiable; rotation is its own operation
-        self.keys: list[SigningKey] = [SigningKey()]
+        self.keys: list[SigningKey] = [signing_key or SigningKey()]
         self._extra_clients = copy.deepcopy(clients or {})
         self.reset()
 

@@ -118,7 +118,7 @@ def _admin_routes() -> list[Route]:
                 store.add_paper(paper.string("code"), paper.string("kind"), paper.string("currency"),
                                 paper.string("timeZone"))
                 paper.finish()
-            loaded = store.add_subscriptions(subscriptions)
+            loaded = store.add_subscriptions(subscriptions, owned=True)  # parsed just now: nobody else holds them
         except CirculationError as exc:
             return error(exc.status, exc.code, exc.message)
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:

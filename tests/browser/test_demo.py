@@ -27,7 +27,7 @@ from tests.support import NODE_DIR, papergraph_run, require_node
 
 pytestmark = pytest.mark.sqlite_only
 
-SUBSCRIBER = {"username": "bjorn.haddad.1@ncsdemo.example.com", "password": "Demo-pass-1!"}  # `cli token guest`
+SUBSCRIBER = {"username": "bjorn.haddad.1@ncsdemo.example.com", "password": "Demo-pass-1!"}  # `cli token subscriber`
 PAYABLE = "NCS-0000102"  # active, digital 1M at 10.79, no payment method yet
 RESTARTABLE = "NCS-0000027"  # stopped, REGULAR, a 3.10 credit, no payment method
 CARD = {"number": "4242 4242 4242 4242", "expiry": "12/30", "cvv": "123", "name": "Bjorn Haddad"}
@@ -142,7 +142,7 @@ def test_demo_pays_and_restarts_through_the_hosted_iframe_and_each_charge_lands_
     assert len(circulation) == 2 and set(applied) == {("PAYMENT", PAYABLE), ("RESTART", RESTARTABLE)}
     assert sales[applied[("PAYMENT", PAYABLE)]["gatewayTransactionId"]]["amount"] == paid
     assert sales[applied[("RESTART", RESTARTABLE)]["gatewayTransactionId"]]["amount"] == restarted
-    token = sign_in(f"{base}/sandbox/auth0", "guest")
+    token = sign_in(f"{base}/sandbox/auth0", "subscriber")
     for subscription_id, total in ((PAYABLE, paid), (RESTARTABLE, restarted)):
         answer = httpx.post(f"{base}/graphql", json={"query": LEDGER, "variables": {"id": subscription_id}},
                             headers={"authorization": f"Bearer {token}"}).json()
