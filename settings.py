@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -287,8 +288,6 @@ class Settings(BaseSettings):
     @field_validator("cors_allowed_origins")
     @classmethod
     def _origins_parse(cls, value: str) -> str:
-        from server.cors import parse_origins
-
         parse_origins(value)  # ValueError names the bad origin
         return value
 
@@ -336,3 +335,30 @@ def describe_error(error: ValidationError) -> str:
 
 def load_settings(**overrides) -> Settings:
     return Settings(**overrides)
+
+
+# CORS origins (server/cors.py), parsed here so that a bad PAPERGRAPH_CORS_ALLOWED_ORIGINS stops start-up
+def origin_of(url: str) -> str | None:
+    """`https://portal.example.com/account/` → `https://portal.example.com`; None for what is not an http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def parse_origins(value: str) -> list[str]:
+    """The setting's comma-separated origins, normalised; `*` stays `*`. ValueError on anything else."""
+    origins = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        if item == "*":
+            origins.append(item)
+            continue
+        origin = origin_of(item)
+        if origin is None or urlsplit(item).path not in ("", "/"):
+            raise ValueError(f"{item!r} is not an origin (scheme://host[:port])")
+        origins.append(origin)
+    if "*" in origins and len(origins) > 1:
+        raise ValueError("'*' allows every origin and stands alone")
+    return origins

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from settings import origin_of, parse_origins  # noqa: F401  (parsed where the setting is validated)
+
 TENANT_SETTING = "Portal.Url"
 REFRESH_SECONDS = 60.0
 METHODS = ("GET", "POST")
@@ -29,32 +31,6 @@ METHODS = ("GET", "POST")
 HEADERS = ("authorization", "content-type", "accept", "x-tenant", "x-request-id", "x-session-id",
            "apollo-require-preflight", "x-apollo-operation-name")
 EXPOSED = ("x-request-id", "x-session-id", "x-version")
-
-
-def origin_of(url: str) -> str | None:
-    """`https://portal.example.com/account/` → `https://portal.example.com`; None for what is not an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
-
-
-def parse_origins(value: str) -> list[str]:
-    """The setting's comma-separated origins, normalised; `*` stays `*`. ValueError on anything else."""
-    origins = []
-    for item in filter(None, (part.strip() for part in value.split(","))):
-        if item == "*":
-            origins.append(item)
-            continue
-        origin = origin_of(item)
-        if origin is None or urlsplit(item).path not in ("", "/"):
-            raise ValueError(f"{item!r} is not an origin (scheme://host[:port])")
-        origins.append(origin)
-    if "*" in origins and len(origins) > 1:
-        raise ValueError("'*' allows every origin and stands alone")
-    return origins
 
 
 class Cors(CORSMiddleware):

@@ -34,7 +34,7 @@ def test_uvicorn_app_app_serves_with_the_settings_from_the_environment(sqlite_da
 
     # then: the default tenant came from the environment, not from Settings' default
     assert ready.status_code == 200
-    assert answer.json() == {"data": {"viewer": {"kind": "ANONYMOUS", "tenant": "MTXDEMO"}}}
+    assert answer.json()["data"] == {"viewer": {"kind": "ANONYMOUS", "tenant": "MTXDEMO"}}
 
 
 def test_an_unmigrated_database_is_not_ready_and_graphql_names_papergraph_migrate(tmp_path):
