@@ -54,7 +54,9 @@ def test_rst1_restart_not_available(facts, kind):
 def test_rst1_a_permanently_stopped_subscription_may_restart():
     quote, _ = restart_quote(stopped(status="PERMANENTLY_STOPPED"), restart(), "NCS", CREDIT_OFF, TODAY)
 
-    assert quote.total > 0
+    # RST-3: 10.79, fee round(10.79 × 3.5 %) = 0.38, fee tax round(0.38 × 7 %) = 0.03; no activation fee
+    assert (quote.option_amount, quote.processing_fee, quote.fee_tax, quote.activation_fee, quote.total) == (
+        D("10.79"), D("0.38"), D("0.03"), D("0.00"), D("11.20"))
 
 
 # -- RST-2 ----------------------------------------------------------------------------------------------

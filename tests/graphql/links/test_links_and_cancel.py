@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlmodel import select
 from datasources.models import Event, SubscriptionLink
 from sandbox.faults import FaultRule
 from tests.conftest import graphql
+from tests.support import tenant_today
 from tests.graphql.own_tenant import own_registration
 
 LINK = """
@@ -145,7 +146,7 @@ async def test_lnk1_transfer_moves_the_link_to_another_crid(staff_api_client, ow
 async def test_sub4_in_grace_subscription_with_past_end_date_can_be_cancelled(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()
-    past = (date.today() - timedelta(days=40)).isoformat()
+    past = (tenant_today(tenant.time_zone) - timedelta(days=40)).isoformat()
     own_tenant.add_subscription(tenant, f"{tenant.code}-G", product="1", status="IN_GRACE", endDate=past)
     # when
     answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-G", "reason": "MOVING"}, **tenant.headers)

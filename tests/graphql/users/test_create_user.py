@@ -155,10 +155,19 @@ async def test_auth0_user_is_created_in_auth0_with_its_user_id_as_crid(staff_api
     assert user["app_metadata"]["paperCode"] == tenant.code
 
 
-async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_client, own_tenant):
+async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_client, own_tenant, sandboxes):
+    # given
     tenant = await own_tenant()
+    auth0 = sandboxes["auth0"].state.store
+    # when
     answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
-    assert answer["data"]["createUser"]["changePasswordUrl"]
+    # then: the link is Auth0's password-change ticket page, and the ticket is the new user's
+    created = answer["data"]["createUser"]
+    url = created["changePasswordUrl"]
+    prefix = f"{auth0.issuer}lo/reset?ticket="
+    assert url.startswith(prefix)
+    ticket = url[len(prefix):].rstrip("#")
+    assert auth0.tickets[ticket]["user_id"] == created["registration"]["crid"]
 
 
 async def test_auth0_existing_identity_is_refused_and_nothing_is_recorded(staff_api_client, own_tenant, services):
