@@ -151,6 +151,38 @@ def test_pm1_matrix_restart_by_bank_is_refused():
     assert error.code is ErrorCode.PAYMENT_METHOD_NOT_ALLOWED
 
 
+def test_rst3_rst4_a_credit_covering_the_option_but_not_the_donation_leaves_the_donation_to_pay():
+    quote, _ = restart_quote(stopped(balance=D("10.79")), restart(donation=D("5.00"), payment_type=BANK), "NCS",
+                             CREDIT_ON, TODAY)
+
+    # 10.79 + 5.00 − 10.79 = 5.00, by bank: no processing fee
+    assert (quote.donation, quote.balance_applied, quote.total, quote.charges) == (D("5.00"), D("10.79"), D("5.00"),
+                                                                                   True)
+
+
+def test_rst4_a_credit_short_of_the_donation_needs_a_payment_method():
+    error = refused(lambda: restart_quote(stopped(balance=D("12.00")), restart(donation=D("5.00"), payment_type=None),
+                                          "NCS", CREDIT_ON, TODAY))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.PAYMENT_METHOD_REQUIRED, ["input", "paymentType"],
+                                                     "RST-3")
+    assert "3.79" in str(error)
+
+
+@pytest.mark.parametrize("extra", [{"tip": D("1.00")}, {"donation": D("1.00")}], ids=["tip", "donation"])
+def test_pm2_a_matrix_restart_takes_no_tip_or_donation(extra):
+    error = refused(lambda: restart_quote(stopped(), restart(**extra), "MATRIX", CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", *extra], "PM-2")
+
+
+def test_pm2_a_saxo_restart_takes_a_tip_and_a_donation():
+    quote, _ = restart_quote(stopped(), restart(tip=D("1.00"), donation=D("2.00"), payment_type=BANK), "SAXO",
+                             CREDIT_OFF, TODAY)
+
+    assert (quote.tip, quote.donation, quote.total) == (D("1.00"), D("2.00"), D("13.79"))
+
+
 # -- TIP-1, TIP-2, FEE-4 ----------------------------------------------------------------------------------
 def active(**overrides) -> Account:
     values = dict(status="ACTIVE", kind="REGULAR", digital=False, auto_pay=False, balance=D("0.00"))
