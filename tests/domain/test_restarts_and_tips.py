@@ -158,6 +158,7 @@ def test_rst3_rst4_a_credit_covering_the_option_but_not_the_donation_leaves_the_
     # 10.79 + 5.00 − 10.79 = 5.00, by bank: no processing fee
     assert (quote.donation, quote.balance_applied, quote.total, quote.charges) == (D("5.00"), D("10.79"), D("5.00"),
                                                                                    True)
+    assert quote.payment_type is BANK  # RST-4 does not apply: something is due
 
 
 def test_rst4_a_credit_short_of_the_donation_needs_a_payment_method():
