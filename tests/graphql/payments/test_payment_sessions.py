@@ -18,8 +18,6 @@ from tests.graphql.payments.support import (
     gateway_entries, pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
-
 START = """
 mutation ($input: StartPaymentSessionInput!) {
   startPaymentSession(input: $input) {

@@ -14,7 +14,6 @@ from tests.graphql.payments.support import (
     pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 CREDIT = {"Restart.ApplyCreditBalance": "1"}
 RESTART_1M = {"optionTerm": "1M", "optionAmount": "10.79"}
 
