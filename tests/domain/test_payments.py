@@ -337,3 +337,55 @@ def test_ten2_payment_settings_defaults():
 
 def test_gw3_statement_descriptor_is_cut_to_22_characters():
     assert statement_descriptor("The Daily Ledger of Springfield") == "The Daily Ledger of Sp"
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+def test_ten2_payment_settings_are_read_from_the_tenant():
+    settings = PaymentSettings.from_tenant(TenantSettings(name="x", values={
+        "DTI.ActivationFeeAmount": "5.005", "Restart.ApplyCreditBalance": "1",
+        "Payments.MaximumTipAmountAllowed": "250.5", "Restart.DTI.ReasonCode": "WINBACK",
+        "Restart.DTI.SourceCode": "WEB", "Billing.CreditCard.ProcessingFee.Enable": "1",
+        "Billing.CreditCard.ProcessingFee.Percentage": "3.5"}))
+
+    # MNY-2: amounts rounded half up once, as they are read
+    assert (settings.activation_fee, settings.apply_credit_balance, settings.maximum_tip) == (
+        D("5.01"), True, D("250.50"))
+    assert (settings.restart_reason_code, settings.restart_source_code) == ("WINBACK", "WEB")
+    assert (settings.fees.enabled, settings.fees.percentage) == (True, D("3.5"))
+
+
+def test_rst5_blank_restart_codes_fall_back_to_the_defaults():
+    settings = PaymentSettings.from_tenant(TenantSettings(name="x", values={
+        "Restart.DTI.ReasonCode": "", "Restart.DTI.SourceCode": ""}))
+
+    assert (settings.restart_reason_code, settings.restart_source_code) == ("payment", "MG2")
+
+
+def test_mny1_an_amount_that_is_not_a_number_is_refused_with_the_reason():
+    error = refused(lambda: money_input("ten", ["input", "tip"]))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_AMOUNT, ["input", "tip"], "MNY-1")
+    assert str(error) not in ("", "None")
+
+
+@pytest.mark.parametrize("value, positive, rule, message", [
+    ("-0.01", False, "MNY-1", "`tip` must be zero or more"),
+    ("-0.01", True, "TIP-2", "`tip` must be greater than zero"),
+    ("0", True, "TIP-2", "`tip` must be greater than zero"),
+    ("0.001", True, "MNY-1", "`tip` must have at most two decimal places"),  # MNY-1 whatever rule the caller names
+])
+def test_mny1_tip2_refused_amounts_name_their_rule_and_why(value, positive, rule, message):
+    error = refused(lambda: money_input(value, ["input", "tip"], positive=positive, rule="TIP-2" if positive else
+                                        "MNY-1"))
+
+    assert (error.code, error.field, error.rule, str(error)) == (ErrorCode.INVALID_AMOUNT, ["input", "tip"], rule,
+                                                                 message)
+
+
+def test_mny1_the_default_rule_of_a_refused_amount_is_mny1():
+    assert refused(lambda: money_input("-1", ["input", "total"])).rule == "MNY-1"
+
+
+@pytest.mark.parametrize("value, positive", [("0.01", True), ("0", False), ("12.3", True)])
+def test_mny1_accepted_amounts_come_back_with_two_places(value, positive):
+    assert str(money_input(value, ["input", "tip"], positive=positive)) == str(D(value).quantize(D("0.01")))
