@@ -71,3 +71,10 @@ def test_pay4_reconciliation_leaves_running_requests_alone():
     assert due_for_reconciliation(S.CHARGED, old, NOW, grace)
     assert due_for_reconciliation(S.PENDING_APPLY, recent, NOW, grace)
     assert not due_for_reconciliation(S.APPLIED, old, NOW, grace)
+
+
+def test_pay4_an_attempt_exactly_stale_is_due_for_reconciliation():
+    stale_after = timedelta(minutes=5)
+
+    assert due_for_reconciliation(S.CHARGED, NOW - stale_after, NOW, stale_after) is True
+    assert due_for_reconciliation(S.CHARGED, NOW - stale_after + timedelta(seconds=1), NOW, stale_after) is False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -52,9 +54,15 @@ def payment(**overrides) -> OneTimePayment:
 
 
 def refused(call) -> PaymentRuleError:
+    """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
+    why, since the API answers them as userErrors { code field message }."""
     with pytest.raises(PaymentRuleError) as caught:
         call()
-    return caught.value
+    error = caught.value
+    assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
+    assert error.field and all(isinstance(part, str) for part in error.field), error.field
+    assert str(error) and str(error) != "None"
+    return error
 
 
 # -- PAY-1, PAY-2, FEE-1, FEE-2 ------------------------------------------------------------------------
@@ -389,3 +397,25 @@ def test_mny1_the_default_rule_of_a_refused_amount_is_mny1():
 @pytest.mark.parametrize("value, positive", [("0.01", True), ("0", False), ("12.3", True)])
 def test_mny1_accepted_amounts_come_back_with_two_places(value, positive):
     assert str(money_input(value, ["input", "tip"], positive=positive)) == str(D(value).quantize(D("0.01")))
+
+
+def test_pm5_the_refusal_says_when_the_method_may_change_again():
+    attached = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    error = refused(lambda: check_method_change_window(attached, attached + timedelta(hours=23),
+                                                       ["input", "subscriptionId"]))
+
+    assert (error.field, error.rule) == (["input", "subscriptionId"], "PM-5")
+    assert str(error).endswith("2026-11-25T12:00+00:00")  # attached + 24 hours
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_gw3_without_a_descriptor_the_statement_says_papergraph(value):
+    assert statement_descriptor(value) == "papergraph"
+
+
+def test_pay3_pm1_a_refused_one_time_payment_type_names_its_field():
+    error = refused(lambda: one_time_payment_quote(account(), payment(payment_type=BANK), "MATRIX", NO_FEES))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"],
+                                                     "PM-1")

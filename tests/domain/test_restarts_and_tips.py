@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,9 +35,15 @@ def restart(**overrides) -> Restart:
 
 
 def refused(call) -> PaymentRuleError:
+    """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
+    why, since the API answers them as userErrors { code field message }."""
     with pytest.raises(PaymentRuleError) as caught:
         call()
-    return caught.value
+    error = caught.value
+    assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
+    assert error.field and all(isinstance(part, str) for part in error.field), error.field
+    assert str(error) and str(error) != "None"
+    return error
 
 
 # -- RST-1 ----------------------------------------------------------------------------------------------
@@ -80,9 +88,9 @@ def test_rst2_a_future_date_is_accepted_for_matrix_and_circpro(kind):
 
 @pytest.mark.parametrize("kind", ["NCS", "SAXO"])
 def test_rst2_a_future_date_is_refused_for_ncs_and_saxo(kind):
-    error = refused(lambda: restart_date(TODAY + timedelta(days=1), TODAY, kind, ["d"]))
+    error = refused(lambda: restart_date(TODAY + timedelta(days=1), TODAY, kind, ["input", "restartDate"]))
 
-    assert error.code is ErrorCode.INVALID_RESTART_DATE
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"], "RST-2")
 
 
 # -- RST-3, RST-4 -----------------------------------------------------------------------------------------
@@ -250,3 +258,20 @@ def test_pm1_tips_exist_on_ncs_only(kind):
     error = refused(lambda: tip_quote(active(), Tip(D("2.00"), False, CC), kind, CREDIT_OFF))
 
     assert error.code is ErrorCode.FLOW_NOT_SUPPORTED
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+def test_tip2_a_tip_under_one_is_fine_and_zero_is_refused_with_its_rule():
+    assert check_tip_amount(D("0.50"), D("100.00"), ["input", "amount"]) is None
+
+    error = refused(lambda: check_tip_amount(D("0.00"), D("100.00"), ["input", "amount"]))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.INVALID_AMOUNT, ["input", "amount"], "TIP-2", "A tip must be greater than zero")
+
+
+def test_tip2_a_tip_above_the_maximum_names_the_maximum():
+    error = refused(lambda: check_tip_amount(D("100.01"), D("100.00"), ["input", "amount"]))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", "amount"], "TIP-2", "A tip may be at most 100.00")
