@@ -53,6 +53,10 @@ def payment(**overrides) -> OneTimePayment:
     return OneTimePayment(**{**values, **overrides})
 
 
+INPUT_FIELDS = {"subscriptionId", "paymentType", "optionTerm", "optionAmount", "tip", "donation", "total", "amount",
+                "recurring", "term", "length", "restartDate", "processingFee", "processingFeeTax"}  # the API's names
+
+
 def refused(call) -> PaymentRuleError:
     """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
     why, since the API answers them as userErrors { code field message }."""
@@ -60,7 +64,7 @@ def refused(call) -> PaymentRuleError:
         call()
     error = caught.value
     assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
-    assert error.field and all(isinstance(part, str) for part in error.field), error.field
+    assert error.field and error.field[-1] in INPUT_FIELDS, error.field
     assert str(error) and str(error) != "None"
     return error
 
@@ -251,7 +255,7 @@ def test_pm5_payment_window_is_24_hours():
 def test_pm5_payment_method_change_window():
     now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
-    error = refused(lambda: check_method_change_window(now - timedelta(hours=23, minutes=59), now, ["input"]))
+    error = refused(lambda: check_method_change_window(now - timedelta(hours=23, minutes=59), now, ["input", "subscriptionId"]))
     assert (error.code, error.rule) == (ErrorCode.PAYMENT_METHOD_CHANGE_WINDOW, "PM-5")
     check_method_change_window(now - timedelta(hours=24), now, ["input"])  # exactly 24 hours later: open
     check_method_change_window(None, now, ["input"])  # the first payment method
@@ -419,3 +423,21 @@ def test_pay3_pm1_a_refused_one_time_payment_type_names_its_field():
 
     assert (error.code, error.field, error.rule) == (ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"],
                                                      "PM-1")
+
+
+def test_pm2_a_matrix_auto_pay_takes_no_recurring_donation():
+    error = refused(lambda: auto_pay_quote(account(), plan(donation=D("1.00")), "MATRIX", NO_FEES, sign_up=True))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", "donation"], "PM-2")
+
+
+def test_ez2_the_plans_tip_and_donation_recur():
+    quote = auto_pay_quote(account(), plan(tip=D("2.00"), donation=D("3.00")), "NCS", NO_FEES, sign_up=True)
+
+    assert (quote.recurring_tip, quote.recurring_donation, quote.total) == (D("2.00"), D("3.00"), D("0.00"))
+
+
+def test_ez2_an_unknown_renewal_term_names_the_term_field():
+    error = refused(lambda: auto_pay_quote(account(), plan(term="7M"), "NCS", NO_FEES, sign_up=True))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2")

@@ -34,6 +34,10 @@ def restart(**overrides) -> Restart:
     return Restart(**{**values, **overrides})
 
 
+INPUT_FIELDS = {"subscriptionId", "paymentType", "optionTerm", "optionAmount", "tip", "donation", "total", "amount",
+                "recurring", "term", "length", "restartDate", "processingFee", "processingFeeTax"}  # the API's names
+
+
 def refused(call) -> PaymentRuleError:
     """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
     why, since the API answers them as userErrors { code field message }."""
@@ -41,7 +45,7 @@ def refused(call) -> PaymentRuleError:
         call()
     error = caught.value
     assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
-    assert error.field and all(isinstance(part, str) for part in error.field), error.field
+    assert error.field and error.field[-1] in INPUT_FIELDS, error.field
     assert str(error) and str(error) != "None"
     return error
 
@@ -275,3 +279,39 @@ def test_tip2_a_tip_above_the_maximum_names_the_maximum():
 
     assert (error.code, error.field, error.rule, str(error)) == (
         ErrorCode.TIP_TOO_LARGE, ["input", "amount"], "TIP-2", "A tip may be at most 100.00")
+
+
+def test_rst2_the_requested_later_date_is_the_restart_date_on_matrix():
+    later = TODAY + timedelta(days=10)
+
+    _, chosen = restart_quote(stopped(), restart(restart_date=later), "MATRIX", CREDIT_OFF, TODAY)
+
+    assert chosen == later
+
+
+def test_rst2_a_later_date_is_refused_on_ncs_with_its_field():
+    error = refused(lambda: restart_quote(stopped(), restart(restart_date=TODAY + timedelta(days=1)), "NCS",
+                                          CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field) == (ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"])
+
+
+def test_rst1_an_unavailable_restart_names_the_subscription_field():
+    error = refused(lambda: restart_quote(stopped(status="ACTIVE"), restart(), "NCS", CREDIT_OFF, TODAY))
+
+    assert error.field == ["input", "subscriptionId"]
+
+
+def test_rst3_a_credit_under_one_is_used_with_the_setting_and_ignored_without():
+    with_credit, _ = restart_quote(stopped(balance=D("0.50")), restart(payment_type=BANK), "NCS", CREDIT_ON, TODAY)
+    without, _ = restart_quote(stopped(balance=D("0.50")), restart(payment_type=BANK), "NCS", CREDIT_OFF, TODAY)
+
+    assert (with_credit.balance_applied, with_credit.total) == (D("0.50"), D("10.29"))
+    assert (without.balance_applied, without.total) == (D("0.00"), D("10.79"))
+
+
+def test_fee4_a_recurring_tip_keeps_its_payment_type_and_charges_nothing_now():
+    quote = tip_quote(stopped(status="ACTIVE", auto_pay=True), Tip(amount=D("3.00"), recurring=True, payment_type=BANK),
+                      "NCS", CREDIT_OFF)
+
+    assert (quote.payment_type, quote.recurring_tip, quote.total) == (BANK, D("3.00"), D("0.00"))
