@@ -78,3 +78,10 @@ def test_pay4_an_attempt_exactly_stale_is_due_for_reconciliation():
 
     assert due_for_reconciliation(S.CHARGED, NOW - stale_after, NOW, stale_after) is True
     assert due_for_reconciliation(S.CHARGED, NOW - stale_after + timedelta(seconds=1), NOW, stale_after) is False
+
+
+def test_pay4_an_illegal_transition_says_which():
+    with pytest.raises(IllegalTransition) as caught:
+        check_transition(S.APPLIED, S.REFUNDED)
+
+    assert str(caught.value) == "a payment cannot go from APPLIED to REFUNDED"

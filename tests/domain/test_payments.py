@@ -441,3 +441,15 @@ def test_ez2_an_unknown_renewal_term_names_the_term_field():
     error = refused(lambda: auto_pay_quote(account(), plan(term="7M"), "NCS", NO_FEES, sign_up=True))
 
     assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2")
+
+
+def test_pay3_the_quote_names_the_option_paid_and_its_tax():
+    quote = one_time_payment_quote(account(), payment(), "NCS", NO_FEES)
+
+    assert (quote.option_term, quote.option_tax) == ("1M", D("0.80"))
+
+
+def test_pm1_the_refusal_lists_what_the_flow_accepts():
+    error = refused(lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]))
+
+    assert str(error) == "The MATRIX circulation system accepts CREDIT_CARD for this flow"

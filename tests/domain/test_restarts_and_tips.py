@@ -315,3 +315,20 @@ def test_fee4_a_recurring_tip_keeps_its_payment_type_and_charges_nothing_now():
                       "NCS", CREDIT_OFF)
 
     assert (quote.payment_type, quote.recurring_tip, quote.total) == (BANK, D("3.00"), D("0.00"))
+
+
+@pytest.mark.parametrize("recurring, facts, field", [
+    (True, {"status": "ACTIVE", "auto_pay": False}, "recurring"),  # TIP-1: a recurring tip needs auto-pay
+    (False, {"status": "STOPPED"}, "subscriptionId"),  # TIP-1: no one-time tip for a stopped subscription
+])
+def test_tip1_a_refused_tip_names_the_field_at_fault(recurring, facts, field):
+    error = refused(lambda: tip_quote(stopped(**facts), Tip(amount=D("1.00"), recurring=recurring, payment_type=CC),
+                                      "NCS", CREDIT_OFF))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_ALLOWED, ["input", field], "TIP-1")
+
+
+def test_pay3_a_restart_with_an_unknown_term_names_the_term_field():
+    error = refused(lambda: restart_quote(stopped(), restart(option_term="6M"), "NCS", CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])
