@@ -65,10 +65,26 @@ def sqlite_database_url(tmp_path_factory) -> str:
     return url
 
 
+def sqlite_only_reason(item) -> str | None:
+    """The one-line reason a `sqlite_only` test gives for skipping PostgreSQL (None: not marked)."""
+    marker = item.get_closest_marker("sqlite_only")
+    if marker is None:
+        return None
+    reason = marker.args[0] if marker.args else marker.kwargs.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or "\n" in reason.strip():
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.sqlite_only needs a one-line reason why PostgreSQL could not differ, "
+            f'e.g. @pytest.mark.sqlite_only("the counters are the process\'s, not the database\'s"); a test that '
+            f"writes through a repository runs on both databases (docs/testing.md)")
+    return reason
+
+
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.sqlite_only`: behaviour a PostgreSQL run would only repeat runs on SQLite alone."""
+    """`@pytest.mark.sqlite_only("reason")`: behaviour a PostgreSQL run could not change runs on SQLite alone.
+    A marker without a reason stops the run (docs/testing.md)."""
     kept, dropped = [], []
     for item in items:
+        sqlite_only_reason(item)
         params = getattr(getattr(item, "callspec", None), "params", {})
         if item.get_closest_marker("sqlite_only") and params.get("database_url", "sqlite") != "sqlite":
             dropped.append(item)

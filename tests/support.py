@@ -174,3 +174,12 @@ def node_process(script: str, *args: str, timeout: float = 90) -> Iterator[dict]
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def tenant_today(time_zone: str) -> "date":
+    """Today in a tenant's time zone: the day papergraph's rules use (RST-2, OFR-3, …). A test that built its
+    dates on the host's `date.today()` would fail for the hours the two days differ."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(time_zone)).date()

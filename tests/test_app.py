@@ -81,7 +81,8 @@ async def test_ready_checks_the_database_and_reports_each_upstreams_breaker(api_
         name: {"breaker": "closed", "consecutiveFailures": 0} for name in ("circulation", "auth0", "navigapay")}}
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only(
+    "readiness of the process (a breaker, an unreachable SQLite file): no data is read or written")
 async def test_ready_reports_an_open_breaker_and_stays_ready(api_client, services):
     # given: the circulation system's breaker opened
     for _ in range(services.circulation.breaker.failure_threshold):
@@ -93,7 +94,8 @@ async def test_ready_reports_an_open_breaker_and_stays_ready(api_client, service
     assert response.json()["upstreams"]["circulation"]["breaker"] == "open"
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only(
+    "readiness of the process (a breaker, an unreachable SQLite file): no data is read or written")
 async def test_ready_is_503_when_the_database_does_not_answer(settings, tmp_path):
     import httpx
 

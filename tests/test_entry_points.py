@@ -17,7 +17,7 @@ from datasources.revision import CODE, DatabaseRevision, code_revisions
 from migrations import upgrade
 from tests.support import ROOT, papergraph_run
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("uvicorn's entry point and the revision check on a SQLite file (the check reads alembic_version alike on both)")
 
 UVICORN = (sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", "{port}")
 VIEWER = "{ viewer { kind tenant } }"

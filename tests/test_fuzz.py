@@ -29,8 +29,6 @@ from settings import Settings
 from tests.conftest import Tokens, _prepare, bearer
 from tests.http.conftest import production_settings
 
-pytestmark = pytest.mark.sqlite_only
-
 EXAMPLES = int(os.environ.get("PAPERGRAPH_FUZZ_EXAMPLES", "60"))
 # every code papergraph gives an error (README: GraphQL over HTTP; resolvers/errors.py; auth/)
 KNOWN_CODES = frozenset({

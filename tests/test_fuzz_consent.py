@@ -38,7 +38,7 @@ from tests.conftest import bearer
 from tests.test_fuzz import CUSTOM_SCALARS, fuzz_database, graphql_schema, hoist_arguments, \
     production_graphql  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("minutes of generated operations; the visibility rules are decided in Python above the repositories")
 
 EXAMPLES = int(os.environ.get("PAPERGRAPH_FUZZ_CONSENT_EXAMPLES", "60"))
 TENANT = "NCSDEMO"

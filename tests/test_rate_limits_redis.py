@@ -17,7 +17,7 @@ START = 'mutation { startForgotPassword(input: {email: "shared.limit@example.com
 GRAPHQL_RESPONSE = {"accept": "application/graphql-response+json"}
 BUDGET = 100
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("the budgets live in Redis or memory, never in the database")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ def test_subscription_entity_is_not_named_subscription():
     assert "type Subscription " not in sdl
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("_entities refuses the representation before any loader or repository runs")
 async def test_entities_refuses_a_representation_of_no_entity_type_in_its_own_slot(staff_api_client):
     # given: found by tests/test_fuzz.py; strawberry raised a KeyError, masked as INTERNAL_SERVER_ERROR
     query = """

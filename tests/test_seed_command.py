@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from datasources.db import Database
 from tests.support import ROOT
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("the command's refusal and --reset on a SQLite file; seeding itself runs on both databases in conftest")
 
 
 def seed(url: str, *args: str) -> subprocess.CompletedProcess:

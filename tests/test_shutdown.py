@@ -19,7 +19,7 @@ from sandbox.signin import sign_in
 from tests.conftest import Tokens, graphql, staff_signing
 from tests.support import papergraph_run
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("shutdown of the process and its pools: the database only seeds the app")
 
 SLOW_QUERY = 'query Slow { subscription(id: "NCS-0000001") { id status } }'
 EVENT_TIMEOUT = 60  # seconds to wait for an event before failing: a bound on a hang, not a measurement

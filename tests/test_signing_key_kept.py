@@ -14,7 +14,7 @@ from services import embedded_key_file
 from settings import Settings
 from tests.conftest import CLAIM, bearer
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("the emulator's key is kept in a file beside a SQLite database only")
 
 VIEWER = "{ viewer { kind subject } }"
 

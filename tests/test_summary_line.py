@@ -9,7 +9,7 @@ import pytest
 
 from tests.support import ROOT
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("pytest's summary line, not the database")
 
 
 def test_the_summary_line_under_xdist_counts_deselected_tests():

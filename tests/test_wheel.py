@@ -16,7 +16,7 @@ import pytest
 
 from tests.support import ROOT, papergraph_run
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("a wheel installed in a fresh venv runs on its own SQLite file; packaging is what it tests")
 
 TYPENAME_QUERY = "{ __typename }"
 

@@ -16,8 +16,6 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from sandbox.demo import generate
 from tests.conftest import bearer, graphql
 
-pytestmark = pytest.mark.sqlite_only
-
 DEMO = generate(1)
 TENANTS = ("NCSDEMO", "SAXDEMO")
 SUBSCRIPTIONS = {t: [s["id"] for s in DEMO.subscriptions_of(t)][:40] for t in TENANTS}

@@ -21,8 +21,6 @@ from schema import build_schema
 from tests.conftest import bearer, graphql
 from tests.graphql.own_tenant import own_tenant  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.sqlite_only
-
 ANON, OWNER, GUEST, STRANGER, NONE, READ, FULL, PARTNER = (
     "anonymous", "owner", "guest", "stranger", "staff NO_ACCESS", "staff READ_ONLY", "staff FULL_CONTROL", "partner")
 EVERYONE = {ANON, OWNER, GUEST, STRANGER, NONE, READ, FULL, PARTNER}

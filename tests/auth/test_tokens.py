@@ -125,6 +125,28 @@ async def test_aut1_claims_that_do_not_hold_are_rejected(api_client, store, clai
     _assert_unauthorized(response)
 
 
+@pytest.mark.parametrize("claim", ["exp", "sub"])
+async def test_aut1_a_token_without_exp_or_sub_is_rejected(api_client, store, claims, claim):
+    # given: a genuine signature over claims that lack `exp` (a token that never expires) or `sub` (no one)
+    token = store.signing_key.sign({k: v for k, v in claims.items() if k != claim})
+
+    # when
+    response = await _post(api_client, token)
+
+    # then
+    body = _assert_unauthorized(response)
+    assert claim in json.dumps(body)  # the reason names the missing claim
+
+
+@pytest.mark.parametrize("claim, value", [("exp", None), ("sub", None), ("sub", "")])
+async def test_aut1_a_null_exp_or_an_empty_sub_is_rejected(api_client, store, claims, claim, value):
+    token = store.signing_key.sign({**claims, claim: value})
+
+    response = await _post(api_client, token)
+
+    _assert_unauthorized(response)
+
+
 async def test_aut1_expiry_within_the_leeway_is_still_accepted(api_client, store, claims):
     token = store.signing_key.sign({**claims, "exp": int(time.time()) - 10})  # leeway is 30 s
 

@@ -17,7 +17,7 @@ from app import create_app
 from tests.browser.test_demo import require_chromium
 from tests.support import NODE_DIR, free_port, require_node, serve_on_loopback
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("CORS headers are decided before anything reads the database")
 
 PORTAL_PAGE = """<!doctype html><html><head><title>portal</title></head><body><pre id="outcome"></pre><script>
 const outcome = document.getElementById("outcome");

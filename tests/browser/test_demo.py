@@ -25,8 +25,6 @@ from sandbox.signin import sign_in
 from settings import Settings
 from tests.support import NODE_DIR, papergraph_run, require_node
 
-pytestmark = pytest.mark.sqlite_only
-
 SUBSCRIBER = {"username": "bjorn.haddad.1@ncsdemo.example.com", "password": "Demo-pass-1!"}  # `cli token subscriber`
 PAYABLE = "NCS-0000102"  # active, digital 1M at 10.79, no payment method yet
 RESTARTABLE = "NCS-0000027"  # stopped, REGULAR, a 3.10 credit, no payment method

@@ -14,8 +14,6 @@ from sandbox.circulation import create_app, load_demo
 from sandbox.demo import generate
 from sandbox.faults import FaultRule
 
-pytestmark = pytest.mark.sqlite_only
-
 NCS = "NCSDEMO"
 SUBSCRIPTION = "NCS-0000001"
 DATA = generate(1)

@@ -21,8 +21,6 @@ from sandbox.demo import generate
 from sandbox.faults import FaultRule
 from tests.datasources.test_circulation import active_payable
 
-pytestmark = pytest.mark.sqlite_only
-
 NCS = "NCSDEMO"
 SUBSCRIPTION = "NCS-0000001"
 

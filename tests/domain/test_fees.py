@@ -131,3 +131,40 @@ def test_fee5_fee_without_tax_returns_no_fee_tax():
     assert cost.processing_fee == D("0.38")  # 10.79 × 3.5 % = 0.37765
     assert cost.fee_tax is None
     assert cost.total == D("11.17")
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+def test_ten2_fee_tax_settings_are_read_from_the_tenant():
+    settings = ProcessingFeeSettings.from_tenant(TenantSettings(name="x", values={
+        "Billing.CreditCard.ProcessingFee.Tax.Enable": "1", "Billing.CreditCard.ProcessingFee.Tax.Percentage": "7"}))
+
+    assert (settings.tax_enabled, settings.tax_percentage) == (True, D("7"))
+
+
+def test_fee5_a_cost_quote_carries_the_terms_it_was_computed_for():
+    settings = ProcessingFeeSettings(enabled=True, percentage=D("3.5"), tax_enabled=True, tax_percentage=D("7"))
+
+    quote = subscription_cost(D("10.00"), D("0.80"), D("5.00"), PaymentType.CREDIT_CARD, settings)
+
+    # base 15.80; fee round(0.553) = 0.55; fee tax round(0.0385) = 0.04
+    assert (quote.rate, quote.tax, quote.activation_fee, quote.payment_type) == (
+        D("10.00"), D("0.80"), D("5.00"), PaymentType.CREDIT_CARD)
+    assert (quote.processing_fee, quote.fee_tax, quote.total) == (D("0.55"), D("0.04"), D("16.39"))
+
+
+def test_fee5_an_unknown_payment_type_is_refused_naming_the_known_ones():
+    with pytest.raises(RuleError) as caught:
+        parse_payment_type("7", ["paymentType"])
+
+    assert (caught.value.field, caught.value.rule) == (["paymentType"], "FEE-5")
+    assert str(caught.value) == ("Unknown payment type '7': expected one of 1 (CREDIT_CARD), 2 (BANK_ACCOUNT), "
+                                 "3 (CASH), 4 (CHECK)")
+
+
+def test_fee2_no_fee_tax_unless_enabled_and_the_quote_keeps_its_base_and_type():
+    settings = ProcessingFeeSettings(enabled=True, percentage=D("3.5"), tax_enabled=False, tax_percentage=D("7"))
+
+    quote = processing_fee_quote(D("10.00"), PaymentType.CREDIT_CARD, settings)
+
+    assert (quote.base, quote.payment_type, quote.fee, quote.fee_tax) == (D("10.00"), PaymentType.CREDIT_CARD,
+                                                                          D("0.35"), D("0.00"))

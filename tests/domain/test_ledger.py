@@ -41,7 +41,9 @@ def test_pay4_final_states_never_change():
                                             (S.CHARGED, S.PENDING_APPLY), (S.PENDING_APPLY, S.REFUNDED),
                                             (S.CREATED, S.APPLIED), (S.PAID, S.APPLIED)])
 def test_pay4_allowed_transitions(current, target):
-    check_transition(current, target)
+    check_transition(current, target)  # does not raise
+
+    assert target in TRANSITIONS[current]
 
 
 @pytest.mark.parametrize("current,target", [(S.CREATED, S.VOIDED), (S.CHARGED, S.DECLINED),
@@ -69,3 +71,17 @@ def test_pay4_reconciliation_leaves_running_requests_alone():
     assert due_for_reconciliation(S.CHARGED, old, NOW, grace)
     assert due_for_reconciliation(S.PENDING_APPLY, recent, NOW, grace)
     assert not due_for_reconciliation(S.APPLIED, old, NOW, grace)
+
+
+def test_pay4_an_attempt_exactly_stale_is_due_for_reconciliation():
+    stale_after = timedelta(minutes=5)
+
+    assert due_for_reconciliation(S.CHARGED, NOW - stale_after, NOW, stale_after) is True
+    assert due_for_reconciliation(S.CHARGED, NOW - stale_after + timedelta(seconds=1), NOW, stale_after) is False
+
+
+def test_pay4_an_illegal_transition_says_which():
+    with pytest.raises(IllegalTransition) as caught:
+        check_transition(S.APPLIED, S.REFUNDED)
+
+    assert str(caught.value) == "a payment cannot go from APPLIED to REFUNDED"

@@ -73,3 +73,28 @@ def test_validate_amount_refuses_negative_and_more_than_two_places(amount, messa
 
 def test_validate_amount_accepts_trailing_zeros_beyond_two_places():
     assert validate_amount(Decimal("1.500")) == Decimal("1.50")
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+@pytest.mark.parametrize("amount, allow_zero, message", [
+    ("-0.01", True, "`total` must not be negative"),
+    ("0", False, "`total` must be greater than zero"),
+    ("0.001", True, "`total` must have at most two decimal places"),
+])
+def test_mny1_a_refused_amount_names_its_field_rule_and_why(amount, allow_zero, message):
+    with pytest.raises(RuleError) as caught:
+        validate_amount(Decimal(amount), ["input", "total"], allow_zero=allow_zero)
+
+    assert (caught.value.field, caught.value.rule, str(caught.value)) == (["input", "total"], "MNY-1", message)
+
+
+def test_mny1_without_a_field_the_amount_is_called_amount():
+    with pytest.raises(RuleError) as caught:
+        validate_amount(Decimal("-1"), ())
+
+    assert str(caught.value) == "`amount` must not be negative"
+
+
+@pytest.mark.parametrize("amount", ["0.01", "1", "12.30"])
+def test_mny1_a_positive_amount_passes_when_zero_is_not_allowed(amount):
+    assert validate_amount(Decimal(amount), ["input", "total"], allow_zero=False) == Decimal(amount)

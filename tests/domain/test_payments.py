@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from domain.availability import PaymentFlow, PaymentMethodKind
+from domain.availability import PaymentFlow, PaymentMethodKind, allowed_payment_methods
 from domain.fees import ProcessingFeeSettings
 from domain.payments import (
     Account,
@@ -51,10 +53,20 @@ def payment(**overrides) -> OneTimePayment:
     return OneTimePayment(**{**values, **overrides})
 
 
+INPUT_FIELDS = {"subscriptionId", "paymentType", "optionTerm", "optionAmount", "tip", "donation", "total", "amount",
+                "recurring", "term", "length", "restartDate", "processingFee", "processingFeeTax"}  # the API's names
+
+
 def refused(call) -> PaymentRuleError:
+    """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
+    why, since the API answers them as userErrors { code field message }."""
     with pytest.raises(PaymentRuleError) as caught:
         call()
-    return caught.value
+    error = caught.value
+    assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
+    assert error.field and error.field[-1] in INPUT_FIELDS, error.field
+    assert str(error) and str(error) != "None"
+    return error
 
 
 # -- PAY-1, PAY-2, FEE-1, FEE-2 ------------------------------------------------------------------------
@@ -198,13 +210,23 @@ def test_pm1_refused_payment_methods(flow, kind, payment_type, code):
     assert (error.code, error.rule) == (code, "PM-1")
 
 
-@pytest.mark.parametrize("flow,kind,payment_type", [
-    (PaymentFlow.ONE_TIME_PAYMENT, "NCS", BANK), (PaymentFlow.ONE_TIME_PAYMENT, "SAXO", BANK),
-    (PaymentFlow.AUTO_PAY_SIGN_UP, "CIRCPRO", BANK), (PaymentFlow.AUTO_PAY_UPDATE, "CIRCPRO", BANK),
-    (PaymentFlow.RESTART, "MATRIX", CC), (PaymentFlow.RESTART, "SAXO", BANK), (PaymentFlow.TIP, "NCS", BANK),
+PM1_TABLE = {  # domain.md PM-1, row by row: NCS, SAXO, CIRCPRO, MATRIX
+    PaymentFlow.ONE_TIME_PAYMENT: ({CC, BANK}, {CC, BANK}, {CC}, {CC}),
+    PaymentFlow.AUTO_PAY_SIGN_UP: ({CC, BANK}, {CC, BANK}, {CC, BANK}, {CC}),
+    PaymentFlow.AUTO_PAY_UPDATE: ({CC, BANK}, {CC, BANK}, {CC, BANK}, {CC}),
+    PaymentFlow.RESTART: ({CC, BANK}, {CC, BANK}, set(), {CC}),
+    PaymentFlow.TIP: ({CC, BANK}, set(), set(), set()),
+}
+
+
+@pytest.mark.parametrize("flow,kind,expected", [
+    (flow, kind, expected) for flow, row in PM1_TABLE.items()
+    for kind, expected in zip(("NCS", "SAXO", "CIRCPRO", "MATRIX"), row)
 ])
-def test_pm1_accepted_payment_methods(flow, kind, payment_type):
-    check_payment_type(flow, kind, payment_type, ["input", "paymentType"])
+def test_pm1_accepted_payment_methods(flow, kind, expected):
+    assert allowed_payment_methods(flow, kind) == expected
+    for payment_type in expected:  # each accepted method passes the check the mutations call
+        assert check_payment_type(flow, kind, payment_type, ["input", "paymentType"]) is None
 
 
 @pytest.mark.parametrize("kind", ["MATRIX", "CIRCPRO"])
@@ -229,7 +251,7 @@ def test_pm3_diners_is_refused_however_it_is_spelt(brand):
 
 @pytest.mark.parametrize("brand", ["VISA", "MASTERCARD", "AMEX", "DISCOVER", None])
 def test_pm3_other_brands_pass(brand):
-    check_card_brand(brand, ["input"])
+    assert check_card_brand(brand, ["input"]) is None  # accepted: no PaymentRuleError
 
 
 # -- PM-5 -------------------------------------------------------------------------------------------------
@@ -242,7 +264,7 @@ def test_pm5_payment_window_is_24_hours():
 def test_pm5_payment_method_change_window():
     now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
-    error = refused(lambda: check_method_change_window(now - timedelta(hours=23, minutes=59), now, ["input"]))
+    error = refused(lambda: check_method_change_window(now - timedelta(hours=23, minutes=59), now, ["input", "subscriptionId"]))
     assert (error.code, error.rule) == (ErrorCode.PAYMENT_METHOD_CHANGE_WINDOW, "PM-5")
     check_method_change_window(now - timedelta(hours=24), now, ["input"])  # exactly 24 hours later: open
     check_method_change_window(None, now, ["input"])  # the first payment method
@@ -336,3 +358,107 @@ def test_ten2_payment_settings_defaults():
 
 def test_gw3_statement_descriptor_is_cut_to_22_characters():
     assert statement_descriptor("The Daily Ledger of Springfield") == "The Daily Ledger of Sp"
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+def test_ten2_payment_settings_are_read_from_the_tenant():
+    settings = PaymentSettings.from_tenant(TenantSettings(name="x", values={
+        "DTI.ActivationFeeAmount": "5.005", "Restart.ApplyCreditBalance": "1",
+        "Payments.MaximumTipAmountAllowed": "250.5", "Restart.DTI.ReasonCode": "WINBACK",
+        "Restart.DTI.SourceCode": "WEB", "Billing.CreditCard.ProcessingFee.Enable": "1",
+        "Billing.CreditCard.ProcessingFee.Percentage": "3.5"}))
+
+    # MNY-2: amounts rounded half up once, as they are read
+    assert (settings.activation_fee, settings.apply_credit_balance, settings.maximum_tip) == (
+        D("5.01"), True, D("250.50"))
+    assert (settings.restart_reason_code, settings.restart_source_code) == ("WINBACK", "WEB")
+    assert (settings.fees.enabled, settings.fees.percentage) == (True, D("3.5"))
+
+
+def test_rst5_blank_restart_codes_fall_back_to_the_defaults():
+    settings = PaymentSettings.from_tenant(TenantSettings(name="x", values={
+        "Restart.DTI.ReasonCode": "", "Restart.DTI.SourceCode": ""}))
+
+    assert (settings.restart_reason_code, settings.restart_source_code) == ("payment", "MG2")
+
+
+def test_mny1_an_amount_that_is_not_a_number_is_refused_with_the_reason():
+    error = refused(lambda: money_input("ten", ["input", "tip"]))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_AMOUNT, ["input", "tip"], "MNY-1")
+    assert str(error) not in ("", "None")
+
+
+@pytest.mark.parametrize("value, positive, rule, message", [
+    ("-0.01", False, "MNY-1", "`tip` must be zero or more"),
+    ("-0.01", True, "TIP-2", "`tip` must be greater than zero"),
+    ("0", True, "TIP-2", "`tip` must be greater than zero"),
+    ("0.001", True, "MNY-1", "`tip` must have at most two decimal places"),  # MNY-1 whatever rule the caller names
+])
+def test_mny1_tip2_refused_amounts_name_their_rule_and_why(value, positive, rule, message):
+    error = refused(lambda: money_input(value, ["input", "tip"], positive=positive, rule="TIP-2" if positive else
+                                        "MNY-1"))
+
+    assert (error.code, error.field, error.rule, str(error)) == (ErrorCode.INVALID_AMOUNT, ["input", "tip"], rule,
+                                                                 message)
+
+
+def test_mny1_the_default_rule_of_a_refused_amount_is_mny1():
+    assert refused(lambda: money_input("-1", ["input", "total"])).rule == "MNY-1"
+
+
+@pytest.mark.parametrize("value, positive", [("0.01", True), ("0", False), ("12.3", True)])
+def test_mny1_accepted_amounts_come_back_with_two_places(value, positive):
+    assert str(money_input(value, ["input", "tip"], positive=positive)) == str(D(value).quantize(D("0.01")))
+
+
+def test_pm5_the_refusal_says_when_the_method_may_change_again():
+    attached = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    error = refused(lambda: check_method_change_window(attached, attached + timedelta(hours=23),
+                                                       ["input", "subscriptionId"]))
+
+    assert (error.field, error.rule) == (["input", "subscriptionId"], "PM-5")
+    assert str(error).endswith("2026-11-25T12:00+00:00")  # attached + 24 hours
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_gw3_without_a_descriptor_the_statement_says_papergraph(value):
+    assert statement_descriptor(value) == "papergraph"
+
+
+def test_pay3_pm1_a_refused_one_time_payment_type_names_its_field():
+    error = refused(lambda: one_time_payment_quote(account(), payment(payment_type=BANK), "MATRIX", NO_FEES))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"],
+                                                     "PM-1")
+
+
+def test_pm2_a_matrix_auto_pay_takes_no_recurring_donation():
+    error = refused(lambda: auto_pay_quote(account(), plan(donation=D("1.00")), "MATRIX", NO_FEES, sign_up=True))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", "donation"], "PM-2")
+
+
+def test_ez2_the_plans_tip_and_donation_recur():
+    quote = auto_pay_quote(account(), plan(tip=D("2.00"), donation=D("3.00")), "NCS", NO_FEES, sign_up=True)
+
+    assert (quote.recurring_tip, quote.recurring_donation, quote.total) == (D("2.00"), D("3.00"), D("0.00"))
+
+
+def test_ez2_an_unknown_renewal_term_names_the_term_field():
+    error = refused(lambda: auto_pay_quote(account(), plan(term="7M"), "NCS", NO_FEES, sign_up=True))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2")
+
+
+def test_pay3_the_quote_names_the_option_paid_and_its_tax():
+    quote = one_time_payment_quote(account(), payment(), "NCS", NO_FEES)
+
+    assert (quote.option_term, quote.option_tax) == ("1M", D("0.80"))
+
+
+def test_pm1_the_refusal_lists_what_the_flow_accepts():
+    error = refused(lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]))
+
+    assert str(error) == "The MATRIX circulation system accepts CREDIT_CARD for this flow"

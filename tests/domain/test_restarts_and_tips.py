@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,10 +34,20 @@ def restart(**overrides) -> Restart:
     return Restart(**{**values, **overrides})
 
 
+INPUT_FIELDS = {"subscriptionId", "paymentType", "optionTerm", "optionAmount", "tip", "donation", "total", "amount",
+                "recurring", "term", "length", "restartDate", "processingFee", "processingFeeTax"}  # the API's names
+
+
 def refused(call) -> PaymentRuleError:
+    """The rule error `call` raises; every one names its rule (a domain.md id), the input field at fault and
+    why, since the API answers them as userErrors { code field message }."""
     with pytest.raises(PaymentRuleError) as caught:
         call()
-    return caught.value
+    error = caught.value
+    assert re.fullmatch(r"[A-Z]+-\d+", error.rule), error.rule
+    assert error.field and error.field[-1] in INPUT_FIELDS, error.field
+    assert str(error) and str(error) != "None"
+    return error
 
 
 # -- RST-1 ----------------------------------------------------------------------------------------------
@@ -54,7 +66,9 @@ def test_rst1_restart_not_available(facts, kind):
 def test_rst1_a_permanently_stopped_subscription_may_restart():
     quote, _ = restart_quote(stopped(status="PERMANENTLY_STOPPED"), restart(), "NCS", CREDIT_OFF, TODAY)
 
-    assert quote.total > 0
+    # RST-3: 10.79, fee round(10.79 × 3.5 %) = 0.38, fee tax round(0.38 × 7 %) = 0.03; no activation fee
+    assert (quote.option_amount, quote.processing_fee, quote.fee_tax, quote.activation_fee, quote.total) == (
+        D("10.79"), D("0.38"), D("0.03"), D("0.00"), D("11.20"))
 
 
 # -- RST-2 ----------------------------------------------------------------------------------------------
@@ -78,9 +92,9 @@ def test_rst2_a_future_date_is_accepted_for_matrix_and_circpro(kind):
 
 @pytest.mark.parametrize("kind", ["NCS", "SAXO"])
 def test_rst2_a_future_date_is_refused_for_ncs_and_saxo(kind):
-    error = refused(lambda: restart_date(TODAY + timedelta(days=1), TODAY, kind, ["d"]))
+    error = refused(lambda: restart_date(TODAY + timedelta(days=1), TODAY, kind, ["input", "restartDate"]))
 
-    assert error.code is ErrorCode.INVALID_RESTART_DATE
+    assert (error.code, error.field, error.rule) == (ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"], "RST-2")
 
 
 # -- RST-3, RST-4 -----------------------------------------------------------------------------------------
@@ -149,6 +163,39 @@ def test_pm1_matrix_restart_by_bank_is_refused():
     assert error.code is ErrorCode.PAYMENT_METHOD_NOT_ALLOWED
 
 
+def test_rst3_rst4_a_credit_covering_the_option_but_not_the_donation_leaves_the_donation_to_pay():
+    quote, _ = restart_quote(stopped(balance=D("10.79")), restart(donation=D("5.00"), payment_type=BANK), "NCS",
+                             CREDIT_ON, TODAY)
+
+    # 10.79 + 5.00 − 10.79 = 5.00, by bank: no processing fee
+    assert (quote.donation, quote.balance_applied, quote.total, quote.charges) == (D("5.00"), D("10.79"), D("5.00"),
+                                                                                   True)
+    assert quote.payment_type is BANK  # RST-4 does not apply: something is due
+
+
+def test_rst4_a_credit_short_of_the_donation_needs_a_payment_method():
+    error = refused(lambda: restart_quote(stopped(balance=D("12.00")), restart(donation=D("5.00"), payment_type=None),
+                                          "NCS", CREDIT_ON, TODAY))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.PAYMENT_METHOD_REQUIRED, ["input", "paymentType"],
+                                                     "RST-3")
+    assert "3.79" in str(error)
+
+
+@pytest.mark.parametrize("extra", [{"tip": D("1.00")}, {"donation": D("1.00")}], ids=["tip", "donation"])
+def test_pm2_a_matrix_restart_takes_no_tip_or_donation(extra):
+    error = refused(lambda: restart_quote(stopped(), restart(**extra), "MATRIX", CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", *extra], "PM-2")
+
+
+def test_pm2_a_saxo_restart_takes_a_tip_and_a_donation():
+    quote, _ = restart_quote(stopped(), restart(tip=D("1.00"), donation=D("2.00"), payment_type=BANK), "SAXO",
+                             CREDIT_OFF, TODAY)
+
+    assert (quote.tip, quote.donation, quote.total) == (D("1.00"), D("2.00"), D("13.79"))
+
+
 # -- TIP-1, TIP-2, FEE-4 ----------------------------------------------------------------------------------
 def active(**overrides) -> Account:
     values = dict(status="ACTIVE", kind="REGULAR", digital=False, auto_pay=False, balance=D("0.00"))
@@ -215,3 +262,73 @@ def test_pm1_tips_exist_on_ncs_only(kind):
     error = refused(lambda: tip_quote(active(), Tip(D("2.00"), False, CC), kind, CREDIT_OFF))
 
     assert error.code is ErrorCode.FLOW_NOT_SUPPORTED
+
+
+# -- found by `make mutate` (docs/testing.md) ---------------------------------------------------------------
+def test_tip2_a_tip_under_one_is_fine_and_zero_is_refused_with_its_rule():
+    assert check_tip_amount(D("0.50"), D("100.00"), ["input", "amount"]) is None
+
+    error = refused(lambda: check_tip_amount(D("0.00"), D("100.00"), ["input", "amount"]))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.INVALID_AMOUNT, ["input", "amount"], "TIP-2", "A tip must be greater than zero")
+
+
+def test_tip2_a_tip_above_the_maximum_names_the_maximum():
+    error = refused(lambda: check_tip_amount(D("100.01"), D("100.00"), ["input", "amount"]))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", "amount"], "TIP-2", "A tip may be at most 100.00")
+
+
+def test_rst2_the_requested_later_date_is_the_restart_date_on_matrix():
+    later = TODAY + timedelta(days=10)
+
+    _, chosen = restart_quote(stopped(), restart(restart_date=later), "MATRIX", CREDIT_OFF, TODAY)
+
+    assert chosen == later
+
+
+def test_rst2_a_later_date_is_refused_on_ncs_with_its_field():
+    error = refused(lambda: restart_quote(stopped(), restart(restart_date=TODAY + timedelta(days=1)), "NCS",
+                                          CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field) == (ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"])
+
+
+def test_rst1_an_unavailable_restart_names_the_subscription_field():
+    error = refused(lambda: restart_quote(stopped(status="ACTIVE"), restart(), "NCS", CREDIT_OFF, TODAY))
+
+    assert error.field == ["input", "subscriptionId"]
+
+
+def test_rst3_a_credit_under_one_is_used_with_the_setting_and_ignored_without():
+    with_credit, _ = restart_quote(stopped(balance=D("0.50")), restart(payment_type=BANK), "NCS", CREDIT_ON, TODAY)
+    without, _ = restart_quote(stopped(balance=D("0.50")), restart(payment_type=BANK), "NCS", CREDIT_OFF, TODAY)
+
+    assert (with_credit.balance_applied, with_credit.total) == (D("0.50"), D("10.29"))
+    assert (without.balance_applied, without.total) == (D("0.00"), D("10.79"))
+
+
+def test_fee4_a_recurring_tip_keeps_its_payment_type_and_charges_nothing_now():
+    quote = tip_quote(stopped(status="ACTIVE", auto_pay=True), Tip(amount=D("3.00"), recurring=True, payment_type=BANK),
+                      "NCS", CREDIT_OFF)
+
+    assert (quote.payment_type, quote.recurring_tip, quote.total) == (BANK, D("3.00"), D("0.00"))
+
+
+@pytest.mark.parametrize("recurring, facts, field", [
+    (True, {"status": "ACTIVE", "auto_pay": False}, "recurring"),  # TIP-1: a recurring tip needs auto-pay
+    (False, {"status": "STOPPED"}, "subscriptionId"),  # TIP-1: no one-time tip for a stopped subscription
+])
+def test_tip1_a_refused_tip_names_the_field_at_fault(recurring, facts, field):
+    error = refused(lambda: tip_quote(stopped(**facts), Tip(amount=D("1.00"), recurring=recurring, payment_type=CC),
+                                      "NCS", CREDIT_OFF))
+
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_ALLOWED, ["input", field], "TIP-1")
+
+
+def test_pay3_a_restart_with_an_unknown_term_names_the_term_field():
+    error = refused(lambda: restart_quote(stopped(), restart(option_term="6M"), "NCS", CREDIT_OFF, TODAY))
+
+    assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])

@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from tests.support import tenant_today
+
 from datasources.models import Entitlement, EntitlementSetting, Offer, OfferDeliveryArea, OfferEntitlement, \
     OfferGroup, OfferTerm, Tenant, TenantSetting
 
@@ -27,6 +29,7 @@ class OwnTenant:
     code: str
     kind: str
     services: Any
+    time_zone: str = "America/New_York"
     offers: list[int] = field(default_factory=list)
 
     @property
@@ -56,7 +59,7 @@ class OwnTenant:
         criteria = check if check is not None else {"last_name": True, "email": True}
         offer = await self.add(Offer(
             tenant_id=self.id, group_id=group.id, name="Own offer", vendor="Own", category="DIGITAL",
-            digital=digital, activation_fee=Decimal(activation_fee), valid_from=date.today() - timedelta(days=10),
+            digital=digital, activation_fee=Decimal(activation_fee), valid_from=tenant_today(self.time_zone) - timedelta(days=10),
             valid_to=valid_to, allowed_registrations=allowed_registrations,
             **{f"check_{k}": v for k, v in criteria.items()},
         ))
@@ -106,7 +109,7 @@ class OwnTenants:
                          subscriber: dict[str, Any] | None = None, terms: list[tuple[str, str]] = (("1M", "10.80"),),
                          **fields: Any) -> dict[str, Any]:
         """A circulation record of the tenant's paper (also the template purchases copy billing options from)."""
-        today = date.today()
+        today = tenant_today(tenant.time_zone)
         record = {
             "id": subscription_id, "paperCode": tenant.code, "accountNumber": fields.pop("accountNumber", "7000001"),
             "status": status, "kind": "REGULAR", "deliverySchedule": "Digital", "digital": True,

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import bearer
 from tests.http.conftest import GRAPHQL_RESPONSE, codes, post
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("refused at parsing and validation, before any repository is reached")
 
 CATALOG_WITH_A_VARIABLE_FIRST = "query($f: Int){ catalog(first: $f) { totalCount } }"
 TWO_OPERATIONS = "query A { __typename } query B { householdLevels { id } }"

@@ -15,7 +15,7 @@ from app import create_app
 from datasources.models import Tenant, TenantSetting
 from settings import Settings
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("CORS headers are decided before anything reads the database")
 
 PORTAL = "https://portal.ncsdemo.example"
 TYPENAME = {"query": "{ __typename }"}

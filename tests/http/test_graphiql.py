@@ -17,7 +17,7 @@ from app import create_app
 from server.graphiql import ASSETS_DIR, GraphiQLAssets, page_assets
 from settings import Settings
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("GraphiQL's page and assets are static files")
 
 ASSET_TAG = re.compile(r'(?:src|href)="([^"]+)"\s+integrity="(sha384-[^"]+)"')
 

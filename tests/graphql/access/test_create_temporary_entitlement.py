@@ -65,7 +65,6 @@ def errors(payload: dict) -> list[tuple[str, list[str]]]:
     return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
-@pytest.mark.sqlite_only
 async def test_ent3_created_entitlement_is_listed_by_crid_and_recorded(staff_api_client, own_tenant, services):
     # given: a stranger with no subscription
     own = await paper(own_tenant)
@@ -86,7 +85,6 @@ async def test_ent3_created_entitlement_is_listed_by_crid_and_recorded(staff_api
         crid, "COMPLAINT", NOT_INCLUDED, int(created["id"]))
 
 
-@pytest.mark.sqlite_only
 async def test_ent3_grants_premium_while_in_force(staff_api_client, own_tenant):
     # given: the subscriber's offer does not include PUZZLES (UPGRADE); the stranger has nothing (PURCHASE)
     own = await paper(own_tenant)
@@ -103,7 +101,6 @@ async def test_ent3_grants_premium_while_in_force(staff_api_client, own_tenant):
     assert (await access(staff_api_client, own, INCLUDED, own.stranger.crid))["accessLevel"] == "PURCHASE"
 
 
-@pytest.mark.sqlite_only
 async def test_ent3_not_yet_started_grants_nothing_yet(staff_api_client, own_tenant):
     own = await paper(own_tenant)
 
@@ -133,7 +130,6 @@ async def test_ent3_times_with_an_offset_or_without_a_zone_are_read_as_instants(
 IN_TWO_DAYS = at(days=2)
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize("fields, message", [
     ({"expiresAt": at(minutes=-1)}, "expiresAt must be in the future"),
     ({"startsAt": at(days=-3), "expiresAt": at(seconds=-1)}, "expiresAt must be in the future"),
@@ -151,7 +147,6 @@ async def test_ent3_an_entitlement_that_could_never_be_in_force_is_refused(staff
     assert await stored(services, own) == ([], [])
 
 
-@pytest.mark.sqlite_only
 async def test_ent3_reason_is_one_of_purchase_complaint_manual(staff_api_client, own_tenant, services):
     own = await paper(own_tenant)
 
@@ -165,7 +160,6 @@ async def test_ent3_reason_is_one_of_purchase_complaint_manual(staff_api_client,
     assert (len(rows), len(events)) == (1, 1)
 
 
-@pytest.mark.sqlite_only
 async def test_ent3_unknown_entitlement_or_crid_is_refused_and_nothing_is_recorded(staff_api_client, own_tenant,
                                                                                    services):
     # given

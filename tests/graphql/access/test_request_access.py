@@ -10,8 +10,6 @@ from sandbox.faults import FaultRule
 from tests.conftest import bearer, graphql
 from tests.graphql.access.support import INCLUDED, NOT_INCLUDED, access_log, paper
 
-pytestmark = pytest.mark.sqlite_only
-
 REQUEST_ACCESS = """
 mutation ($input: RequestAccessInput!) {
   requestAccess(input: $input) { accessLevel redirectUrl code message userErrors { code field message } }

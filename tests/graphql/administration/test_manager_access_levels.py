@@ -12,8 +12,6 @@ from sqlmodel import select
 from datasources.models import Event, HouseholdLevel
 from tests.conftest import bearer, graphql
 
-pytestmark = pytest.mark.sqlite_only
-
 SET_ACCESS = """
 mutation ($input: SetManagerAccessLevelsInput!) {
   setManagerAccessLevels(input: $input) {

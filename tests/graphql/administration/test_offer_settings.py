@@ -10,8 +10,6 @@ from sqlmodel import select
 from datasources.models import Event
 from tests.conftest import graphql
 
-pytestmark = pytest.mark.sqlite_only
-
 SET_CHECK = """
 mutation ($input: SetOfferCheckCriteriaInput!) {
   setOfferCheckCriteria(input: $input) {

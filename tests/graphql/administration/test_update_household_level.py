@@ -9,8 +9,6 @@ from sqlmodel import select
 from datasources.models import Event, HouseholdLevel
 from tests.conftest import bearer, graphql
 
-pytestmark = pytest.mark.sqlite_only
-
 UPDATE_LEVEL = """
 mutation ($input: UpdateHouseholdLevelInput!) {
   updateHouseholdLevel(input: $input) {

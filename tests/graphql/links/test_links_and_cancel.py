@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlmodel import select
 from datasources.models import Event, SubscriptionLink
 from sandbox.faults import FaultRule
 from tests.conftest import graphql
+from tests.support import tenant_today
 from tests.graphql.own_tenant import own_registration
 
 LINK = """
@@ -145,7 +146,7 @@ async def test_lnk1_transfer_moves_the_link_to_another_crid(staff_api_client, ow
 async def test_sub4_in_grace_subscription_with_past_end_date_can_be_cancelled(staff_api_client, own_tenant, services):
     # given
     tenant = await own_tenant()
-    past = (date.today() - timedelta(days=40)).isoformat()
+    past = (tenant_today(tenant.time_zone) - timedelta(days=40)).isoformat()
     own_tenant.add_subscription(tenant, f"{tenant.code}-G", product="1", status="IN_GRACE", endDate=past)
     # when
     answer = await graphql(staff_api_client, CANCEL, {"id": f"{tenant.code}-G", "reason": "MOVING"}, **tenant.headers)
@@ -221,7 +222,6 @@ def lose_cancel_answers(sandboxes, **fault) -> None:
     sandboxes["circulation"].state.control.rules.append(FaultRule(method="POST", path="/cancel$", after=True, **fault))
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize("fault", [{"timeout": True}, {"status": 503}, {"drop": True}], ids=["timeout", "503", "drop"])
 async def test_sub4_not1_a_cancellation_whose_answer_is_lost_is_asked_for_again_and_recorded_once(
         staff_api_client, own_tenant, sandboxes, services, fault):
@@ -240,7 +240,6 @@ async def test_sub4_not1_a_cancellation_whose_answer_is_lost_is_asked_for_again_
         cancellation["transactionId"], "ACTIVE")
 
 
-@pytest.mark.sqlite_only
 async def test_sub4_not1_a_client_retry_with_its_key_gets_the_cancellation_that_was_made(
         staff_api_client, own_tenant, sandboxes, services):
     # given: every answer of the circulation system to the first request is lost
@@ -268,7 +267,6 @@ async def test_sub4_not1_a_client_retry_with_its_key_gets_the_cancellation_that_
     assert event.details == {"circulationTransactionId": cancellation["transactionId"], "statusBefore": None}
 
 
-@pytest.mark.sqlite_only
 async def test_sub4_a_key_is_bound_to_its_subscription_and_reason(staff_api_client, own_tenant, sandboxes):
     # given
     tenant = await own_tenant()
@@ -290,7 +288,6 @@ async def test_sub4_a_key_is_bound_to_its_subscription_and_reason(staff_api_clie
     assert len(cancellations(sandboxes, tenant)) == 1
 
 
-@pytest.mark.sqlite_only
 async def test_sub4_a_key_does_not_cancel_what_someone_else_stopped(staff_api_client, own_tenant, sandboxes, services):
     tenant = await own_tenant()
     own_tenant.add_subscription(tenant, f"{tenant.code}-S", product="1", status="STOPPED")
@@ -302,7 +299,6 @@ async def test_sub4_a_key_does_not_cancel_what_someone_else_stopped(staff_api_cl
     assert cancellations(sandboxes, tenant) == [] and await cancel_events(services, tenant) == []
 
 
-@pytest.mark.sqlite_only
 async def test_lnk2_the_tenants_owner_and_guest_limits_are_inclusive(staff_api_client, own_tenant):
     # given: two owners and one guest allowed
     tenant = await own_tenant(settings={"Subscription.DefaultOwnersLimit": "2", "Subscription.DefaultGuestsLimit": "1"})
@@ -319,7 +315,6 @@ async def test_lnk2_the_tenants_owner_and_guest_limits_are_inclusive(staff_api_c
         ("LINK_LIMIT_REACHED", "The subscription already has the maximum of 1 guest(s)")]
 
 
-@pytest.mark.sqlite_only
 async def test_lnk1_transfer_of_a_link_removed_meanwhile_is_not_found(staff_api_client, own_tenant, services,
                                                                       monkeypatch):
     # given: the link is unlinked between the transfer reading it and moving it

@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tests.support import tenant_today
+
 from datasources.models import (
     Offer,
     OfferDeliveryArea,
@@ -60,7 +62,8 @@ class OwnRows:
     async def offer(self, tenant_id: int, *, digital: bool = False, valid_from: date | None = None,
                     valid_to: date | None = None, areas: list[str] = (), terms: list[dict[str, Any]] = (),
                     entitlements: list[str] = (), **fields: Any) -> Offer:
-        today = date.today()
+        async with self.services.db.session() as session:
+            today = tenant_today((await session.get(Tenant, tenant_id)).time_zone)
         group = await self.add(OfferGroup(tenant_id=tenant_id, name="Own group",
                                           category=fields.get("category", "PRINT")))
         values = {"name": "Own offer", "vendor": "Own Vendor", "short_description": "", "category": "PRINT",

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from tests.conftest import graphql
+from tests.support import tenant_today
 
 CATALOG_QUERY = """
 query ($category: String, $vendor: String, $trialAvailable: Boolean, $first: Int, $after: String) {
@@ -77,7 +78,7 @@ async def test_ofr6_offer_without_commercial_terms_has_no_price(api_client, own_
 async def test_ofr6_catalog_leaves_out_offers_not_yet_on_sale_or_past(api_client, own_rows):
     # given
     tenant = await own_rows.tenant()
-    today = date.today()
+    today = tenant_today(tenant.time_zone)
     await own_rows.offer(tenant.id, name="Future", valid_from=today + timedelta(days=10))
     await own_rows.offer(tenant.id, name="Past", valid_from=today - timedelta(days=60),
                          valid_to=today - timedelta(days=2))

@@ -3,12 +3,13 @@ OFR-3). A digital offer delivers to every postal code."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from sandbox.demo import generate
 from tests.conftest import graphql
+from tests.support import tenant_today
 
 DEMO = generate(1)
 NCS = {o["name"]: o for o in DEMO.offers if o["tenant"] == "NCSDEMO"}
@@ -81,7 +82,7 @@ async def test_ofr3_tenant_without_offers_has_no_active_offers(api_client, own_r
 async def test_ofr3_reasons_across_a_tenants_offers(api_client, own_rows):
     # given: a current print offer for 75001, an expired one for 75002, one not on sale yet for 75003
     tenant = await own_rows.tenant()
-    today = date.today()
+    today = tenant_today(tenant.time_zone)  # Europe/Paris: not the host's day for an hour a day
     await own_rows.offer(tenant.id, areas=["75001"], valid_to=today)
     await own_rows.offer(tenant.id, areas=["75002"], valid_from=today - timedelta(days=90),
                          valid_to=today - timedelta(days=1))
@@ -95,7 +96,7 @@ async def test_ofr3_reasons_across_a_tenants_offers(api_client, own_rows):
 
 async def test_ofr3_only_expired_or_future_offers(api_client, own_rows):
     tenant = await own_rows.tenant()
-    today = date.today()
+    today = tenant_today(tenant.time_zone)  # Europe/Paris: not the host's day for an hour a day
     future = await own_rows.offer(tenant.id, areas=["75003"], valid_from=today + timedelta(days=1))
 
     assert (await _ask(api_client, "75003", x_tenant=tenant.code))["reason"] == "NO_ACTIVE_OFFERS"

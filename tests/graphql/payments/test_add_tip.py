@@ -12,8 +12,6 @@ from tests.graphql.payments.support import (
     pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
-
 
 async def test_fee4_a_one_time_credit_card_tip_is_charged_with_its_fee(api_client, own_tenant, sandboxes, services,
                                                                       tokens):

@@ -13,7 +13,6 @@ from tests.graphql.payments.support import (
     codes, events, gateway_entries, pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 PLAN = {"term": "1M", "length": 1, "paymentType": "CREDIT_CARD"}
 
 

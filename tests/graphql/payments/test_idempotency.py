@@ -90,7 +90,6 @@ async def test_pm5_concurrent_payments_with_different_keys_take_the_window_once(
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
 
 
-@pytest.mark.sqlite_only
 async def test_pay4_keys_are_passed_on_to_navigapay_and_the_circulation_system(api_client, own_tenant, sandboxes,
                                                                               tokens):
     # given
@@ -103,7 +102,6 @@ async def test_pay4_keys_are_passed_on_to_navigapay_and_the_circulation_system(a
     assert (code, f"pay-payment:{code}:passed-on") in sandboxes["circulation"].state.store.idempotency
 
 
-@pytest.mark.sqlite_only
 async def test_pay4_a_key_of_255_characters_is_accepted_and_256_refused(api_client, own_tenant, sandboxes, tokens):
     # given
     setup = await paying(own_tenant, sandboxes, tokens)
@@ -115,7 +113,6 @@ async def test_pay4_a_key_of_255_characters_is_accepted_and_256_refused(api_clie
     assert longest["userErrors"] == [] and longest["payment"]["state"] == "APPLIED"
 
 
-@pytest.mark.sqlite_only
 async def test_pm5_a_second_payment_within_24_hours_is_refused(api_client, own_tenant, sandboxes, tokens):
     # given: a payment applied now
     setup = await paying(own_tenant, sandboxes, tokens)
@@ -127,7 +124,6 @@ async def test_pm5_a_second_payment_within_24_hours_is_refused(api_client, own_t
     assert len(gateway_entries(sandboxes, setup.tenant)) == 1
 
 
-@pytest.mark.sqlite_only
 async def test_pm5_a_declined_payment_does_not_take_the_window(api_client, own_tenant, sandboxes, tokens):
     # given
     setup = await paying(own_tenant, sandboxes, tokens)
@@ -141,7 +137,6 @@ async def test_pm5_a_declined_payment_does_not_take_the_window(api_client, own_t
     assert again["userErrors"] == [] and again["payment"]["state"] == "APPLIED"
 
 
-@pytest.mark.sqlite_only
 async def test_pm5_the_window_is_per_subscription(api_client, own_tenant, sandboxes, tokens):
     # given: the subscriber paid one subscription
     setup = await paying(own_tenant, sandboxes, tokens)
@@ -153,7 +148,6 @@ async def test_pm5_the_window_is_per_subscription(api_client, own_tenant, sandbo
     assert answer["userErrors"] == []
 
 
-@pytest.mark.sqlite_only
 async def test_pay4_a_key_of_another_operation_is_refused(staff_api_client, own_tenant, sandboxes, tokens):
     # given: a key used by another mutation of the same tenant (a purchase's is bound the same way)
     setup = await paying(own_tenant, sandboxes, tokens)

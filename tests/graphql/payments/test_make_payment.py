@@ -12,7 +12,6 @@ from tests.graphql.payments.support import (
     ledger_rows, pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 NCS_CARD = {**FEES_ON, "DTI.ActivationFeeAmount": "5.00"}
 
 

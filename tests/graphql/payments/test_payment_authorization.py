@@ -11,7 +11,6 @@ from tests.conftest import bearer, graphql
 from tests.graphql.own_tenant import own_registration
 from tests.graphql.payments.support import MAKE_PAYMENT, QUOTE, gateway_entries, paying
 
-pytestmark = pytest.mark.sqlite_only
 PAYMENT = {"optionTerm": "1M", "optionAmount": "10.79", "paymentType": "CREDIT_CARD", "total": "10.79"}
 LEDGER = "query ($id: ID!) { subscription(id: $id) { id payments { state total { amount } } } }"
 START = ("mutation ($input: StartPaymentSessionInput!) { startPaymentSession(input: $input) "

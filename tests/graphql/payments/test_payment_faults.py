@@ -30,7 +30,6 @@ from tests.graphql.payments.support import (
     gateway_entries, ledger_rows, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 SALES = "^/api/v1/sales$"
 VOIDS = "/void$"
 PAYMENTS = "/payments$"

@@ -11,7 +11,6 @@ from tests.graphql.payments.support import (
     paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 ONE_MONTH = {"optionTerm": "1M", "optionAmount": "10.79"}
 PLAN = {"term": "1M", "length": 1, "paymentType": "CREDIT_CARD"}
 HOSTILE_AMOUNTS = ["1e999", "NaN", "sNaN", "Infinity", "-Infinity", "1" * 29, "1" * 29 + ".00"]

@@ -47,7 +47,7 @@ async def send(client, setup, document: str, data: dict) -> dict:
     return next(iter(answer["data"].values()))
 
 
-@pytest.mark.sqlite_only  # the counters are the process's: a PostgreSQL run would only repeat them
+@pytest.mark.sqlite_only("the counters are the process's; these payments run on both databases elsewhere")
 @pytest.mark.parametrize("operation", list(MUTATIONS))
 async def test_the_same_key_and_input_again_count_one_replay_of_that_mutation(api_client, own_tenant, sandboxes,
                                                                              tokens, operation):
@@ -70,7 +70,7 @@ async def test_the_same_key_and_input_again_count_one_replay_of_that_mutation(ap
         {name: value for name, value in before.items() if name != operation}
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the counters are the process's; these payments run on both databases elsewhere")
 async def test_a_first_request_and_one_with_a_new_key_count_no_replay(api_client, own_tenant, sandboxes, tokens):
     # given
     document, subscription, fields = MUTATIONS["updateAutoPay"]
@@ -86,7 +86,7 @@ async def test_a_first_request_and_one_with_a_new_key_count_no_replay(api_client
     assert await replays(api_client) == before
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the counters are the process's; these payments run on both databases elsewhere")
 async def test_a_refusal_answered_again_for_its_key_counts_as_a_replay(api_client, own_tenant, sandboxes, tokens):
     # given: a first request refused (its total is a cent off), remembered for its key (PAY-4)
     document, subscription, fields = MUTATIONS["makePayment"]
@@ -119,7 +119,7 @@ async def test_concurrent_duplicates_waiting_for_the_first_answer_each_count_one
     assert (await replays(api_client))["makePayment"] == before.get("makePayment", 0) + 3
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the counters are the process's; these payments run on both databases elsewhere")
 async def test_completing_a_session_again_counts_one_replay(api_client, own_tenant, sandboxes, tokens):
     # given: a session completed once
     setup = await paying(own_tenant, sandboxes, tokens, method=None)

@@ -7,8 +7,6 @@ import pytest
 from tests.conftest import graphql
 from tests.graphql.payments.support import FEES_ON, QUOTE, paying
 
-pytestmark = pytest.mark.sqlite_only
-
 
 async def quote(client, setup, flow: dict) -> dict:
     answer = await graphql(client, QUOTE, {"subscriptionId": setup.subscription_id, "input": flow}, **setup.headers)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from sqlmodel import select
 
 from datasources.models import PaymentMethod
 from tests.conftest import graphql
-from tests.graphql.payments.support import another_subscription, codes, events, paying
-
-pytestmark = pytest.mark.sqlite_only
+from tests.graphql.payments.support import (
+    MAKE_PAYMENT, SIGN_UP_AUTO_PAY, another_subscription, assert_ledgers_agree, circulation_entries, codes, events,
+    gateway_entries, pay, paying,
+)
 
 START = """
 mutation ($input: StartPaymentSessionInput!) {
@@ -33,6 +38,8 @@ mutation ($input: CompletePaymentSessionInput!) {
 """
 CARD = {"expiry": "12/30", "cvv": "123", "cardholderName": "Ada Andersen"}
 VISA, DINERS = "4242424242424242", "36227206271667"
+BANK_ACCOUNT = {"routingNumber": "021000021", "accountNumber": "123456789", "bankName": "First Community Bank"}
+POST_MESSAGE = re.compile(r"const message = (\{.*?\});")
 
 
 async def start(client, setup, payment_type="CREDIT_CARD") -> dict:
@@ -46,6 +53,14 @@ async def tokenize(client, session: dict, fields: dict) -> dict:
     response = await client.post(f"/sandbox/navigapay/api/v1/sessions/{session['sessionId']}/tokenize", json=fields)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def hosted_form(client, session: dict, fields: dict) -> dict:
+    """What the customer does in the hosted iframe itself: the form posted, the token read from the message the
+    result page posts to its parent window."""
+    response = await client.post(urlsplit(session["iframeUrl"]).path, data=fields)
+    assert response.status_code == 200, response.text
+    return json.loads(POST_MESSAGE.search(response.text)[1])
 
 
 async def complete(client, setup, posted: dict, **overrides) -> dict:
@@ -174,3 +189,47 @@ async def test_pm1_matrix_has_no_use_for_a_bank_account(api_client, own_tenant, 
     # then
     assert codes(payload) == ["PAYMENT_METHOD_NOT_ALLOWED"] and payload["session"] is None
 
+
+
+# -- GW-1 with PM-1 off NCS: a session's payment method is the one the next payment uses ----------------------
+@pytest.mark.parametrize("kind, payment_type, fields, enter, then", [
+    ("MATRIX", "CREDIT_CARD", {"cardNumber": VISA, **CARD}, hosted_form, MAKE_PAYMENT),
+    ("SAXO", "CREDIT_CARD", {"cardNumber": VISA, **CARD}, tokenize, MAKE_PAYMENT),
+    ("SAXO", "BANK", BANK_ACCOUNT, hosted_form, MAKE_PAYMENT),
+    ("CIRCPRO", "CREDIT_CARD", {"cardNumber": VISA, **CARD}, tokenize, MAKE_PAYMENT),
+    # PM-1: CIRCPRO takes a bank account for auto-pay only (without a debt: EZ-1's debt payment is one-time)
+    ("CIRCPRO", "BANK", BANK_ACCOUNT, tokenize, SIGN_UP_AUTO_PAY),
+], ids=["matrix-card", "saxo-card", "saxo-bank", "circpro-card", "circpro-bank"])
+async def test_gw1_pm1_a_session_off_ncs_attaches_the_method_the_next_payment_is_charged_on(
+        api_client, own_tenant, sandboxes, services, tokens, kind, payment_type, fields, enter, then):
+    # given: a subscription of a MATRIX, SAXO or CIRCPRO tenant with no payment method
+    setup = await paying(own_tenant, sandboxes, tokens, kind=kind, method=None)
+    # when: the session is started, the customer enters the method in the hosted page, the session completed
+    started = await start(api_client, setup, payment_type=payment_type)
+    assert started["userErrors"] == [], started  # PM-1: each of these systems takes this method somewhere
+    posted = await enter(api_client, started["session"], fields)
+    completed = await complete(api_client, setup, {**posted, "sessionId": started["session"]["sessionId"]})
+    # and: the subscription pays with it
+    if then is MAKE_PAYMENT:
+        payload = await pay(api_client, setup, MAKE_PAYMENT, optionTerm="1M", optionAmount="10.79",
+                            paymentType=payment_type, total="10.79")
+    else:
+        payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, term="1M", length=1, paymentType=payment_type,
+                            total="0.00")
+    # then
+    assert started["session"]["paymentType"] == payment_type
+    assert completed["userErrors"] == [] and completed["paymentMethod"]["type"] == payment_type
+    assert completed["subscription"]["paymentMethod"] is not None
+    assert payload["userErrors"] == []
+    assert (payload["payment"]["state"], payload["payment"]["paymentType"]) == ("APPLIED", payment_type)
+    if then is MAKE_PAYMENT:  # charged on the profile the hosted page made, and applied
+        [sale] = gateway_entries(sandboxes, setup.tenant)
+        assert (sale["profileId"], sale["amount"], sale["state"]) == (posted["profileId"], Decimal("10.79"),
+                                                                      "captured")
+        [applied] = circulation_entries(sandboxes, setup.tenant)
+        assert applied["gatewayTransactionId"] == sale["transactionId"]
+    else:  # the renewals will be charged on it
+        assert payload["subscription"]["autoPay"] is True and gateway_entries(sandboxes, setup.tenant) == []
+        [signed_up] = circulation_entries(sandboxes, setup.tenant)
+        assert (signed_up["operation"], signed_up["paymentToken"]) == ("AUTOPAY_SIGNUP", posted["profileId"])
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import graphql
+from tests.support import tenant_today as today_in
 from tests.graphql.payments.support import (
     FEES_ON, QUOTE, RESTART, assert_ledgers_agree, circulation_entries, circulation_record, codes, gateway_entries,
     pay, paying,
 )
 
-pytestmark = pytest.mark.sqlite_only
 CREDIT = {"Restart.ApplyCreditBalance": "1"}
 RESTART_1M = {"optionTerm": "1M", "optionAmount": "10.79"}
 
 
 def tenant_today() -> str:
-    return datetime.now(ZoneInfo("America/New_York")).date().isoformat()  # own tenants' time zone
+    return today_in("America/New_York").isoformat()  # own tenants' time zone
 
 
 async def test_rst3_rst5_a_debt_is_added_and_restartsubscription_records_the_tenants_codes(api_client, own_tenant,
@@ -185,3 +184,81 @@ async def test_rst3_the_quote_and_the_restart_agree(api_client, own_tenant, sand
     for line in ("total", "optionAmount", "tip", "processingFee", "processingFeeTax", "balanceApplied"):
         assert payload["payment"][line]["amount"] == quote[line]["amount"], line
     assert circulation_record(sandboxes, setup)["balance"] == Decimal("0.00")
+
+
+# -- RST-3, RST-4 with a donation; PM-2 on restarts ----------------------------------------------------------
+async def test_rst3_rst4_a_credit_that_covers_the_option_but_not_the_donation_charges_the_donation(
+        api_client, own_tenant, sandboxes, services, tokens):
+    # given: a credit of exactly the option's 10.79, applied; a donation of 5.00 on top
+    setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="10.79", settings=CREDIT)
+    # when: 10.79 + 5.00 − 10.79 = 5.00
+    payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", donation="5.00", total="5.00",
+                        **RESTART_1M)
+    # then: the donation is charged, the whole credit is used
+    assert payload["userErrors"] == []
+    payment = payload["payment"]
+    assert (payment["state"], payment["paymentType"], payment["total"]["amount"]) == ("APPLIED", "CREDIT_CARD",
+                                                                                    "5.00")
+    assert (payment["donation"], payment["balanceApplied"]) == ({"amount": "5.00"}, {"amount": "10.79"})
+    [sale] = gateway_entries(sandboxes, setup.tenant)
+    assert sale["amount"] == Decimal("5.00")
+    assert payload["subscription"]["status"] == "ACTIVE"
+    assert payload["subscription"]["balance"] == {"amount": "0.00"}
+    await assert_ledgers_agree(services, sandboxes, setup.tenant)
+
+
+async def test_rst4_a_credit_short_of_the_donation_needs_a_payment_method(api_client, own_tenant, sandboxes,
+                                                                          tokens):
+    # given: a credit covering the option and part of the donation, and no payment type sent
+    setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="12.00", method=None,
+                         settings=CREDIT)
+    # when: 10.79 + 5.00 − 12.00 = 3.79 is due
+    payload = await pay(api_client, setup, RESTART, donation="5.00", total="3.79", **RESTART_1M)
+    # then
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PAYMENT_METHOD_REQUIRED",
+                                                                        ["input", "paymentType"])]
+    assert "3.79" in payload["userErrors"][0]["message"]
+    assert payload["payment"] is None and gateway_entries(sandboxes, setup.tenant) == []
+
+
+async def test_rst3_the_quote_counts_the_donation_the_credit_does_not_cover(api_client, own_tenant, sandboxes,
+                                                                           tokens):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, status="STOPPED", balance="10.79", settings=CREDIT)
+    flow = {**RESTART_1M, "donation": "5.00", "paymentType": "CREDIT_CARD"}
+    # when
+    answer = await graphql(api_client, QUOTE, {"subscriptionId": setup.subscription_id, "input": {"restart": flow}},
+                           **setup.headers)
+    # then
+    quote = answer["data"]["paymentQuote"]["quote"]
+    assert (quote["total"]["amount"], quote["balanceApplied"]["amount"], quote["paymentRequired"]) == (
+        "5.00", "10.79", True)
+
+
+@pytest.mark.parametrize("extra", [{"tip": "1.00"}, {"donation": "1.00"}], ids=["tip", "donation"])
+async def test_pm2_a_matrix_restart_takes_no_tip_or_donation(api_client, own_tenant, sandboxes, services, tokens,
+                                                            extra):
+    # given: a stopped MATRIX subscription (CIRCPRO has no restarts at all: RST-1 answers first)
+    setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", status="STOPPED")
+    # when
+    payload = await pay(api_client, setup, RESTART, paymentType="CREDIT_CARD", total="11.79", **RESTART_1M, **extra)
+    # then
+    [name] = extra
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("TIP_NOT_SUPPORTED", ["input", name])]
+    assert payload["payment"] is None
+    assert gateway_entries(sandboxes, setup.tenant) == [] and circulation_entries(sandboxes, setup.tenant) == []
+    assert circulation_record(sandboxes, setup)["status"] == "STOPPED"
+
+
+@pytest.mark.parametrize("extra", [{"tip": "1.00"}, {"donation": "1.00"}], ids=["tip", "donation"])
+async def test_pm2_a_matrix_restart_quote_refuses_a_tip_or_donation(api_client, own_tenant, sandboxes, tokens,
+                                                                   extra):
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX", status="STOPPED")
+    flow = {**RESTART_1M, "paymentType": "CREDIT_CARD", **extra}
+    # when
+    answer = await graphql(api_client, QUOTE, {"subscriptionId": setup.subscription_id, "input": {"restart": flow}},
+                           **setup.headers)
+    # then
+    payload = answer["data"]["paymentQuote"]
+    assert codes(payload) == ["TIP_NOT_SUPPORTED"] and payload["quote"] is None

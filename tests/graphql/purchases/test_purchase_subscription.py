@@ -149,7 +149,6 @@ async def test_buy1_duplicate_purchase_is_rejected_and_nothing_is_created(staff_
     assert (len(await rows(services, tenant, Event)), len(sales(sandboxes, tenant))) == before
 
 
-@pytest.mark.sqlite_only
 async def test_buy1_a_duplicate_behind_more_than_a_page_of_namesakes_is_found(staff_api_client, own_tenant, sandboxes,
                                                                              services):
     # given: 600 subscriptions of the same subscriber to other products, then one to the offer's product
@@ -389,7 +388,6 @@ async def test_subscription_name_of_100_characters_is_accepted(staff_api_client,
 
 
 # -- USR-4, USR-5 where the e-mail and password of a purchase enter --------------------------------------
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize("email", ["jane\u00a0doe@example.com", "jane\u00addoe@example.com", "\ufeffjane@example.com",
                                    "jane@exam\u2060ple.com", "jane@exa\rmple.com", "   "],
                          ids=["nbsp", "soft-hyphen", "bom", "word-joiner", "control", "blank"])
@@ -406,7 +404,6 @@ async def test_usr4_subscriber_email_with_invisible_characters_is_refused_before
     assert sales(sandboxes, tenant) == []
 
 
-@pytest.mark.sqlite_only
 async def test_usr4_subscriber_email_is_trimmed(staff_api_client, own_tenant, sandboxes):
     tenant, offer, profile_id = await setup(own_tenant, sandboxes)
     email = f"jane.{uuid.uuid4().hex[:8]}@example.com"
@@ -418,7 +415,6 @@ async def test_usr4_subscriber_email_is_trimmed(staff_api_client, own_tenant, sa
     assert payload["registration"]["email"] == email and payload["subscription"]["subscriber"]["email"] == email
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize("password, accepted", [
     ("Abcdef1!", True), ("Abcde1!", False), ("Abcdefg!", False), ("Abcdefg1", False)],
     ids=["8-characters", "7-characters", "no-digit", "no-special"])
@@ -436,7 +432,6 @@ async def test_usr5_password_of_a_new_registration(staff_api_client, own_tenant,
         assert sales(sandboxes, tenant) == []
 
 
-@pytest.mark.sqlite_only
 async def test_usr5_a_weak_password_is_refused_even_when_the_registration_exists(staff_api_client, own_tenant,
                                                                                  sandboxes, services):
     # given: the subscriber's registration exists (it will be reused, BUY-4)
@@ -454,7 +449,6 @@ async def test_usr5_a_weak_password_is_refused_even_when_the_registration_exists
     assert len(sales(sandboxes, tenant)) == 1
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize("first_phone, second_phone, phones", [
     (None, "+1 555 0200", ["+1 555 0200"]),  # no phones yet: the given one becomes the primary
     ("+1 555 0100", "+1 (555) 0100", ["+1 555 0100"]),  # already one of them (by digits): nothing changes
@@ -475,7 +469,6 @@ async def test_buy5_phones_of_an_existing_subscriber(staff_api_client, own_tenan
     assert answer["data"]["purchaseSubscription"]["subscription"]["subscriber"]["phones"] == phones
 
 
-@pytest.mark.sqlite_only
 async def test_buy4_a_refused_purchase_is_the_keys_answer_and_a_new_key_buys_with_its_own_sale(
         staff_api_client, own_tenant, sandboxes):
     # given: a first attempt the circulation system refused (the product is unknown), its sale voided
@@ -500,7 +493,6 @@ async def test_buy4_a_refused_purchase_is_the_keys_answer_and_a_new_key_buys_wit
     assert sorted(s["status"] for s in sales(sandboxes, tenant)) == ["CAPTURED", "VOIDED"]
 
 
-@pytest.mark.sqlite_only
 async def test_pay4_reconcile_gives_back_the_sale_of_a_purchase_that_died_before_its_database_write(
         own_tenant, sandboxes, services):
     # given: a purchase whose process was killed after its sale: its key in progress, no payment row

@@ -1,12 +1,18 @@
-"""createUser through the public API (USR-1, USR-3, USR-4, USR-5, USR-9)."""
+"""createUser through the public API (USR-1, USR-3, USR-4, USR-5, USR-9, AUT-4)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from sqlmodel import select
 
+from datasources.auth0 import InvalidCredentials
+from datasources.models import Registration
+from sandbox.auth0 import SPA_CLIENT_ID
 from tests.conftest import graphql
+
+DEFAULT_CONNECTION = "Username-Password-Authentication"  # TEN-2's default `Auth0.App.Connection`
 
 CREATE_USER = """
 mutation ($input: CreateUserInput!) {
@@ -155,10 +161,19 @@ async def test_auth0_user_is_created_in_auth0_with_its_user_id_as_crid(staff_api
     assert user["app_metadata"]["paperCode"] == tenant.code
 
 
-async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_client, own_tenant):
+async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_client, own_tenant, sandboxes):
+    # given
     tenant = await own_tenant()
+    auth0 = sandboxes["auth0"].state.store
+    # when
     answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
-    assert answer["data"]["createUser"]["changePasswordUrl"]
+    # then: the link is Auth0's password-change ticket page, and the ticket is the new user's
+    created = answer["data"]["createUser"]
+    url = created["changePasswordUrl"]
+    prefix = f"{auth0.issuer}lo/reset?ticket="
+    assert url.startswith(prefix)
+    ticket = url[len(prefix):].rstrip("#")
+    assert auth0.tickets[ticket]["user_id"] == created["registration"]["crid"]
 
 
 async def test_auth0_existing_identity_is_refused_and_nothing_is_recorded(staff_api_client, own_tenant, services):
@@ -182,3 +197,38 @@ async def test_ignore_provider_creates_the_registration_without_auth0(staff_api_
     registration = answer["data"]["createUser"]["registration"]
     assert registration["crid"].startswith("custom|")
     assert await services.auth0.users_by_email(email) == []
+
+
+async def test_aut4_a_users_identity_is_made_in_the_tenants_own_connection_and_signs_in_there(
+        staff_api_client, own_tenant, sandboxes, services, settings):
+    # given: a tenant whose `Auth0.App.Connection` is not the default one; Auth0 has that connection
+    connection = "Own-Paper-Customers"
+    sandboxes["auth0"].state.store.connections.add(connection)
+    tenant = await own_tenant(settings={"Auth0.App.Connection": connection})
+    email = unique_email()
+    # when
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": email, "password": "Secret-pass-1"}},
+                           **tenant.headers)
+    # then: the identity is the connection's, and a password-realm sign-in against it (AUT-4) succeeds
+    crid = answer["data"]["createUser"]["registration"]["crid"]
+    user = await services.auth0.get_user(crid)
+    assert [identity["connection"] for identity in user["identities"]] == [connection]
+    signed_in = await services.auth0.password_grant(email, "Secret-pass-1", SPA_CLIENT_ID,
+                                                    audience=settings.auth0_audience, realm=connection)
+    assert signed_in["access_token"]
+    with pytest.raises(InvalidCredentials):  # the default connection does not know this user
+        await services.auth0.password_grant(email, "Secret-pass-1", SPA_CLIENT_ID, audience=settings.auth0_audience,
+                                            realm=DEFAULT_CONNECTION)
+
+
+async def test_aut4_an_unknown_connection_is_refused_and_nothing_is_recorded(staff_api_client, own_tenant, services):
+    # given: a connection Auth0 does not have
+    tenant = await own_tenant(settings={"Auth0.App.Connection": "No-Such-Connection"})
+    # when
+    answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email(),
+                                                                      "password": "Secret-pass-1"}}, **tenant.headers)
+    # then: a fault of the configuration, not a user created under the default connection instead
+    assert answer["data"] == {"createUser": None}
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["UPSTREAM_REJECTED"]
+    async with services.db.session() as session:
+        assert (await session.execute(select(Registration).where(Registration.tenant_id == tenant.id))).all() == []

@@ -9,8 +9,6 @@ import pytest
 from tests.conftest import graphql
 from tests.graphql.users.support import create_user, events, token_of, unique_email
 
-pytestmark = pytest.mark.sqlite_only
-
 CHANGE_PASSWORD = """
 mutation ($crid: String!, $password: String!) {
   changePassword(input: {customerRegistrationId: $crid, password: $password}) { userErrors { code field } }

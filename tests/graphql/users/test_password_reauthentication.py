@@ -10,8 +10,6 @@ import pytest
 from tests.conftest import bearer, graphql
 from tests.graphql.users.support import create_user, events, token_of
 
-pytestmark = pytest.mark.sqlite_only
-
 CHANGE_PASSWORD = """
 mutation ($input: ChangePasswordInput!) {
   changePassword(input: $input) { registration { crid } userErrors { code field } }
