@@ -16,7 +16,7 @@ import pytest
 from bench import scaleout
 from tests.conftest import BACKENDS
 
-pytestmark = pytest.mark.sqlite_only  # it makes its own PostgreSQL database, once
+pytestmark = pytest.mark.sqlite_only("it makes its own PostgreSQL database, once: the SQLite parameter only names the run")
 
 
 def require(condition: bool, problem: str) -> None:

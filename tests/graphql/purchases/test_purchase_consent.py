@@ -16,7 +16,6 @@ from tests.graphql.own_tenant import own_registration
 from tests.graphql.payments.support import paying
 from tests.graphql.purchases.test_purchase_subscription import card_profile, purchase_input, rows, sales, setup
 
-pytestmark = pytest.mark.sqlite_only  # the flows are the same on both databases; PostgreSQL runs the purchase suite
 
 # everything a payload could say about a registration, asked for on purpose
 PURCHASE = """
