@@ -12,6 +12,7 @@ browsers), loaded with the demo data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -74,6 +75,9 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    mail: Any = None  # the SMTP sender (datasources/smtp.py), set by start_messages
+    delivery: Any = None  # the in-process delivery worker (messages/delivery.py), when PAPERGRAPH_MAIL_WORKER
+    mail_server: Any = None  # the mail emulator's SMTP server, in embedded mode
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -82,15 +86,18 @@ class Services:
         return self.circulation, self.auth0, self.navigapay
 
     async def aclose(self) -> None:
+        if self.mail_server is not None:
+            await self.mail_server.close()
         for client in self.clients:
             await client.aclose()
         await self.db.dispose()
 
 
 def build_sandboxes(settings: Settings) -> dict[str, Any]:
-    from sandbox import auth0, circulation, navigapay
+    from sandbox import auth0, circulation, mail, navigapay
 
     return {
+        "mail": mail.create_app(),  # its SMTP side is started by the lifespan (start_messages)
         "circulation": circulation.create_app(),
         "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
         "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
@@ -131,7 +138,7 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
         datasource.tracer = tracer
     return Services(
         settings=settings,
-        db=Database(settings.database_url, settings.database_pool_size),
+        db=Database(settings.database_url, settings.database_pool_size, secret_key=settings.secret_key),
         circulation=circulation,
         auth0=auth0,
         navigapay=navigapay,
@@ -140,6 +147,26 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
         clients=[circulation_client, auth0_client, navigapay_client],
         sandboxes=sandboxes or {},
     )
+
+
+async def start_messages(services: Services) -> None:
+    """MSG: the SMTP sender (in embedded mode the mail emulator's SMTP server, started here on a free loopback
+    port), and the delivery worker, woken by every commit that wrote a message."""
+    from datasources.smtp import SmtpSender
+    from messages.delivery import DeliveryWorker
+
+    settings = services.settings
+    mail = services.sandboxes.get("mail")
+    if mail is not None:
+        from sandbox.mail import MailServer
+
+        services.mail_server = await MailServer(mail.state.store, mail.state.control).start("127.0.0.1", 0)
+        services.mail = SmtpSender(services.mail_server.host, services.mail_server.port, timeout=settings.smtp_timeout)
+    else:
+        services.mail = SmtpSender(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout,
+                                   username=settings.smtp_username, password=settings.smtp_password,
+                                   start_tls=settings.smtp_start_tls)
+    services.delivery = DeliveryWorker(services, services.mail)
 
 
 class PapergraphView(GraphQLHTTPView):
@@ -173,6 +200,28 @@ class PapergraphView(GraphQLHTTPView):
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
         return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
                        request=request, response=response, principal=principal)
+
+
+class Background:
+    """Tasks the lifespan runs beside the server (the delivery worker, the expiry notices), each given an
+    `asyncio.Event` that asks it to stop."""
+
+    def __init__(self) -> None:
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+
+    def start(self, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        self.tasks.append(asyncio.create_task(run(self.stop_event)))
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:  # noqa: BLE001 - a task that failed has been logged; shutdown goes on
+                log.exception("background task failed")
 
 
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
@@ -261,9 +310,19 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             await load_emulators(*built.clients, generate(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
+        await start_messages(built)
+        background = Background()
+        if settings.mail_worker:
+            built.db.outbox_listeners.append(built.delivery.wake)
+            background.start(built.delivery.run)
+        if settings.expiry_notice_every > 0:
+            from messages.expiry import notify_every
+
+            background.start(lambda stop: notify_every(built, settings.expiry_notice_every, stop))
         try:
             yield
         finally:
+            await background.stop()
             # the server stopped accepting and waited for requests in flight (uvicorn's
             # timeout_graceful_shutdown); wait here too, bounded, so no request loses its pools under it, whichever
             # server runs the app

@@ -21,6 +21,7 @@ from datasources.db import Database
 from datasources.models import (
     Entitlement,
     EntitlementSetting,
+    MessageTemplate,
     HouseholdLevel,
     Offer,
     OfferDeliveryArea,
@@ -33,6 +34,8 @@ from datasources.models import (
     Tenant,
     TenantSetting,
 )
+from datasources.models import utcnow
+from messages.render import default_templates
 from sandbox.demo import DemoData
 
 CHUNK = 5000
@@ -131,6 +134,13 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
              "registration_id": registration_ids[(tenant_ids[link["tenant"]], link["crid"])],
              "subscription_id": link["subscription_id"], "role": link["role"]}
             for link in data.links
+        ])
+        # MSG-1: the demo tenants send every message papergraph ships a template for
+        await insert(conn, MessageTemplate, [
+            {"tenant_id": tenant_id, "event_type": event_type, "subject": subject, "text_body": text,
+             "html_body": html, "updated_at": utcnow()}
+            for tenant_id in tenant_ids.values()
+            for event_type, (subject, text, html) in default_templates().items()
         ])
         await insert(conn, PaymentMethod, [
             {"tenant_id": tenant_ids[m["tenant"]], **{k: v for k, v in m.items() if k != "tenant"}}

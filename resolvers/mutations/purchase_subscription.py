@@ -70,6 +70,7 @@ from domain.purchases import (
     validate_subscription_name,
 )
 from resolvers.mutation_support import error_type
+from datasources.outbox import message_data
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
@@ -412,6 +413,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                              subscription_id=subscription_id, details={"action": "LINK", "role": "OWNER"},
                              created_at=now),
         )
+        if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
+            message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
         await PurchaseRepository(services.db).write(record)
     except BaseException as error:
         if isinstance(error, UpstreamError):
