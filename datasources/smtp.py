@@ -33,7 +33,8 @@ class SmtpSender:
                                   use_tls=False)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [response.code for response in error.recipients]
-            raise DeliveryFailed(str(error), max(codes) if codes else None) from error
+            text = "; ".join(f"{r.code} {r.message} <{r.recipient}>" for r in error.recipients) or str(error)
+            raise DeliveryFailed(text, max(codes) if codes else None) from error
         except aiosmtplib.SMTPResponseException as error:
             raise DeliveryFailed(f"{error.code} {error.message}", error.code) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:

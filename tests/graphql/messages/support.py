@@ -21,6 +21,12 @@ WAIT_SECONDS = 10.0
 async def messaging_tenant(own_tenant, *, kind: str = "NCS", settings: dict[str, str] | None = None,
                            without: tuple[str, ...] = ()):
     tenant = await own_tenant(kind, settings={"Site.FrontEndUrl": FRONT_END, **(settings or {})})
+    return await with_templates(tenant, without=without)
+
+
+async def with_templates(tenant, *, without: tuple[str, ...] = ()):
+    """The tenant with papergraph's default templates (but `without`) and its own front-end URL."""
+    await tenant.set("Site.FrontEndUrl", FRONT_END)
     await tenant.add(*[MessageTemplate(tenant_id=tenant.id, event_type=event_type, subject=subject, text_body=text,
                                        html_body=html)
                        for event_type, (subject, text, html) in default_templates().items() if event_type not in without])
@@ -78,4 +84,4 @@ async def outbox(services, tenant) -> list[MessageOutbox]:
                                            .order_by(MessageOutbox.id))).scalars())
 
 
-__all__ = ["FRONT_END", "Inbox", "link_in", "messaging_tenant", "outbox", "query_of", "sa"]
+__all__ = ["FRONT_END", "Inbox", "link_in", "messaging_tenant", "outbox", "query_of", "sa", "with_templates"]
