@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -21,23 +22,27 @@ log = logging.getLogger("papergraph.messages")
 EVENT = "EXPIRENOTICE"
 
 
-def notice_lines(records) -> list[dict]:
+def notice_lines(records, billing_options: dict[str, list[dict]]) -> list[dict]:
     """MSG-5: per subscription, its auto-renew status and preliminary renewal cost (its first billing option)."""
     lines = []
     for record in records:
-        options = record.get("billingOptions") or []
-        cost = options[0]["amount"] if options else "0.00"
+        options = billing_options.get(record["id"]) or []
+        cost = f"{Decimal(str(options[0]['amount'])):.2f}" if options else "0.00"
         auto_renew = bool(record.get("autoPay")) or any(option.get("autoRenew") for option in options)
         lines.append({"id": record["id"], "auto_renew": auto_renew, "renewal_cost": cost})
     return lines
 
 
-async def notify_expiring(services, days: int | None = None, today: date | None = None) -> int:
-    """One run over every tenant; returns how many notices it recorded."""
+async def notify_expiring(services, days: int | None = None, today: date | None = None,
+                          tenant_codes: list[str] | None = None) -> int:
+    """One run over every tenant (or those of `tenant_codes`); returns how many notices it recorded."""
     days = days if days is not None else services.settings.expiry_notice_days
+    query = select(Tenant).where(Tenant.id.in_(
+        select(MessageTemplate.tenant_id).where(MessageTemplate.event_type == EVENT)))
+    if tenant_codes:
+        query = query.where(Tenant.code.in_(tenant_codes))
     async with services.db.session() as session:
-        tenants = list((await session.execute(select(Tenant).where(Tenant.id.in_(
-            select(MessageTemplate.tenant_id).where(MessageTemplate.event_type == EVENT))))).scalars())
+        tenants = list((await session.execute(query.order_by(Tenant.id))).scalars())
     recorded = 0
     for tenant in tenants:
         local_today = today or datetime.now(ZoneInfo(tenant.time_zone)).date()
@@ -46,6 +51,8 @@ async def notify_expiring(services, days: int | None = None, today: date | None 
         groups = group_expiring((r for r in records if r.get("endDate") == end.isoformat()),
                                 account_number=lambda r: r["accountNumber"],
                                 end_date=lambda r: date.fromisoformat(r["endDate"]))
+        options = await services.circulation.get_billing_options(
+            tenant.code, [r["id"] for group in groups for r in group.items]) if groups else {}
         for group in groups:
             key = f"{group.account_number}:{group.end_date.isoformat()}"
             email = next((((r.get("subscriber") or {}).get("email")) for r in group.items
@@ -62,7 +69,7 @@ async def notify_expiring(services, days: int | None = None, today: date | None 
                     continue
                 session.add(new_event(tenant.id, EVENT, subscription_id=group.items[0]["id"], reason=key, details={
                     "accountNumber": group.account_number, "expiresOn": group.end_date.isoformat(), "email": email,
-                    "subscriptions": notice_lines(group.items)}))
+                    "subscriptions": notice_lines(group.items, options)}))
                 await session.commit()
                 recorded += 1
     return recorded
