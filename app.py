@@ -32,7 +32,10 @@ from cross_web import HTTPException  # what strawberry's views catch to answer a
 
 from auth.middleware import Authenticate
 from auth.principals import ANONYMOUS, PrincipalKind, with_access_overrides
-from auth.tokens import JwksCache, TokenVerifier
+from auth.issuer import OwnTokenIssuer, own_issuer
+from auth.sessions import SessionGuard
+from auth.tokens import IssuerRouter, JwksCache, TokenVerifier
+from domain.sessions import FailureWindow
 from datasources.auth0 import Auth0DataSource
 from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
@@ -75,6 +78,10 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    own_tokens: Any = None  # papergraph's own token issuer for MG2 tenants (auth/issuer.py, SSN-3)
+    verifiers: Any = None  # Auth0's and papergraph's verifiers, by issuer (auth/tokens.py IssuerRouter)
+    session_guard: Any = None  # SSN-4 (auth/sessions.py)
+    sign_in_failures: Any = None  # wrong-password throttle (domain/sessions.py FailureWindow)
     mail: Any = None  # the SMTP sender (datasources/smtp.py), set by start_messages
     delivery: Any = None  # the in-process delivery worker (messages/delivery.py), when PAPERGRAPH_MAIL_WORKER
     mail_server: Any = None  # the mail emulator's SMTP server, in embedded mode
@@ -136,14 +143,26 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
     for datasource in (circulation, auth0, navigapay):
         datasource.tracer = tracer
+    db = Database(settings.database_url, settings.database_pool_size, secret_key=settings.secret_key)
+    own_tokens = OwnTokenIssuer(db, secret_key=settings.secret_key, issuer=own_issuer(settings.public_url),
+                                audience=settings.auth0_audience, access_token_seconds=settings.access_token_seconds,
+                                leeway=settings.token_leeway_seconds)
+    auth0_tokens = TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
+                                 issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds)
+    # papergraph's own keys are a database read away, not an upstream's: a new kid may be looked up every second
+    papergraph_tokens = TokenVerifier(JwksCache(own_tokens.jwks, refetch_interval=1.0), issuer=own_tokens.issuer,
+                                      audience=settings.auth0_audience, leeway=settings.token_leeway_seconds)
     return Services(
         settings=settings,
-        db=Database(settings.database_url, settings.database_pool_size, secret_key=settings.secret_key),
+        db=db,
+        own_tokens=own_tokens,
+        verifiers=IssuerRouter(auth0_tokens, [papergraph_tokens]),
+        session_guard=SessionGuard(db),
+        sign_in_failures=FailureWindow(),
         circulation=circulation,
         auth0=auth0,
         navigapay=navigapay,
-        tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
-                             issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
+        tokens=auth0_tokens,
         clients=[circulation_client, auth0_client, navigapay_client],
         sandboxes=sandboxes or {},
     )
@@ -263,6 +282,16 @@ async def ping(request: Request) -> PlainTextResponse:
     return PlainTextResponse("pong")
 
 
+def jwks_endpoint(services_getter):
+    """SSN-3: the public keys of the access tokens papergraph issues to MG2 customers (auth/issuer.py)."""
+
+    async def jwks(request: Request) -> Response:
+        document = await services_getter().own_tokens.jwks()
+        return JSONResponse(document, headers={"cache-control": "public, max-age=60"})
+
+    return jwks
+
+
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
@@ -338,9 +367,10 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         return holder["services"]
 
     view = build_view(settings, services, tracer)
-    graphql = Authenticate(view, lambda: services().tokens)
+    graphql = Authenticate(view, lambda: services().verifiers, lambda: services().session_guard)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
-              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"])]
+              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"]),
+              Route("/.well-known/jwks.json", jwks_endpoint(services), methods=["GET"])]
     if settings.metrics:
         routes.append(Route("/metrics", metrics_endpoint(services, allowed_networks(settings.metrics_allowed_networks)),
                             methods=["GET"]))

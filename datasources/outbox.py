@@ -94,4 +94,4 @@ def unseal_data(secret_key: str, sealed: str | None) -> dict[str, Any]:
         return {}
     from domain.crypto import unseal
 
-    return json.loads(unseal(secret_key, PURPOSE, sealed))
+    return json.loads(unseal(secret_key, PURPOSE, sealed, max_length=1 << 20))

@@ -10,7 +10,7 @@ emulators and emulators running in their own processes.
 
 from __future__ import annotations
 
-import hashlib
+from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -46,9 +46,14 @@ def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict
         yield rows[start : start + size]
 
 
-def _dev_password_hash(crid: str) -> str:
-    # Demo MG2 users sign in with "Demo-pass-1!"; the real hash scheme arrives with the user mutations.
-    return "demo$" + hashlib.sha256(crid.encode()).hexdigest()
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """Demo MG2 users sign in (signIn, SSN) with CUSTOMER_PASSWORD: one scrypt hash, computed once per process
+    and shared by every demo registration (a salt per user would cost ~50 ms each at seeding)."""
+    from domain.passwords import hash_password
+    from sandbox.demo import CUSTOMER_PASSWORD
+
+    return hash_password(CUSTOMER_PASSWORD)
 
 
 async def database_is_empty(db: Database) -> bool:
@@ -121,7 +126,7 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
             {"tenant_id": tenant_ids[r["tenant"]], "crid": r["crid"], "email": r["email"],
              "first_name": r["first_name"], "last_name": r["last_name"], "has_password": r["has_password"],
              "email_verified": r["email_verified"], "metadata": r["metadata"],
-             "password_hash": _dev_password_hash(r["crid"]) if r["has_password"] else None}
+             "password_hash": _demo_password_hash() if r["has_password"] else None}
             for r in data.registrations
         ])
         registration_ids = {

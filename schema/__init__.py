@@ -34,6 +34,9 @@ from resolvers.mutations.send_verification_code import SendVerificationCode
 from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
 from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
 from resolvers.mutations.set_offer_check_criteria import SetOfferCheckCriteria
+from resolvers.mutations.refresh_session import RefreshSession
+from resolvers.mutations.sign_in import SignIn
+from resolvers.mutations.sign_out import SignOut
 from resolvers.mutations.sign_up_auto_pay import SignUpAutoPay
 from resolvers.mutations.start_forgot_password import StartForgotPassword
 from resolvers.mutations.start_payment_session import StartPaymentSession
@@ -75,6 +78,8 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
               CancelSubscription, LinkSubscription, UnlinkSubscription, TransferSubscriptionLink,
               UpdateHouseholdLevel, SetOfferCheckCriteria, SetOfferAllowedRegistrations, SetManagerAccessLevels,
               RequestAccess, CreateTemporaryEntitlement]
+# sign-in of own-auth (MG2) tenants (SSN)
+MUTATIONS += [SignIn, RefreshSession, SignOut]
 # staff second factor (MGR-2)
 MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)

@@ -77,6 +77,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "sendVerificationCode": ('mutation { sendVerificationCode(input: {email: "bad"}) { userErrors { code } } }',
                              EVERYONE),
     "verifyEmail": ('mutation { verifyEmail(input: {email: "bad", code: "x"}) { userErrors { code } } }', EVERYONE),
+    # -- sign-in of own-auth tenants (SSN) --
+    "signIn": ('mutation { signIn(input: {loginName: "x@example.com", password: "y"}) { userErrors { code } } }',
+               EVERYONE),
+    "refreshSession": ('mutation { refreshSession(input: {refreshToken: "x"}) { userErrors { code } } }', EVERYONE),
+    "signOut": ("mutation { signOut { signedOut } }", {OWNER, GUEST, STRANGER}),
     # -- purchase (BUY) --
     "purchaseSubscription": ('mutation { purchaseSubscription(input: {idempotencyKey: "", offerId: "0", term: "1M", '
                              'paymentProfileId: "p", subscriber: {firstName: "A", lastName: "B", email: "a@b.c", '
@@ -227,11 +232,23 @@ async def test_principal_by_operation_matrix(api_client, world):
             if was_allowed != (principal in allowed):
                 mismatches.append(f"{key} as {principal}: {'allowed' if was_allowed else 'denied'} "
                                   f"({body.get('errors')})")
+            if field == "signOut" and was_allowed:  # SSN-4 ended the customer's tokens: give them back
+                await _undo_sign_outs(tenant)
             if field == "unlinkSubscription" and was_allowed and not body["data"][field]["userErrors"]:
                 world["guest_link"] = await tenant.add(SubscriptionLink(
                     tenant_id=tenant.id, registration_id=world["guest"].id, subscription_id=SUBSCRIPTION,
                     role="GUEST"))
     assert mismatches == []
+
+
+async def _undo_sign_outs(tenant) -> None:
+    import sqlalchemy as sa
+
+    async with tenant.services.db.session() as session:
+        await session.execute(sa.update(Registration).where(Registration.tenant_id == tenant.id)
+                              .values(last_logout_at=None))
+        await session.commit()
+    tenant.services.session_guard._cache.clear()
 
 
 async def test_denied_answers_name_the_rules_and_use_the_principals_code(api_client, world):
