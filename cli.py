@@ -112,6 +112,19 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
         await services.aclose()
 
 
+async def rotate_signing_key(settings: Settings) -> str:
+    """SSN-3: a new signing key; every process signs with it within 30 seconds, and the retired one stays
+    published at /.well-known/jwks.json for as long as the tokens it signed live."""
+    from app import build_services
+
+    services = build_services(settings)
+    try:
+        key = await services.own_tokens.rotate()
+        return f"rotate-signing-key: new key {key.kid}"
+    finally:
+        await services.aclose()
+
+
 async def run_deliver(settings: Settings, *, once: bool) -> int:
     """MSG-1: the delivery worker in a process of its own (the servers run with PAPERGRAPH_MAIL_WORKER=false):
     sends the outbox's due messages once, or until SIGTERM or Ctrl-C, looking every PAPERGRAPH_MAIL_POLL_INTERVAL."""
@@ -178,6 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--auth0-url", default=None, help=(
         "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
         "PAPERGRAPH_AUTH0_BASE_URL in remote mode"))
+    token.add_argument("--url", default=None, help=(
+        "papergraph's base URL, where customers of own-auth (MG2) tenants sign in (default: http://HOST:PORT)"))
+    commands.add_parser("rotate-signing-key", help=(
+        "a new key for the access tokens papergraph issues to MG2 customers (SSN-3); the old one stays published "
+        "until its tokens expire"))
     register = commands.add_parser(
         "register-operations", help="safelist the operations of a front end's .graphql files (PAPERGRAPH_OPERATION_SAFELIST)")
     register.add_argument("paths", nargs="+", help=".graphql files, or directories searched for them")
@@ -209,13 +227,17 @@ def main(argv: list[str] | None = None) -> None:
         url = args.auth0_url or (settings.auth0_base_url if settings.upstreams == UpstreamMode.REMOTE
                                  else f"http://{settings.host}:{settings.port}/sandbox/auth0")
         try:
-            access_token = sign_in(url, args.who, args.tenant)
+            access_token = sign_in(url, args.who, args.tenant,
+                                   papergraph_url=args.url or f"http://{settings.host}:{settings.port}")
         except (SignInError, httpx.HTTPError) as error:
             sys.exit(f"papergraph token: {error}")
         print(access_token)
         print(f'GraphiQL headers: {{"Authorization": "Bearer {access_token}"}}', file=sys.stderr)
     elif args.command == "migrate":
         migrate(settings)
+    elif args.command == "rotate-signing-key":
+        migrate(settings)
+        print(asyncio.run(rotate_signing_key(settings)))
     elif args.command == "seed":
         migrate(settings)
         started = time.monotonic()
