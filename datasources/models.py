@@ -478,3 +478,24 @@ class RefreshToken(SQLModel, table=True):
     created_at: datetime = created_column()
     used_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
     revoked_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+
+# -- invitations (INV) -------------------------------------------------------------------------------
+class Invitation(SQLModel, table=True):
+    """An OWNER's (the host's) invitation of an e-mail address to join a subscription as GUEST (INV-1). PENDING
+    until accepted (a link), cancelled, or past `expires_at`; pending ones count as links (INV-3)."""
+
+    __table_args__ = (sa.Index("ix_invitation_subscription", "tenant_id", "subscription_id", "state"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    subscription_id: str = Field(max_length=64)
+    host_crid: str = Field(max_length=128, description="HostUserCRID (INV-1)")
+    email: str = Field(max_length=320)
+    first_name: Optional[str] = Field(default=None, max_length=100)
+    last_name: Optional[str] = Field(default=None, max_length=100)
+    invitation_metadata: dict = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    state: str = Field(default="PENDING", max_length=16, description="PENDING, ACCEPTED or CANCELLED")
+    expires_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    accepted_crid: Optional[str] = Field(default=None, max_length=128)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()

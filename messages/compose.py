@@ -75,8 +75,11 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
         context.update(manager=recipient, console_url=front_end_link(base, "console"))
     elif kind == "INVITEGUEST":
         recipient = details.get("email")
+        from domain.invitations import invitation_token
+
+        token = invitation_token(settings.secret_key, details["invitationId"], _expiry(details))
         context.update(host_name=details.get("hostName") or "A subscriber", expires_at=details.get("expiresAt"),
-                       accept_url=front_end_link(base, "invitation", token=data.get("token")))
+                       accept_url=front_end_link(base, "invitation", token=token))
     elif kind == "CLAIMPURCHASE":
         recipient = details.get("email")
         context.update(claim_url=front_end_link(base, "sign-in", claim=event.subscription_id))

@@ -1,4 +1,4 @@
-"""messages (outbox, templates), papergraph's signing keys and sessions (MSG, SSN)
+"""messages (outbox, templates), papergraph's signing keys and sessions, invitations (MSG, SSN, INV)
 
 Revision ID: 0008
 Revises: 0006
@@ -86,6 +86,24 @@ def upgrade() -> None:
     op.create_index(op.f('ix_refresh_token_family'), 'refresh_token', ['family'], unique=False)
     op.create_index(op.f('ix_refresh_token_registration_id'), 'refresh_token', ['registration_id'], unique=False)
     op.create_index(op.f('ix_refresh_token_tenant_id'), 'refresh_token', ['tenant_id'], unique=False)
+    op.create_table('invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', String(length=64), nullable=False),
+    sa.Column('host_crid', String(length=128), nullable=False),
+    sa.Column('email', String(length=320), nullable=False),
+    sa.Column('first_name', String(length=100), nullable=True),
+    sa.Column('last_name', String(length=100), nullable=True),
+    sa.Column('metadata', sa.JSON(), nullable=False),
+    sa.Column('state', String(length=16), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('accepted_crid', String(length=128), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_invitation_subscription', 'invitation', ['tenant_id', 'subscription_id', 'state'], unique=False)
     with op.batch_alter_table('registration') as batch:
         batch.add_column(sa.Column('last_logout_at', sa.DateTime(timezone=True), nullable=True))
 
@@ -93,6 +111,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('registration') as batch:
         batch.drop_column('last_logout_at')
+    op.drop_table('invitation')
     op.drop_table('refresh_token')
     op.drop_table('signing_key')
     op.drop_table('message_outbox')

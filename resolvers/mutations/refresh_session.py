@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -51,7 +51,7 @@ class RefreshSession:
         "Trade a refresh token for a new access token and a new refresh token (SSN-3). Each refresh token works "
         "once: presenting a used one again revokes the whole session (reuse detection). A session ends after 30 "
         "idle minutes or 24 hours (SSN-5), and at sign-out (SSN-4)."), extensions=allow(ANYONE))
-    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> Optional[RefreshSessionPayload]:
+    async def refresh_session(self, info: Info, input: Annotated[RefreshSessionInput, strawberry.argument(description="The refresh token to trade.")]) -> Optional[RefreshSessionPayload]:
         context = info.context
         tenant = context.tenant
         invalid = (RefreshSessionErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid: sign in again")

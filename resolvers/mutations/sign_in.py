@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 from enum import Enum
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -62,7 +62,7 @@ class SignIn:
         "access token signed by papergraph and a refresh token. Wrong credentials get one neutral error, and "
         "repeated wrong passwords for a login name are throttled. On Auth0 tenants the front end signs in with "
         "Auth0 Universal Login instead (USE_IDENTITY_PROVIDER)."), extensions=allow(ANYONE))
-    async def sign_in(self, info: Info, input: SignInInput) -> Optional[SignInPayload]:
+    async def sign_in(self, info: Info, input: Annotated[SignInInput, strawberry.argument(description="The login name and password.")]) -> Optional[SignInPayload]:
         context = info.context
         tenant = context.tenant
         if not own_auth(tenant):

@@ -77,6 +77,16 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "sendVerificationCode": ('mutation { sendVerificationCode(input: {email: "bad"}) { userErrors { code } } }',
                              EVERYONE),
     "verifyEmail": ('mutation { verifyEmail(input: {email: "bad", code: "x"}) { userErrors { code } } }', EVERYONE),
+    # -- invitations (INV) --
+    "inviteGuests": ('mutation { inviteGuests(input: {subscriptionId: "S-1", invitees: []}) { userErrors { code } } }',
+                     {OWNER, FULL}),
+    "updateInvitation": ('mutation { updateInvitation(input: {id: "0"}) { userErrors { code } } }',
+                         {OWNER, GUEST, STRANGER, FULL}),
+    "cancelInvitation": ('mutation { cancelInvitation(input: {id: "0"}) { userErrors { code } } }',
+                         {OWNER, GUEST, STRANGER, FULL}),
+    "acceptInvitation": ('mutation { acceptInvitation(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
+    "pendingInvitations": ('{ pendingInvitations(subscriptionId: "S-1") { id } }', {OWNER, READ, FULL}),
+    "invitation": ('{ invitation(token: "x") { email } }', EVERYONE),
     # -- sign-in of own-auth tenants (SSN) --
     "signIn": ('mutation { signIn(input: {loginName: "x@example.com", password: "y"}) { userErrors { code } } }',
                EVERYONE),
