@@ -31,6 +31,8 @@ async def access_token(context, registration: Registration, family: str, session
     expires_at = access_token_expiry(now, session_started_at, limits(settings))
     token = await services.own_tokens.issue({
         "sub": registration.crid, "gty": "password", "sid": family,
+        # when the customer signed in (a refresh is not a sign-in): USR-10's "signed in within 5 minutes"
+        "auth_time": int(session_started_at.timestamp()),
         CLAIM_NAMESPACE + "tenant": context.tenant.code, CLAIM_NAMESPACE + "principal": "customer",
         # SSN-3: reloads find the registration again by its encrypted CRID (USR-2)
         CLAIM_NAMESPACE + "igmRegID": encrypt_crid(settings.secret_key, registration.crid),

@@ -62,6 +62,7 @@ async def test_ssn3_sign_in_answers_a_papergraph_token_the_api_accepts(api_clien
     claims = jwt.decode(token, KeySet.import_key_set(jwks)).claims
     assert claims["iss"] == settings.public_url.rstrip("/") + "/" and claims["sub"] == registration.crid
     assert claims["https://papergraph.dev/igmRegID"]  # SSN-3: the encrypted CRID finds the registration again
+    assert claims["auth_time"] <= claims["iat"] and claims["exp"] - claims["iat"] <= 900
     assert jwt.decode(token, KeySet.import_key_set(jwks)).header["alg"] == "RS256"
 
 
