@@ -93,3 +93,17 @@ async def test_usr3_passwordless_user_gets_the_change_password_link(app, staff_a
     [message] = await inbox.wait_for(email)
     assert "Choose your password here: http" in message["Text"]
     assert f"{FRONT_END}/sign-in" in message["Text"]
+
+
+async def test_the_demo_mailbox_page_and_the_inbox_api_are_served_in_embedded_mode(app, api_client, staff_api_client,
+                                                                                   own_tenant):
+    # given: a message delivered over SMTP
+    tenant = await messaging_tenant(own_tenant, settings={"Flow.UserProvider": "MG2"})
+    user = await create_user(staff_api_client, tenant, password="Old-pass-12")
+    await Inbox(app).wait_for(user["email"])
+    # when
+    page = await api_client.get("/demo/mail/")
+    found = await api_client.get("/sandbox/mail/api/v1/search", params={"query": f"to:{user['email']}"})
+    # then
+    assert page.status_code == 200 and "mail.js" in page.text
+    assert [m["Subject"] for m in found.json()["messages"]] == ["Your Own Test Paper account"]
