@@ -290,6 +290,11 @@ class PaymentSession(SQLModel, table=True):
     profile_id: Optional[str] = Field(default=None, max_length=128, description="set when completed")
     created_at: datetime = created_column()
     completed_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    # BUY-11: a session for a new start (no subscription yet: `subscription_id` empty) names its offer and term;
+    # the one purchase that uses it sets `used_at`
+    offer_id: Optional[int] = Field(default=None, description="the offer of a new start")
+    term: Optional[str] = Field(default=None, max_length=32, description="the offer term of a new start")
+    used_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
 
 
 # -- events (NOT-1) --------------------------------------------------------------------------------

@@ -106,9 +106,17 @@ def upgrade() -> None:
     op.create_index('ix_invitation_subscription', 'invitation', ['tenant_id', 'subscription_id', 'state'], unique=False)
     with op.batch_alter_table('registration') as batch:
         batch.add_column(sa.Column('last_logout_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('payment_session') as batch:  # BUY-11: sessions for a new start
+        batch.add_column(sa.Column('offer_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('term', String(length=32), nullable=True))
+        batch.add_column(sa.Column('used_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payment_session') as batch:
+        batch.drop_column('used_at')
+        batch.drop_column('term')
+        batch.drop_column('offer_id')
     with op.batch_alter_table('registration') as batch:
         batch.drop_column('last_logout_at')
     op.drop_table('invitation')

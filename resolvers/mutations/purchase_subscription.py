@@ -48,6 +48,7 @@ from datasources.navigapay import PaymentDeclined
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
 from datasources.repositories.offers import OfferRepository
 from datasources.repositories.payment_methods import masked_payment_method
+from datasources.repositories.payments import PaymentRepository
 from datasources.repositories.purchases import PurchaseRecord, PurchaseRepository
 from datasources.repositories.users import new_event
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
@@ -130,6 +131,13 @@ class PurchaseSubscriberInput:
     address: PurchaseAddressInput
 
 
+@strawberry.input(description="A new-start payment session and what its hosted page posted back (GW-1).")
+class PurchasePaymentSessionInput:
+    session_id: str = strawberry.field(description="The session `startPaymentSession` answered.")
+    profile_id: str = strawberry.field(description="As the hosted page posted it (the token).")
+    group_id: str = strawberry.field(description="As the hosted page posted it.")
+
+
 @strawberry.input
 class PurchaseSubscriptionInput:
     idempotency_key: str = strawberry.field(description=(
@@ -138,7 +146,11 @@ class PurchaseSubscriptionInput:
     offer_id: strawberry.ID
     term: str = strawberry.field(description="The offer term's code, e.g. 1M.")
     subscriber: PurchaseSubscriberInput
-    payment_profile_id: str = strawberry.field(description="The NavigaPay profile id the hosted iframe tokenized (GW-1).")
+    payment_profile_id: Optional[str] = strawberry.field(default=None, description=(
+        "The NavigaPay profile id the hosted iframe tokenized (GW-1); or give `paymentSession`."))
+    payment_session: Optional[PurchasePaymentSessionInput] = strawberry.field(default=None, description=(
+        "The new-start payment session (`startPaymentSession` with this offer and term) and what its hosted page "
+        "posted back: only the method it tokenized is charged (BUY-11)."))
     subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription; by default the one with the subscriber's e-mail, or a "
@@ -185,6 +197,7 @@ def _request(input: PurchaseSubscriptionInput) -> dict[str, Any]:
     subscriber = input.subscriber
     return {
         "offerId": str(input.offer_id), "term": input.term, "paymentProfileId": input.payment_profile_id,
+        "paymentSession": vars(input.payment_session) if input.payment_session is not None else None,
         "subscriptionName": input.subscription_name, "crid": input.customer_registration_id,
         "password": bool(input.password),
         "subscriber": {"firstName": subscriber.first_name, "lastName": subscriber.last_name,
@@ -309,7 +322,13 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         if not answer.deliverable:
             raise Refused(Code.OFFER_NOT_AVAILABLE, answer.message or "The offer does not deliver there",
                           ["input", "subscriber", "address", "postalCode"])
-    profile = await services.navigapay.get_profile(input.payment_profile_id.strip(), merchant=tenant.code)
+    if input.payment_session is not None:  # BUY-11: the method this purchase's own session tokenized
+        session_row, profile = await tokenized_by_session(context, input.payment_session, offer.id, term.code)
+    elif input.payment_profile_id:
+        session_row, profile = None, await services.navigapay.get_profile(input.payment_profile_id.strip(),
+                                                                          merchant=tenant.code)
+    else:
+        session_row, profile = None, None
     if profile is None:
         raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment method has this profile id",
                       ["input", "paymentProfileId"])
@@ -415,6 +434,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         )
         if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
+        if session_row is not None and not await PaymentRepository(services.db).use_session(session_row):
+            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, ["input", "paymentSession", "sessionId"])
         await PurchaseRepository(services.db).write(record)
     except BaseException as error:
         if isinstance(error, UpstreamError):
@@ -425,6 +446,45 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
+
+
+SESSION_USED = "This payment session paid for a purchase already: start another"
+
+
+async def tokenized_by_session(context, given: PurchasePaymentSessionInput, offer_id: int, term: str):
+    """BUY-11: the new-start session for this offer and term (started by this caller, once the sessions record
+    who started them), completed at the gateway with what its page posted: (session row, masked profile)."""
+    from datasources.base import UpstreamNotFound
+
+    tenant, services = context.tenant, context.services
+    row = await PaymentRepository(services.db).session(tenant.id, given.session_id.strip())
+    field = ["input", "paymentSession", "sessionId"]
+    if row is None or row.subscription_id or (row.offer_id, row.term) != (offer_id, term):
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id", field)
+    starter = getattr(row, "started_by", None)
+    if hasattr(type(row), "started_by"):
+        from auth.principals import principal_key
+
+        if starter != principal_key(context.principal):
+            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id",
+                          field)
+    if row.used_at is not None:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, field)
+    if row.profile_id is not None and row.profile_id != given.profile_id.strip():
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "The session tokenized another payment method",
+                      ["input", "paymentSession", "profileId"])
+    try:
+        profile = await services.navigapay.complete_session(row.session_id, given.profile_id.strip(),
+                                                            given.group_id.strip(), row.payment_type)
+    except (UpstreamRejected, UpstreamNotFound) as error:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, getattr(error, "upstream_message", "") or
+                      "The payment gateway did not tokenize a method in this session",
+                      ["input", "paymentSession"])
+    if profile.get("merchant") != tenant.code:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "The profile is not of this session",
+                      ["input", "paymentSession", "profileId"])
+    await PaymentRepository(services.db).tokenized(row, given.profile_id.strip())
+    return row, profile
 
 
 async def _same_subscription_exists(circulation, paper_code: str, criteria: CheckCriteria, applicant: Applicant

@@ -128,6 +128,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                      {OWNER, GUEST, READ, FULL, PARTNER}),
     "startPaymentSession": ('mutation { startPaymentSession(input: {subscriptionId: "S-1", paymentType: CREDIT_CARD}) '
                             "{ userErrors { code } } }", {OWNER, FULL, PARTNER}),
+    "startPaymentSession/newStart": ('mutation { startPaymentSession(input: {offerId: "0", term: "1M", '
+                                     'paymentType: CREDIT_CARD}) { userErrors { code } } }', EVERYONE),
     "completePaymentSession": ('mutation { completePaymentSession(input: {subscriptionId: "S-1", sessionId: "none", '
                                'profileId: "p", groupId: "g", paymentType: CREDIT_CARD}) { userErrors { code } } }',
                                {OWNER, FULL, PARTNER}),
