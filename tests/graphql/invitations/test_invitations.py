@@ -205,3 +205,19 @@ async def test_inv1_staff_invite_for_a_named_owner_only(staff_api_client, own_te
 
 
 __all__ = ["FRONT_END"]
+
+
+async def test_inv3_staff_linking_a_guest_counts_pending_invitations(staff_api_client, api_client, own_tenant, tokens):
+    # given: one guest slot, taken by a pending invitation
+    tenant, subscription_id, owner = await household(own_tenant, {"Subscription.DefaultGuestsLimit": "1"})
+    made = await graphql(api_client, INVITE, {"input": {"subscriptionId": subscription_id, "invitees": [
+        {"email": address()}]}}, **bearer(tokens.customer(owner.crid, tenant.code)))
+    assert made["data"]["inviteGuests"]["userErrors"] == []
+    other = await own_registration(tenant)
+    # when
+    answer = await graphql(staff_api_client, """
+        mutation ($input: LinkSubscriptionInput!) { linkSubscription(input: $input) { userErrors { code } } }""",
+        {"input": {"subscriptionId": subscription_id, "customerRegistrationId": other.crid, "role": "GUEST"}},
+        **tenant.headers)
+    # then
+    assert answer["data"]["linkSubscription"]["userErrors"] == [{"code": "LINK_LIMIT_REACHED"}]
