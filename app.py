@@ -85,6 +85,7 @@ class Services:
     mail: Any = None  # the SMTP sender (datasources/smtp.py), set by start_messages
     delivery: Any = None  # the in-process delivery worker (messages/delivery.py), when PAPERGRAPH_MAIL_WORKER
     mail_server: Any = None  # the mail emulator's SMTP server, in embedded mode
+    worker_db: Any = None  # the delivery worker's own engine (messages/delivery.py)
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -95,6 +96,8 @@ class Services:
     async def aclose(self) -> None:
         if self.mail_server is not None:
             await self.mail_server.close()
+        if self.worker_db is not None:
+            await self.worker_db.dispose()
         for client in self.clients:
             await client.aclose()
         await self.db.dispose()
@@ -185,7 +188,8 @@ async def start_messages(services: Services) -> None:
         services.mail = SmtpSender(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout,
                                    username=settings.smtp_username, password=settings.smtp_password,
                                    start_tls=settings.smtp_start_tls)
-    services.delivery = DeliveryWorker(services, services.mail)
+    services.worker_db = Database(settings.database_url, 2, secret_key=settings.secret_key)
+    services.delivery = DeliveryWorker(services, services.mail, services.worker_db)
 
 
 class PapergraphView(GraphQLHTTPView):

@@ -31,13 +31,14 @@ def front_end_url(tenant: TenantContext, default: str) -> str:
 
 
 async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event: Event,
-                  data: dict[str, Any]) -> Composed:
+                  data: dict[str, Any], db=None) -> Composed:
+    db = db or services.db
     settings = services.settings
     base = front_end_url(tenant, settings.frontend_url)
     details = event.details or {}
     context: dict[str, Any] = {"tenant": {"name": tenant.name, "code": tenant.code}, "currency": tenant.currency,
                                "front_end_url": base, "event_type": event.type_code}
-    registration = await _registration(services, tenant.id, event.crid) if event.crid else None
+    registration = await _registration(db, tenant.id, event.crid) if event.crid else None
     recipient = registration.email if registration is not None else None
     kind = event.type_code
     if kind == "PWDREQ":
@@ -53,7 +54,7 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
         context.update(change_password_url=data.get("changePasswordUrl"),
                        sign_in_url=front_end_link(base, "sign-in"))
     elif kind in ("STARTSTD", "PAYMENT", "RESTARTSUBSCRIPTION"):
-        payment = await _payment(services, event.payment_id) if event.payment_id else None
+        payment = await _payment(db, event.payment_id) if event.payment_id else None
         if payment is not None:
             lines = receipt_lines(option_amount=payment.option_amount, tip=payment.tip, donation=payment.donation,
                                   activation_fee=payment.activation_fee, processing_fee=payment.processing_fee,
@@ -92,14 +93,14 @@ def _expiry(details: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(details["expiresAt"])
 
 
-async def _registration(services, tenant_id: int, crid: str) -> Registration | None:
-    async with services.db.session() as session:
+async def _registration(db, tenant_id: int, crid: str) -> Registration | None:
+    async with db.session() as session:
         return (await session.execute(select(Registration).where(
             Registration.tenant_id == tenant_id, Registration.crid == crid))).scalar_one_or_none()
 
 
-async def _payment(services, payment_id: int) -> Payment | None:
-    async with services.db.session() as session:
+async def _payment(db, payment_id: int) -> Payment | None:
+    async with db.session() as session:
         return await session.get(Payment, payment_id)
 
 

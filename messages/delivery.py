@@ -34,9 +34,12 @@ BATCH = 50
 
 
 class DeliveryWorker:
-    def __init__(self, services, sender) -> None:
+    def __init__(self, services, sender, db=None) -> None:
         self.services = services
         self.sender = sender
+        # its own engine by default (app.py): the worker's statements neither take the requests' pooled
+        # connections nor show in their statement counts
+        self.db = db or services.db
         settings = services.settings
         self.retry_base = settings.mail_retry_base_seconds
         self.max_attempts = settings.mail_max_attempts
@@ -66,7 +69,7 @@ class DeliveryWorker:
     async def deliver_due(self) -> int:
         """One round: every due message (at most BATCH) this worker can lease. Returns how many it tried."""
         now = utcnow()
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             ids = list((await session.execute(select(MessageOutbox.id).where(
                 MessageOutbox.state == PENDING, MessageOutbox.next_attempt_at <= now,
                 sa.or_(MessageOutbox.leased_until.is_(None), MessageOutbox.leased_until < now))
@@ -80,7 +83,7 @@ class DeliveryWorker:
 
     async def _lease(self, outbox_id: int) -> bool:
         now = utcnow()
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             result = await session.execute(sa.update(MessageOutbox).where(
                 MessageOutbox.id == outbox_id, MessageOutbox.state == PENDING,
                 sa.or_(MessageOutbox.leased_until.is_(None), MessageOutbox.leased_until < now))
@@ -89,7 +92,7 @@ class DeliveryWorker:
             return result.rowcount == 1
 
     async def _deliver(self, outbox_id: int) -> None:
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             row = await session.get(MessageOutbox, outbox_id)
             tenant = await session.get(Tenant, row.tenant_id)
         try:
@@ -112,8 +115,9 @@ class DeliveryWorker:
         self.sent += 1
 
     async def _render(self, row: MessageOutbox, tenant: Tenant) -> None:
-        tenant_context = await self.services.db.tenant_by_code(tenant.code)
-        async with self.services.db.session() as session:
+        self.db.forget_tenants()  # a message is rendered once: with the tenant's settings of now (SET-3)
+        tenant_context = await self.db.tenant_by_code(tenant.code)
+        async with self.db.session() as session:
             event = await session.get(Event, row.event_id) if row.event_id else None
             template = (await session.execute(select(MessageTemplate).where(
                 MessageTemplate.tenant_id == row.tenant_id, MessageTemplate.event_type == row.event_type))
@@ -121,13 +125,13 @@ class DeliveryWorker:
         if event is None or template is None:
             raise LookupError("the event or the tenant's template is gone")
         data = unseal_data(self.services.settings.secret_key, row.sealed_data)
-        composed = await compose(self.services, tenant_context, row, event, data)
+        composed = await compose(self.services, tenant_context, row, event, data, db=self.db)
         rendered = render(template.subject, template.text_body, template.html_body, composed.context)
         values: dict[str, Any] = {
             "recipient": composed.recipient, "subject": rendered.subject, "text_body": rendered.text,
             "html_body": rendered.html,
             "message_id": message_id(row.id, tenant.code, self.services.settings.mail_domain)}
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             await session.execute(sa.update(MessageOutbox).where(MessageOutbox.id == row.id).values(**values))
             await session.commit()
         for name, value in values.items():
@@ -147,14 +151,14 @@ class DeliveryWorker:
         return message
 
     async def _retry_later(self, outbox_id: int, attempts: int, error: str) -> None:
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             await session.execute(sa.update(MessageOutbox).where(MessageOutbox.id == outbox_id).values(
                 attempts=attempts, last_error=error[:1000], leased_until=None,
                 next_attempt_at=utcnow() + retry_delay(attempts, self.retry_base)))
             await session.commit()
 
     async def _finish(self, outbox_id: int, state: str, attempts: int, error: str | None) -> None:
-        async with self.services.db.session() as session:
+        async with self.db.session() as session:
             await session.execute(sa.update(MessageOutbox).where(MessageOutbox.id == outbox_id).values(
                 state=state, attempts=attempts, leased_until=None, last_error=error[:1000] if error else None,
                 sent_at=utcnow() if state == SENT else None))
