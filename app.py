@@ -46,6 +46,7 @@ from datasources.repositories.administration import AdministrationRepository
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
+from server.cors import Cors, tenant_origins_from
 from server.demo import demo_routes
 from server.execution import decode_json, encode_json, tune_gc
 from server.http import GraphQLHTTPView
@@ -382,6 +383,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         routes.append(Route("/_debug/stats", debug_stats_endpoint(services), methods=["GET"]))
     if sandboxes:
         routes += [Mount(f"/sandbox/{name}", app=sandbox) for name, sandbox in sandboxes.items()]
+    if view.graphiql is not None:
+        routes += view.graphiql.routes()  # GraphiQL's assets, at /graphiql/ (server/graphiql.py)
     if settings.development_feature(settings.demo):
         routes += demo_routes(settings)
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -391,4 +394,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     app.add_middleware(Observe, request_timeout=settings.request_timeout, in_flight=in_flight,
                        default_tenant=settings.default_tenant, access_log=settings.access_log, tracer=tracer)
     app.add_middleware(ApiHeaders, version=settings.version)
+    # outermost: a preflight is answered before anything else looks at the request (server/cors.py)
+    app.add_middleware(Cors, allowed=settings.cors_allowed_origins, max_age=settings.cors_max_age,
+                       tenant_origins=tenant_origins_from(lambda: services().db))
     return app

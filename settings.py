@@ -168,6 +168,14 @@ class Settings(BaseSettings):
         "", description="Comma-separated networks (CIDR) allowed to read /metrics, e.g. `10.0.0.0/8,127.0.0.1`; "
                         "empty: every client."
     )
+    cors_allowed_origins: str = Field(
+        "", description="Comma-separated origins (scheme://host[:port]) whose browser apps may call papergraph "
+                        "(CORS), besides each tenant's `Portal.Url` setting; `*` alone: every origin, without "
+                        "credentials; empty: the tenants' only."
+    )
+    cors_max_age: Annotated[int, Field(ge=0, le=86400)] = Field(
+        600, description="Seconds a browser may cache a CORS preflight answer."
+    )
     readiness_timeout: Annotated[float, Field(gt=0, le=60)] = Field(
         2.0, description="Seconds /ready waits for the database's `SELECT 1` before answering 503."
     )
@@ -283,6 +291,14 @@ class Settings(BaseSettings):
 
         for item in filter(None, (part.strip() for part in value.split(","))):
             ipaddress.ip_network(item, strict=False)  # ValueError names the bad network
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins_parse(cls, value: str) -> str:
+        from server.cors import parse_origins
+
+        parse_origins(value)  # ValueError names the bad origin
         return value
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
 """`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
-`python -m bench soak [--minutes 3]` (bench/soak.py), and
+`python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
+(bench/scaleout.py), and
 `python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
@@ -46,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--seed", type=int, default=1, help="seed of the clients' choices")
     soak.add_argument("--database", default="papergraph_soak", help="PostgreSQL database created and dropped")
     soak.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")
+    scaleout = commands.add_parser("scaleout", help="HAProxy in front of two papergraph processes on one PostgreSQL: "
+                                                    "spread, one killed mid-payments, ledgers; throughput of 1 vs 2 "
+                                                    "(bench/scaleout.py)")
+    scaleout.add_argument("--payments", type=int, default=24, help="payments started (process a dies after a third)")
+    scaleout.add_argument("--clients", type=int, default=4, help="concurrent paying clients")
+    scaleout.add_argument("--throughput-seconds", type=float, default=0,
+                          help="also measure the dashboard with one process and with two, this long each (wrk)")
+    scaleout.add_argument("--connections", type=int, default=32, help="wrk connections for the throughput runs")
+    scaleout.add_argument("--database", default="papergraph_scaleout", help="PostgreSQL database created and dropped")
     profile = commands.add_parser("profile", help="papergraph's CPU per request in one process, optionally with "
                                                   "cProfile (bench/profile.py)")
     profile.add_argument("--scenarios", default="dashboard,catalog", help="comma-separated scenario names")
@@ -67,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"profile: {error}", file=sys.stderr)
             return 1
         return 0
+
+    if args.command == "scaleout":
+        from bench.scaleout import main as scaleout_main
+
+        try:
+            return scaleout_main(args)
+        except (RuntimeError, OSError) as error:
+            print(f"scaleout: {error}", file=sys.stderr)
+            return 1
 
     if args.command == "soak":
         from bench.soak import markdown, run

@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config()
+    config = Config(str(HERE / "alembic.ini"))  # package data: in a checkout and in an installed wheel alike
     config.set_main_option("script_location", str(HERE))
     config.attributes["database_url"] = database_url
     return config

@@ -15,9 +15,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import demo
 from settings import Settings, UpstreamMode
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_DIR = Path(demo.__file__).resolve().parent  # the `demo` package's files (package data in the wheel)
 # the Auth0 application a single-page app signs in with (the emulator's public client, sandbox/auth0)
 SPA_CLIENT_ID = "papergraph-spa"
 

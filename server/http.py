@@ -42,6 +42,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from server import limits, persisted
+from server.graphiql import GraphiQLAssets
 from server.persisted import PersistedOperations, PersistedQueryError
 from telemetry.context import operation as observed_operation
 
@@ -136,11 +137,18 @@ class GraphQLHTTPView(GraphQL):
 
     def __init__(self, schema: Any, *, settings: "Settings", database: Callable[[], "Database"]) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.development_feature(settings.graphiql) else None)
+        # GraphiQL's page and its assets, served by papergraph itself (server/graphiql.py)
+        self.graphiql = GraphiQLAssets() if self.graphql_ide else None
+        self._graphiql_page = self.graphiql.page() if self.graphiql else ""
         self.max_batch_operations = settings.max_batch_operations
         self.max_request_bytes = settings.max_request_bytes
         self.mask_errors = settings.is_production
         self.persisted = PersistedOperations(database, safelist=settings.operation_safelist,
                                              max_tokens=settings.max_tokens)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

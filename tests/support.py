@@ -64,15 +64,16 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def papergraph_run(env: dict[str, str], log_path: Path, *, start_timeout: float = 60) -> Iterator[RunningServer]:
-    """`papergraph run` (`python -m cli run`) in a process of its own on a free loopback port, with `env` (PATH
-    and the port are added); yields once `/ping` answers, and kills what is left of it afterwards."""
+def papergraph_run(env: dict[str, str], log_path: Path, *, start_timeout: float = 60,
+                   command: list[str] | None = None, cwd: Path = ROOT) -> Iterator[RunningServer]:
+    """`papergraph run` (`python -m cli run`, or `command`) in a process of its own on a free loopback port, with
+    `env` (PATH and the port are added); yields once `/ping` answers, and kills what is left of it afterwards."""
     port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PAPERGRAPH_PORT": str(port),
            "PAPERGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w+") as log:
-        process = subprocess.Popen([sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log,
+        process = subprocess.Popen(command or [sys.executable, "-m", "cli", "run"], cwd=cwd, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         server = RunningServer(process, base, port, log)
         try:

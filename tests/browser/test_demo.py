@@ -1,7 +1,8 @@
 """The browser demo (`/demo`, demo/): served by papergraph outside production, and driven end to end in headless
 Chromium (Debian's, by playwright-core from tests/node/demo_e2e.mjs) against `papergraph run` on loopback with a
 fresh SQLite database and the emulators in-process: sign in as the demo subscriber, read the dashboard, pay an
-active subscription and restart a stopped one through NavigaPay's hosted iframe, then run a query in GraphiQL.
+active subscription and restart a stopped one through NavigaPay's hosted iframe, then run a query in GraphiQL —
+with the network blocked, GraphiQL's assets coming from papergraph itself.
 The charges are checked where they landed: NavigaPay's and the circulation system's own ledgers, and
 papergraph's.
 
@@ -149,5 +150,8 @@ def test_demo_pays_and_restarts_through_the_hosted_iframe_and_each_charge_lands_
         assert answer["data"]["subscription"]["payments"] == [{"state": "APPLIED", "total": {"amount": total}}]
     # and GraphiQL, with the Authorization header set in its Headers tab, showed the subscriber's answer
     assert SUBSCRIBER["username"] in outcome["graphiql"] and PAYABLE in outcome["graphiql"]
+    # and with the network blocked, GraphiQL loaded its assets from papergraph (issue 19, item 4): nothing tried to
+    # leave the machine; with those assets blocked too, the page said why instead of "Loading..."
     assert outcome["offline"] == []
+    assert "GraphiQL could not load" in outcome["graphiqlFallback"] and "make install" in outcome["graphiqlFallback"]
     assert not [line for line in outcome["console"] if line.startswith("pageerror")], outcome["console"]

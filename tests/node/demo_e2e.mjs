@@ -6,17 +6,13 @@
 // Prints one JSON line: {"ok": true, "steps": [...], "paid": {...}, "restarted": {...}, "graphiql": "...",
 // "console": [...]} or, on failure, {"ok": false, "error", "step", "screenshot", "console": [...]} (exit 1).
 //
-// GraphiQL's page loads React and GraphiQL from unpkg.com, which a closed network cannot reach: those requests are
-// answered from the same npm packages, at the versions the page names, installed here from the lock file (unpkg
-// serves exactly those files, and the page's integrity attributes make the browser check every byte). Any other
-// request leaving the machine is aborted and reported.
-import { readFile } from 'node:fs/promises';
+// The network is blocked: every request leaving the machine is aborted and reported. GraphiQL's page loads React and
+// GraphiQL from papergraph itself (server/graphiql.py), each checked against the page's integrity attribute; with
+// those assets blocked too, the page must say so instead of hanging on "Loading..." (the "graphiql offline" step).
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const config = JSON.parse(process.argv[2] ?? '{}');
 const STEP_TIMEOUT = 15_000;
 // what the machine's Chromium needs here (python-svc.md); Playwright adds a fresh --user-data-dir itself
@@ -27,23 +23,6 @@ const consoleLines = [];
 const offline = [];
 const steps = [];
 let step = 'launch';
-
-async function answerFromNpm(route) {
-  // https://unpkg.com/<name>@<version>/<file>, the name possibly scoped (@graphiql/plugin-explorer)
-  const url = new URL(route.request().url());
-  const match = url.pathname.match(/^\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/);
-  if (!match) return route.abort();
-  const [, name, version, file] = match;
-  const root = path.join(HERE, 'node_modules', name);
-  const installed = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version;
-  if (installed !== version) {
-    offline.push(`${url}: tests/node has ${name}@${installed}, the page asks for ${version}`);
-    return route.abort();
-  }
-  const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
-  return route.fulfill({ status: 200, body: await readFile(path.join(root, file)),
-    headers: { 'content-type': `${type}; charset=utf-8`, 'access-control-allow-origin': '*' } });
-}
 
 async function run(page, base) {
   const card = config.card;
@@ -108,7 +87,15 @@ async function run(page, base) {
   const graphiql = await result.innerText();
   steps.push(step);
 
-  return { dashboard, paid, restarted, restartedCard, graphiql };
+  step = 'graphiql offline';
+  const blocked = await page.context().newPage();
+  await blocked.route(/\/graphiql\//, (route) => route.abort());
+  await blocked.goto(`${base}/graphql`);
+  const graphiqlFallback = await blocked.getByRole('alert').filter({ hasText: 'GraphiQL could not load' }).innerText();
+  await blocked.close();
+  steps.push(step);
+
+  return { dashboard, paid, restarted, restartedCard, graphiql, graphiqlFallback };
 }
 
 // GraphiQL's editors are CodeMirror 5: click into one, then set its text through the editor's own API (typing
@@ -122,7 +109,6 @@ async function typeInto(page, selector, text) {
 const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
 const context = await browser.newContext({ locale: 'en-US' });
 await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
-  if (route.request().url().startsWith('https://unpkg.com/')) return answerFromNpm(route);
   offline.push(route.request().url());
   return route.abort();
 });

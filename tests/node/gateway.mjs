@@ -4,6 +4,8 @@
 // Server, both on loopback ports of their own.
 //
 // usage: node gateway.mjs '{"papergraph": "<papergraph /graphql URL>", "route": {"stops": [ids], "readers": [crids]}}'
+// Optional (`make supergraph`, sandbox/supergraph.py): "gatewayPort" and "deliveryPort" (default: any free port),
+// "subgraphs": [{"name", "url"}] composed alongside (a developer's own).
 // Prints one JSON line on stdout, {"gateway": url, "delivery": url}, then serves until killed; on a
 // composition (or start-up) failure prints {"error": message, "errors": [messages]} and exits 1.
 // The delivery subgraph answers GET /seen with the Authorization headers it received.
@@ -68,7 +70,7 @@ const resolvers = {
 function listen(server) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`));
+    server.listen(config.deliveryPort ?? 0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`));
   });
 }
 
@@ -99,13 +101,14 @@ try {
       subgraphs: [
         { name: 'papergraph', url: config.papergraph },
         { name: 'delivery', url: `${deliveryUrl}/graphql` },
+        ...(config.subgraphs ?? []),
       ],
     }),
     buildService: ({ url }) => new ForwardingDataSource({ url }),
   });
   const server = new ApolloServer({ gateway });
   const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
+    listen: { port: config.gatewayPort ?? 0, host: '127.0.0.1' },
     context: async ({ req }) => ({ authorization: req.headers.authorization, 'x-tenant': req.headers['x-tenant'] }),
   });
   process.stdout.write(`${JSON.stringify({ gateway: url, delivery: deliveryUrl })}\n`);
