@@ -43,16 +43,18 @@ from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
 from datasources.transport import AiohttpTransport
 from datasources.repositories.administration import AdministrationRepository
+from domain.registrations import may_authenticate
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema import build_schema
 from server.cors import Cors, tenant_origins_from
 from server.demo import demo_routes
 from server.execution import decode_json, encode_json, tune_gc
-from server.http import GraphQLHTTPView
+from server.http import GraphQLHTTPView, RequestError
 from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
-from server.probes import allowed_networks, metrics_endpoint, pending_payment_attempts_hook, ready_endpoint
+from server.throttle import Throttle
+from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
 from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
@@ -192,6 +194,10 @@ async def start_messages(services: Services) -> None:
     services.worker_db = Database(settings.database_url, 2, secret_key=settings.secret_key)
     services.delivery = DeliveryWorker(services, services.mail, services.worker_db)
 
+# USR-8: said to every request of a LITE or UNVERIFIED registration, whatever the identity provider
+UNVERIFIED_MESSAGE = ("This registration cannot sign in until its e-mail address is verified and it has a "
+                      "password (USR-8)")
+
 
 class PapergraphView(GraphQLHTTPView):
     """The GraphQL-over-HTTP view (server/http.py) with papergraph's per-request context."""
@@ -222,8 +228,17 @@ class PapergraphView(GraphQLHTTPView):
             # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
-        return Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
-                       request=request, response=response, principal=principal)
+        context = Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),
+                          request=request, response=response, principal=principal)
+        if principal.kind is PrincipalKind.CUSTOMER:
+            registration = await context.customer_registration()  # shared with the request's loaders
+            if registration is not None and not may_authenticate(has_password=registration.has_password,
+                                                                 email_verified=registration.email_verified):
+                raise RequestError(401, "UNAUTHENTICATED", UNVERIFIED_MESSAGE, headers={
+                    "www-authenticate": f'Bearer realm="papergraph", error="invalid_token", '
+                                        f'error_description="{UNVERIFIED_MESSAGE}"'},
+                    extensions={"reason": "REGISTRATION_NOT_VERIFIED"})
+        return context
 
 
 class Background:
@@ -251,9 +266,12 @@ class Background:
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
+    throttle = Throttle(settings)
     schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
-                          tracer=tracer)
-    return PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+                          tracer=tracer, throttle=throttle)
+    view = PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
+    view.throttle = throttle
+    return view
 
 
 class ApiHeaders:
@@ -336,7 +354,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         built = build_services(settings, sandboxes, tracer)
         holder["services"] = built
         app.state.services = built
-        built.scrape_hooks.append(pending_payment_attempts_hook(built.db))
+        built.scrape_hooks.append(database_hook(built.db))
         if embedded:
             from sandbox.demo import generate
             from sandbox.seed import load_emulators
@@ -365,6 +383,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
                 if not await in_flight.drained(settings.shutdown_timeout):
                     log.warning("shutdown: closing with %d requests still in flight", in_flight.count)
             await built.aclose()
+            await view.throttle.aclose()
             if own_provider and tracer_provider is not None:
                 tracer_provider.shutdown()  # exports the spans still batched
 

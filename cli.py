@@ -3,7 +3,8 @@ register-operations PATH... | reconcile | deliver | notify-expiring | rotate-sig
 
 `run` applies the migrations, seeds the demo data into an empty database (embedded default), and
 serves the app with uvicorn. `reconcile` finishes the payment attempts requests left unfinished and
-tidies the idempotency keys (PAY-4), once or `--every SECONDS`. A missing or malformed setting stops a
+tidies the idempotency keys (PAY-4), once or `--every SECONDS`; it logs as the server does (JSON lines on
+stdout, redacted), its report of each run included. A missing or malformed setting stops a
 command with one line naming the setting.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 
@@ -96,17 +98,18 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
     from app import build_services
     from resolvers.reconciliation import reconcile, reconcile_every
 
+    log = logging.getLogger("papergraph.reconcile")
     services = build_services(settings)
     try:
         if every is None:
             report = await reconcile(services, stale_after=None if stale_after is None else timedelta(seconds=stale_after))
-            print(report.line())
+            log.info(report.line())  # the run's report, a log line like every other (JSON on stdout)
             return 1 if report.failed else 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await reconcile_every(services, every, stop, lambda line: print(line, flush=True))
+        await reconcile_every(services, every, stop, log.info)
         return 0
     finally:
         await services.aclose()
@@ -163,6 +166,15 @@ async def run_notify_expiring(settings: Settings, *, days: int | None, tenants: 
         return 0
     finally:
         await services.aclose()
+
+def configure_logging(settings: Settings) -> None:
+    """The logging `papergraph run` gives the server (telemetry/logs.py): JSON lines on stdout (or text with
+    PAPERGRAPH_LOG_FORMAT=text), every string redacted, at PAPERGRAPH_LOG_LEVEL."""
+    import logging.config
+
+    from telemetry.logs import logging_config
+
+    logging.config.dictConfig(logging_config(settings))
 
 
 def share_metrics_between_workers() -> None:
@@ -249,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate(settings)
         raise SystemExit(asyncio.run(register_operations(settings, args.paths)))
     elif args.command == "reconcile":
+        configure_logging(settings)
         if settings.upstreams == UpstreamMode.EMBEDDED:
             print("papergraph: reconcile calls NavigaPay and the circulation system at their base URLs: set "
                   "PAPERGRAPH_UPSTREAMS=remote (embedded emulators live inside the server process)", file=sys.stderr)

@@ -254,6 +254,10 @@ class Settings(BaseSettings):
         10,
         description="Items assumed for a list without a `first` argument when estimating cost.",
     )
+    max_representations: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        100, description="Representations one `_entities` request may carry (Apollo Router's practice); each "
+                         "counts in the operation's cost like an item of a list."
+    )
     max_batch_operations: Annotated[int, Field(ge=1, le=1000)] = Field(
         10, description="Operations one batched POST (a JSON array) may carry."
     )
@@ -279,6 +283,38 @@ class Settings(BaseSettings):
                     "identical text); automatic persisted queries stop registering new ones.",
     )
 
+
+    # -- rate limits and the cost budget (server/throttle.py, docs/rate-limits.md) ----------------------------
+    redis_url: str | None = Field(
+        None, description="Redis holding the rate-limit buckets (`redis://host:6379/0`), shared by every process "
+                          "and worker; unset: each process keeps its own buckets in memory. Redis unreachable: "
+                          "requests pass unlimited (fail open), counted in papergraph_rate_limit_store_errors_total."
+    )
+    rate_limit_key_prefix: str = Field(
+        "papergraph", description="Prefix of the rate-limit keys in Redis (several deployments on one Redis)."
+    )
+    trusted_proxies: Annotated[int, Field(ge=0, le=10)] = Field(
+        0, description="Reverse proxies in front of papergraph that append to X-Forwarded-For: the client address "
+                       "is the one that many entries from the header's right end. 0: X-Forwarded-For is ignored "
+                       "and the client is the connection's peer."
+    )
+    cost_budget_maximum: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
+        20_000, description="Cost points a client's budget holds when full (`throttleStatus.maximumAvailable`); an "
+                            "operation is refused THROTTLED when its cost exceeds what is left."
+    )
+    cost_budget_restore_rate: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        1000, description="Cost points per second a client's budget gets back (`throttleStatus.restoreRate`)."
+    )
+    rate_limit_per_address: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        10, description="Sign-ups, forgot-password, verification-code and password or MFA attempts one client "
+                        "address may send per minute, each mutation counted apart (anonymous callers and "
+                        "customers)."
+    )
+    rate_limit_per_identity: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        5, description="The same mutations naming one e-mail, registration or staff member, per hour, whoever "
+                       "sends them."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
@@ -300,6 +336,13 @@ class Settings(BaseSettings):
 
         parse_origins(value)  # ValueError names the bad origin
         return value
+
+    @model_validator(mode="after")
+    def _budget_holds_the_costliest_operation(self) -> "Settings":
+        if self.cost_budget_maximum < self.max_cost:
+            raise ValueError("cost_budget_maximum must be at least max_cost, or an operation within the limits could "
+                             "never run (PAPERGRAPH_COST_BUDGET_MAXIMUM)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":

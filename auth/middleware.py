@@ -21,7 +21,7 @@ from typing import Any, Callable
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.principals import ANONYMOUS, principal_from_claims
+from auth.principals import ANONYMOUS, InvalidClaims, principal_from_claims
 from auth.tokens import InvalidToken, TokenVerifier
 from datasources.base import UpstreamError
 
@@ -67,7 +67,11 @@ class Authenticate:
             await _answer(send, 503, "The identity provider's keys cannot be read now; try again shortly",
                           "UPSTREAM_UNAVAILABLE", [(b"retry-after", b"5")])
             return
-        principal = principal_from_claims(claims)
+        try:
+            principal = principal_from_claims(claims)
+        except InvalidClaims as error:  # issue 14 #12: a malformed claim is an unusable token, not a 500
+            await _unauthorized(send, "invalid_token", f"The access token is not valid: {error}")
+            return
         if not principal.tenant:
             await _unauthorized(send, "invalid_token", "The access token names no tenant")
             return

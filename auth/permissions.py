@@ -16,8 +16,10 @@ The principals (auth/principals.py):
 - partners: the scopes of their client-credentials token, `read:<section>` and `write:<section>` (a write
   scope includes reading; MGR-3);
 - customers: their own registration, and the subscriptions linked to it: guests read, owners also pay,
-  restart, cancel and change auto-pay (LNK-3). A customer whose registration is LITE or UNVERIFIED is
-  refused everything but what anonymous requests get (USR-8);
+  restart, cancel and change auto-pay (LNK-3). Of other registrations a customer sees nothing but their
+  guests' names and e-mail (LNK-4: `registration_data` guards every other field of a registration). A
+  LITE or UNVERIFIED registration is refused authentication altogether, 401 before any field (USR-8,
+  app.py `get_context`); `CustomerRule` refuses it again should a principal reach a rule another way;
 - anonymous: only fields allowed to `ANYONE`.
 
 The tenant of every rule is the request's own (TEN-1): links, registrations and access levels are read
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
+CREATED_CRIDS = "created_crids"  # context.extra: CRIDs the request created, or proved with a link (verifyEmail)
 OWNER, GUEST = "OWNER", "GUEST"
 
 Value = Callable[[Any, dict[str, Any]], Any]  # (source, field arguments) -> the value a rule checks
@@ -230,20 +233,49 @@ class CustomerLinked(CustomerRule):
 
 
 @dataclass(frozen=True)
-class CustomerOwnsOrIsRegistration(CustomerRule):
-    """A registration shown next to a link: the customer's own, or one linked to a subscription the
-    customer owns (an owner manages the subscription's guests, LNK-3)."""
+class CustomerSelfOrOwnersGuest(CustomerRule):
+    """A registration shown next to a link (LNK-4): the customer's own, or a GUEST of a subscription the
+    customer owns (an owner sees who their guests are: names and e-mail only, which the Registration
+    type's other fields enforce with `REGISTRATION_DATA`). A co-owner or the owner seen by a guest is not."""
 
     crid: Value
     subscription: Value
+    role: Value
 
-    description = "the registration itself, or the owner of the linked subscription"
+    description = "the registration itself, or the owner of the subscription the guest is linked to"
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         if _text(self.crid(source, kwargs)) == context.principal.crid:
             return True
+        role = self.role(source, kwargs)
+        if getattr(role, "value", role) != GUEST:
+            return False
         subscription_id = _text(self.subscription(source, kwargs))
         return (await context.customer_link_roles()).get(subscription_id) == OWNER
+
+
+@dataclass(frozen=True)
+class StaffOrPartner(Rule):
+    """Staff or a partner: the field that led to the object already decided their access (LNK-4 guards a
+    registration's identifiers and data against customers and anonymous requests only)."""
+
+    description = "staff or a partner"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return context.principal.kind in (PrincipalKind.STAFF, PrincipalKind.PARTNER)
+
+
+@dataclass(frozen=True)
+class CreatedInRequest(Rule):
+    """The registration this very request created (a self-service sign-up sees the account it just made), or
+    proved to be the caller's with a code sent to its e-mail (verifyEmail)."""
+
+    crid: Value
+
+    description = "the request that created it"
+
+    def allows(self, context, source, kwargs) -> bool:
+        return _text(self.crid(source, kwargs)) in context.extra.get(CREATED_CRIDS, ())
 
 
 @dataclass(frozen=True)
@@ -338,6 +370,14 @@ ANYONE = Anyone()
 SIGNED_IN = SignedIn()
 ANY_STAFF = StaffSelf(lambda source, kwargs: None)  # own account, whatever the access levels
 ANY_CUSTOMER = AnyCustomer()
+STAFF_OR_PARTNER = StaffOrPartner()
+
+
+def registration_data(crid: Value) -> tuple[Rule, Rule, Rule]:
+    """LNK-4: a registration's identifiers and data (CRID, ids, metadata, state, links) are for staff,
+    partners, the registration's own customer and the request that created it; no other customer and no
+    other anonymous request sees them."""
+    return STAFF_OR_PARTNER, CustomerSelf(crid), CreatedInRequest(crid)
 
 
 def staff_read(section: str) -> Rule:

@@ -45,6 +45,7 @@ class Principal:
     access: Mapping[str, AccessLevel] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
     mfa: bool = False
+    authenticated_at: float | None = None  # when the user signed in: the token's `auth_time`, else its `iat`
 
     @property
     def crid(self) -> str | None:
@@ -70,6 +71,14 @@ class Principal:
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
 
 
+def principal_key(principal: Principal) -> str | None:
+    """Who did something, as stored with it (`customer:<crid>`, `staff:<sub>`, `partner:<sub>`); None for
+    an anonymous request (BUY-11: who started a payment session)."""
+    if principal.is_anonymous or not principal.subject:
+        return None
+    return f"{principal.kind.value}:{principal.subject}"[:160]
+
+
 def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Principal:
     """A staff principal whose access levels stored by papergraph (MGR-1) replace the token's, section by
     section; sections papergraph stores nothing for keep the token's level."""
@@ -82,13 +91,26 @@ def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Pr
     return replace(principal, access=access)
 
 
+class InvalidClaims(ValueError):
+    """A verified token whose claims do not have the shapes papergraph reads (issue 14 #12): answered 401 with
+    this reason, like any other unusable token."""
+
+
+def _claim(claims: Mapping[str, Any], name: str, kind: type | tuple[type, ...], shape: str) -> Any:
+    value = claims.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidClaims(f"the `{name}` claim must be {shape}")
+    return value
+
+
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     """Map verified token claims to a principal. Client-credentials tokens (`gty` or a `@clients`
-    subject) are partners and never customers (MGR-3)."""
-    tenant = claims.get(CLAIM_NAMESPACE + "tenant")
-    kind_claim = claims.get(CLAIM_NAMESPACE + "principal")
-    subject = str(claims.get("sub", ""))
-    scopes = frozenset(str(claims.get("scope", "")).split())
+    subject) are partners and never customers (MGR-3). A claim of the wrong shape (an access claim that is a
+    string or a list, a tenant that is not a string, …) raises `InvalidClaims`."""
+    tenant = _claim(claims, CLAIM_NAMESPACE + "tenant", str, "a string")
+    kind_claim = _claim(claims, CLAIM_NAMESPACE + "principal", str, "a string")
+    subject = _claim(claims, "sub", str, "a string") or ""
+    scopes = frozenset((_claim(claims, "scope", str, "a space-separated string") or "").split())
     is_machine = claims.get("gty") == "client-credentials" or subject.endswith("@clients")
     if is_machine:
         kind = PrincipalKind.PARTNER
@@ -98,11 +120,24 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         kind = PrincipalKind.CUSTOMER
     access: dict[str, AccessLevel] = {}
     if kind == PrincipalKind.STAFF:
-        for section, level in dict(claims.get(CLAIM_NAMESPACE + "access") or {}).items():
+        levels = _claim(claims, CLAIM_NAMESPACE + "access", Mapping, "an object mapping each section to an access level") or {}
+        for section, level in levels.items():
+            if not isinstance(level, str):
+                raise InvalidClaims(f"the `{CLAIM_NAMESPACE}access` claim must map each section to a level name")
             if section in SECTIONS and level in AccessLevel.__members__:
                 access[section] = AccessLevel(level)
-    mfa_claim = claims.get(CLAIM_NAMESPACE + "mfa")
-    amr = claims.get("amr") or []
+    mfa_claim = _claim(claims, CLAIM_NAMESPACE + "mfa", bool, "true or false")
+    amr = _claim(claims, "amr", list, "a list of strings") or []
     mfa = bool(mfa_claim) or "mfa" in amr or "otp" in amr
-    return Principal(kind=kind, tenant=str(tenant) if tenant else None, subject=subject, access=access,
-                     scopes=scopes, mfa=mfa)
+    return Principal(kind=kind, tenant=tenant or None, subject=subject, access=access,
+                     scopes=scopes, mfa=mfa, authenticated_at=_signed_in_at(claims))
+
+
+def _signed_in_at(claims: Mapping[str, Any]) -> float | None:
+    """USR-10: `auth_time` (OpenID Connect: when the user authenticated), else `iat`; None when neither is a
+    number (a boolean is not one)."""
+    for name in ("auth_time", "iat"):
+        value = claims.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None

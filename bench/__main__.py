@@ -1,7 +1,8 @@
 """`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
 `python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
-(bench/scaleout.py), and
-`python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py).
+(bench/scaleout.py),
+`python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py), and
+`python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
 git). Exit status 1 when the run could not complete, with the reason on stderr.
@@ -66,7 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--cprofile", default="", help="directory for cProfile dumps (printed, sorted by --sort)")
     profile.add_argument("--sort", default="tottime", help="pstats sort key")
     profile.add_argument("--top", type=int, default=40, help="functions printed per profile")
+    limits = commands.add_parser("limits", help="CPU per request of the worst request each operation limit "
+                                                "accepts, and of the first it refuses (bench/limits.py)")
+    limits.add_argument("--requests", type=int, default=20, help="measured requests per case")
+    limits.add_argument("--warmup", type=int, default=3, help="requests sent before measuring each case")
+    limits.add_argument("--scale", type=int, default=1, help="sandbox.demo scale")
+    limits.add_argument("--latency-ms", type=float, default=0, help="latency the emulators add to every call")
+    limits.add_argument("--limits", default="", help="comma-separated limits to measure (default: all)")
+    limits.add_argument("--budget-ms", type=float, default=100, help="CPU a single request may take")
     args = parser.parse_args(argv)
+
+    if args.command == "limits":
+        from bench.limits import run as run_limits
+
+        try:
+            rows = run_limits(args)
+        except (RuntimeError, OSError) as error:
+            print(f"limits: {error}", file=sys.stderr)
+            return 1
+        return 0 if max(row["cpu_ms_per_request"] for row in rows) <= args.budget_ms else 1
 
     if args.command == "profile":
         from bench.profile import run as run_profile

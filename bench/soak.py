@@ -560,6 +560,8 @@ def run(args) -> dict[str, Any]:
             "PAPERGRAPH_IDEMPOTENCY_WAIT_SECONDS": str(IDEMPOTENCY_WAIT),
             "PAPERGRAPH_SHUTDOWN_TIMEOUT": str(args.drain_seconds), "PAPERGRAPH_DATABASE_POOL_SIZE": "10",
             "PAPERGRAPH_RECONCILE_STALE_AFTER_SECONDS": "30",
+            # a few clients from one address at full speed: a budget sized for one real client would throttle them
+            "PAPERGRAPH_COST_BUDGET_MAXIMUM": "100000000", "PAPERGRAPH_COST_BUDGET_RESTORE_RATE": "10000000",
         }
         servers = [Server(slot, free_port(), {}) for slot in ("a", "b")]
         for server in servers:
@@ -598,8 +600,7 @@ def run(args) -> dict[str, Any]:
 
         elapsed = asyncio.run(drive())
         processes.stop("reconcile-every")
-        during = [line for line in (work / "reconcile-every.log").read_text(errors="replace").splitlines()
-                  if line.startswith("reconcile:")]
+        during = reconcile_reports((work / "reconcile-every.log").read_text(errors="replace"))
 
         # the incident is over: what is left is reconciliation's to finish
         with httpx.Client(timeout=30) as client:
@@ -609,7 +610,7 @@ def run(args) -> dict[str, Any]:
         for _ in range(3):
             completed = subprocess.run([sys.executable, "-m", "cli", "reconcile", "--stale-after", "0"], cwd=ROOT,
                                        env=env, capture_output=True, text=True, timeout=300)
-            final_lines.append(completed.stdout.strip() or completed.stderr.strip()[-500:])
+            final_lines.append(" | ".join(reconcile_reports(completed.stdout)) or completed.stderr.strip()[-500:])
             if completed.returncode == 0 and "still unfinished 0" in completed.stdout:
                 break
         rows, in_progress = asyncio.run(read_papergraph_ledger(database_url))
@@ -679,6 +680,20 @@ def run(args) -> dict[str, Any]:
             asyncio.run(drop_database(args.database))
         except Exception as error:  # noqa: BLE001 - cleanup must not hide the run's own error
             print(f"soak: could not drop {args.database}: {error}", file=sys.stderr)
+
+
+def reconcile_reports(output: str) -> list[str]:
+    """The report lines of `papergraph reconcile`'s log (JSON lines, or text with PAPERGRAPH_LOG_FORMAT=text)."""
+    reports = []
+    for line in output.splitlines():
+        try:
+            message = json.loads(line).get("message", "") if line.startswith("{") else line
+        except ValueError:
+            message = line
+        found = re.search(r"reconcile: \d+ attempts examined.*", message)
+        if found:
+            reports.append(found.group(0))
+    return reports
 
 
 def _finished(lines: list[str]) -> dict[str, int]:

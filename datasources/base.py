@@ -27,14 +27,21 @@ from telemetry import metrics
 
 
 class UpstreamError(Exception):
-    """An upstream answered with an error, or did not answer. `code` is the stable GraphQL error code."""
+    """An upstream answered with an error, or did not answer. `code` is the stable GraphQL error code.
+
+    `sent` is False only when no attempt of the call can have reached the upstream: every attempt was
+    refused by the circuit breaker, by the request's spent budget, or before a connection was made
+    (connection refused, connect or pool timeout). A money-moving call that was not sent certainly did
+    nothing; one that was sent and got no answer may have done its work (PAY-4)."""
 
     code = "UPSTREAM_ERROR"
 
-    def __init__(self, service: str, status: int | None = None, body: Any = None, message: str | None = None):
+    def __init__(self, service: str, status: int | None = None, body: Any = None, message: str | None = None,
+                 *, sent: bool = True):
         self.service = service
         self.status = status
         self.body = body
+        self.sent = sent
         super().__init__(message or f"{service} answered {status}")
 
 
@@ -177,12 +184,13 @@ class RestDataSource:
         if left is not None and left <= 0:
             metrics.child(metrics.UPSTREAM_CALLS, self.service, "budget_spent").inc()
             raise UpstreamTimeout(self.service, None, None,
-                                  f"{self.service} was not called: the request's time budget is spent")
+                                  f"{self.service} was not called: the request's time budget is spent", sent=False)
         # the request's budget, when shorter, bounds the call; a timeout it causes says nothing of the upstream
         budget_bound = left is not None and left < self.timeout
         timeout = left if budget_bound else self.timeout
         attempts = 1 + (self.read_retries if idempotent else 0)
         admission: Admission | None = None  # set while an attempt is in flight, awaiting the breaker's verdict
+        sent = False  # whether any attempt may have reached the upstream (UpstreamError.sent)
         try:
             async with asyncio.timeout(timeout):
                 for attempt in range(attempts):
@@ -192,6 +200,7 @@ class RestDataSource:
                     except UpstreamError as error:
                         self._judge(error)
                         admission = None
+                        sent = sent or error.sent
                         if not isinstance(error, _RETRYABLE) or attempt + 1 >= attempts:
                             raise
                     else:
@@ -207,8 +216,12 @@ class RestDataSource:
                 self.breaker.abandoned(admission)
             elif admission is not None:
                 self.breaker.failed()
-            admission = None
-            raise UpstreamTimeout(self.service, None, None, f"{self.service} did not answer within {timeout:.3g}s")
+            sent, admission = sent or admission is not None, None
+            raise UpstreamTimeout(self.service, None, None, f"{self.service} did not answer within {timeout:.3g}s",
+                                  sent=sent)
+        except UpstreamError as error:  # a later attempt refused unsent does not unsend an earlier one
+            error.sent = error.sent or sent
+            raise
         finally:
             if admission is not None:  # cancelled from outside (the client left, the server is stopping)
                 self.breaker.abandoned(admission)
@@ -230,7 +243,7 @@ class RestDataSource:
             metrics.child(metrics.UPSTREAM_CALLS, self.service, "circuit_open").inc()
             raise CircuitOpen(self.service, None, None,
                               f"{self.service} is unavailable (circuit open, next probe in "
-                              f"{self.breaker.retry_in:.1f}s)")
+                              f"{self.breaker.retry_in:.1f}s)", sent=False)
         return admission
 
     async def _once(self, method, path, params, json, data, idempotency_key) -> Any:
@@ -249,6 +262,14 @@ class RestDataSource:
             response = await self.client.request(
                 method, path, params=_clean(params), content=content, data=data, headers=headers
             )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # no connection: nothing was sent
+            self._measure(started, "timeout")
+            raise UpstreamTimeout(self.service, None, None, f"{self.service} could not be connected to in time",
+                                  sent=False) from exc
+        except httpx.ConnectError as exc:  # refused or unreachable before a byte of the request was written
+            self._measure(started, "connection_error")
+            raise UpstreamUnavailable(self.service, None, None, f"{self.service} connection failed",
+                                      sent=False) from exc
         except httpx.TimeoutException as exc:
             self._measure(started, "timeout")
             raise UpstreamTimeout(self.service, None, None, f"{self.service} timed out") from exc

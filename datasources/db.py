@@ -25,6 +25,34 @@ from datasources.reads import ReadQuery, model_columns
 from domain.tenants import TenantContext, TenantSettings
 
 TENANT_CACHE_SECONDS = 30.0
+# asyncpg's signs of a connection that is gone (closed, terminated by pg_terminate_backend or a restart, or
+# caught by such a termination half-way through a protocol step): a read may retry them on a fresh connection
+CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                   asyncpg.exceptions.InternalClientError, asyncpg.exceptions.AdminShutdownError,
+                   asyncpg.exceptions.CrashShutdownError, ConnectionError)
+# ... and of a database that cannot be reached at all
+UNREACHABLE = (*CONNECTION_LOST, asyncpg.exceptions.PostgresConnectionError,
+               asyncpg.exceptions.CannotConnectNowError, OSError, TimeoutError)
+SQLITE_UNAVAILABLE = ("unable to open database file", "disk I/O error", "database is locked")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or dropped the connection (an outage, a restart,
+    a terminated backend), as opposed to a bug or a refused statement: the request may succeed later, and
+    is answered DATABASE_UNAVAILABLE. SQLAlchemy wraps the driver's error; its cause is looked at too."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UNREACHABLE):
+            return True
+        if isinstance(current, sa.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__name__ == "OperationalError" and any(
+                sign in str(current) for sign in SQLITE_UNAVAILABLE):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 READ_POOL_IDLE_SECONDS = 60.0  # an idle connection of the read pool is closed after this long
 
 
@@ -82,8 +110,9 @@ class Database:
     # reads (datasources/reads.py) ----------------------------------------------------------------
     async def read(self, query: ReadQuery, variant: tuple[Hashable, ...] = (), **params: Any) -> list[Any]:
         """The rows of `query` as its read-only records. Lists go in as Python lists. On PostgreSQL the
-        compiled statement runs on the read pool (autocommit); a connection found broken is retried once
-        on a fresh one, since a read has no effect to repeat."""
+        compiled statement runs on the read pool (autocommit); a read whose connection is found dead
+        (`CONNECTION_LOST`: closed, terminated, or caught mid-step by the termination) is retried once on a
+        fresh one, since a read has no effect to repeat; the pool's other connections are replaced too."""
         compiled = query.compiled(self.engine.dialect, variant)
         record = compiled.record
         if compiled.sql is None:
@@ -92,11 +121,14 @@ class Database:
                 return [record(*row) for row in result]
         args = [params[name] for name in compiled.order]
         self.statements += 1
+        pool = await self._reads()
         try:
-            rows = await (await self._reads()).fetch(compiled.sql, *args)
-        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
-                ConnectionError):
-            rows = await (await self._reads()).fetch(compiled.sql, *args)
+            rows = await pool.fetch(compiled.sql, *args)
+        except CONNECTION_LOST:
+            # whatever killed this connection (a terminated backend, a restart) likely killed its siblings:
+            # replace them all rather than retry on another dead one
+            await pool.expire_connections()
+            rows = await pool.fetch(compiled.sql, *args)
         processors = compiled.processors
         if not any(processors):
             return [record(*row) for row in rows]
@@ -165,9 +197,9 @@ class Database:
         if search:
             term = search.strip()
             if term.isdigit():
-                query = query.where(sa.cast(HouseholdLevel.level_id, sa.String).contains(term))
-            else:
-                query = query.where(sa.func.lower(HouseholdLevel.description).contains(term.lower()))
+                query = query.where(sa.cast(HouseholdLevel.level_id, sa.String).contains(term, autoescape=True))
+            else:  # autoescape: `%` and `_` are characters to find, not LIKE wildcards (issue 14 #17)
+                query = query.where(sa.func.lower(HouseholdLevel.description).contains(term.lower(), autoescape=True))
         async with self.session() as session:
             result = await session.execute(query.order_by(HouseholdLevel.level_id))
             return result.scalars().all()

@@ -280,7 +280,8 @@ class PaymentSession(SQLModel, table=True):
     tokenized payment method to that subscription only."""
 
     __tablename__ = "payment_session"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "session_id"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "session_id"),
+                      sa.Index("ix_payment_session_profile", "tenant_id", "profile_id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     session_id: str = Field(max_length=128)
@@ -295,6 +296,25 @@ class PaymentSession(SQLModel, table=True):
     offer_id: Optional[int] = Field(default=None, description="the offer of a new start")
     term: Optional[str] = Field(default=None, max_length=32, description="the offer term of a new start")
     used_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+    started_by: Optional[str] = Field(default=None, max_length=160, description=(
+        "who started it, `<principal kind>:<subject>`; null for an anonymous start (BUY-11)"))
+
+
+class PendingClaim(SQLModel, table=True):
+    """BUY-10: a subscription bought anonymously, linked to no registration, waiting for the owner of the
+    e-mail it was bought with to sign in and claim it (the claim flow and its MSG-1 message come later)."""
+
+    __tablename__ = "pending_claim"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "subscription_id"),
+                      sa.Index("ix_pending_claim_email", "tenant_id", "email"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    subscription_id: str = Field(max_length=64)
+    email: str = Field(max_length=320, description="the purchase's subscriber e-mail, trimmed (USR-4)")
+    created_at: datetime = created_column()
+    claimed_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    claimed_by_registration_id: Optional[int] = Field(default=None, foreign_key="registration.id")
 
 
 # -- events (NOT-1) --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The credit-card processing fee (FEE-1, FEE-2, FEE-3) and the cost quote of an offer (FEE-5).
+"""The credit-card processing fee (FEE-1, FEE-2) and the cost quote of an offer (FEE-5); FEE-3 (no fee but on a
+credit card) is checked on what a client sends by `domain/payments.py` `check_client_fees`.
 
 Pure functions over exact decimals; the tenant's TEN-2 settings come in as a `ProcessingFeeSettings`.
 Rounding follows MNY-2: the fee is rounded once when computed, the fee tax once from the rounded fee,
@@ -12,7 +13,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Optional, Protocol
 
-from domain.money import ZERO, RuleError, money_sum, percent_of, round_money, to_decimal
+from domain.money import ZERO, RuleError, money_sum, percent_of, round_money
 
 ENABLE = "Billing.CreditCard.ProcessingFee.Enable"
 PERCENTAGE = "Billing.CreditCard.ProcessingFee.Percentage"
@@ -93,21 +94,6 @@ def processing_fee_quote(base: Decimal | str | int, payment_type: PaymentType,
     fee_tax = percent_of(fee, settings.tax_percentage) if tax_applies else ZERO
     return ProcessingFeeQuote(base=base, payment_type=payment_type, applies=applies, fee=fee,
                               tax_applies=tax_applies, fee_tax=fee_tax)
-
-
-def validate_processing_fee(payment_type: PaymentType, processing_fee: Decimal | None, fee_tax: Decimal | None,
-                            *, field_prefix: tuple[str, ...] = ("input",)) -> None:
-    """FEE-3: a non-zero processing fee or fee tax sent with any payment type other than credit card is a
-    validation error (zero or absent is fine). The error names the first offending field."""
-    if payment_type is PaymentType.CREDIT_CARD:
-        return
-    for name, value in (("processingFee", processing_fee), ("processingFeeTax", fee_tax)):
-        if value is not None and to_decimal(value) != 0:
-            raise RuleError(
-                f"`{name}` must be zero or absent when the payment type is {payment_type.name} "
-                "(a processing fee applies to credit-card payments only)",
-                (*field_prefix, name), "FEE-3",
-            )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from domain.money import RuleError
+from domain.text import free_text
 
 MAX_DESCRIPTION = 50
 
@@ -12,7 +13,7 @@ MAX_DESCRIPTION = 50
 def validate_description(description: str, field: Sequence[str] = ("input", "description")) -> str:
     """HHL-1/HHL-4: at most 50 characters; blank is allowed (the level then shows no description).
     Surrounding spaces are not kept."""
-    description = (description or "").strip()
+    description = free_text((description or "").strip(), field, rule="HHL-1") or ""
     if len(description) > MAX_DESCRIPTION:
         raise RuleError(f"The description must be at most {MAX_DESCRIPTION} characters", field, "HHL-1")
     return description

@@ -26,6 +26,8 @@ def request_hash(operation: str, request: Any) -> str:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
+        if not value.is_finite():  # NaN, sNaN (comparing it raises), Infinity: the Decimal scalar refuses them
+            return str(value)
         return str(value.normalize()) if value == value.to_integral() else str(value)
     if isinstance(value, Enum):
         return value.value

@@ -7,6 +7,7 @@ sum again could only hide a part that was not rounded). No float ever enters: `t
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
@@ -76,3 +77,37 @@ def validate_amount(amount: Decimal, field: Sequence[str] = ("amount",), *, allo
     if has_more_than_two_places(amount):
         raise RuleError(f"`{name}` must have at most two decimal places", field, "MNY-1")
     return amount.quantize(TWO_PLACES)
+
+
+# -- amounts as clients send them (MNY-1; issue 14 #11) ------------------------------------------------------
+MAX_INTEGER_DIGITS = 18  # the money columns are NUMERIC(20, 2): 18 digits before the point
+MAX_FRACTION_DIGITS = 10  # more than two places is refused by `validate_amount` with its own message
+MAX_AMOUNT_TEXT = 1 + MAX_INTEGER_DIGITS + 1 + MAX_FRACTION_DIGITS
+_AMOUNT = re.compile(r"-?(\d{1,%d})(?:\.(\d{1,%d}))?" % (MAX_INTEGER_DIGITS, MAX_FRACTION_DIGITS), re.ASCII)
+
+
+class InvalidAmount(ValueError):
+    """A value that is not a plain decimal amount of a sane size: refused before any rule compares it."""
+
+
+def parse_amount(value: object) -> Decimal:
+    """A client's amount (a GraphQL `Decimal`): a plain decimal string (`"10.79"`, `"-1"`, `"2147483648.10"`) or
+    a JSON integer, with at most 18 digits before the point and 10 after. Refused: exponents (`"1e999"`), `NaN`,
+    `sNaN`, `Infinity`, signs other than a leading minus, spaces, booleans, and anything longer. A JSON number
+    with a fraction (a float) is read from its shortest representation, within the same bounds."""
+    if isinstance(value, bool):
+        raise InvalidAmount("an amount must be a decimal string such as \"10.79\", not a boolean")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise InvalidAmount("an amount must be a decimal string such as \"10.79\"")
+    if len(text) > MAX_AMOUNT_TEXT or not _AMOUNT.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise InvalidAmount(
+            f"{shown!r} is not an amount: a decimal such as \"10.79\", with at most {MAX_INTEGER_DIGITS} digits "
+            f"before the point and {MAX_FRACTION_DIGITS} after, and no exponent, NaN or Infinity")
+    return Decimal(text)

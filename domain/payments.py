@@ -74,6 +74,7 @@ class ErrorCode(str, Enum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     GATEWAY_REFUSED = "GATEWAY_REFUSED"
     GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"  # the sale was certainly not sent (breaker open, no connection)
     CIRCULATION_REFUSED = "CIRCULATION_REFUSED"
     CIRCULATION_UNAVAILABLE = "CIRCULATION_UNAVAILABLE"
     PAYMENT_PENDING = "PAYMENT_PENDING"
@@ -264,15 +265,23 @@ def check_card_brand(brand: Optional[str], field: Sequence[str]) -> None:
 
 
 def check_tip_and_donation(circulation_kind: str, tip: Decimal, donation: Decimal,
-                           prefix: Sequence[str]) -> None:
-    """PM-2: tips and donations inside a payment are accepted on NCS and SAXO only."""
-    if tips_and_donations_accepted(circulation_kind):
+                           prefix: Sequence[str], maximum: Optional[Decimal] = None) -> None:
+    """PM-2: tips and donations inside a payment are accepted on NCS and SAXO only. TIP-3: where accepted, each
+    is at most `Payments.MaximumTipAmountAllowed` (TIP-2's bound) in every flow, as in `addTip`; zero is no tip
+    (money_input refuses a negative one)."""
+    if not tips_and_donations_accepted(circulation_kind):
+        for name, amount in (("tip", tip), ("donation", donation)):
+            if amount:
+                raise PaymentRuleError(ErrorCode.TIP_NOT_SUPPORTED,
+                                       f"The {circulation_kind} circulation system accepts no tip or donation",
+                                       [*prefix, name], "PM-2")
+        return
+    if maximum is None:
         return
     for name, amount in (("tip", tip), ("donation", donation)):
-        if amount:
-            raise PaymentRuleError(ErrorCode.TIP_NOT_SUPPORTED,
-                                   f"The {circulation_kind} circulation system accepts no tip or donation",
-                                   [*prefix, name], "PM-2")
+        if amount > maximum:
+            raise PaymentRuleError(ErrorCode.TIP_TOO_LARGE, f"A {name} may be at most {maximum}", [*prefix, name],
+                                   "TIP-3")
 
 
 def billing_option(options: Sequence[BillingOptionFacts], term: str, amount: Decimal,
@@ -371,7 +380,7 @@ def one_time_payment_quote(account: Account, request: OneTimePayment, circulatio
     if account.stopped:
         raise PaymentRuleError(ErrorCode.SUBSCRIPTION_STOPPED,
                                "A stopped subscription is paid through a restart", [*prefix, "subscriptionId"], "RST-1")
-    check_tip_and_donation(circulation_kind, request.tip, request.donation, prefix)
+    check_tip_and_donation(circulation_kind, request.tip, request.donation, prefix, settings.maximum_tip)
     option = billing_option(account.options, request.option_term, request.option_amount, prefix)
     activation_fee = ZERO
     if (circulation_kind == ACTIVATION_FEE_KIND and request.payment_type is PaymentMethodKind.CREDIT_CARD
@@ -408,7 +417,7 @@ def auto_pay_quote(account: Account, plan: AutoPayPlan, circulation_kind: str, s
     if not sign_up and not account.auto_pay:
         raise PaymentRuleError(ErrorCode.NOT_ON_AUTO_PAY, "The subscription is not on auto-pay: sign up first",
                                [*prefix, "subscriptionId"], "EZ-2")
-    check_tip_and_donation(circulation_kind, plan.tip, plan.donation, prefix)
+    check_tip_and_donation(circulation_kind, plan.tip, plan.donation, prefix, settings.maximum_tip)
     term = (plan.term or "").strip()
     if not any(o.term == term and o.length == plan.length for o in account.options):
         raise PaymentRuleError(ErrorCode.INVALID_OPTION, "The term and length match none of the billing options",

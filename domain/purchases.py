@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 from domain.money import RuleError
 from domain.offers import CheckCriteria, normalize_postal_code
+from domain.text import free_text
 
 STOPPED_STATUSES = frozenset({"STOPPED", "PERMANENTLY_STOPPED"})
 TEMPORARY_ACCESS = timedelta(days=7)
@@ -64,6 +65,9 @@ def purchase_address(address: Address, circulation_kind: str, field: Sequence[st
     needs a street name, a city, a postal code and a country."""
     cleaned = Address(*(_clean(getattr(address, name)) for name in
                         ("house_number", "street_name", "city", "postal_code", "country")))
+    for name, camel in (("house_number", "houseNumber"), ("street_name", "streetName"), ("city", "city"),
+                        ("postal_code", "postalCode"), ("country", "country")):
+        free_text(getattr(cleaned, name), [*field, camel], rule="BUY-2")  # issue 14 #15
     if not cleaned.country:
         raise RuleError("The country is required", [*field, "country"], "BUY-2")
     country_only = not (cleaned.house_number or cleaned.street_name or cleaned.city or cleaned.postal_code)
@@ -187,7 +191,7 @@ def merged_phones(existing: Sequence[str], given: str | None) -> list[str]:
 
 def validate_subscription_name(name: str | None, field: Sequence[str] = ("input", "subscriptionName")) -> str | None:
     """BUY-4: a purchase may name the subscription (at most 100 characters; blank means no name)."""
-    name = _clean(name)
+    name = free_text(_clean(name), field, rule="BUY-4") or ""
     if len(name) > MAX_SUBSCRIPTION_NAME:
         raise RuleError(f"The subscription name must be at most {MAX_SUBSCRIPTION_NAME} characters", field, "BUY-4")
     return name or None

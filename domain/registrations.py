@@ -52,6 +52,14 @@ def registration_state(user_provider: str | None, *, has_password: bool, email_v
     return STANDARD
 
 
+def may_authenticate(*, has_password: bool, email_verified: bool) -> bool:
+    """USR-8 on every provider: a registration without a password (LITE) or whose e-mail is not verified
+    (UNVERIFIED) is refused authentication. The facts are the registration's own, not USR-1's reported
+    state, which says STANDARD for every third-party provider (an Auth0 self-service sign-up that has not
+    verified its e-mail is still UNVERIFIED here)."""
+    return has_password and email_verified
+
+
 def clean_email(email: str, field: Sequence[str] = ("email",)) -> str:
     """USR-4: the address trimmed; rejected when it contains an invisible or control character
     (zero-width space, no-break space, soft hyphen, BOM, …) or is blank once trimmed."""

@@ -83,7 +83,7 @@ def restart_quote(account: Account, request: Restart, circulation_kind: str, set
     none is charged. Returns the quote and the restart date (RST-2)."""
     check_restart_available(account, circulation_kind, [*prefix, "subscriptionId"])
     chosen = restart_date(request.restart_date, today, circulation_kind, [*prefix, "restartDate"])
-    check_tip_and_donation(circulation_kind, request.tip, request.donation, prefix)
+    check_tip_and_donation(circulation_kind, request.tip, request.donation, prefix, settings.maximum_tip)
     option = billing_option(account.options, request.option_term, request.option_amount, prefix)
     cost = money_sum((option.amount, request.tip, request.donation))
     applied = restart_balance_applied(account, cost, settings)

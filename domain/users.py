@@ -18,8 +18,10 @@ from typing import Any, Mapping, Sequence
 
 from domain.crypto import InvalidToken, encrypt_crid, seal, unseal
 from domain.registrations import MAX_METADATA_TEXT, RegistrationRuleError
+from domain.text import forbidden_character
 
 LINK_TTL = timedelta(hours=24)
+RECENT_SIGN_IN = timedelta(minutes=5)  # USR-10 (decision)
 FORGOT_PASSWORD = "forgot-password"
 VERIFY_EMAIL = "verify-email"
 CRID_BLANK = "Customer Registration ID cannot be blank"
@@ -84,9 +86,13 @@ def _check_value(value: Any, path: list[str]) -> None:
 
 
 def clean_name(value: str | None, field: Sequence[str]) -> str | None:
+    """A first or last name: trimmed, at most MAX_NAME characters, free text (issue 14 #15: no control, line
+    break or bidi character)."""
     if value is None:
         return None
     value = value.strip()
+    if forbidden_character(value) is not None:
+        raise RegistrationRuleError(f"`{field[-1]}` contains a control or invisible character", field, "USR-3")
     if len(value) > MAX_NAME:
         raise RegistrationRuleError(f"Must be at most {MAX_NAME} characters", field, "USR-3")
     return value or None
@@ -147,3 +153,14 @@ def link_expiry(issued_at: datetime) -> datetime:
 
 def link_is_current(claim: LinkClaim, now: datetime) -> bool:
     return now < claim.expires_at
+
+
+def password_change_allowed(*, current_password_ok: bool, signed_in_at: datetime | None, now: datetime) -> bool:
+    """USR-10: a customer changes their password with the current password, or within `RECENT_SIGN_IN` of
+    signing in (a token's `auth_time`, else its `iat`; a sign-in dated in the future by more than a minute of
+    clock skew does not count). A password-reset link needs neither (USR-7: the link is the proof)."""
+    if current_password_ok:
+        return True
+    if signed_in_at is None:
+        return False
+    return now - RECENT_SIGN_IN <= signed_in_at <= now + timedelta(minutes=1)

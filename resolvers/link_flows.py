@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auth.principals import Principal, PrincipalKind
 from datasources.models import Event, utcnow
 
 UPDATE_LINK = "UPDATELINK"
@@ -20,3 +21,11 @@ def link_event(tenant_id: int, *, crid: str, subscription_id: str, **details: An
     return Event(tenant_id=tenant_id, type_code=UPDATE_LINK, crid=crid, subscription_id=subscription_id,
                  details=details, created_at=utcnow())
 
+
+
+def may_link_crid(principal: Principal, crid: str) -> bool:
+    """LNK-4: staff (the mutation's guard already asked FULL_CONTROL) link any CRID; a customer only their
+    own; a partner none by name."""
+    if principal.kind is PrincipalKind.STAFF:
+        return True
+    return principal.kind is PrincipalKind.CUSTOMER and crid == principal.crid

@@ -90,7 +90,7 @@ COMMON_CODES = (
     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ErrorCode.PAYMENT_METHOD_REQUIRED, ErrorCode.PAYMENT_METHOD_MISMATCH,
     ErrorCode.PROCESSING_FEE_NOT_ALLOWED, ErrorCode.TOTAL_MISMATCH, ErrorCode.PAYMENT_WINDOW,
     ErrorCode.PAYMENT_DECLINED, ErrorCode.GATEWAY_REFUSED, ErrorCode.GATEWAY_UNAVAILABLE,
-    ErrorCode.CIRCULATION_REFUSED, ErrorCode.CIRCULATION_UNAVAILABLE, ErrorCode.PAYMENT_PENDING,
+    ErrorCode.UPSTREAM_UNAVAILABLE, ErrorCode.CIRCULATION_REFUSED, ErrorCode.CIRCULATION_UNAVAILABLE, ErrorCode.PAYMENT_PENDING,
     ErrorCode.INTERRUPTED, ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
 )
 QUOTE_CODES = (ErrorCode.INVALID, ErrorCode.INVALID_AMOUNT, ErrorCode.NOT_FOUND, ErrorCode.FLOW_NOT_SUPPORTED,
@@ -100,10 +100,20 @@ QUOTE_CODES = (ErrorCode.INVALID, ErrorCode.INVALID_AMOUNT, ErrorCode.NOT_FOUND,
                ErrorCode.ALREADY_ON_AUTO_PAY, ErrorCode.NOT_ON_AUTO_PAY)
 
 
+CODE_DESCRIPTIONS = {
+    ErrorCode.UPSTREAM_UNAVAILABLE.value: "The payment gateway could not be reached (papergraph's circuit breaker "
+                                          "for it is open, or no connection could be made): the sale was not sent, "
+                                          "nothing was charged and the payment window stays free. Try again "
+                                          "shortly with a new idempotency key.",
+}
+
+
 def error_codes(name: str, codes: Sequence[ErrorCode], *, common: Sequence[ErrorCode] = COMMON_CODES) -> type[Enum]:
     """`<Name>ErrorCode`: the mutation's own enum (Saleor style), the common codes and its flow's."""
     members = list(dict.fromkeys(code.value for code in (*common, *codes)))
-    enum = Enum(f"{name}ErrorCode", {member: member for member in members})
+    enum = Enum(f"{name}ErrorCode", {
+        member: strawberry.enum_value(member, description=CODE_DESCRIPTIONS[member])
+        if member in CODE_DESCRIPTIONS else member for member in members})
     return strawberry.enum(enum, description=f"Why `{name[0].lower()}{name[1:]}` refused its input or ended "
                                              "without its effect.")
 
@@ -368,12 +378,12 @@ async def _record_attempt(context: "Context", request: MoneyRequest, key: str) -
         raise not_found()
     prepared = request.prepare(facts)
     quote = prepared.quote
+    method = facts.method
+    if quote.charges or prepared.needs_method:  # before the totals: a total for another method cannot match
+        _check_method(method, quote.payment_type or _kind(getattr(request.input, "payment_type", None)))
     check_client_fees(quote, request.processing_fee, request.processing_fee_tax, INPUT)
     if request.total is not None:
         check_client_total(quote, money_input(request.total, [*INPUT, "total"]), [*INPUT, "total"])
-    method = facts.method
-    if quote.charges or prepared.needs_method:
-        _check_method(method, quote.payment_type or _kind(getattr(request.input, "payment_type", None)))
     now = utcnow()
     owner = await owner_crid(context, request.subscription_id)
     payment = PaymentRow(

@@ -9,7 +9,9 @@ calls to make. So running it twice, or after a crash, sends the same requests wi
 the upstreams replay instead of charging or applying twice.
 
 How each step's outcome moves the attempt (PAY-4):
-- sale: captured → CHARGED; declined → DECLINED; refused (4xx) → FAILED. No answer (5xx, timeout, dropped
+- sale: captured → CHARGED; declined → DECLINED; refused (4xx) → FAILED; certainly not sent (papergraph's
+  own circuit breaker refused it, or no connection could be made) → FAILED with UPSTREAM_UNAVAILABLE at
+  once, so PM-5's window stays free. No answer (5xx, timeout, dropped
   connection) → the gateway is asked for a sale with papergraph's reference: found → CHARGED (or
   DECLINED); not found after an error answer → FAILED; not found after a timeout → stays CREATED (the
   sale may still be in flight) and reconciliation asks again later. Reconciliation never sells again.
@@ -93,6 +95,12 @@ class LedgerRunner:
                                     error_message=_text(_upstream_message(error, "The payment gateway refused it")),
                                     last_error=_text(str(error)))
         except UpstreamError as error:
+            if not error.sent:  # refused by papergraph's breaker or before connecting: nothing can be charged
+                log.warning("payment %s: the sale was not sent (%s)", payment.id, error)
+                return await self._move(payment, S.FAILED, error_code=ErrorCode.UPSTREAM_UNAVAILABLE.value,
+                                        error_message="The payment gateway cannot be reached now: nothing was "
+                                                      "charged. Try again shortly with a new idempotency key",
+                                        last_error=_text(str(error)))
             log.warning("payment %s: the sale got no answer (%s); looking for it by reference", payment.id, error)
             return await self._find_sale(payment, error)
         return await self._move(payment, S.CHARGED, gateway_transaction_id=sale["transactionId"],

@@ -8,12 +8,15 @@ so `_entities` can resolve them.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import strawberry
 from opentelemetry.trace import Tracer
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
-from resolvers.errors import CodedError, ErrorCodes
+from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
 from resolvers.mutations.add_tip import AddTip
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
@@ -61,13 +64,16 @@ from resolvers.queries.registrations import RegistrationQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
 from resolvers.queries.viewer import ViewerQueries
+from schema.common import AmountScalar
 from schema.entitlements import Entitlement
 from schema.households import HouseholdLevel
 from schema.offers import Offer
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
 from server.execution import FastExecutionContext
+from server.inputs import InputPolicy
 from server.limits import OperationPolicy, policy_extensions
+from server.throttle import SensitiveMutationLimits, Throttle
 from server.observe import ObserveOperation
 from telemetry.tracing import trace_resolvers
 
@@ -108,7 +114,22 @@ def _mutation_type() -> type | None:
 
 class Subgraph(strawberry.federation.Schema):
     """strawberry's federation schema, with `_entities` refusing a representation that names no entity type of
-    this subgraph as BAD_USER_INPUT in its own slot (strawberry raises a KeyError for the whole field)."""
+    this subgraph as BAD_USER_INPUT in its own slot (strawberry raises a KeyError for the whole field); and
+    without "Did you mean …?" in variable-coercion errors when the policy hides suggestions (issue 14 #14)."""
+
+    hide_suggestions = False
+
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Not strawberry's ERROR line with traceback and source excerpt per error: `log_graphql_errors`
+        (resolvers/errors.py; issue 14 #7)."""
+        log_graphql_errors(errors, execution_context)
+
+    def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None, *,
+                                   sync: bool = False) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if self.hide_suggestions:
+            kwargs["hide_suggestions"] = True  # graphql-core's execute: variable values and enum names
+        return kwargs
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         entities = {klass.__strawberry_definition__.name for klass in ENTITY_TYPES}
@@ -120,19 +141,25 @@ class Subgraph(strawberry.federation.Schema):
 
 
 def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
-                 tracer: Tracer | None = None) -> strawberry.federation.Schema:
+                 tracer: Tracer | None = None, throttle: Throttle | None = None) -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
     machinery), with parse and validation cached per document and the operation limits of `policy`
     (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
-    that have resolvers get spans (telemetry/tracing.py)."""
+    that have resolvers get spans (telemetry/tracing.py). With a `throttle`, each operation spends its cost
+    from the caller's budget and the sensitive mutations are rate-limited (server/throttle.py)."""
+    policy = policy or OperationPolicy.defaults()
+    throttling = [] if throttle is None else [lambda: SensitiveMutationLimits(throttle)]
     schema = Subgraph(
         query=Query,
         mutation=_mutation_type(),
         types=ENTITY_TYPES,
-        extensions=[*policy_extensions(policy or OperationPolicy.defaults()), lambda: ObserveOperation(tracer=tracer),
+        extensions=[*policy_extensions(policy, throttle.spend if throttle else None), InputPolicy,
+                    *throttling, lambda: ObserveOperation(tracer=tracer),
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
         execution_context_class=FastExecutionContext,
+        scalar_overrides={Decimal: AmountScalar},
     )
+    schema.hide_suggestions = not policy.field_suggestions
     if tracer is not None:
         trace_resolvers(schema._schema, tracer)
     return schema

@@ -21,13 +21,14 @@ from auth.permissions import (
     ENTITLEMENTS,
     REGISTRATIONS,
     SUBSCRIPTIONS,
-    CustomerOwnsOrIsRegistration,
+    CustomerSelfOrOwnersGuest,
     allow,
     customer_linked,
     customer_self,
     guarded_reference,
     parent,
     reads,
+    registration_data,
 )
 from domain.crypto import encrypt_crid
 from domain.registrations import registration_state
@@ -71,8 +72,12 @@ class SubscriptionLink:
     id: strawberry.ID
     role: LinkRole
     subscription_id: strawberry.ID
-    crid: str = strawberry.field(description="The linked registration's CRID.")
-    registration_id: strawberry.ID
+    crid: Optional[str] = strawberry.field(description=(
+        "The linked registration's CRID; null, with a FORBIDDEN error, for a customer other than the linked one "
+        "(LNK-4)."), extensions=allow(*registration_data(parent("crid"))))
+    registration_id: Optional[strawberry.ID] = strawberry.field(description=(
+        "The linked registration's id; null, with a FORBIDDEN error, for a customer other than the linked one "
+        "(LNK-4)."), extensions=allow(*registration_data(parent("crid"))))
     created_at: datetime
 
     @strawberry.field(description="The linked subscription; null when the circulation system no longer has it.",
@@ -80,8 +85,10 @@ class SubscriptionLink:
     async def subscription(self, info: Info) -> Optional[LazySubscription]:
         return await info.context.loaders.subscription_by_id.load(str(self.subscription_id))
 
-    @strawberry.field(description="The linked registration.", extensions=allow(
-        reads(REGISTRATIONS), CustomerOwnsOrIsRegistration(parent("crid"), parent("subscription_id"))))
+    @strawberry.field(description=(
+        "The linked registration. A customer sees their own, and an owner their guests' names and e-mail only "
+        "(LNK-4)."), extensions=allow(
+        reads(REGISTRATIONS), CustomerSelfOrOwnersGuest(parent("crid"), parent("subscription_id"), parent("role"))))
     async def registration(self, info: Info) -> Optional["Registration"]:
         return await info.context.loaders.registration_by_crid.load(self.crid)
 
@@ -95,7 +102,8 @@ class SubscriptionLink:
 @strawberry.type(description="Time-limited access to an entitlement for a registration (ENT-3).")
 class TemporaryEntitlement:
     id: strawberry.ID
-    crid: str
+    crid: str = strawberry.field(description="The registration it is granted to (LNK-4: its own customer only).",
+                                 extensions=allow(*registration_data(parent("crid"))))
     entitlement_code: str
     starts_at: datetime
     expires_at: datetime
@@ -111,18 +119,34 @@ class TemporaryEntitlement:
                    created_at=_utc(row.created_at))
 
 
+# event details that name a registration (UPDATELINK transfers, CHGCRID, CHGEMAIL, verification): LNK-4
+REGISTRATION_DETAIL_KEYS = frozenset({"crid", "fromCrid", "toCrid", "oldCrid", "newCrid", "email", "oldEmail",
+                                      "newEmail"})
+
+
 @strawberry.type(description="A recorded state change (NOT-1).")
 class Event:
     id: strawberry.ID
     type_code: str = strawberry.field(description="e.g. STARTSTD, RESTARTSUBSCRIPTION, UPDATELINK, CHGEMAIL.")
     subscription_id: Optional[strawberry.ID]
-    crid: Optional[str]
+    crid: Optional[str] = strawberry.field(description=(
+        "The registration the event is about; null, with a FORBIDDEN error, for another customer (LNK-4)."),
+        extensions=allow(*registration_data(parent("crid"))))
     amount: Optional[Money]
     reason: Optional[str]
     source: Optional[str]
     parent_id: Optional[strawberry.ID]
-    details: JSON
+    raw_details: strawberry.Private[dict]
     created_at: datetime
+
+    @strawberry.field(description=(
+        "What the event recorded. For a customer other than the event's registration, the CRIDs and e-mail "
+        "addresses it names are left out (LNK-4)."))
+    def details(self, info: Info) -> JSON:
+        principal = info.context.principal
+        if principal.kind.value in ("staff", "partner") or (self.crid is not None and self.crid == principal.crid):
+            return self.raw_details
+        return {key: value for key, value in self.raw_details.items() if key not in REGISTRATION_DETAIL_KEYS}
 
     @classmethod
     def from_row(cls, row, currency: str) -> "Event":
@@ -132,29 +156,41 @@ class Event:
             crid=row.crid, amount=Money.of(row.amount, currency) if row.amount is not None else None,
             reason=row.reason, source=row.source,
             parent_id=strawberry.ID(str(row.parent_id)) if row.parent_id is not None else None,
-            details=row.details or {}, created_at=_utc(row.created_at),
+            raw_details=row.details or {}, created_at=_utc(row.created_at),
         )
 
 
 @strawberry.federation.type(keys=["crid"],
                             description="A user account, keyed by its CRID (the identity provider's user id).")
 class Registration:
-    crid: str
-    registration_id: strawberry.ID = strawberry.field(description="papergraph's own id of the registration.")
+    """LNK-4: e-mail and names are what an owner may see of their guests; every other field is for staff,
+    partners and the registration's own customer (`registration_data`)."""
+
+    crid: str = strawberry.field(description="The customer registration id (LNK-4: its own customer only).",
+                                 extensions=allow(*registration_data(parent("crid"))))
+    registration_id: strawberry.ID = strawberry.field(description="papergraph's own id of the registration.",
+                                                      extensions=allow(*registration_data(parent("crid"))))
     email: str
     first_name: Optional[str]
     last_name: Optional[str]
-    state: RegistrationState = strawberry.field(description="USR-1.")
-    metadata: JSON = strawberry.field(description="camelCase key/values the publisher keeps with the user.")
-    created_at: datetime
-    updated_at: datetime
+    state: RegistrationState = strawberry.field(description="USR-1.", extensions=allow(*registration_data(parent("crid"))))
+    metadata: JSON = strawberry.field(description="camelCase key/values the publisher keeps with the user.",
+                                      extensions=allow(*registration_data(parent("crid"))))
+    created_at: datetime = strawberry.field(description="When the registration was created.",
+                                            extensions=allow(*registration_data(parent("crid"))))
+    updated_at: datetime = strawberry.field(description="When the registration last changed.",
+                                            extensions=allow(*registration_data(parent("crid"))))
     pk: strawberry.Private[int]
+    email_verified: strawberry.Private[bool] = True
+    has_password: strawberry.Private[bool] = True
 
-    @strawberry.field(description="A stable, opaque token for this CRID, accepted by `users(encryptedCrid:)` (USR-2).")
+    @strawberry.field(description="A stable, opaque token for this CRID, accepted by `users(encryptedCrid:)` (USR-2).",
+                      extensions=allow(*registration_data(parent("crid"))))
     def encrypted_crid(self, info: Info) -> str:
         return encrypt_crid(info.context.settings.secret_key, self.crid)
 
-    @strawberry.field(description="The registration's links to subscriptions (LNK-1).")
+    @strawberry.field(description="The registration's links to subscriptions (LNK-1).",
+                      extensions=allow(*registration_data(parent("crid"))))
     async def links(self, info: Info) -> list[SubscriptionLink]:
         return await info.context.loaders.links_by_registration_id.load(self.pk)
 
@@ -187,7 +223,7 @@ class Registration:
             state=RegistrationState(registration_state(user_provider, has_password=row.has_password,
                                                        email_verified=row.email_verified)),
             metadata=row.user_metadata or {}, created_at=_utc(row.created_at), updated_at=_utc(row.updated_at),
-            pk=row.id,
+            pk=row.id, email_verified=bool(row.email_verified), has_password=bool(row.has_password),
         )
 
     @guarded_reference(reads(REGISTRATIONS), customer_self(lambda source, keys: keys.get("crid")))

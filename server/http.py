@@ -12,7 +12,8 @@
 - with `application/graphql-response+json`: 200 whenever `data` is present; without it 400 for a document
   that does not parse or validate or whose variables do not coerce, 422 for a valid document refused by
   papergraph's policy (an operation limit, the safelist, introspection switched off), 404 for an unknown
-  persisted query, 500 for an unexpected failure; a response without `data` carries no `data` entry.
+  persisted query, 429 (with `Retry-After`) for an operation refused THROTTLED (server/throttle.py), 500 for an
+  unexpected failure; a response without `data` carries no `data` entry.
   With `application/json`, 200 for every well-formed request, as the specification asks;
 - a JSON array of operations (a batch, at most `PAPERGRAPH_MAX_BATCH_OPERATIONS`) is answered by an
   array, in order;
@@ -20,12 +21,15 @@
 
 Every error carries `extensions.code`. The codes of a request refused outright: `BAD_REQUEST`,
 `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`,
-`OPERATION_LIMIT_EXCEEDED` (batch size).
+`OPERATION_LIMIT_EXCEEDED` (batch size); and of a request that failed before execution (its context or its
+persisted query could not be read): 503 `DATABASE_UNAVAILABLE` (with `Retry-After`) or 500
+`INTERNAL_SERVER_ERROR`, never a bare error page, so the request id and the connection survive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -41,7 +45,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from server import limits, persisted
+from datasources.db import database_unavailable
+from server import limits, persisted, throttle
 from server.graphiql import GraphiQLAssets
 from server.persisted import PersistedOperations, PersistedQueryError
 from telemetry.context import operation as observed_operation
@@ -50,12 +55,14 @@ if TYPE_CHECKING:
     from datasources.db import Database
     from settings import Settings
 
+log = logging.getLogger("papergraph.http")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
 BAD_REQUEST = "BAD_REQUEST"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 
 # valid GraphQL that papergraph's policy refuses: 422 Unprocessable Content
@@ -179,8 +186,9 @@ class GraphQLHTTPView(GraphQL):
             else:
                 answers = [await self._answer(request, operations[0], context, root_value)]
         except RequestError as error:
-            body = {"errors": [{"message": error.message, "extensions": {"code": error.code, **error.extensions}}]}
-            return self._response(body, error.status, answer_type, error.headers)
+            return self._refused(error, answer_type)
+        except Exception as error:  # noqa: BLE001 - before or around execution (context, persisted queries)
+            return self._refused(self._fault(error), answer_type)
         if batched:
             body: Any = [self._body(answer) for answer in answers]
             status = 200
@@ -194,6 +202,22 @@ class GraphQLHTTPView(GraphQL):
         if sub_response.background:
             response.background = sub_response.background
         return response
+
+    def _refused(self, error: RequestError, answer_type: str) -> Response:
+        body = {"errors": [{"message": error.message, "extensions": {"code": error.code, **error.extensions}}]}
+        return self._response(body, error.status, answer_type, error.headers)
+
+    def _fault(self, error: Exception) -> RequestError:
+        """An exception outside the resolvers (the context's database reads, persisted queries) answered as a
+        GraphQL error, so the client gets a code and the request id, and the connection stays open: 503
+        DATABASE_UNAVAILABLE when the database cannot be reached, else 500 INTERNAL_SERVER_ERROR."""
+        if database_unavailable(error):
+            log.warning("the database is unavailable: %s", type(error).__name__)
+            return RequestError(503, DATABASE_UNAVAILABLE, "The database is unavailable; try again shortly",
+                                headers={"retry-after": "5"})
+        log.error("unexpected error before execution", exc_info=error)
+        message = "Internal server error" if self.mask_errors else f"Internal server error: {error}"
+        return RequestError(500, INTERNAL_SERVER_ERROR, message)
 
     # -- reading the request ---------------------------------------------------------------------------
     def _wants_ide(self, request: Request) -> bool:
@@ -302,6 +326,9 @@ class GraphQLHTTPView(GraphQL):
         except MissingQueryError:
             return _refusal(BAD_REQUEST, "A GraphQL request must carry a non-empty `query`")
         answer = self._classify(result)
+        retry_after = throttle.retry_after_header(answer.result.errors)
+        if retry_after is not None:
+            answer.headers["retry-after"] = retry_after
         if resolved.register and not answer.request_error:
             await self.persisted.register(resolved.register, resolved.query)
         return answer
@@ -343,6 +370,8 @@ class GraphQLHTTPView(GraphQL):
             return 422
         if codes == {persisted.NOT_FOUND}:
             return 404
+        if codes == {throttle.THROTTLED}:
+            return 429
         return 400
 
     def _response(self, body: Any, status: int, answer_type: str, headers: dict[str, str] | None = None) -> Response:

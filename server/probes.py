@@ -8,9 +8,10 @@ load balancer because one upstream is down would turn a partial outage into a fu
 
 `/metrics` is outside `/graphql` and its authentication; `PAPERGRAPH_METRICS_ALLOWED_NETWORKS` may restrict
 it to the scraper's networks, and `PAPERGRAPH_METRICS=false` removes it. Before rendering it awaits the scrape
-hooks, among them `pending_payment_attempts_hook`: the pending payment attempts are counted in the ledger at each
-scrape, so the gauge is right whichever process answers and whoever (a request, `papergraph reconcile` in its own
-process) moved the attempts since; a count kept per process could not see the other processes' transitions.
+hooks, among them `database_hook`: the pending payment attempts are counted in the ledger at each scrape, so the
+gauge is right whichever process answers and whoever (a request, `papergraph reconcile` in its own process) moved
+the attempts since; a count kept per process could not see the other processes' transitions. The same query says
+whether the database answers (`papergraph_database_up`); when it does not, the counts are NaN, not the last ones.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from datasources.db import database_unavailable
 from datasources.repositories.payments import PaymentRepository
 from telemetry import metrics
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from datasources.db import Database
 
 log = logging.getLogger("papergraph.probes")
+# below the scrape's own bound for a hook (metrics.SCRAPE_HOOK_TIMEOUT), so a hanging database is reported down
+DATABASE_PROBE_TIMEOUT = 1.5
 
 
 def allowed_networks(setting: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -55,16 +59,29 @@ def metrics_endpoint(services_getter: Callable[[], "Services"], networks: list) 
     return metrics_page
 
 
-def pending_payment_attempts_hook(db: "Database") -> Callable[[], Awaitable[None]]:
-    """A scrape hook setting `papergraph_pending_payment_attempts` to the ledger's unfinished attempts per state
-    (every tenant's; 0 for a state none is in). One indexed GROUP BY per scrape; if it fails or outlasts
-    `SCRAPE_HOOK_TIMEOUT`, the scrape logs it and shows the last count."""
+def database_hook(db: "Database") -> Callable[[], Awaitable[None]]:
+    """A scrape hook reading the database's state at each scrape: `papergraph_pending_payment_attempts` set to
+    the ledger's unfinished attempts per state (every tenant's; 0 for a state none is in), by one indexed
+    GROUP BY, and `papergraph_database_up` to 1 when it answered. When the database cannot be reached or does
+    not answer within `DATABASE_PROBE_TIMEOUT`, `papergraph_database_up` is 0 and the pending counts are NaN
+    (unknown), never the last count seen."""
     ledger = PaymentRepository(db)
 
-    async def count_pending_payment_attempts() -> None:
-        metrics.set_pending_payment_attempts(await ledger.unfinished_counts())
+    async def probe_database() -> None:
+        try:
+            async with asyncio.timeout(DATABASE_PROBE_TIMEOUT):
+                counts = await ledger.unfinished_counts()
+        except Exception as error:
+            metrics.forget_pending_payment_attempts()
+            if not (isinstance(error, TimeoutError) or database_unavailable(error)):
+                raise  # a bug rather than an outage: the scrape logs it with its traceback
+            metrics.set_database_up(False)
+            log.warning("metrics: the database did not answer: %s", type(error).__name__)
+            return
+        metrics.set_database_up(True)
+        metrics.set_pending_payment_attempts(counts)
 
-    return count_pending_payment_attempts
+    return probe_database
 
 
 def ready_endpoint(services_getter: Callable[[], "Services"], timeout: float) -> Callable:

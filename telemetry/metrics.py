@@ -17,7 +17,10 @@ with a plain function call. Tests read them with `sample(...)` and compare befor
 | `papergraph_circuit_breaker_state` | datasource | datasources/base.py: 0 closed, 1 half-open, 2 open |
 | `papergraph_circuit_breaker_opened_total` | datasource | datasources/base.py |
 | `papergraph_idempotent_replays_total` | operation | datasources/repositories/idempotency.py, each time a claim answers REPLAY (every mutation keyed by `idempotencyKey`: purchaseSubscription, makePayment, restartSubscription, signUpAutoPay, updateAutoPay, addTip); resolvers/mutations/complete_payment_session.py for a session completed before |
-| `papergraph_pending_payment_attempts` | state | server/probes.py's scrape hook: the ledger's unfinished attempts per state (CREATED, CHARGED, PAID, PENDING_APPLY), counted at each scrape |
+| `papergraph_pending_payment_attempts` | state | server/probes.py's scrape hook: the ledger's unfinished attempts per state (CREATED, CHARGED, PAID, PENDING_APPLY), counted at each scrape; NaN while the database does not answer |
+| `papergraph_database_up` | | server/probes.py's scrape hook: 1 when the database answered the scrape's count, 0 when it could not be reached or timed out |
+| `papergraph_rate_limited_total` | limit | server/throttle.py, per refusal THROTTLED: `cost_budget`, `per_address`, `per_identity` |
+| `papergraph_rate_limit_store_errors_total` | store | server/throttle.py, each time the bucket store (`redis`) failed and the request passed unlimited (fail open) |
 
 How the two payment families are fed:
 
@@ -26,7 +29,7 @@ How the two payment families are fed:
   mutation counts its replays by going through them.
 - `set_pending_payment_attempts({"CREATED": 0, "CHARGED": 1, "PENDING_APPLY": 2, ...})` with the number of
   unfinished ledger attempts per state. Its caller is the scrape hook the app's lifespan registers
-  (`server.probes.pending_payment_attempts_hook`, in `services.scrape_hooks`): `/metrics` awaits every hook
+  (`server.probes.database_hook`, in `services.scrape_hooks`): `/metrics` awaits every hook
   (each bounded by `SCRAPE_HOOK_TIMEOUT`) before rendering, so the gauge is read from the ledger itself,
   whichever worker answers the scrape and whichever process (a request, `papergraph reconcile`) moved the
   attempts. Counting transitions per process instead would miss the other processes' moves.
@@ -78,8 +81,16 @@ IDEMPOTENT_REPLAYS = Counter("papergraph_idempotent_replays_total",
                              "Requests answered by replaying the first answer of their idempotency key.",
                              ["operation"])
 PENDING_PAYMENT_ATTEMPTS = Gauge("papergraph_pending_payment_attempts",
-                                 "Unfinished payment attempts in the ledger, by state.", ["state"],
-                                 multiprocess_mode="mostrecent")
+                                 "Unfinished payment attempts in the ledger, by state (NaN while the database "
+                                 "does not answer).", ["state"], multiprocess_mode="mostrecent")
+DATABASE_UP = Gauge("papergraph_database_up", "1 when the database answered the last scrape's query, 0 when it "
+                    "could not be reached or did not answer in time.", multiprocess_mode="mostrecent")
+
+RATE_LIMITED = Counter("papergraph_rate_limited_total", "Requests refused THROTTLED, by limit (cost_budget, "
+                       "per_address, per_identity).", ["limit"])
+RATE_LIMIT_STORE_ERRORS = Counter("papergraph_rate_limit_store_errors_total",
+                                  "Times the rate-limit store failed and the request passed unlimited (fail open).",
+                                  ["store"])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -98,6 +109,17 @@ def set_pending_payment_attempts(counts: Mapping[str, int]) -> None:
     """The number of unfinished payment attempts per ledger state; states not given keep their last value."""
     for state, count in counts.items():
         PENDING_PAYMENT_ATTEMPTS.labels(state).set(count)
+
+
+def forget_pending_payment_attempts() -> None:
+    """The counts are unknown (the database does not answer): NaN for every state seen, rather than the last
+    count, which would claim a state nobody can read."""
+    for labels in list(PENDING_PAYMENT_ATTEMPTS._metrics):
+        PENDING_PAYMENT_ATTEMPTS.labels(*labels).set(float("nan"))
+
+
+def set_database_up(up: bool) -> None:
+    DATABASE_UP.set(1 if up else 0)
 
 
 def set_breaker_state(datasource: str, state: str, *, opened: bool = False) -> None:

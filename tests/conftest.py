@@ -187,4 +187,7 @@ async def graphql(client: httpx.AsyncClient, query: str, variables: dict | None 
     response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
                                  headers={k.replace("_", "-"): v for k, v in headers.items()})
     assert response.status_code < 500, response.text
-    return response.json()
+    # every answer carries extensions.cost (docs/rate-limits.md): tests/http/test_cost_budget.py reads it
+    from tests.support import without_cost
+
+    return without_cost(response.json())

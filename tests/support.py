@@ -96,6 +96,36 @@ def _answers(url: str) -> bool:
         return False
 
 
+def without_cost(body: dict) -> dict:
+    """A GraphQL response body without `extensions.cost`, which every answer carries (docs/rate-limits.md), for
+    tests comparing whole bodies."""
+    extensions = {k: v for k, v in (body.get("extensions") or {}).items() if k != "cost"}
+    return {**{k: v for k, v in body.items() if k != "extensions"}, **({"extensions": extensions} if extensions else {})}
+
+
+REDIS_URL = os.environ.get("PAPERGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_redis() -> str:
+    """The Redis the Redis-backed tests share (127.0.0.1:6379 on these machines and in CI). Without it the test
+    is skipped, and fails under CI. Each test names its own key prefix."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(REDIS_URL)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            answered = sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        answered = False
+    if not answered:
+        problem = f"Redis does not answer at {REDIS_URL}: the Redis-backed rate-limit tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    return REDIS_URL
+
+
 def require_node() -> str:
     """The `node` that runs tests/node's scripts, with its dependencies installed (`make test` runs
     `npm ci --prefix tests/node`). Without them the test is skipped, and fails under CI."""

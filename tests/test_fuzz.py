@@ -1,6 +1,7 @@
 """Fuzzing the schema: hypothesis-graphql generates operations from papergraph's own schema — valid ones, and
 ones with one violation each — with their arguments inline or hoisted into variables, and posts them to
-production's `/graphql` (errors masked, introspection off) as an anonymous visitor, a customer and staff.
+production's `/graphql` (errors masked, introspection off) as an anonymous visitor, a customer, staff and a
+partner. tests/test_fuzz_consent.py reuses these strategies to check what a customer may read (LNK-4).
 
 Whatever comes in, papergraph answers without a 500, every error carries a known `extensions.code`, an
 unexpected failure says only "Internal server error" — and there is none: each is a bug the fuzzer found
@@ -37,6 +38,7 @@ KNOWN_CODES = frozenset({
     "OPERATION_LIMIT_EXCEEDED", "INTROSPECTION_DISABLED", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_NOT_IN_SAFELIST",
     "OPERATION_RESOLUTION_FAILURE", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "UPSTREAM_UNAVAILABLE",
     "UPSTREAM_TIMEOUT", "UPSTREAM_REJECTED", "UPSTREAM_ERROR", "INTERNAL_SERVER_ERROR",
+    "THROTTLED",  # rate limits and the cost budget (docs/rate-limits.md)
 })
 MASKED = "Internal server error"
 LEAKS = ("Traceback", 'File "', "Error(", "Exception", "sqlalchemy", "asyncpg", "aiosqlite", ".py")
@@ -56,8 +58,13 @@ ENTITY_REPRESENTATIONS = st.sampled_from([
 CUSTOM_SCALARS = {
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),
     "DateTime": st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: nodes.String(d.isoformat())),
-    "Decimal": st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
-                           allow_nan=False, allow_infinity=False).map(lambda d: nodes.String(str(d))),
+    # amounts of every shape, NaN, sNaN and Infinity included (issue 20 #10): refused as bad input, never a 500
+    "Decimal": st.one_of(
+        st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
+                    allow_nan=False, allow_infinity=False),
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["1e999", "NaN", "sNaN", "-sNaN", "Infinity", "-Infinity", "1" * 29, "1" * 29 + ".00", ""]),
+    ).map(lambda d: nodes.String(str(d))),
     "JSON": JSON_OBJECTS,
     "_Any": ENTITY_REPRESENTATIONS,
 }
@@ -163,6 +170,8 @@ def headers_for(principal: str, tokens: Tokens) -> dict[str, str]:
         return {}
     if principal == "staff":
         return bearer(tokens.staff("NCSDEMO"))
+    if principal == "partner":  # a client-credentials application of the publisher (MGR-3)
+        return bearer(tokens.partner("NCSDEMO", "read:subscriptions write:payments read:registrations"))
     crid = next(link["crid"] for link in generate(1).links if link["tenant"] == "NCSDEMO" and link["role"] == "OWNER")
     return bearer(tokens.customer(crid))
 
@@ -180,7 +189,7 @@ def check(response: httpx.Response, query: str, variables: dict) -> None:
         assert not any(leak in error["message"] for leak in LEAKS), context
 
 
-@pytest.mark.parametrize("principal", ["anonymous", "customer", "staff"])
+@pytest.mark.parametrize("principal", ["anonymous", "customer", "staff", "partner"])
 def test_generated_operations_never_answer_500_or_an_unmasked_error(production_graphql, principal):
     runner, client, tokens = production_graphql
     headers = headers_for(principal, tokens)

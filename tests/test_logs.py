@@ -170,3 +170,74 @@ def test_logging_config_sends_every_logger_through_the_formatter_and_silences_uv
     assert config["formatters"]["json"]["secrets"] == settings_secrets(settings)
     assert config["loggers"]["uvicorn.access"]["propagate"] is False
     assert config["loggers"]["httpx"]["level"] == "WARNING"
+
+
+# -- issue 14 #7: expected refusals are quiet, and no log line quotes a document or its variables ------------------
+INLINE_PASSWORD = "Wrapped-secret-7!pw"
+TOTP = "914273"
+INLINE_EMAIL = "zebediah.inline@example.com"
+INLINE_FIRST_NAME = "Zebediah"
+
+
+def _wrapped_password_documents() -> list[str]:
+    """Documents on one long line whose error graphql-core reports with a source excerpt that wraps the line
+    every 80 columns: shifted by 1 to 10 characters, `password: "…"` falls across the wrap at each offset."""
+    documents = []
+    for offset in range(1, 11):
+        padding = " " * (62 + offset)
+        documents.append('mutation Wrap { createUser(input: {email: "a@b.c",' + padding + 'password: "'
+                         + INLINE_PASSWORD + '", unknownField: 1}) { userErrors { code } } }')
+    return documents
+
+
+async def test_expected_refusals_are_info_or_debug_without_traceback_and_quote_no_inline_value(
+        api_client, staff_api_client, tokens, captured_logs):
+    # when: validation errors wrapping an inline password (offsets 1-10), an inline TOTP code refused for an
+    # anonymous caller (UNAUTHENTICATED) and for a customer (FORBIDDEN), an inline e-mail and first name with a
+    # variable error, and a misspelt variable field carrying the same values
+    for document in _wrapped_password_documents():
+        await api_client.post("/graphql", json={"query": document})
+    totp = 'mutation Totp { verifyManagerMfa(input: {code: "%s"}) { userErrors { code } } }' % TOTP
+    await api_client.post("/graphql", json={"query": totp})
+    await api_client.post("/graphql", json={"query": totp}, headers=bearer(tokens.customer("auth0|log-totp")))
+    await api_client.post("/graphql", json={"query": 'mutation Person($p: String) { createUser(input: {email: "%s", '
+                                                     'firstName: "%s", password: $p}) { userErrors { code } } }'
+                                                     % (INLINE_EMAIL, INLINE_FIRST_NAME),
+                                            "variables": {"p": 12}})
+    await api_client.post("/graphql", json={"query": CREATE_USER, "variables": {"input": {
+        "email": INLINE_EMAIL, "firstNme": INLINE_FIRST_NAME, "password": INLINE_PASSWORD}}})
+    await api_client.post("/graphql", json={"query": "{ viewer { kind } }"}, headers=bearer("not-a-token"))
+    await api_client.post("/graphql", json={"query": "query Fee($a: Decimal!) { processingFee(amount: $a, paymentType: 1) "
+                                                     "{ total { amount } } }", "variables": {"a": "sNaN"}})
+    await api_client.post("/graphql", json={"query": 'query Fee { processingFee(amount: "1e999", paymentType: 1) '
+                                                     "{ total { amount } } }"})
+
+    # then: nothing quoted; refusals at INFO or DEBUG, without a traceback, naming the operation and a hash
+    text = captured_logs.getvalue()
+    for value in (INLINE_PASSWORD, TOTP, INLINE_EMAIL, INLINE_FIRST_NAME):
+        assert value not in text, value
+    logged = lines(captured_logs)
+    assert [line for line in logged if line["level"] in ("warning", "error", "critical")] == []
+    assert [line for line in logged if "traceback" in line] == []
+    refusals = [line for line in logged if line["logger"] == "papergraph.errors"]
+    assert {line["error_code"] for line in refusals} >= {"GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED",
+                                                         "FORBIDDEN", "BAD_USER_INPUT"}
+    totp_lines = [line for line in refusals if line["operation"] == "Totp"]
+    assert totp_lines and all(line["level"] == "info" and len(line["document_hash"]) == 16 for line in totp_lines)
+
+
+async def test_an_unexpected_error_keeps_its_traceback_at_error_level(staff_api_client, services, captured_logs,
+                                                                      monkeypatch):
+    # given
+    async def broken(*args, **kwargs):
+        raise RuntimeError("levels on fire")
+
+    monkeypatch.setattr(services.db, "list_household_levels", broken)
+
+    # when
+    await staff_api_client.post("/graphql", json={"query": '{ householdLevels(search: "inline-search") { id } }'})
+
+    # then: one ERROR line with the traceback; the document's inline value is in no line
+    errors = [line for line in lines(captured_logs) if line["level"] == "error" and line["logger"] == "papergraph.errors"]
+    assert len(errors) == 1 and "levels on fire" in errors[0]["traceback"]
+    assert "inline-search" not in captured_logs.getvalue()

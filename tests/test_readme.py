@@ -24,6 +24,7 @@ LIMIT_SETTINGS = {
     "document size": "max_document_bytes",
     "cost": "max_cost",
     "list size": "cost_list_size",
+    "representations": "max_representations",
     "batch": "max_batch_operations",
     "request size": "max_request_bytes",
 }

@@ -2,7 +2,8 @@
 
 Every state change of a payment is written together with its event, in one transaction (NOT-1), and
 only from the state the writer last read (`transition` is a compare-and-set on the state), so a request
-and a reconciliation run can never both act on the same step. One attempt per tenant and idempotency
+and a reconciliation run can never both act on the same step; and only along the state machine's
+transitions (`domain/ledger.py`), whatever the caller asks. One attempt per tenant and idempotency
 key (a unique constraint), and at most one money-taking attempt per subscription in the PM-5 window
 (checked under a per-subscription lock on PostgreSQL; on SQLite the attempt's insert takes the
 database's write lock before the check reads).
@@ -20,7 +21,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Event, Payment, PaymentSession, Tenant, utcnow
-from domain.ledger import MONEY_TAKEN_STATES, UNFINISHED_STATES, LedgerState
+from domain.ledger import MONEY_TAKEN_STATES, UNFINISHED_STATES, LedgerState, check_transition
 
 
 class PaymentWindowClosed(Exception):
@@ -78,7 +79,10 @@ class PaymentRepository:
     async def transition(self, payment: Payment, target: LedgerState, event: Event,
                          **changes: Any) -> Payment | None:
         """Move `payment` from the state it has (as the caller read it) to `target`, with `changes`, and
-        record `event`, in one transaction. None when another writer moved it first (nothing written)."""
+        record `event`, in one transaction. None when another writer moved it first (nothing written).
+        PAY-4: a move the ledger's state machine does not allow (`domain/ledger.py` TRANSITIONS) raises
+        `IllegalTransition` and writes nothing."""
+        check_transition(payment.state, target)
         async with self.db.session() as session:
             moved = (await session.execute(
                 sa.update(Payment).where(Payment.id == payment.id, Payment.state == payment.state)
@@ -175,6 +179,18 @@ class PaymentRepository:
                 PaymentSession.id == row.id, PaymentSession.used_at.is_(None)).values(used_at=utcnow()))
             await session.commit()
             return result.rowcount == 1
+
+    async def tokenized_session(self, tenant_id: int, profile_id: str, *, started_by: str | None
+                                ) -> PaymentSession | None:
+        """BUY-11: a completed session that tokenized `profile_id` and was started by `started_by` (None:
+        anonymously), or None."""
+        starter = PaymentSession.started_by.is_(None) if started_by is None else \
+            PaymentSession.started_by == started_by
+        async with self.db.session() as session:
+            return (await session.execute(select(PaymentSession).where(
+                PaymentSession.tenant_id == tenant_id, PaymentSession.profile_id == profile_id,
+                PaymentSession.completed_at.is_not(None), starter).order_by(PaymentSession.id).limit(1))
+            ).scalars().first()
 
     async def session(self, tenant_id: int, session_id: str) -> PaymentSession | None:
         async with self.db.session() as session:

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from auth.permissions import ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
+from auth.permissions import CREATED_CRIDS, ANYONE, REGISTRATIONS, Unprivileged, allow, asks_false, asks_true, asks_value, changes
 from auth.principals import PrincipalKind
 from resolvers.mutation_support import error_type
 from resolvers.user_flows import UserFlowError, create_registration
@@ -21,8 +21,11 @@ class CreateUserErrorCode(Enum):
     INVALID = "INVALID"
     INVALID_EMAIL = "INVALID_EMAIL"
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
-    EMAIL_ALREADY_REGISTERED = "EMAIL_ALREADY_REGISTERED"
-    UNVERIFIED_REGISTRATION_EXISTS = "UNVERIFIED_REGISTRATION_EXISTS"
+    EMAIL_ALREADY_REGISTERED = strawberry.enum_value(
+        "EMAIL_ALREADY_REGISTERED", description="Staff and partners only: a registration with this e-mail exists.")
+    UNVERIFIED_REGISTRATION_EXISTS = strawberry.enum_value(
+        "UNVERIFIED_REGISTRATION_EXISTS",
+        description="Staff and partners only: a registration with this e-mail waits for its e-mail to be verified.")
     CRID_ALREADY_REGISTERED = "CRID_ALREADY_REGISTERED"
     PROVIDER_NOT_SUPPORTED = "PROVIDER_NOT_SUPPORTED"
 
@@ -50,7 +53,12 @@ class CreateUserInput:
 
 @strawberry.type
 class CreateUserPayload:
-    registration: Optional[Registration] = None
+    registration: Optional[Registration] = strawberry.field(default=None, description=(
+        "The new registration, for staff and partners. A self-service sign-up (anonymous or customer) gets null: "
+        "its answer is the same whether or not the e-mail is registered."))
+    accepted: bool = strawberry.field(default=False, description=(
+        "True when the sign-up was taken: the user was created or, for a self-service sign-up, the e-mail may "
+        "already be registered (the answer never tells which)."))
     change_password_url: Optional[str] = strawberry.field(
         default=None, description="For a passwordless user on Auth0: where the user sets a password (USR-3).")
     user_errors: list[CreateUserError] = strawberry.field(default_factory=list)
@@ -74,10 +82,25 @@ class CreateUser:
                 verify_email=_verify_email(info.context, input.verify_email), ignore_provider=input.ignore_provider,
             )
         except UserFlowError as error:
+            if error.code in EMAIL_TAKEN and _self_service(info.context):
+                return CreateUserPayload(accepted=True)  # as a new sign-up is answered: no enumeration
             return CreateUserPayload(user_errors=[CreateUserError(
                 code=CreateUserErrorCode[error.code], field=error.field, message=error.message)])
+        info.context.extra.setdefault(CREATED_CRIDS, set()).add(created.registration.crid)
+        if _self_service(info.context):
+            return CreateUserPayload(accepted=True)
         return CreateUserPayload(registration=info.context.loaders.registration_from_row(created.registration),
-                                 change_password_url=created.change_password_url)
+                                 change_password_url=created.change_password_url, accepted=True)
+
+
+# refusals that would tell a self-service caller the e-mail is registered
+EMAIL_TAKEN = frozenset({"EMAIL_ALREADY_REGISTERED", "UNVERIFIED_REGISTRATION_EXISTS"})
+
+
+def _self_service(context) -> bool:
+    """Anonymous callers and customers sign up themselves: they learn nothing of other registrations (like
+    `startForgotPassword`); staff and partners get the clear answer."""
+    return context.principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.CUSTOMER)
 
 
 def _verify_email(context, asked: bool | None) -> bool:

@@ -8,7 +8,7 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import ANYONE, allow
+from auth.permissions import CREATED_CRIDS, ANYONE, allow
 
 from datasources.repositories.users import DuplicateRow, new_event
 from domain.users import EVENT_FORGOT_PASSWORD_FINISH, EVENT_FORGOT_PASSWORD_START, FORGOT_PASSWORD
@@ -64,4 +64,5 @@ class FinishForgotPassword:
         except UserFlowError as error:
             return FinishForgotPasswordPayload(user_errors=[flow_error(
                 FinishForgotPasswordError, FinishForgotPasswordErrorCode, error)])
+        context.extra.setdefault(CREATED_CRIDS, set()).add(row.crid)  # the reset link proved the account is theirs
         return FinishForgotPasswordPayload(registration=context.loaders.registration_from_row(row))

@@ -15,7 +15,7 @@ from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
 from domain.links import check_link_limits
 from domain.money import RuleError
-from resolvers.link_flows import link_event, link_limits
+from resolvers.link_flows import link_event, link_limits, may_link_crid
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import LinkRole, SubscriptionLink
 
@@ -26,6 +26,9 @@ class LinkSubscriptionErrorCode(Enum):
     REGISTRATION_NOT_FOUND = "REGISTRATION_NOT_FOUND"
     ALREADY_LINKED = "ALREADY_LINKED"
     LINK_LIMIT_REACHED = "LINK_LIMIT_REACHED"
+    REGISTRATION_NOT_OWN = strawberry.enum_value("REGISTRATION_NOT_OWN", description=(
+        "LNK-4: the CRID is not the signed-in customer's own (or the caller is a partner): another person joins a "
+        "subscription by accepting an invitation; only staff with FULL_CONTROL link a named CRID."))
 
 
 LinkSubscriptionError = error_type("LinkSubscription", LinkSubscriptionErrorCode)
@@ -48,7 +51,8 @@ class LinkSubscriptionPayload:
 class LinkSubscription:
     @strawberry.mutation(description=(
         "Link a registration to a subscription as OWNER or GUEST, within the tenant's owner, guest and total "
-        "limits (LNK-2); records UPDATELINK."
+        "limits (LNK-2); records UPDATELINK. A customer links only their own registration; only staff with "
+        "FULL_CONTROL link a named CRID (LNK-4)."
     ), extensions=allow(changes(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
     async def link_subscription(self, info: Info, input: LinkSubscriptionInput) -> Optional[LinkSubscriptionPayload]:
         context = info.context
@@ -58,8 +62,11 @@ class LinkSubscription:
             subscription_id = str(input.subscription_id).strip()
             if await context.loaders.subscription_by_id.load(subscription_id) is None:
                 raise Refusal(Code.SUBSCRIPTION_NOT_FOUND, "No subscription has this id", ["input", "subscriptionId"])
-            registration = await UserRepository(context.services.db).by_crid(tenant.id,
-                                                                             input.customer_registration_id.strip())
+            crid = input.customer_registration_id.strip()
+            if not may_link_crid(context.principal, crid):
+                raise Refusal(Code.REGISTRATION_NOT_OWN, "You may link only your own registration (LNK-4)",
+                              ["input", "customerRegistrationId"])
+            registration = await UserRepository(context.services.db).by_crid(tenant.id, crid)
             if registration is None:
                 raise Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
                               ["input", "customerRegistrationId"])

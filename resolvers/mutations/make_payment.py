@@ -21,7 +21,7 @@ from resolvers.payment_flows import ChargeInput, mutation_types, payment_mutatio
 from schema.payments import MakePaymentQuoteInput
 
 TYPES = mutation_types("MakePayment", (
-    ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.INVALID_OPTION, ErrorCode.SUBSCRIPTION_STOPPED,
+    ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.TIP_TOO_LARGE, ErrorCode.INVALID_OPTION, ErrorCode.SUBSCRIPTION_STOPPED,
 ))
 MakePaymentErrorCode = TYPES.codes
 MakePaymentError = TYPES.error

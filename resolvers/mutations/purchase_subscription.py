@@ -8,7 +8,8 @@ The flow, and what undoes each step when a later one fails (all or nothing):
    the key. The upstream references and keys name the attempt (`upstream_keys`), so a new attempt makes
    its own sale;
 2. input, offer, term and the offer's check criteria are validated (OFR-4 messages), the payment profile
-   is read from NavigaPay, the active-subscription check runs on the circulation search (BUY-1);
+   must have been tokenized in a payment session the caller started (BUY-11, below) and is read from
+   NavigaPay, the active-subscription check runs on the circulation search (BUY-1);
 3. a new registration's user is created in the identity provider ......... undo: delete the user
 4. the first term is charged through a NavigaPay sale ...................... undo: void the sale
 5. the subscription is created in the circulation system (with its name) .. undo: cancel it
@@ -20,6 +21,20 @@ Decision (from the documents): a purchase charges the card. The Newstart flow cr
 from the hosted iframe's profile and the subscription starts paid: the first term's rate + tax + the
 offer's activation fee, plus the credit-card processing fee and its tax when they apply — the total
 `subscriptionCost` quotes (FEE-5).
+
+Whose subscription it is (BUY-10, LNK-4):
+- a signed-in customer's purchase is theirs: it is linked to their own registration, whatever e-mail the
+  subscriber has;
+- an anonymous purchase creates and links no registration and looks none up by e-mail: the subscription
+  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail, for the claim flow and
+  its MSG-1 message, which come with the identity issue). Its answer carries no registration and is the same
+  whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
+- staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
+
+BUY-11 (interim, until sessions for a new start come with the identity issue): the payment profile must be
+one a completed payment session tokenized (GW-1) that the same principal started (`payment_session.started_by`;
+an anonymous purchase needs an anonymously started session, which no flow opens yet); anything else is
+refused with PAYMENT_METHOD_NOT_FOUND before NavigaPay is asked for anything, so nothing is charged.
 
 A process killed between the sale and step 7 leaves the key in progress with no payment row:
 `papergraph reconcile` finds the attempt's sale by its reference and voids it (refunds it once settled)
@@ -40,10 +55,11 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
+from auth.principals import PrincipalKind, principal_key
 
 from datasources.base import UpstreamError, UpstreamRejected
 from datasources.budget import outside_request_budget
-from datasources.models import Event, Payment, SubscriptionLink, TemporaryEntitlement, utcnow
+from datasources.models import Event, Payment, PendingClaim, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
 from datasources.repositories.offers import OfferRepository
@@ -70,6 +86,7 @@ from domain.purchases import (
     upstream_keys,
     validate_subscription_name,
 )
+from domain.text import free_text
 from resolvers.mutation_support import error_type
 from datasources.outbox import message_data
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
@@ -83,6 +100,8 @@ START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
 SEARCH_LIMIT = 500  # the circulation search's largest page
 SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
+NOT_TOKENIZED_BY_CALLER = ("No payment method tokenized in a payment session you started has this profile id "
+                           "(BUY-11)")
 
 
 @strawberry.enum(description="Why `purchaseSubscription` refused its input.")
@@ -153,16 +172,19 @@ class PurchaseSubscriptionInput:
         "posted back: only the method it tokenized is charged (BUY-11)."))
     subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
-        "The registration that will own the subscription; by default the one with the subscriber's e-mail, or a "
-        "new one."))
+        "The registration that will own the subscription (staff and partners; a customer's purchase is always "
+        "their own). By default the one with the subscriber's e-mail, or a new one; an anonymous purchase is "
+        "linked to none and waits to be claimed (BUY-10)."))
     password: Optional[str] = strawberry.field(default=None, description=(
-        "For a new registration; checked against the password policy whenever given (USR-5)."))
+        "For a new registration (staff and partners); checked against the password policy whenever given "
+        "(USR-5)."))
 
 
 @strawberry.type
 class PurchaseSubscriptionPayload:
     subscription: Optional[CustomerSubscription] = None
-    registration: Optional[Registration] = None
+    registration: Optional[Registration] = strawberry.field(default=None, description=(
+        "The owning registration; null for an anonymous purchase, which waits to be claimed (BUY-10)."))
     charged: Optional[Money] = strawberry.field(default=None, description="What the card was charged.")
     customer_reference_number: Optional[str] = strawberry.field(default=None, description="BUY-3, when generated.")
     change_password_url: Optional[str] = strawberry.field(default=None, description="For a new passwordless Auth0 user.")
@@ -258,7 +280,7 @@ async def _answer(context, response: dict[str, Any]) -> PurchaseSubscriptionPayl
             code=Code(error["code"]), field=error["field"], message=error["message"]) for error in response["errors"]])
     loaders = context.loaders
     subscription = await loaders.subscription_by_id.load(response["subscriptionId"])
-    registration = await loaders.registration_by_crid.load(response["crid"])
+    registration = await loaders.registration_by_crid.load(response["crid"]) if response.get("crid") else None
     return PurchaseSubscriptionPayload(
         subscription=subscription, registration=registration,
         charged=Money.of(response["charged"], context.tenant.currency),
@@ -284,6 +306,11 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
     except UserFlowError as error:
         raise Refused(Code[error.code], error.message, error.field)
     first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
+    try:  # issue 14 #15: names are free text
+        for value, name in ((first_name, "firstName"), (last_name, "lastName"), (subscriber.company_name, "companyName")):
+            free_text(value, ["input", "subscriber", name], rule="BUY-4")
+    except RuleError as error:
+        raise _rule(error, Code.INVALID)
     if not first_name or not last_name:
         raise Refused(Code.INVALID, "First and last name are required",
                       ["input", "subscriber", "firstName" if not first_name else "lastName"])
@@ -322,11 +349,16 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         if not answer.deliverable:
             raise Refused(Code.OFFER_NOT_AVAILABLE, answer.message or "The offer does not deliver there",
                           ["input", "subscriber", "address", "postalCode"])
+    principal = context.principal
     if input.payment_session is not None:  # BUY-11: the method this purchase's own session tokenized
         session_row, profile = await tokenized_by_session(context, input.payment_session, offer.id, term.code)
     elif input.payment_profile_id:
-        session_row, profile = None, await services.navigapay.get_profile(input.payment_profile_id.strip(),
-                                                                          merchant=tenant.code)
+        profile_id = input.payment_profile_id.strip()
+        # -- BUY-11: a profile tokenized in a session this caller started, else nothing is charged ------------
+        if await PaymentRepository(services.db).tokenized_session(tenant.id, profile_id,
+                                                                   started_by=principal_key(principal)) is None:
+            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, NOT_TOKENIZED_BY_CALLER, ["input", "paymentProfileId"])
+        session_row, profile = None, await services.navigapay.get_profile(profile_id, merchant=tenant.code)
     else:
         session_row, profile = None, None
     if profile is None:
@@ -338,10 +370,17 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                           address=address)
     if await _same_subscription_exists(services.circulation, tenant.code, criteria, applicant):
         raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
-    # -- the registration: given, found by e-mail, or new ----------------------------------------------
+    # -- the registration: the customer's own, none (anonymous), or given, found by e-mail, or new ----------
     repository = users(context)
     prepared = None
-    if input.customer_registration_id:
+    anonymous = principal.is_anonymous
+    if anonymous:  # BUY-10: nothing is looked up by the e-mail, nothing linked; the subscription waits
+        registration = None
+    elif principal.kind is PrincipalKind.CUSTOMER:  # BUY-10: a signed-in customer's purchase is theirs
+        registration = await repository.by_crid(tenant.id, principal.crid or "")
+        if registration is None:
+            raise Refused(Code.NOT_FOUND, "Your registration is not known to this publication", ["input"])
+    elif input.customer_registration_id:
         registration = await repository.by_crid(tenant.id, input.customer_registration_id.strip())
         if registration is None:
             raise Refused(Code.NOT_FOUND, "No registration has this CRID", ["input", "customerRegistrationId"])
@@ -356,7 +395,7 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             existing_phones = list(((records.get(owned[-1]) or {}).get("subscriber") or {}).get("phones") or [])
     undo = Compensations([])
     try:
-        if registration is None:
+        if registration is None and not anonymous:
             try:
                 prepared = await prepare_registration(
                     context, email=email, password=input.password, first_name=first_name, last_name=last_name,
@@ -405,10 +444,11 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                                                            {"customerReferenceNumber": crn})
         # -- 7. one transaction ---------------------------------------------------------------------------
         now = utcnow()
+        owner_crid = registration.crid if registration is not None else None
         payment = None
         if sale is not None:
             payment = Payment(
-                tenant_id=tenant.id, subscription_id=subscription_id, crid=registration.crid, flow="PURCHASE",
+                tenant_id=tenant.id, subscription_id=subscription_id, crid=owner_crid, flow="PURCHASE",
                 state="APPLIED", payment_type=profile["paymentType"], currency=tenant.currency,
                 option_amount=quote.rate + quote.tax, activation_fee=quote.activation_fee,
                 processing_fee=quote.processing_fee or Decimal("0.00"), fee_tax=quote.fee_tax or Decimal("0.00"),
@@ -421,16 +461,20 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             registration=registration, registration_events=prepared.events if prepared else [],
             payment_method=masked_payment_method(tenant.id, subscription_id, profile),
             link=SubscriptionLink(tenant_id=tenant.id, registration_id=registration.id or 0,
-                                  subscription_id=subscription_id, role="OWNER", created_at=now),
+                                  subscription_id=subscription_id, role="OWNER", created_at=now)
+            if registration is not None else None,
             temporary_entitlements=[TemporaryEntitlement(
                 tenant_id=tenant.id, crid=registration.crid, entitlement_code=code, starts_at=now,
-                expires_at=now + TEMPORARY_ACCESS, reason="PURCHASE", created_at=now) for code in codes],
+                expires_at=now + TEMPORARY_ACCESS, reason="PURCHASE", created_at=now)
+                for code in codes] if registration is not None else [],
             payment=payment,
-            start_event=new_event(tenant.id, START_EVENT, crid=registration.crid, subscription_id=subscription_id,
+            start_event=new_event(tenant.id, START_EVENT, crid=owner_crid, subscription_id=subscription_id,
                                   amount=quote.total, details=details, created_at=now),
             link_event=Event(tenant_id=tenant.id, type_code=LINK_EVENT, crid=registration.crid,
                              subscription_id=subscription_id, details={"action": "LINK", "role": "OWNER"},
-                             created_at=now),
+                             created_at=now) if registration is not None else None,
+            pending_claim=PendingClaim(tenant_id=tenant.id, subscription_id=subscription_id, email=email,
+                                       created_at=now) if registration is None else None,
         )
         if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
@@ -442,7 +486,7 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             log.warning("purchase %s failed upstream: %s", key, error)
         await undo.run()
         raise
-    return {"subscriptionId": subscription_id, "crid": registration.crid, "charged": str(quote.total if sale else
+    return {"subscriptionId": subscription_id, "crid": owner_crid, "charged": str(quote.total if sale else
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
@@ -452,8 +496,8 @@ SESSION_USED = "This payment session paid for a purchase already: start another"
 
 
 async def tokenized_by_session(context, given: PurchasePaymentSessionInput, offer_id: int, term: str):
-    """BUY-11: the new-start session for this offer and term (started by this caller, once the sessions record
-    who started them), completed at the gateway with what its page posted: (session row, masked profile)."""
+    """BUY-11: the new-start session for this offer and term started by this caller, completed at the gateway with
+    what its page posted: (session row, masked profile)."""
     from datasources.base import UpstreamNotFound
 
     tenant, services = context.tenant, context.services
@@ -461,13 +505,8 @@ async def tokenized_by_session(context, given: PurchasePaymentSessionInput, offe
     field = ["input", "paymentSession", "sessionId"]
     if row is None or row.subscription_id or (row.offer_id, row.term) != (offer_id, term):
         raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id", field)
-    starter = getattr(row, "started_by", None)
-    if hasattr(type(row), "started_by"):
-        from auth.principals import principal_key
-
-        if starter != principal_key(context.principal):
-            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id",
-                          field)
+    if row.started_by != principal_key(context.principal):  # started by this caller (anonymous: None)
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id", field)
     if row.used_at is not None:
         raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, field)
     if row.profile_id is not None and row.profile_id != given.profile_id.strip():

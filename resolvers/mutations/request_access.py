@@ -15,6 +15,7 @@ from datasources.base import UpstreamError
 from datasources.models import AccessLog, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.entitlements import ACCESS_CODES, AccessLevel as DomainAccessLevel, access_code
+from domain.text import forbidden_character, printable
 from resolvers.mutation_support import Refusal, error_type
 from schema.entitlements import AccessLevel
 
@@ -79,6 +80,8 @@ async def _access(context, code_text: str, platform: str, crid: str | None) -> t
                       ["input", "entitlementCode"])
     if not platform or len(platform) > MAX_PLATFORM:
         raise Refusal(Code.INVALID, f"The platform must be 1 to {MAX_PLATFORM} characters", ["input", "platform"])
+    if forbidden_character(platform) is not None:  # issue 14 #15: free text, stored in the access log
+        raise Refusal(Code.INVALID, "`platform` contains a control or invisible character", ["input", "platform"])
     if crid is None:
         raise Refusal(Code.INVALID, "Sign in or give the customerRegistrationId", ["input", "customerRegistrationId"])
     entitlement = await context.loaders.entitlement_by_code.load(code_text)
@@ -103,6 +106,9 @@ class RequestAccess:
         context = info.context
         code_text = input.entitlement_code.strip()
         platform = input.platform.strip()
+        # the access log keeps what was asked, refused requests too, but never a control or bidi character
+        logged_code = code_text if forbidden_character(code_text) is None else None
+        logged_platform = platform if forbidden_character(platform) is None else None
         crid = _asking_crid(context, input.customer_registration_id)
         level, redirect, refusal = None, None, None
         try:
@@ -114,8 +120,9 @@ class RequestAccess:
         user_agent = context.request.headers.get("user-agent") if context.request is not None else None
         outcome = REFUSED if refusal is not None else (level.value if level is not None else FAILED_LEVEL)
         await AdministrationRepository(context.services.db).log_access(AccessLog(  # ENT-2: every request
-            tenant_id=context.tenant.id, entitlement_code=code_text[:MAX_CODE], crid=crid[:MAX_CRID] if crid else None,
-            platform=platform[:MAX_PLATFORM] or None, user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
+            tenant_id=context.tenant.id, entitlement_code=(logged_code or "")[:MAX_CODE],
+            crid=crid[:MAX_CRID] if crid else None, platform=(logged_platform or "")[:MAX_PLATFORM] or None,
+            user_agent=(printable(user_agent) or "")[:MAX_USER_AGENT] or None,
             access_level=outcome, created_at=utcnow()))
         if refusal is not None:
             return RequestAccessPayload(user_errors=[refusal.as_error(RequestAccessError)])

@@ -22,7 +22,7 @@ from resolvers.payment_flows import CLIENT_TOTAL, ChargeInput, mutation_types, p
 from schema.payments import RestartQuoteInput
 
 TYPES = mutation_types("RestartSubscription", (
-    ErrorCode.RESTART_NOT_AVAILABLE, ErrorCode.INVALID_RESTART_DATE, ErrorCode.TIP_NOT_SUPPORTED,
+    ErrorCode.RESTART_NOT_AVAILABLE, ErrorCode.INVALID_RESTART_DATE, ErrorCode.TIP_NOT_SUPPORTED, ErrorCode.TIP_TOO_LARGE,
     ErrorCode.INVALID_OPTION,
 ))
 RestartSubscriptionErrorCode = TYPES.codes

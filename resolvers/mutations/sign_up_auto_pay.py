@@ -24,6 +24,7 @@ from schema.payments import AutoPayQuoteInput
 
 TYPES = mutation_types("SignUpAutoPay", (
     ErrorCode.ALREADY_ON_AUTO_PAY, ErrorCode.SUBSCRIPTION_STOPPED, ErrorCode.TIP_NOT_SUPPORTED,
+    ErrorCode.TIP_TOO_LARGE,
     ErrorCode.INVALID_OPTION, ErrorCode.AUTO_PAY_SETUP_FAILED,
 ))
 SignUpAutoPayErrorCode = TYPES.codes

@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import ANYONE, PAYMENTS, Unprivileged, allow, arg, asks_value, changes, customer_owner
+from auth.principals import principal_key
 from datasources.base import UpstreamNotFound, UpstreamRejected
 from datasources.models import Event, PaymentSession as PaymentSessionRow, utcnow
 from datasources.repositories.payment_methods import PaymentMethodRepository
@@ -97,7 +98,8 @@ class StartPaymentSession:
         now = utcnow()
         await PaymentRepository(services.db).start_session(
             PaymentSessionRow(tenant_id=tenant.id, session_id=started["sessionId"], group_id=started["groupId"],
-                              subscription_id=subscription_id, payment_type=payment_type.value, created_at=now),
+                              subscription_id=subscription_id, payment_type=payment_type.value, created_at=now,
+                              started_by=principal_key(context.principal)),  # BUY-11: whose card it tokenizes
             Event(tenant_id=tenant.id, type_code=SESSION_EVENT, subscription_id=subscription_id,
                   crid=await owner_crid(context, subscription_id), created_at=now,
                   details={"sessionId": started["sessionId"], "paymentType": payment_type.value}))
@@ -137,8 +139,7 @@ async def start_new_start_session(context, input: StartPaymentSessionInput) -> S
     now = utcnow()
     row = PaymentSessionRow(tenant_id=tenant.id, session_id=started["sessionId"], group_id=started["groupId"],
                             subscription_id="", payment_type=input.payment_type.value, created_at=now,
-                            offer_id=offer_id, term=term_code)
-    started_by(row, context.principal)
+                            offer_id=offer_id, term=term_code, started_by=principal_key(context.principal))
     await PaymentRepository(services.db).start_session(row, Event(
         tenant_id=tenant.id, type_code=SESSION_EVENT, crid=context.principal.crid, created_at=now,
         details={"sessionId": started["sessionId"], "paymentType": input.payment_type.value, "offerId": offer_id,
@@ -147,11 +148,3 @@ async def start_new_start_session(context, input: StartPaymentSessionInput) -> S
         session_id=started["sessionId"], group_id=started["groupId"], payment_type=input.payment_type,
         iframe_url=started["iframeUrl"]))
 
-
-def started_by(row, principal) -> None:
-    """BUY-11: who started the session (the `started_by` column comes with the consent work; until it is there,
-    the purchase checks the session's offer and term only)."""
-    if hasattr(type(row), "started_by"):
-        from auth.principals import principal_key
-
-        row.started_by = principal_key(principal)

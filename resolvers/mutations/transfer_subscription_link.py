@@ -13,7 +13,7 @@ from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, cha
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
 from domain.ids import integer_id
-from resolvers.link_flows import link_event
+from resolvers.link_flows import link_event, may_link_crid
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import SubscriptionLink
 
@@ -23,6 +23,9 @@ class TransferSubscriptionLinkErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     REGISTRATION_NOT_FOUND = "REGISTRATION_NOT_FOUND"
     ALREADY_LINKED = "ALREADY_LINKED"
+    REGISTRATION_NOT_OWN = strawberry.enum_value("REGISTRATION_NOT_OWN", description=(
+        "LNK-4: the target CRID is not the signed-in customer's own (or the caller is a partner): only staff with "
+        "FULL_CONTROL move a link to a named CRID."))
 
 
 TransferSubscriptionLinkError = error_type("TransferSubscriptionLink", TransferSubscriptionLinkErrorCode)
@@ -43,7 +46,8 @@ class TransferSubscriptionLinkPayload:
 @strawberry.type
 class TransferSubscriptionLink:
     @strawberry.mutation(description=(
-        "Move a link, with its role, to another registration (by CRID); records UPDATELINK with both CRIDs."
+        "Move a link, with its role, to another registration (by CRID); records UPDATELINK with both CRIDs. A "
+        "customer may move a link only to their own registration (LNK-4)."
     ), extensions=allow(changes(SUBSCRIPTIONS), CustomerManagesLink(arg("input", "link_id"))))
     async def transfer_subscription_link(self, info: Info, input: TransferSubscriptionLinkInput
                                          ) -> Optional[TransferSubscriptionLinkPayload]:
@@ -57,7 +61,11 @@ class TransferSubscriptionLink:
             if found is None:
                 raise Refusal(Code.NOT_FOUND, "No link has this id", ["input", "linkId"])
             link, crid = found
-            target = await UserRepository(context.services.db).by_crid(tenant.id, input.customer_registration_id.strip())
+            target_crid = input.customer_registration_id.strip()
+            if not may_link_crid(context.principal, target_crid):
+                raise Refusal(Code.REGISTRATION_NOT_OWN, "You may move a link only to your own registration (LNK-4)",
+                              ["input", "customerRegistrationId"])
+            target = await UserRepository(context.services.db).by_crid(tenant.id, target_crid)
             if target is None:
                 raise Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
                               ["input", "customerRegistrationId"])

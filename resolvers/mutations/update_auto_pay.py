@@ -19,6 +19,7 @@ from schema.payments import AutoPayQuoteInput
 
 TYPES = mutation_types("UpdateAutoPay", (
     ErrorCode.NOT_ON_AUTO_PAY, ErrorCode.SUBSCRIPTION_STOPPED, ErrorCode.TIP_NOT_SUPPORTED,
+    ErrorCode.TIP_TOO_LARGE,
     ErrorCode.INVALID_OPTION,
 ))
 UpdateAutoPayErrorCode = TYPES.codes

@@ -8,7 +8,7 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import ANYONE, allow
+from auth.permissions import CREATED_CRIDS, ANYONE, allow
 
 from datasources.repositories.users import DuplicateRow, new_event
 from domain.users import EVENT_VERIFICATION_CODE, EVENT_VERIFIED, VERIFY_EMAIL
@@ -65,4 +65,5 @@ class VerifyEmail:
                 raise UserFlowError("INVALID_CODE", INVALID_CODE, ["input", "code"])
         except UserFlowError as error:
             return VerifyEmailPayload(user_errors=[flow_error(VerifyEmailError, VerifyEmailErrorCode, error)])
+        context.extra.setdefault(CREATED_CRIDS, set()).add(row.crid)  # the code proved the e-mail is theirs
         return VerifyEmailPayload(registration=context.loaders.registration_from_row(row))

@@ -8,6 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import HOUSEHOLD_LEVELS, allow, reads
+from domain.text import forbidden_character
+from resolvers.errors import CodedError
 from schema.households import HouseholdLevel
 
 
@@ -18,6 +20,8 @@ class HouseholdQueries:
     async def household_levels(
         self, info: Info, search: Optional[str] = None, only_active: bool = False
     ) -> Optional[list[HouseholdLevel]]:
+        if search is not None and forbidden_character(search) is not None:  # issue 14 #15
+            raise CodedError("`search` contains a control or invisible character", field=["search"])
         rows = await info.context.services.db.list_household_levels(
             info.context.tenant.id, search=search, only_active=only_active
         )

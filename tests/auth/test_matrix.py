@@ -192,6 +192,13 @@ def test_every_entity_type_guards_its_references():
 
 
 @pytest.fixture
+def settings(settings):
+    """Every principal sends every operation from one address, naming the same identities: the rate limits
+    (tests/graphql/users/test_rate_limits.py) are kept out of the way of the decisions."""
+    return settings.model_copy(update={"rate_limit_per_address": 100_000, "rate_limit_per_identity": 100_000})
+
+
+@pytest.fixture
 async def world(app, own_tenant, tokens):
     """The own tenant's subscription S-1 with an owner and a guest, a stranger, and a token per principal."""
     tenant = await own_tenant("NCS")

@@ -156,3 +156,31 @@ async def test_compensations_run_outside_the_request_budget(circulation, emulato
         record = await circulation.get_subscription(NCS, SUBSCRIPTION)
 
     assert record["id"] == SUBSCRIPTION
+
+
+# -- whether a failed call may have reached the upstream (UpstreamError.sent; PAY-4 relies on it) ------------
+async def test_a_call_refused_by_the_open_breaker_was_not_sent(circulation, emulator):
+    for _ in range(circulation.breaker.failure_threshold):
+        circulation.breaker.failed()
+    with pytest.raises(CircuitOpen) as refused:
+        await circulation.get_subscription(NCS, SUBSCRIPTION)
+    assert refused.value.sent is False and calls_seen(emulator) == 0
+
+
+async def test_a_refused_connection_was_not_sent():
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:9") as client:
+        datasource = CirculationDataSource(client, timeout=2.0, read_retries=1, backoff_base=0.001)
+        with pytest.raises(UpstreamUnavailable) as refused:
+            await datasource.get_subscription(NCS, SUBSCRIPTION)
+    assert refused.value.sent is False
+
+
+async def test_a_dropped_connection_may_have_been_sent_even_when_the_retry_is_refused_unsent(circulation, emulator):
+    # given: the first attempt reaches the upstream and loses its answer; its failure opens the breaker
+    circulation.breaker.failure_threshold = 1
+    emulator.state.control.rules.append(FaultRule(method="GET", path="/subscriptions/", drop=True))
+    # when: the retry is refused by the breaker
+    with pytest.raises(CircuitOpen) as refused:
+        await circulation.get_subscription(NCS, SUBSCRIPTION)
+    # then: the call as a whole may have been sent
+    assert refused.value.sent is True and calls_seen(emulator) == 1

@@ -12,7 +12,6 @@ from domain.fees import (
     parse_payment_type,
     processing_fee_quote,
     subscription_cost,
-    validate_processing_fee,
 )
 from domain.money import RuleError
 from domain.tenants import TenantSettings
@@ -86,28 +85,6 @@ def test_ten2_settings_are_read_from_the_tenant():
     assert settings == ProcessingFeeSettings(enabled=True, percentage=D("2.75"), tax_enabled=False,
                                              tax_percentage=D("0"))
     assert ProcessingFeeSettings.from_tenant(TenantSettings(name="x")).enabled is False  # TEN-2 default 0
-
-
-@pytest.mark.parametrize("payment_type", NON_CARD)
-@pytest.mark.parametrize(("fee", "tax", "field"), [
-    (D("0.01"), None, "processingFee"), (None, D("0.50"), "processingFeeTax"), (D("1"), D("1"), "processingFee"),
-])
-def test_fee3_non_zero_fee_with_another_payment_type_is_a_validation_error(payment_type, fee, tax, field):
-    with pytest.raises(RuleError) as error:
-        validate_processing_fee(payment_type, fee, tax)
-
-    assert error.value.rule == "FEE-3"
-    assert error.value.field == ["input", field]
-
-
-@pytest.mark.parametrize("payment_type", NON_CARD)
-def test_fee3_zero_or_absent_fee_is_fine_with_any_payment_type(payment_type):
-    validate_processing_fee(payment_type, None, None)
-    validate_processing_fee(payment_type, D("0.00"), D("0"))
-
-
-def test_fee3_any_fee_is_fine_with_a_credit_card():
-    validate_processing_fee(PaymentType.CREDIT_CARD, D("3.78"), D("0.26"))
 
 
 @pytest.mark.parametrize(("value", "expected"), [

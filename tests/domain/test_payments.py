@@ -166,6 +166,15 @@ def test_fee3_a_fee_tax_sent_with_a_bank_payment_is_refused():
     assert error.field == ["input", "processingFeeTax"]
 
 
+def test_fee3_with_a_bank_payment_absent_fees_pass_and_two_sent_fees_name_the_first():
+    quote = one_time_payment_quote(account(), payment(payment_type=BANK), "NCS", NCS_SETTINGS)
+
+    check_client_fees(quote, None, None, ["input"])  # absent is fine
+    error = refused(lambda: check_client_fees(quote, D("1"), D("1"), ["input"]))
+    assert (error.code, error.field, error.rule) == (ErrorCode.PROCESSING_FEE_NOT_ALLOWED,
+                                                     ["input", "processingFee"], "FEE-3")
+
+
 def test_fee1_a_credit_card_fee_the_client_sends_must_be_the_servers():
     quote = one_time_payment_quote(account(), payment(), "NCS", NCS_SETTINGS)
 

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from datasources.models import Event, Payment, PaymentMethod, Registration, SubscriptionLink, TemporaryEntitlement
+from datasources.models import Event, Payment, PaymentMethod, PaymentSession, Registration, SubscriptionLink, \
+    TemporaryEntitlement, utcnow
 from domain.purchases import luhn_check_digit
 from telemetry.metrics import sample
 from tests.conftest import graphql
@@ -37,21 +38,34 @@ async def setup(own_tenant, sandboxes, kind: str = "NCS", settings: dict | None 
     offer = await tenant.offer(entitlements=["EEDITION"], **offer_fields)
     own_tenant.add_subscription(tenant, f"{tenant.code}-TEMPLATE", product=str(offer.id), status="STOPPED",
                                 subscriber={"lastName": "Template", "email": "template@example.com"})
-    return tenant, offer, card_profile(sandboxes, tenant)
+    return tenant, offer, await card_profile(sandboxes, tenant)
 
 
 async def setup_unknown_product(own_tenant, sandboxes, settings: dict | None = None):
     """An own NCS tenant with an offer whose product its circulation system does not know (no template
     subscription: creating the subscription is refused), and a card profile."""
     tenant = await own_tenant(kind="NCS", settings=settings)
-    return tenant, await tenant.offer(), card_profile(sandboxes, tenant)
+    return tenant, await tenant.offer(), await card_profile(sandboxes, tenant)
 
 
-def card_profile(sandboxes, tenant) -> str:
+def staff_of(tenant) -> str:
+    """The principal `staff_api_client` signs requests of `tenant` as (tests/conftest.py: staff_signing)."""
+    return f"staff:auth0|staff-{tenant.code.lower()}"
+
+
+async def card_profile(sandboxes, tenant, started_by: str | None = "staff") -> str:
+    """A NavigaPay card profile of the tenant, tokenized in a completed payment session that `started_by`
+    started (BUY-11; "staff": the staff console's; None: an anonymous start, which only a future new-start
+    session will open)."""
     profile_id = f"prof_{uuid.uuid4().hex[:12]}"
     sandboxes["navigapay"].state.store.add_profile({
         "profileId": profile_id, "customerId": "cus_own", "merchant": tenant.code, "paymentType": "CREDIT_CARD",
         "brand": "VISA", "last4": "4242", "expiry": "12/30"})
+    now = utcnow()
+    await tenant.add(PaymentSession(
+        tenant_id=tenant.id, session_id=f"ses_{uuid.uuid4().hex[:12]}", group_id="grp_own",
+        subscription_id=f"{tenant.code}-TEMPLATE", payment_type="CREDIT_CARD", profile_id=profile_id,
+        created_at=now, completed_at=now, started_by=staff_of(tenant) if started_by == "staff" else started_by))
     return profile_id
 
 
