@@ -26,8 +26,8 @@ Whose subscription it is (BUY-10, LNK-4):
 - a signed-in customer's purchase is theirs: it is linked to their own registration, whatever e-mail the
   subscriber has;
 - an anonymous purchase creates and links no registration and looks none up by e-mail: the subscription
-  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail, for the claim flow and
-  its MSG-1 message, which come with the identity issue). Its answer carries no registration and is the same
+  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail), and a CLAIMPURCHASE
+  event sends the e-mail's owner the claim message (MSG-1), known e-mail or not. Its answer carries no registration and is the same
   whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
 - staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
 
@@ -98,6 +98,7 @@ log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
 START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
+CLAIM_EVENT = "CLAIMPURCHASE"
 SEARCH_LIMIT = 500  # the circulation search's largest page
 SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
 NOT_TOKENIZED_BY_CALLER = ("No payment method tokenized in a payment session you started has this profile id "
@@ -475,6 +476,9 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                              created_at=now) if registration is not None else None,
             pending_claim=PendingClaim(tenant_id=tenant.id, subscription_id=subscription_id, email=email,
                                        created_at=now) if registration is None else None,
+            # BUY-10, MSG-1: the e-mail's owner is asked to sign in (or sign up) with it and claim the subscription
+            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={"email": email},
+                                  created_at=now) if registration is None else None,
         )
         if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url

@@ -72,3 +72,29 @@ async def test_buy4_msg3_purchase_confirmation_lists_the_charge_with_its_fee_lin
     assert "Activation fee: 2.50 USD" in confirmation["Text"]
     assert "Credit-card processing fee:" in confirmation["Text"]
     assert f"Total: {payload['charged']['amount']} USD" in confirmation["Text"]
+
+
+async def test_buy10_msg1_an_anonymous_purchase_sends_the_claim_message_to_known_and_unknown_emails_alike(
+        app, api_client, own_tenant, sandboxes):
+    # given: a registered e-mail and a new one, two anonymous buyers, each with a card of their own session
+    from tests.graphql.own_tenant import own_registration
+    from tests.graphql.purchases.test_stranger_purchase import card_typed_in, new_start_session
+
+    tenant, offer, _ = await setup(own_tenant, sandboxes)
+    await with_templates(tenant)
+    known = await own_registration(tenant, email=f"known.{tenant.code.lower()}@example.com")
+    inbox = Inbox(app)
+    answers = []
+    for email in (known.email, f"new.{tenant.code.lower()}@example.com"):
+        posted = await card_typed_in(api_client, await new_start_session(api_client, tenant, offer))
+        data = purchase_input(offer, None, paymentSession=posted, subscriber={"email": email})
+        del data["paymentProfileId"]
+        # when
+        answers.append((await graphql(api_client, PURCHASE, {"input": data}, x_tenant=tenant.code))["data"])
+    # then: each e-mail's owner is asked to claim its subscription; nothing else is said to either
+    for answer, email in zip(answers, (known.email, f"new.{tenant.code.lower()}@example.com")):
+        payload = answer["purchaseSubscription"]
+        assert payload["userErrors"] == [] and payload["registration"] is None
+        [claim] = await inbox.wait_for(email)
+        assert claim["Subject"] == "A Own Test Paper subscription bought with your e-mail"
+        assert f"{FRONT_END}/sign-in?claim={payload['subscription']['id']}" in claim["Text"]
