@@ -98,3 +98,23 @@ async def test_buy10_msg1_an_anonymous_purchase_sends_the_claim_message_to_known
         [claim] = await inbox.wait_for(email)
         assert claim["Subject"] == "A Own Test Paper subscription bought with your e-mail"
         assert f"{FRONT_END}/sign-in?claim={payload['subscription']['id']}" in claim["Text"]
+
+
+async def test_msg3_restart_receipt_lists_the_option_and_the_card_fee(app, api_client, own_tenant, sandboxes, services,
+                                                                     tokens):
+    # given: a stopped subscription, fees on, a VISA attached
+    from tests.graphql.payments.support import RESTART
+
+    setup_ = await paying(own_tenant, sandboxes, tokens, status="STOPPED", settings=FEES_ON)
+    await with_templates(setup_.tenant)
+    inbox = Inbox(app)
+    # when: 10.79 → fee 0.38, fee tax 0.03
+    payload = await pay(api_client, setup_, RESTART, paymentType="CREDIT_CARD", total="11.20", optionTerm="1M",
+                        optionAmount="10.79")
+    # then
+    assert payload["userErrors"] == []
+    [receipt] = await inbox.wait_for(await email_of(services, setup_.tenant, setup_.crid))
+    assert receipt["Subject"] == f"Own Test Paper: subscription {setup_.subscription_id} restarted"
+    for line in ("Subscription: 10.79 USD", "Credit-card processing fee: 0.38 USD", "Processing fee tax: 0.03 USD",
+                 "Total: 11.20 USD"):
+        assert line in receipt["Text"]
