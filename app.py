@@ -12,6 +12,7 @@ browsers), loaded with the demo data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -44,7 +45,7 @@ from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.throttle import Throttle
 from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
-from services import Services, build_sandboxes, build_services
+from services import Services, build_sandboxes, build_services, start_messages
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
 from telemetry.tracing import TRACER_NAME, tracer_provider_from_environment
@@ -100,6 +101,28 @@ class PapergraphView(GraphQLHTTPView):
         return context
 
 
+class Background:
+    """Tasks the lifespan runs beside the server (the delivery worker, the expiry notices), each given an
+    `asyncio.Event` that asks it to stop."""
+
+    def __init__(self) -> None:
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+
+    def start(self, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        self.tasks.append(asyncio.create_task(run(self.stop_event)))
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:  # noqa: BLE001 - a task that failed has been logged; shutdown goes on
+                log.exception("background task failed")
+
+
 def build_view(settings: Settings, services_getter, tracer: Tracer | None = None) -> PapergraphView:
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
@@ -151,6 +174,16 @@ async def ping(request: Request) -> PlainTextResponse:
     return PlainTextResponse("pong")
 
 
+def jwks_endpoint(services_getter):
+    """SSN-3: the public keys of the access tokens papergraph issues to MG2 customers (auth/issuer.py)."""
+
+    async def jwks(request: Request) -> Response:
+        document = await services_getter().own_tokens.jwks()
+        return JSONResponse(document, headers={"cache-control": "public, max-age=60"})
+
+    return jwks
+
+
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
@@ -199,9 +232,19 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
             await load_emulators(*built.clients, shared(settings.sandbox_scale))
         if settings.is_production:
             tune_gc()  # once per worker, after start-up (server/execution.py says why)
+        await start_messages(built)
+        background = Background()
+        if settings.mail_worker:
+            built.db.outbox_listeners.append(built.delivery.wake)
+            background.start(built.delivery.run)
+        if settings.expiry_notice_every > 0:
+            from messages.expiry import notify_every
+
+            background.start(lambda stop: notify_every(built, settings.expiry_notice_every, stop))
         try:
             yield
         finally:
+            await background.stop()
             # the server stopped accepting and waited for requests in flight (uvicorn's
             # timeout_graceful_shutdown); wait here too, bounded, so no request loses its pools under it, whichever
             # server runs the app
@@ -218,9 +261,10 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
         return holder["services"]
 
     view = build_view(settings, services, tracer)
-    graphql = Authenticate(view, lambda: services().tokens)
+    graphql = Authenticate(view, lambda: services().verifiers, lambda: services().session_guard)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
-              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"])]
+              Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"]),
+              Route("/.well-known/jwks.json", jwks_endpoint(services), methods=["GET"])]
     if settings.metrics:
         routes.append(Route("/metrics", metrics_endpoint(services, allowed_networks(settings.metrics_allowed_networks)),
                             methods=["GET"]))

@@ -1,5 +1,5 @@
 """papergraph's command line: `papergraph run | migrate | seed --scale N | export-schema | token WHO |
-register-operations PATH... | reconcile`.
+register-operations PATH... | reconcile | deliver | notify-expiring | rotate-signing-key`.
 
 `run` applies the migrations, seeds the demo data into an empty database (embedded default), and
 serves the app with uvicorn. `reconcile` finishes the payment attempts requests left unfinished and
@@ -123,6 +123,58 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
         await services.aclose()
 
 
+async def rotate_signing_key(settings: Settings) -> str:
+    """SSN-3: a new signing key; every process signs with it within 30 seconds, and the retired one stays
+    published at /.well-known/jwks.json for as long as the tokens it signed live."""
+    from app import build_services
+
+    services = build_services(settings)
+    try:
+        key = await services.own_tokens.rotate()
+        return f"rotate-signing-key: new key {key.kid}"
+    finally:
+        await services.aclose()
+
+
+async def run_deliver(settings: Settings, *, once: bool) -> int:
+    """MSG-1: the delivery worker in a process of its own (the servers run with PAPERGRAPH_MAIL_WORKER=false):
+    sends the outbox's due messages once, or until SIGTERM or Ctrl-C, looking every PAPERGRAPH_MAIL_POLL_INTERVAL."""
+    import signal
+
+    from app import build_services, start_messages
+
+    services = build_services(settings)
+    try:
+        await start_messages(services)
+        if once:
+            total = 0
+            while (tried := await services.delivery.deliver_due()):
+                total += tried
+            print(f"deliver: {total} tried, {services.delivery.sent} sent")
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await services.delivery.run(stop)
+        return 0
+    finally:
+        await services.aclose()
+
+
+async def run_notify_expiring(settings: Settings, *, days: int | None, tenants: list[str]) -> int:
+    """NOT-2: record this run's grouped expiry notices (the delivery worker sends them)."""
+    from app import build_services
+    from messages.expiry import notify_expiring
+
+    services = build_services(settings)
+    try:
+        count = await notify_expiring(services, days=days, tenant_codes=tenants or None)
+        print(f"notify-expiring: {count} notices recorded")
+        return 0
+    finally:
+        await services.aclose()
+
 def configure_logging(settings: Settings) -> None:
     """The logging `papergraph run` gives the server (telemetry/logs.py): JSON lines on stdout (or text with
     PAPERGRAPH_LOG_FORMAT=text), every string redacted, at PAPERGRAPH_LOG_LEVEL."""
@@ -161,6 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--auth0-url", default=None, help=(
         "the Auth0 (emulator) base URL; default: the running server's /sandbox/auth0 in embedded mode, "
         "PAPERGRAPH_AUTH0_BASE_URL in remote mode"))
+    token.add_argument("--url", default=None, help=(
+        "papergraph's base URL, where customers of own-auth (MG2) tenants sign in (default: http://HOST:PORT)"))
+    commands.add_parser("rotate-signing-key", help=(
+        "a new key for the access tokens papergraph issues to MG2 customers (SSN-3); the old one stays published "
+        "until its tokens expire"))
     register = commands.add_parser(
         "register-operations", help="safelist the operations of a front end's .graphql files (PAPERGRAPH_OPERATION_SAFELIST)")
     register.add_argument("paths", nargs="+", help=".graphql files, or directories searched for them")
@@ -169,6 +226,12 @@ def main(argv: list[str] | None = None) -> None:
                            help="run again every SECONDS until stopped (default: once)")
     reconcile.add_argument("--stale-after", type=float, default=None, metavar="SECONDS",
                            help="take over attempts older than this (default: PAPERGRAPH_RECONCILE_STALE_AFTER_SECONDS)")
+    deliver = commands.add_parser("deliver", help="send the message outbox over SMTP (MSG-1), beside the servers")
+    deliver.add_argument("--once", action="store_true", help="send what is due, then exit")
+    expiring = commands.add_parser("notify-expiring", help="record the grouped expiry notices due today (NOT-2)")
+    expiring.add_argument("--days", type=int, default=None,
+                          help="days ahead (default: PAPERGRAPH_EXPIRY_NOTICE_DAYS)")
+    expiring.add_argument("--tenant", action="append", default=[], help="only this paper code (repeatable)")
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":
@@ -187,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                                  else f"http://{settings.host}:{settings.port}/sandbox/auth0")
         try:
             access_token = sign_in(url, args.who, args.tenant,
+                                   papergraph_url=args.url or f"http://{settings.host}:{settings.port}",
                                    on_behalf=lambda name: print(f"signed in as {name}", file=sys.stderr))
         except (SignInError, httpx.HTTPError) as error:
             sys.exit(f"papergraph token: {error}")
@@ -194,6 +258,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f'GraphiQL headers: {{"Authorization": "Bearer {access_token}"}}', file=sys.stderr)
     elif args.command == "migrate":
         migrate(settings)
+    elif args.command == "rotate-signing-key":
+        migrate(settings)
+        print(asyncio.run(rotate_signing_key(settings)))
     elif args.command == "seed":
         migrate(settings)
         started = time.monotonic()
@@ -217,6 +284,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.every is not None and args.every <= 0:
             parser.error("--every must be greater than zero")
         raise SystemExit(asyncio.run(run_reconcile(settings, every=args.every, stale_after=args.stale_after)))
+    elif args.command in ("deliver", "notify-expiring"):
+        if settings.upstreams == UpstreamMode.EMBEDDED:
+            print(f"papergraph: {args.command} runs beside the servers, against the SMTP server and the circulation "
+                  "system at their configured addresses: set PAPERGRAPH_UPSTREAMS=remote (in embedded mode the "
+                  "server itself delivers, and PAPERGRAPH_EXPIRY_NOTICE_EVERY schedules the notices)", file=sys.stderr)
+            raise SystemExit(2)
+        migrate(settings)
+        if args.command == "deliver":
+            raise SystemExit(asyncio.run(run_deliver(settings, once=args.once)))
+        raise SystemExit(asyncio.run(run_notify_expiring(settings, days=args.days, tenants=args.tenant)))
     elif args.command == "run":
         import uvicorn
 

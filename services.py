@@ -17,7 +17,9 @@ import httpx
 from opentelemetry.trace import Tracer
 from sqlalchemy.engine import make_url
 
-from auth.tokens import JwksCache, TokenVerifier
+from auth.issuer import OwnTokenIssuer, own_issuer
+from auth.sessions import SessionGuard
+from auth.tokens import IssuerRouter, JwksCache, TokenVerifier
 from datasources.auth0 import Auth0DataSource
 from datasources.base import RestDataSource
 from datasources.circulation import CirculationDataSource
@@ -25,6 +27,7 @@ from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
 from datasources.revision import DatabaseRevision
 from datasources.transport import AiohttpTransport
+from domain.sessions import FailureWindow
 from settings import Settings
 
 EMBEDDED_URLS = {
@@ -47,6 +50,14 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    own_tokens: Any = None  # papergraph's own token issuer for MG2 tenants (auth/issuer.py, SSN-3)
+    verifiers: Any = None  # Auth0's and papergraph's verifiers, by issuer (auth/tokens.py IssuerRouter)
+    session_guard: Any = None  # SSN-4 (auth/sessions.py)
+    sign_in_failures: Any = None  # wrong-password throttle (domain/sessions.py FailureWindow)
+    mail: Any = None  # the SMTP sender (datasources/smtp.py), set by start_messages
+    delivery: Any = None  # the in-process delivery worker (messages/delivery.py), when PAPERGRAPH_MAIL_WORKER
+    mail_server: Any = None  # the mail emulator's SMTP server, in embedded mode
+    worker_db: Any = None  # the delivery worker's own engine (messages/delivery.py)
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # whether the database is at the code's migration revision (read by the lifespan, /ready and each request)
@@ -57,13 +68,17 @@ class Services:
         return self.circulation, self.auth0, self.navigapay
 
     async def aclose(self) -> None:
+        if self.mail_server is not None:
+            await self.mail_server.close()
+        if self.worker_db is not None:
+            await self.worker_db.dispose()
         for client in self.clients:
             await client.aclose()
         await self.db.dispose()
 
 
 def build_sandboxes(settings: Settings) -> dict[str, Any]:
-    from sandbox import auth0, circulation, navigapay
+    from sandbox import auth0, circulation, mail, navigapay
     from sandbox.auth0.crypto import kept_key
 
     key_file = embedded_key_file(settings.database_url)  # a token pasted into GraphiQL outlives a restart
@@ -74,6 +89,7 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
         except OSError as error:  # a directory that does not exist (yet) or cannot be written: a key per start
             logging.getLogger("papergraph").warning("cannot keep the embedded Auth0 key in %s: %s", key_file, error)
     return {
+        "mail": mail.create_app(),  # its SMTP side is started by the lifespan (start_messages)
         "circulation": circulation.create_app(),
         "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience,
                                   signing_key=signing_key),
@@ -124,16 +140,48 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     navigapay = NavigaPayDataSource(navigapay_client, api_key=settings.navigapay_api_key, **common)
     for datasource in (circulation, auth0, navigapay):
         datasource.tracer = tracer
-    db = Database(settings.database_url, settings.database_pool_size)
+    db = Database(settings.database_url, settings.database_pool_size, secret_key=settings.secret_key)
+    own_tokens = OwnTokenIssuer(db, secret_key=settings.secret_key, issuer=own_issuer(settings.public_url),
+                                audience=settings.auth0_audience, access_token_seconds=settings.access_token_seconds,
+                                leeway=settings.token_leeway_seconds)
+    auth0_tokens = TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
+                                 issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds)
+    # papergraph's own keys are a database read away, not an upstream's: a new kid may be looked up every second
+    papergraph_tokens = TokenVerifier(JwksCache(own_tokens.jwks, refetch_interval=1.0), issuer=own_tokens.issuer,
+                                      audience=settings.auth0_audience, leeway=settings.token_leeway_seconds)
     return Services(
         settings=settings,
         db=db,
         revision=DatabaseRevision(db),
+        own_tokens=own_tokens,
+        verifiers=IssuerRouter(auth0_tokens, [papergraph_tokens]),
+        session_guard=SessionGuard(db),
+        sign_in_failures=FailureWindow(),
         circulation=circulation,
         auth0=auth0,
         navigapay=navigapay,
-        tokens=TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),
-                             issuer=issuer, audience=settings.auth0_audience, leeway=settings.token_leeway_seconds),
+        tokens=auth0_tokens,
         clients=[circulation_client, auth0_client, navigapay_client],
         sandboxes=sandboxes or {},
     )
+
+
+async def start_messages(services: Services) -> None:
+    """MSG: the SMTP sender (in embedded mode the mail emulator's SMTP server, started here on a free loopback
+    port), and the delivery worker, woken by every commit that wrote a message."""
+    from datasources.smtp import SmtpSender
+    from messages.delivery import DeliveryWorker
+
+    settings = services.settings
+    mail = services.sandboxes.get("mail")
+    if mail is not None:
+        from sandbox.mail import MailServer
+
+        services.mail_server = await MailServer(mail.state.store, mail.state.control).start("127.0.0.1", 0)
+        services.mail = SmtpSender(services.mail_server.host, services.mail_server.port, timeout=settings.smtp_timeout)
+    else:
+        services.mail = SmtpSender(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout,
+                                   username=settings.smtp_username, password=settings.smtp_password,
+                                   start_tls=settings.smtp_start_tls)
+    services.worker_db = Database(settings.database_url, 2, secret_key=settings.secret_key)
+    services.delivery = DeliveryWorker(services, services.mail, services.worker_db)

@@ -184,6 +184,54 @@ class Settings(BaseSettings):
         2.0, description="Seconds /ready waits for the database's `SELECT 1` before answering 503."
     )
 
+    # -- messages (MSG, docs/messages.md) ------------------------------------------------------------
+    frontend_url: str = Field(
+        "http://127.0.0.1:8000/demo", description="Where message links point (reset, verification, invitation, "
+                                                  "account) when a tenant sets no `Site.FrontEndUrl`: the "
+                                                  "customer-facing site, never papergraph's internal host."
+    )
+    mail_worker: bool = Field(
+        True, description="Run the message delivery worker inside the server process; off when `papergraph deliver` "
+                          "runs it in a process of its own."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server messages are sent to (remote mode; embedded mode "
+                                                    "sends to the mail emulator).")
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(1025, description="Port of the SMTP server.")
+    smtp_username: str = Field("", description="SMTP login (empty: no authentication).")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_start_tls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout: Annotated[float, Field(gt=0, le=300)] = Field(10.0, description="Seconds one SMTP delivery may take.")
+    mail_from: str = Field("no-reply@papergraph.dev", description="Sender address of messages (the tenant's name is "
+                                                                 "the display name).")
+    mail_domain: str = Field("papergraph.dev", description="Domain of the Message-IDs papergraph gives its messages.")
+    mail_retry_base_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        30.0, description="Wait before the first retry of a failed delivery; doubled at each further attempt."
+    )
+    mail_max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        8, description="Delivery attempts of one message before it is marked FAILED."
+    )
+    mail_poll_interval: Annotated[float, Field(gt=0, le=3600)] = Field(
+        5.0, description="Seconds between two looks at the outbox for due retries (a new message wakes the worker at once)."
+    )
+    expiry_notice_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        14, description="NOT-2: expiry notices announce subscriptions expiring this many days ahead."
+    )
+    expiry_notice_every: Annotated[float, Field(ge=0, le=7 * 86400)] = Field(
+        0.0, description="Seconds between two runs of the expiry notices inside the server (0: off; run "
+                         "`papergraph notify-expiring` from a scheduler instead)."
+    )
+
+    # -- sign-in of own-auth tenants (SSN, docs/sign-in.md) -----------------------------------------
+    access_token_seconds: Annotated[int, Field(ge=60, le=86400)] = Field(
+        900, description="Lifetime of the access tokens papergraph issues to MG2 customers."
+    )
+    session_idle_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        30, description="SSN-5: an MG2 session not refreshed for this long ends."
+    )
+    session_absolute_hours: Annotated[int, Field(ge=1, le=720)] = Field(
+        24, description="SSN-5: an MG2 session ends this long after its sign-in, however active."
+    )
+
     # -- the GraphQL endpoint on the open internet (server/): defaults are the production values, after
     # graphql-armor's and Apollo Router's defaults --------------------------------------------------------
     max_depth: Annotated[int, Field(ge=1, le=100)] = Field(

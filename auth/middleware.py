@@ -8,6 +8,7 @@
   tenant — is answered 401 with `WWW-Authenticate: Bearer … error="invalid_token"` and no data
   (RFC 6750), before GraphQL runs.
 - When the identity provider's keys cannot be fetched, the answer is 503: the token may be fine.
+- A customer token issued before the registration's last sign-out is answered 401 too (SSN-4).
 
 The principal is put in the ASGI scope's state (`principal`, `tenant_code`) for `get_context`.
 """
@@ -15,7 +16,7 @@ The principal is put in the ASGI scope's state (`principal`, `tenant_code`) for 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,9 +31,11 @@ MAX_TOKEN_LENGTH = 8192
 
 
 class Authenticate:
-    def __init__(self, app: ASGIApp, verifier: Callable[[], TokenVerifier]) -> None:
+    def __init__(self, app: ASGIApp, verifier: Callable[[], TokenVerifier],
+                 sessions: Callable[[], Any] | None = None) -> None:
         self.app = app
         self.verifier = verifier
+        self.sessions = sessions  # SSN-4 (auth/sessions.py): refuses tokens older than the last sign-out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,6 +74,9 @@ class Authenticate:
             return
         if not principal.tenant:
             await _unauthorized(send, "invalid_token", "The access token names no tenant")
+            return
+        if self.sessions is not None and await self.sessions().refused(principal, claims):
+            await _unauthorized(send, "invalid_token", "The session has ended: sign in again")
             return
         if requested_tenant is not None and requested_tenant != principal.tenant:
             # TEN-1: a token acts for its own tenant only; asking for another is refused, not ignored

@@ -23,6 +23,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
+import orjson
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -154,3 +155,24 @@ def _reason(error: JoseError) -> str:
     text = getattr(error, "error", None) or type(error).__name__
     description = getattr(error, "description", "") or ""
     return f"{text}: {description}".strip(": ")
+
+
+class IssuerRouter:
+    """Several identity providers, one verification path: the token's (unverified) `iss` picks the
+    `TokenVerifier` of that issuer (Auth0's, or papergraph's own for MG2 tenants, auth/issuer.py), which then
+    checks everything, the issuer included. An unknown issuer goes to the default verifier, which refuses it."""
+
+    def __init__(self, default: TokenVerifier, others: list[TokenVerifier]) -> None:
+        self.default = default
+        self.by_issuer = {verifier.issuer: verifier for verifier in others}
+
+    def for_token(self, token: str) -> TokenVerifier:
+        try:
+            payload = orjson.loads(extract_compact(token.encode("ascii")).payload)
+            issuer = payload.get("iss") if isinstance(payload, dict) else None
+        except (JoseError, ValueError, UnicodeError, orjson.JSONDecodeError):
+            return self.default
+        return self.by_issuer.get(issuer, self.default) if isinstance(issuer, str) else self.default
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        return await self.for_token(token).verify(token)

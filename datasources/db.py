@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import select
 
 from datasources.models import HouseholdLevel, Tenant, TenantSetting
+from datasources.outbox import session_class
 from datasources.reads import ReadQuery, model_columns
 from domain.tenants import TenantContext, TenantSettings
 
@@ -78,10 +79,13 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, *, secret_key: str = "") -> None:
         self.url = url
         self.engine = make_engine(url, pool_size)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # called after a commit that wrote outbox messages (datasources/outbox.py): the delivery worker wakes
+        self.outbox_listeners: list = []
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
+                                               sync_session_class=session_class(secret_key, self.outbox_listeners))
         self.pool_size = pool_size
         self.statements = 0
         self._tenants: dict[str, tuple[float, TenantContext | None]] = {}

@@ -89,6 +89,9 @@ class Registration(SQLModel, table=True):
     user_metadata: dict = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     created_at: datetime = created_column()
     updated_at: datetime = created_column()
+    last_logout_at: Optional[datetime] = Field(
+        default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True),
+        description="LastLogoutDate (SSN-4): papergraph's tokens issued before it are refused")
 
 
 class SubscriptionLink(SQLModel, table=True):
@@ -288,6 +291,12 @@ class PaymentSession(SQLModel, table=True):
     profile_id: Optional[str] = Field(default=None, max_length=128, description="set when completed")
     created_at: datetime = created_column()
     completed_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    # BUY-11: a session for a new start (no subscription yet: `subscription_id` empty) names its offer and term;
+    # the one purchase that uses it sets `used_at`
+    offer_id: Optional[int] = Field(default=None, description="the offer of a new start")
+    term: Optional[str] = Field(default=None, max_length=32, description="the offer term of a new start")
+    used_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
     started_by: Optional[str] = Field(default=None, max_length=160, description=(
         "who started it, `<principal kind>:<subject>`; null for an anonymous start (BUY-11)"))
 
@@ -418,3 +427,101 @@ class PersistedOperation(SQLModel, table=True):
     operation_name: Optional[str] = Field(default=None, max_length=200)
     safelisted: bool = Field(default=False, description="registered by the command: accepted in safelist mode")
     created_at: datetime = created_column()
+
+
+# -- messages (MSG, NOT-1) ---------------------------------------------------------------------------
+class MessageTemplate(SQLModel, table=True):
+    """A tenant's template for the message an event type sends (MSG-1): no template, no message. Jinja2
+    sources for the subject, the text part and the HTML part (messages/render.py)."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "event_type"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    event_type: str = Field(max_length=32, description="the event type code that sends it, e.g. PWDREQ")
+    subject: str = Field(max_length=500)
+    text_body: str = Field(sa_column=Column(sa.Text, nullable=False))
+    html_body: str = Field(sa_column=Column(sa.Text, nullable=False))
+    updated_at: datetime = created_column()
+
+
+class MessageOutbox(SQLModel, table=True):
+    """One message to send, written in the transaction of the event that causes it (NOT-1, MSG-1) and sent
+    after commit by the delivery worker (messages/delivery.py). Rendered once, at its first attempt, and kept:
+    every retry sends the same bytes under the same Message-ID, so a delivery that may have happened is never
+    sent again as another message."""
+
+    __tablename__ = "message_outbox"
+    __table_args__ = (sa.Index("ix_message_outbox_due", "state", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    # deleting an event deletes its message (the message exists because of the event)
+    event_id: Optional[int] = Field(default=None, foreign_key="event.id", index=True, ondelete="CASCADE")
+    event_type: str = Field(max_length=32)
+    state: str = Field(default="PENDING", max_length=16, description="PENDING, SENT or FAILED")
+    recipient: Optional[str] = Field(default=None, max_length=320)
+    message_id: Optional[str] = Field(default=None, max_length=255, description="the RFC 5322 Message-ID")
+    subject: Optional[str] = Field(default=None, max_length=500)
+    text_body: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    html_body: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    sealed_data: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True),
+                                       description="secret message data (a change-password ticket), sealed")
+    attempts: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, default=0))
+    next_attempt_at: datetime = created_column()
+    leased_until: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    last_error: Optional[str] = Field(default=None, max_length=1000)
+    created_at: datetime = created_column()
+    sent_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+
+# -- sign-in and sessions of own-auth tenants (SSN) --------------------------------------------------
+class SigningKey(SQLModel, table=True):
+    """papergraph's own RS256 key for the access tokens it issues (SSN-3). The newest active key signs; every
+    key not retired yet stays published at /.well-known/jwks.json, so tokens it signed verify until they
+    expire. The private key is sealed with the secret key."""
+
+    __tablename__ = "signing_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=64, unique=True)
+    sealed_private_key: str = Field(sa_column=Column(sa.Text, nullable=False))
+    public_jwk: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = created_column()
+    retired_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True),
+                                           description="set by rotation: signs no more; published until then + token lifetime")
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token of an MG2 session (SSN-3): only its SHA-256 is kept. Using one replaces it with the next
+    of the same family; using a replaced one again revokes the whole family (reuse detection)."""
+
+    __tablename__ = "refresh_token"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    family: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    session_started_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    created_at: datetime = created_column()
+    used_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+    revoked_at: Optional[datetime] = Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True))
+
+
+# -- invitations (INV) -------------------------------------------------------------------------------
+class Invitation(SQLModel, table=True):
+    """An OWNER's (the host's) invitation of an e-mail address to join a subscription as GUEST (INV-1). PENDING
+    until accepted (a link), cancelled, or past `expires_at`; pending ones count as links (INV-3)."""
+
+    __table_args__ = (sa.Index("ix_invitation_subscription", "tenant_id", "subscription_id", "state"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    subscription_id: str = Field(max_length=64)
+    host_crid: str = Field(max_length=128, description="HostUserCRID (INV-1)")
+    email: str = Field(max_length=320)
+    first_name: Optional[str] = Field(default=None, max_length=100)
+    last_name: Optional[str] = Field(default=None, max_length=100)
+    invitation_metadata: dict = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    state: str = Field(default="PENDING", max_length=16, description="PENDING, ACCEPTED or CANCELLED")
+    expires_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
+    accepted_crid: Optional[str] = Field(default=None, max_length=128)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()

@@ -38,9 +38,10 @@ def seal(secret_key: str, purpose: str, plaintext: str) -> str:
     return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
 
 
-def unseal(secret_key: str, purpose: str, token: str) -> str:
-    """The plaintext of a `seal` token; `InvalidToken` for anything else."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+def unseal(secret_key: str, purpose: str, token: str, max_length: int = MAX_TOKEN_LENGTH) -> str:
+    """The plaintext of a `seal` token; `InvalidToken` for anything else. `max_length` bounds what a client may
+    send; papergraph's own sealed values (a signing key) may be longer."""
+    if not token or len(token) > max_length:
         raise InvalidToken("token is empty or too long")
     try:
         raw = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4))

@@ -28,6 +28,8 @@ SETTING_DEFAULTS: dict[str, str] = {
     "Auth0.App.Connection": "Username-Password-Authentication",
     "PostalCodeMask": "99999",
     "Security.RequireManagerMfa": "0",
+    # MSG: where message links point (docs/messages.md); empty: PAPERGRAPH_FRONTEND_URL
+    "Site.FrontEndUrl": "",
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from datasources.models import Event, Registration, utcnow
+from datasources.outbox import message_data
 from datasources.repositories.users import DuplicateRow, UserRepository, new_event
 from domain.passwords import validate_password
 from domain.registrations import RegistrationRuleError, clean_email
@@ -136,6 +137,8 @@ async def prepare_registration(
     details = {"provider": identity.name, "ignoreProvider": ignore_provider, "passwordless": password is None}
     events = [new_event(tenant.id, EVENT_CREATE_PENDING if verify_email else EVENT_CREATE, crid=created.crid,
                         details=details)]
+    if created.change_password_url:  # USR-3: the welcome message carries it; the event log does not
+        message_data(events[0])["changePasswordUrl"] = created.change_password_url
     if verify_email:
         events.append(verification_event(tenant.id, created.crid, email, now))
     return PreparedUser(registration=row, events=events, identity=identity,

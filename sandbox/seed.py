@@ -10,7 +10,7 @@ emulators and emulators running in their own processes.
 
 from __future__ import annotations
 
-import hashlib
+from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -21,6 +21,7 @@ from datasources.db import Database
 from datasources.models import (
     Entitlement,
     EntitlementSetting,
+    MessageTemplate,
     HouseholdLevel,
     Offer,
     OfferDeliveryArea,
@@ -33,6 +34,8 @@ from datasources.models import (
     Tenant,
     TenantSetting,
 )
+from datasources.models import utcnow
+from messages.render import default_templates
 from sandbox.demo import DemoData
 
 CHUNK = 5000
@@ -43,9 +46,14 @@ def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict
         yield rows[start : start + size]
 
 
-def _dev_password_hash(crid: str) -> str:
-    # Demo MG2 users sign in with "Demo-pass-1!"; the real hash scheme arrives with the user mutations.
-    return "demo$" + hashlib.sha256(crid.encode()).hexdigest()
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """Demo MG2 users sign in (signIn, SSN) with CUSTOMER_PASSWORD: one scrypt hash, computed once per process
+    and shared by every demo registration (a salt per user would cost ~50 ms each at seeding)."""
+    from domain.passwords import hash_password
+    from sandbox.demo import CUSTOMER_PASSWORD
+
+    return hash_password(CUSTOMER_PASSWORD)
 
 
 async def database_is_empty(db: Database) -> bool:
@@ -134,7 +142,7 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
             {"tenant_id": tenant_ids[r["tenant"]], "crid": r["crid"], "email": r["email"],
              "first_name": r["first_name"], "last_name": r["last_name"], "has_password": r["has_password"],
              "email_verified": r["email_verified"], "metadata": r["metadata"],
-             "password_hash": _dev_password_hash(r["crid"]) if r["has_password"] else None}
+             "password_hash": _demo_password_hash() if r["has_password"] else None}
             for r in data.registrations
         ])
         registration_ids = {
@@ -147,6 +155,13 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
              "registration_id": registration_ids[(tenant_ids[link["tenant"]], link["crid"])],
              "subscription_id": link["subscription_id"], "role": link["role"]}
             for link in data.links
+        ])
+        # MSG-1: the demo tenants send every message papergraph ships a template for
+        await insert(conn, MessageTemplate, [
+            {"tenant_id": tenant_id, "event_type": event_type, "subject": subject, "text_body": text,
+             "html_body": html, "updated_at": utcnow()}
+            for tenant_id in tenant_ids.values()
+            for event_type, (subject, text, html) in default_templates().items()
         ])
         await insert(conn, PaymentMethod, [
             {"tenant_id": tenant_ids[m["tenant"]], **{k: v for k, v in m.items() if k != "tenant"}}

@@ -1,7 +1,7 @@
 """Sign in as a demo principal and get an access token, the way a front end would: the password grant
 (with the TOTP step when the staff member has a second factor, MGR-2) or, for partners, client credentials
-(MGR-3), against the Auth0 emulator. For developers (`python -m cli token …`) and the browser demo's tests;
-papergraph itself never signs anyone in."""
+(MGR-3), against the Auth0 emulator; customers of own-auth (MG2) tenants through papergraph's own `signIn` (SSN-3). For
+developers (`python -m cli token …`) and the browser demo's tests."""
 
 from __future__ import annotations
 
@@ -44,25 +44,47 @@ def demo_login(who: str, tenant: str) -> dict[str, Any]:
                 "name": f"{email} (staff: {who})"}
     if who in CUSTOMER_INDEX:
         provider = spec["settings"].get("Flow.UserProvider", "Auth0")
-        if provider != "Auth0":
-            raise SignInError(f"{tenant} keeps its customers in papergraph ({provider}), not in Auth0: "
-                              "its customers cannot sign in through the Auth0 emulator")
         from sandbox.demo import generate
 
         registration = next(r for r in generate(1).registrations
                             if r["tenant"] == tenant and r["crid"] == crid_for(tenant, CUSTOMER_INDEX[who], provider))
         role = "the demo subscriber" if who == "subscriber" else "customer"
+        name = f"{registration['first_name']} {registration['last_name']} <{registration['email']}> ({role})"
+        if provider == "MG2":  # SSN-3: papergraph is these customers' identity provider
+            return {"papergraph": {"loginName": registration["email"], "password": CUSTOMER_PASSWORD},
+                    "user_id": registration["crid"], "name": name}
+        if provider != "Auth0":
+            raise SignInError(f"{tenant} keeps its customers in {provider}: papergraph cannot sign them in")
         return {"grant": _password(registration["email"], CUSTOMER_PASSWORD), "user_id": registration["crid"],
-                "name": f"{registration['first_name']} {registration['last_name']} <{registration['email']}> ({role})"}
+                "name": name}
     raise SignInError(f"who must be one of {', '.join(WHO)}")
 
 
-def sign_in(auth0_url: str, who: str, tenant: str = "NCSDEMO", *, on_behalf=None) -> str:
-    """An access token for `who` of `tenant`, from the Auth0 (emulator) at `auth0_url`; `on_behalf(name)` is told
-    who that is (the CLI prints it)."""
+SIGN_IN = """
+mutation ($input: SignInInput!) { signIn(input: $input) { session { accessToken } userErrors { code message } } }
+"""
+
+
+def sign_in(auth0_url: str, who: str, tenant: str = "NCSDEMO", papergraph_url: str | None = None, *,
+            on_behalf=None) -> str:
+    """An access token for `who` of `tenant`: from the Auth0 (emulator) at `auth0_url`, or, for customers of an
+    own-auth (MG2) tenant, from papergraph's own `signIn` at `papergraph_url`; `on_behalf(name)` is told who that
+    is (the CLI prints it)."""
     login = demo_login(who, tenant)
     if on_behalf is not None:
         on_behalf(login["name"])
+    if "papergraph" in login:
+        if not papergraph_url:
+            raise SignInError(f"{tenant} customers sign in at papergraph: give its URL")
+        with httpx.Client(base_url=papergraph_url.rstrip("/"), timeout=30) as client:
+            answer = client.post("/graphql", json={"query": SIGN_IN, "variables": {"input": login["papergraph"]}},
+                                 headers={"x-tenant": tenant})
+        if answer.status_code != 200:
+            raise SignInError(f"sign-in refused ({answer.status_code}): {answer.text[:300]}")
+        payload = (answer.json().get("data") or {}).get("signIn") or {}
+        if not payload.get("session"):
+            raise SignInError(f"sign-in refused: {payload.get('userErrors') or answer.json().get('errors')}")
+        return payload["session"]["accessToken"]
     with httpx.Client(base_url=auth0_url.rstrip("/"), timeout=30) as client:
         answer = client.post("/oauth/token", json=login["grant"])
         body = answer.json()

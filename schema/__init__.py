@@ -37,6 +37,13 @@ from resolvers.mutations.send_verification_code import SendVerificationCode
 from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
 from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
 from resolvers.mutations.set_offer_check_criteria import SetOfferCheckCriteria
+from resolvers.mutations.accept_invitation import AcceptInvitation
+from resolvers.mutations.cancel_invitation import CancelInvitation
+from resolvers.mutations.invite_guests import InviteGuests
+from resolvers.mutations.update_invitation import UpdateInvitation
+from resolvers.mutations.refresh_session import RefreshSession
+from resolvers.mutations.sign_in import SignIn
+from resolvers.mutations.sign_out import SignOut
 from resolvers.mutations.sign_up_auto_pay import SignUpAutoPay
 from resolvers.mutations.start_forgot_password import StartForgotPassword
 from resolvers.mutations.start_payment_session import StartPaymentSession
@@ -49,6 +56,7 @@ from resolvers.mutations.verify_email import VerifyEmail
 from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
+from resolvers.queries.invitations import InvitationQueries
 from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
@@ -82,6 +90,10 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
               CancelSubscription, LinkSubscription, UnlinkSubscription, TransferSubscriptionLink,
               UpdateHouseholdLevel, SetOfferCheckCriteria, SetOfferAllowedRegistrations, SetManagerAccessLevels,
               RequestAccess, CreateTemporaryEntitlement]
+# sign-in of own-auth (MG2) tenants (SSN)
+MUTATIONS += [SignIn, RefreshSession, SignOut]
+# invitations of guests (INV)
+MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
 # staff second factor (MGR-2)
 MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
@@ -91,7 +103,7 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries):
     pass
 
 

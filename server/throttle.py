@@ -76,6 +76,11 @@ SENSITIVE_MUTATIONS: dict[str, tuple[str, ...] | str | None] = {
     "changeEmail": ("input", "customerRegistrationId"),
     "enrollManagerMfa": PRINCIPAL,
     "verifyManagerMfa": PRINCIPAL,
+    # SSN: per address here; wrong passwords per login name are counted by signIn itself (domain/sessions.py),
+    # so a customer's own successful sign-ins never lock them out
+    "signIn": None,
+    "refreshSession": None,
+    "acceptInvitation": None,  # the link's token is the secret
 }
 
 

@@ -14,6 +14,7 @@ from datasources.models import (
     AccessLog,
     Event,
     HouseholdLevel,
+    Invitation,
     ManagerAccess,
     Offer,
     Registration,
@@ -39,13 +40,17 @@ class AdministrationRepository:
 
     async def add_link(self, link: SubscriptionLink, event: Event, check: Callable[[list[str]], None]
                        ) -> SubscriptionLink:
-        """`check` sees the subscription's current roles and may raise; links to one subscription are added
-        one transaction at a time, so two cannot both take its last slot (LNK-2)."""
+        """`check` sees the subscription's current roles, each pending invitation counted as a GUEST (INV-3), and
+        may raise; links to one subscription are added one transaction at a time, so two cannot both take its
+        last slot (LNK-2)."""
         async with self.db.session() as session:
             await self.db.serialize(session, link.tenant_id, f"links:{link.subscription_id}")
             roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
                 SubscriptionLink.tenant_id == link.tenant_id, SubscriptionLink.subscription_id == link.subscription_id))]
-            check(roles)
+            pending = (await session.execute(select(sa.func.count()).select_from(Invitation).where(
+                Invitation.tenant_id == link.tenant_id, Invitation.subscription_id == link.subscription_id,
+                Invitation.state == "PENDING", Invitation.expires_at > utcnow()))).scalar_one()
+            check(roles + ["GUEST"] * pending)
             session.add(link)
             try:
                 await session.flush()

@@ -164,6 +164,22 @@ class PaymentRepository:
             await session.commit()
         return row
 
+    async def tokenized(self, row: PaymentSession, profile_id: str) -> None:
+        """BUY-11: a new-start session tokenized `profile_id` (the purchase completed it at the gateway)."""
+        async with self.db.session() as session:
+            await session.execute(sa.update(PaymentSession).where(
+                PaymentSession.id == row.id, PaymentSession.profile_id.is_(None)).values(
+                profile_id=profile_id, completed_at=utcnow()))
+            await session.commit()
+
+    async def use_session(self, row: PaymentSession) -> bool:
+        """BUY-11: one purchase per new-start session; False when another purchase used it first."""
+        async with self.db.session() as session:
+            result = await session.execute(sa.update(PaymentSession).where(
+                PaymentSession.id == row.id, PaymentSession.used_at.is_(None)).values(used_at=utcnow()))
+            await session.commit()
+            return result.rowcount == 1
+
     async def tokenized_session(self, tenant_id: int, profile_id: str, *, started_by: str | None
                                 ) -> PaymentSession | None:
         """BUY-11: a completed session that tokenized `profile_id` and was started by `started_by` (None:

@@ -25,6 +25,7 @@ class PurchaseRecord:
     start_event: Event
     link_event: Event | None
     pending_claim: PendingClaim | None = None
+    claim_event: Event | None = None  # BUY-10: CLAIMPURCHASE, whose message asks the e-mail's owner to claim it
     written: dict = field(default_factory=dict)
 
 
@@ -54,6 +55,9 @@ class PurchaseRepository:
                 record.start_event.payment_id = record.payment.id
             session.add(record.start_event)
             await session.flush()
+            if record.claim_event is not None:
+                record.claim_event.parent_id = record.start_event.id
+                session.add(record.claim_event)
             if record.link_event is not None:
                 record.link_event.parent_id = record.start_event.id
                 session.add(record.link_event)

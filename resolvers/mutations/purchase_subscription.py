@@ -26,8 +26,8 @@ Whose subscription it is (BUY-10, LNK-4):
 - a signed-in customer's purchase is theirs: it is linked to their own registration, whatever e-mail the
   subscriber has;
 - an anonymous purchase creates and links no registration and looks none up by e-mail: the subscription
-  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail, for the claim flow and
-  its MSG-1 message, which come with the identity issue). Its answer carries no registration and is the same
+  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail), and a CLAIMPURCHASE
+  event sends the e-mail's owner the claim message (MSG-1), known e-mail or not. Its answer carries no registration and is the same
   whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
 - staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
 
@@ -88,6 +88,7 @@ from domain.purchases import (
 )
 from domain.text import free_text
 from resolvers.mutation_support import error_type
+from datasources.outbox import message_data
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
@@ -97,6 +98,7 @@ log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
 START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
+CLAIM_EVENT = "CLAIMPURCHASE"
 SEARCH_LIMIT = 500  # the circulation search's largest page
 SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
 NOT_TOKENIZED_BY_CALLER = ("No payment method tokenized in a payment session you started has this profile id "
@@ -149,6 +151,13 @@ class PurchaseSubscriberInput:
     address: PurchaseAddressInput
 
 
+@strawberry.input(description="A new-start payment session and what its hosted page posted back (GW-1).")
+class PurchasePaymentSessionInput:
+    session_id: str = strawberry.field(description="The session `startPaymentSession` answered.")
+    profile_id: str = strawberry.field(description="As the hosted page posted it (the token).")
+    group_id: str = strawberry.field(description="As the hosted page posted it.")
+
+
 @strawberry.input
 class PurchaseSubscriptionInput:
     idempotency_key: str = strawberry.field(description=(
@@ -157,7 +166,11 @@ class PurchaseSubscriptionInput:
     offer_id: strawberry.ID
     term: str = strawberry.field(description="The offer term's code, e.g. 1M.")
     subscriber: PurchaseSubscriberInput
-    payment_profile_id: str = strawberry.field(description="The NavigaPay profile id the hosted iframe tokenized (GW-1).")
+    payment_profile_id: Optional[str] = strawberry.field(default=None, description=(
+        "The NavigaPay profile id the hosted iframe tokenized (GW-1); or give `paymentSession`."))
+    payment_session: Optional[PurchasePaymentSessionInput] = strawberry.field(default=None, description=(
+        "The new-start payment session (`startPaymentSession` with this offer and term) and what its hosted page "
+        "posted back: only the method it tokenized is charged (BUY-11)."))
     subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription (staff and partners; a customer's purchase is always "
@@ -207,6 +220,7 @@ def _request(input: PurchaseSubscriptionInput) -> dict[str, Any]:
     subscriber = input.subscriber
     return {
         "offerId": str(input.offer_id), "term": input.term, "paymentProfileId": input.payment_profile_id,
+        "paymentSession": vars(input.payment_session) if input.payment_session is not None else None,
         "subscriptionName": input.subscription_name, "crid": input.customer_registration_id,
         "password": bool(input.password),
         "subscriber": {"firstName": subscriber.first_name, "lastName": subscriber.last_name,
@@ -336,13 +350,18 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         if not answer.deliverable:
             raise Refused(Code.OFFER_NOT_AVAILABLE, answer.message or "The offer does not deliver there",
                           ["input", "subscriber", "address", "postalCode"])
-    profile_id = input.payment_profile_id.strip()
     principal = context.principal
-    # -- BUY-11 (interim): a profile tokenized in a session this caller started, else nothing is charged ------
-    if await PaymentRepository(services.db).tokenized_session(tenant.id, profile_id,
-                                                               started_by=principal_key(principal)) is None:
-        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, NOT_TOKENIZED_BY_CALLER, ["input", "paymentProfileId"])
-    profile = await services.navigapay.get_profile(profile_id, merchant=tenant.code)
+    if input.payment_session is not None:  # BUY-11: the method this purchase's own session tokenized
+        session_row, profile = await tokenized_by_session(context, input.payment_session, offer.id, term.code)
+    elif input.payment_profile_id:
+        profile_id = input.payment_profile_id.strip()
+        # -- BUY-11: a profile tokenized in a session this caller started, else nothing is charged ------------
+        if await PaymentRepository(services.db).tokenized_session(tenant.id, profile_id,
+                                                                   started_by=principal_key(principal)) is None:
+            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, NOT_TOKENIZED_BY_CALLER, ["input", "paymentProfileId"])
+        session_row, profile = None, await services.navigapay.get_profile(profile_id, merchant=tenant.code)
+    else:
+        session_row, profile = None, None
     if profile is None:
         raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment method has this profile id",
                       ["input", "paymentProfileId"])
@@ -457,7 +476,14 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                              created_at=now) if registration is not None else None,
             pending_claim=PendingClaim(tenant_id=tenant.id, subscription_id=subscription_id, email=email,
                                        created_at=now) if registration is None else None,
+            # BUY-10, MSG-1: the e-mail's owner is asked to sign in (or sign up) with it and claim the subscription
+            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={"email": email},
+                                  created_at=now) if registration is None else None,
         )
+        if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
+            message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
+        if session_row is not None and not await PaymentRepository(services.db).use_session(session_row):
+            raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, ["input", "paymentSession", "sessionId"])
         await PurchaseRepository(services.db).write(record)
     except BaseException as error:
         if isinstance(error, UpstreamError):
@@ -468,6 +494,40 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
             "changePasswordUrl": prepared.change_password_url if prepared else None}
+
+
+SESSION_USED = "This payment session paid for a purchase already: start another"
+
+
+async def tokenized_by_session(context, given: PurchasePaymentSessionInput, offer_id: int, term: str):
+    """BUY-11: the new-start session for this offer and term started by this caller, completed at the gateway with
+    what its page posted: (session row, masked profile)."""
+    from datasources.base import UpstreamNotFound
+
+    tenant, services = context.tenant, context.services
+    row = await PaymentRepository(services.db).session(tenant.id, given.session_id.strip())
+    field = ["input", "paymentSession", "sessionId"]
+    if row is None or row.subscription_id or (row.offer_id, row.term) != (offer_id, term):
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id", field)
+    if row.started_by != principal_key(context.principal):  # started by this caller (anonymous: None)
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment session for this offer and term has this id", field)
+    if row.used_at is not None:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, field)
+    if row.profile_id is not None and row.profile_id != given.profile_id.strip():
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "The session tokenized another payment method",
+                      ["input", "paymentSession", "profileId"])
+    try:
+        profile = await services.navigapay.complete_session(row.session_id, given.profile_id.strip(),
+                                                            given.group_id.strip(), row.payment_type)
+    except (UpstreamRejected, UpstreamNotFound) as error:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, getattr(error, "upstream_message", "") or
+                      "The payment gateway did not tokenize a method in this session",
+                      ["input", "paymentSession"])
+    if profile.get("merchant") != tenant.code:
+        raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "The profile is not of this session",
+                      ["input", "paymentSession", "profileId"])
+    await PaymentRepository(services.db).tokenized(row, given.profile_id.strip())
+    return row, profile
 
 
 async def _same_subscription_exists(circulation, paper_code: str, criteria: CheckCriteria, applicant: Applicant

@@ -1,8 +1,10 @@
-"""`startPaymentSession`: open a NavigaPay hosted payment page for a subscription (GW-1, PM-1).
+"""`startPaymentSession`: open a NavigaPay hosted payment page for a subscription (GW-1, PM-1), or for a new
+start (an offer and term, BUY-11: by anyone, signed in or not).
 
 The card or bank account is typed into the hosted page only (in an iframe), never into papergraph or the
 front end. The session is recorded for the subscription, so only this subscription can be given the
-payment method it tokenizes (`completePaymentSession`).
+payment method it tokenizes (`completePaymentSession`); a new start's session is recorded for its offer and
+term, and `purchaseSubscription` takes it (`paymentSession`) and charges only the method it tokenized.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import PAYMENTS, allow, arg, changes, customer_owner
+from auth.permissions import ANYONE, PAYMENTS, Unprivileged, allow, arg, asks_value, changes, customer_owner
 from auth.principals import principal_key
 from datasources.base import UpstreamNotFound, UpstreamRejected
 from datasources.models import Event, PaymentSession as PaymentSessionRow, utcnow
 from datasources.repositories.payment_methods import PaymentMethodRepository
 from datasources.repositories.payments import PaymentRepository
 from domain.availability import PaymentMethodKind
+from domain.ids import integer_id
 from domain.payments import ErrorCode, PaymentRuleError, check_payment_method_accepted
 from resolvers.mutation_support import Refusal, error_type
 from resolvers.payment_flows import owner_crid
@@ -41,7 +44,12 @@ Code = StartPaymentSessionErrorCode
 
 @strawberry.input
 class StartPaymentSessionInput:
-    subscription_id: strawberry.ID
+    subscription_id: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "The subscription whose payment method the session replaces; leave out for a new start (then give "
+        "`offerId` and `term`)."))
+    offer_id: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "A new start (BUY-11): the offer to buy; `purchaseSubscription` then takes this session."))
+    term: Optional[str] = strawberry.field(default=None, description="A new start: the offer term's code.")
     payment_type: PaymentMethodType = strawberry.field(description="What the hosted page asks for (PM-1).")
     return_url: Optional[str] = strawberry.field(default=None, description=(
         "Where the hosted page sends the frame once done, with profileId, groupId and paymentType."))
@@ -58,11 +66,16 @@ class StartPaymentSession:
     @strawberry.mutation(description=(
         "Start a hosted payment session for a subscription (GW-1): show `session.iframeUrl` in an iframe; the "
         "page posts profileId, groupId and paymentType back, which `completePaymentSession` takes."
-    ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id"))))
+        " For a new start, give `offerId` and `term` instead of `subscriptionId` (anyone, signed in or not): "
+        "`purchaseSubscription` takes the session and charges only the method it tokenized (BUY-11)."
+    ), extensions=allow(changes(PAYMENTS), customer_owner(arg("input", "subscription_id")),
+                        Unprivileged(ANYONE, (("subscriptionId", asks_value("input", "subscription_id")),))))
     async def start_payment_session(self, info: Info, input: StartPaymentSessionInput
                                     ) -> Optional[StartPaymentSessionPayload]:
         context = info.context
         tenant, services = context.tenant, context.services
+        if input.subscription_id is None:
+            return await start_new_start_session(context, input)
         subscription_id = str(input.subscription_id).strip()
         payment_type = PaymentMethodKind(input.payment_type.value)
         try:
@@ -93,3 +106,45 @@ class StartPaymentSession:
         return StartPaymentSessionPayload(session=PaymentSession(
             session_id=started["sessionId"], group_id=started["groupId"], payment_type=input.payment_type,
             iframe_url=started["iframeUrl"]))
+
+
+async def start_new_start_session(context, input: StartPaymentSessionInput) -> StartPaymentSessionPayload:
+    """BUY-11: a session for buying `offerId`/`term`, recorded with who started it."""
+    import uuid
+
+    from sqlmodel import select
+
+    from datasources.models import Offer, OfferTerm
+
+    tenant, services = context.tenant, context.services
+    try:
+        offer_id = integer_id(str(input.offer_id)) if input.offer_id is not None else None
+        term_code = (input.term or "").strip()
+        async with services.db.session() as session:
+            term = (await session.execute(select(OfferTerm).join(Offer, Offer.id == OfferTerm.offer_id).where(
+                Offer.tenant_id == tenant.id, Offer.id == offer_id, OfferTerm.code == term_code))).scalars().first() \
+                if offer_id is not None else None
+        if term is None:
+            raise Refusal(Code.NOT_FOUND, "Give a subscriptionId, or the offerId and term of a new start",
+                          ["input", "offerId"])
+        reference = f"new-start-{uuid.uuid4().hex[:16]}"
+        try:
+            started = await services.navigapay.start_session(tenant.code, reference, input.payment_type.value,
+                                                             return_url=input.return_url)
+        except (UpstreamRejected, UpstreamNotFound) as error:
+            raise Refusal(Code.GATEWAY_REFUSED, getattr(error, "upstream_message", "") or
+                          "The payment gateway refused the session", ["input"])
+    except Refusal as refusal:
+        return StartPaymentSessionPayload(user_errors=[refusal.as_error(StartPaymentSessionError)])
+    now = utcnow()
+    row = PaymentSessionRow(tenant_id=tenant.id, session_id=started["sessionId"], group_id=started["groupId"],
+                            subscription_id="", payment_type=input.payment_type.value, created_at=now,
+                            offer_id=offer_id, term=term_code, started_by=principal_key(context.principal))
+    await PaymentRepository(services.db).start_session(row, Event(
+        tenant_id=tenant.id, type_code=SESSION_EVENT, crid=context.principal.crid, created_at=now,
+        details={"sessionId": started["sessionId"], "paymentType": input.payment_type.value, "offerId": offer_id,
+                 "term": term_code, "reference": reference}))
+    return StartPaymentSessionPayload(session=PaymentSession(
+        session_id=started["sessionId"], group_id=started["groupId"], payment_type=input.payment_type,
+        iframe_url=started["iframeUrl"]))
+

@@ -1,0 +1,1 @@
+"""Messages papergraph sends (MSG): the default templates, rendering, and the delivery worker."""
