@@ -18,7 +18,7 @@ mutation ($input: CreateUserInput!) { createUser(input: $input) { registration {
 """
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("the command's wiring; the outbox and its delivery run on both databases in the message tests")
 async def test_msg1_deliver_once_sends_what_a_server_without_worker_left_in_the_outbox(settings, capsys):
     # given: a server without its delivery worker
     quiet = settings.model_copy(update={"mail_worker": False})

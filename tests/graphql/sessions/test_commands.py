@@ -9,7 +9,7 @@ from app import create_app
 from cli import main, rotate_signing_key
 from tests.support import serve_on_loopback
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("the commands' wiring; the sign-in and key tables run on both databases in test_sign_in.py")
 ME = "{ me { crid } }"
 
 
