@@ -362,6 +362,37 @@ async def cancel(request: Request, store: CirculationStore, paper: Paper) -> Any
     return {**result, "subscription": public_view(result["subscription"])}
 
 
+# temporary stops (STP-1, STP-2) -----------------------------------------------------------------------
+async def get_temporary_stops(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"temporaryStops": store.temporary_stops(paper, request.path_params["id"])}
+
+
+async def get_temporary_stop_dates(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"dates": [d.isoformat() for d in store.temporary_stop_dates(paper, request.path_params["id"])]}
+
+
+async def schedule_temporary_stop(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    start, restart = b.day("startDate"), b.day("restartDate", required=False)
+    reason = b.string("reason", required=False, nullable=True)
+    b.finish()
+    return store.schedule_temporary_stop(paper, request.path_params["id"], start, restart, reason)
+
+
+async def change_temporary_stop_restart(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    restart = b.day("restartDate")
+    b.finish()
+    if restart is None:
+        raise invalid("restartDate: must not be null")
+    return store.change_temporary_stop_restart(paper, request.path_params["id"], request.path_params["stopId"],
+                                               restart)
+
+
+async def cancel_temporary_stop(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return store.cancel_temporary_stop(paper, request.path_params["id"], request.path_params["stopId"])
+
+
 async def create_subscription(request: Request, store: CirculationStore, paper: Paper) -> Any:
     b = Body(await read_json(request))
     s = b.object("subscriber")
@@ -426,4 +457,9 @@ def api_routes() -> list[Route]:
         Route(sub + "/autopay", mutation(update_auto_pay), methods=["PUT"]),
         Route(sub + "/tips", mutation(add_tip), methods=["POST"]),
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
+        Route(sub + "/temporary-stops", endpoint(get_temporary_stops), methods=["GET"]),
+        Route(sub + "/temporary-stops", mutation(schedule_temporary_stop, status=201), methods=["POST"]),
+        Route(sub + "/temporary-stop-dates", endpoint(get_temporary_stop_dates), methods=["GET"]),
+        Route(sub + "/temporary-stops/{stopId}/restart", mutation(change_temporary_stop_restart), methods=["PUT"]),
+        Route(sub + "/temporary-stops/{stopId}/cancel", mutation(cancel_temporary_stop), methods=["POST"]),
     ]
