@@ -17,6 +17,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -73,6 +74,8 @@ class Services:
     tokens: TokenVerifier
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
+    # wall-clock "now" for calendar rules in tenant time (STP-2, CMP-1); tests pin it to cross a midnight
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -57,12 +57,23 @@ def check_print_subscription(digital: bool, status: str) -> None:
 def check_new_stop(start: date, restart: Optional[date], today: date, offered: Sequence[date],
                    others: Iterable[StopPeriod]) -> None:
     """STP-1: restart after start; start not before today; both within the offered dates; no overlap."""
+    check_stop_dates(start, restart, today)
+    check_offered_and_free(start, restart, offered, others)
+
+
+def check_stop_dates(start: date, restart: Optional[date], today: date) -> None:
+    """The part of STP-1 that needs nothing from the circulation system: restart after start, start not past."""
     if restart is not None and restart <= start:
         raise ServicingRuleError("RESTART_NOT_AFTER_START", "The restart date must be after the start date",
                                  ["restartDate"], "STP-1")
     if start < today:
         raise ServicingRuleError("DATE_IN_PAST", f"The start date is before today ({today.isoformat()})",
                                  ["startDate"], "STP-1")
+
+
+def check_offered_and_free(start: date, restart: Optional[date], offered: Sequence[date],
+                           others: Iterable[StopPeriod]) -> None:
+    """The part of STP-1 read live: both dates within the offered dates, no overlap with another stop."""
     if start not in set(offered):
         raise ServicingRuleError("DATE_NOT_OFFERED", _window("start date", offered), ["startDate"], "STP-1")
     if restart is not None and (not offered or restart > max(offered)):

@@ -39,6 +39,7 @@ from schema.common import Money
 from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
+from schema.servicing import TemporaryStop
 
 if TYPE_CHECKING:
     from schema.offers import Offer
@@ -244,6 +245,13 @@ class CustomerSubscription:
     ))
     async def scheduled_stops(self, info: Info) -> Optional[list[ScheduledStop]]:
         return await info.context.loaders.scheduled_stops_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "The subscription's temporary stops (vacation holds, STP-1) by start date, read live from the circulation "
+        "system; null when it cannot answer. One upstream call per subscription."
+    ), extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
+    async def temporary_stops(self, info: Info) -> Optional[list[TemporaryStop]]:
+        return await info.context.loaders.temporary_stops_by_subscription_id.load(str(self.id))
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
     async def offer(self, info: Info) -> Optional[LazyOffer]:

@@ -54,6 +54,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "accessLevel": ('{ accessLevel(entitlementCode: "EEDITION", crid: "$OWNER") { accessLevel } }',
                     {OWNER, READ, FULL}),
     "forgotPasswordLinkValid": ('{ forgotPasswordLinkValid(token: "x") }', EVERYONE),
+    "temporaryStopDates": ('{ temporaryStopDates(subscriptionId: "S-1") }', {OWNER, READ, FULL}),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),
@@ -88,6 +89,13 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     # -- subscriptions and links (SUB-4, LNK) --
     "cancelSubscription": ('mutation { cancelSubscription(input: {subscriptionId: "S-1", reason: ""}) '
                            "{ userErrors { code } } }", {OWNER, FULL}),
+    # -- servicing: temporary stops (STP-1, STP-2): owners and staff only, never a guest or partner --
+    "scheduleTemporaryStop": ('mutation { scheduleTemporaryStop(input: {subscriptionId: "S-1", startDate: '
+                              '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
+    "changeTemporaryStopRestart": ('mutation { changeTemporaryStopRestart(input: {subscriptionId: "S-1", stopId: '
+                                   '"none", restartDate: "2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
+    "cancelTemporaryStop": ('mutation { cancelTemporaryStop(input: {subscriptionId: "S-1", stopId: "none"}) '
+                            "{ userErrors { code } } }", {OWNER, FULL}),
     "linkSubscription": ('mutation { linkSubscription(input: {subscriptionId: "S-1", customerRegistrationId: '
                          '"nobody", role: GUEST}) { userErrors { code } } }', {OWNER, FULL}),
     "unlinkSubscription": ('mutation { unlinkSubscription(input: {linkId: "$LINK"}) { userErrors { code } } }',
