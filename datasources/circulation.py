@@ -92,6 +92,10 @@ class CirculationDataSource(RestDataSource):
         answer = await self.get(_sub(paper_code, subscription_id) + "/temporary-stop-dates")
         return [date.fromisoformat(d) for d in answer["dates"]]
 
+    async def get_complaint_categories(self, paper_code: str) -> list[dict[str, Any]]:
+        """CMP-1: the paper's delivery-complaint categories `{code, description}`."""
+        return (await self.get(_paper(paper_code) + "/complaint-categories"))["categories"]
+
     async def get_transactions(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
         return _money((await self.get(_sub(paper_code, subscription_id) + "/transactions"))["transactions"])
 
@@ -160,6 +164,15 @@ class CirculationDataSource(RestDataSource):
     ) -> dict[str, Any]:
         return await self.post(_sub(paper_code, subscription_id) + f"/temporary-stops/{quote(stop_id, safe='')}/cancel",
                                {}, idempotency_key=idempotency_key)
+
+    async def file_complaint(
+        self, paper_code: str, subscription_id: str, category: str, delivery_date: date, redelivery: bool,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """CMP-1, CMP-3 → {transactionId, complaint{id, category, deliveryDate, redelivery}}."""
+        return await self.post(_sub(paper_code, subscription_id) + "/complaints",
+                               {"category": category, "deliveryDate": delivery_date.isoformat(),
+                                "redelivery": redelivery}, idempotency_key=idempotency_key)
 
     async def create_subscription(
         self, paper_code: str, body: dict[str, Any], idempotency_key: str | None = None

@@ -58,6 +58,12 @@ starting with the field name; unknown body fields are refused. Subscription view
                                           DATE_NOT_OFFERED after the window, OVERLAPPING_STOP)
     POST  /subscriptions/{id}/temporary-stops/{stopId}/cancel  → {transactionId, temporaryStop}  (a stop not
                                           started yet; else STOP_ALREADY_STARTED; 404 TEMPORARY_STOP_NOT_FOUND)
+    GET   /complaint-categories                → {"categories": [{code, description}]}  (CMP-1)
+    GET   /subscriptions/{id}/complaints           → {"complaints": [{id, category, deliveryDate, redelivery}]}
+    POST  /subscriptions/{id}/complaints {category, deliveryDate, redelivery?}  → 201 {transactionId, complaint}
+                                          (UNKNOWN_CATEGORY; DATE_IN_FUTURE after today, paper time zone; CMP-3
+                                          redelivery: print only DIGITAL_SUBSCRIPTION, today only
+                                          REDELIVERY_TODAY_ONLY, one per date 409 REDELIVERY_ALREADY_REQUESTED)
     PATCH /subscriptions/{id}            any of {householdLevelId, name, customerReferenceNumber, ebill,
                                           subscriber: {phones}}  → subscription  (EZ-3 for ebill: true)
 
@@ -69,7 +75,7 @@ SUBSCRIPTION_STOPPED, RESTART_NOT_AVAILABLE, INVALID_RESTART_DATE, PAYMENT_REQUI
 ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_PRODUCT, PROCESSING_FEE_NOT_ALLOWED,
 INVALID_AMOUNT,
 EBILL_NOT_AVAILABLE, DIGITAL_SUBSCRIPTION, DATE_NOT_OFFERED, DATE_IN_PAST, RESTART_NOT_AFTER_START, OVERLAPPING_STOP,
-STOP_ALREADY_STARTED.
+STOP_ALREADY_STARTED, UNKNOWN_CATEGORY, DATE_IN_FUTURE, REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.circulation.store import (
-    BANK, CC, SEARCH_FIELDS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
+    BANK, CC, COMPLAINT_CATEGORIES, SEARCH_FIELDS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
 )
 
 MAX_BATCH = 500
@@ -393,6 +393,23 @@ async def cancel_temporary_stop(request: Request, store: CirculationStore, paper
     return store.cancel_temporary_stop(paper, request.path_params["id"], request.path_params["stopId"])
 
 
+# complaints (CMP-1, CMP-3) -----------------------------------------------------------------------------
+async def get_complaint_categories(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"categories": [{"code": c, "description": d} for c, d in COMPLAINT_CATEGORIES]}
+
+
+async def get_complaints(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"complaints": store.complaints(paper, request.path_params["id"])}
+
+
+async def file_complaint(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    category, delivery_date = b.string("category"), b.day("deliveryDate")
+    redelivery = b.boolean("redelivery", required=False)
+    b.finish()
+    return store.file_complaint(paper, request.path_params["id"], category, delivery_date, redelivery)
+
+
 async def create_subscription(request: Request, store: CirculationStore, paper: Paper) -> Any:
     b = Body(await read_json(request))
     s = b.object("subscriber")
@@ -446,6 +463,7 @@ def api_routes() -> list[Route]:
         Route(base + "/subscriptions", endpoint(get_subscriptions), methods=["GET"]),
         Route(base + "/subscriptions", mutation(create_subscription, status=201), methods=["POST"]),
         Route(base + "/billing-options", endpoint(get_billing_options_batch), methods=["GET"]),
+        Route(base + "/complaint-categories", endpoint(get_complaint_categories), methods=["GET"]),
         Route(sub, endpoint(get_subscription), methods=["GET"]),
         Route(sub, endpoint(update_subscription), methods=["PATCH"]),
         Route(sub + "/billing-options", endpoint(get_billing_options), methods=["GET"]),
@@ -458,6 +476,8 @@ def api_routes() -> list[Route]:
         Route(sub + "/tips", mutation(add_tip), methods=["POST"]),
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
         Route(sub + "/temporary-stops", endpoint(get_temporary_stops), methods=["GET"]),
+        Route(sub + "/complaints", endpoint(get_complaints), methods=["GET"]),
+        Route(sub + "/complaints", mutation(file_complaint, status=201), methods=["POST"]),
         Route(sub + "/temporary-stops", mutation(schedule_temporary_stop, status=201), methods=["POST"]),
         Route(sub + "/temporary-stop-dates", endpoint(get_temporary_stop_dates), methods=["GET"]),
         Route(sub + "/temporary-stops/{stopId}/restart", mutation(change_temporary_stop_restart), methods=["PUT"]),

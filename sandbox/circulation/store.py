@@ -45,6 +45,11 @@ MONEY_KEYS = ("rate", "tax", "otherCosts", "amount")  # money fields of a billin
 # from today in the paper's time zone: delivery of today (and, for MATRIX/SAXO, tomorrow) is already planned.
 TEMPORARY_STOP_LEAD_DAYS = {"NCS": 1, "CIRCPRO": 1, "MATRIX": 2, "SAXO": 2}
 TEMPORARY_STOP_WINDOW_DAYS = 90
+# CMP-1: delivery-complaint categories (the tenant's list, as the circulation system keeps it)
+COMPLAINT_CATEGORIES = (
+    ("MISSED", "Paper not delivered"), ("WET", "Wet paper"), ("DAMAGED", "Damaged paper"),
+    ("LATE", "Delivered late"), ("WRONG_ADDRESS", "Delivered to the wrong address"),
+)
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
 
 
@@ -100,6 +105,7 @@ class CirculationStore:
         self._transaction_seq = itertools.count(1)
         self._start_seq = itertools.count(1)
         self._stop_seq = itertools.count(1)
+        self._complaint_seq = itertools.count(1)
 
     # loading ---------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -412,6 +418,31 @@ class CirculationStore:
             if (restart is None or other_start < restart) and (other_restart is None or start < other_restart):
                 raise CirculationError(409, "OVERLAPPING_STOP", f"overlaps temporary stop {other['id']}")
 
+    # complaints (CMP-1, CMP-3) -----------------------------------------------------------------------
+    def complaints(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        return list(self.subscription(paper, subscription_id)["complaints"])
+
+    def file_complaint(self, paper: Paper, subscription_id: str, category: str, delivery_date: date,
+                       redelivery: bool) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if category not in dict(COMPLAINT_CATEGORIES):
+            raise CirculationError(422, "UNKNOWN_CATEGORY", f"category {category!r} is not one of this paper's")
+        today = paper.today(self.clock())
+        if delivery_date > today:
+            raise CirculationError(422, "DATE_IN_FUTURE", f"deliveryDate is after today ({today})")
+        if redelivery:  # CMP-3: print only, today's delivery, one per date
+            if record["digital"]:
+                raise CirculationError(422, "DIGITAL_SUBSCRIPTION", "a digital subscription has nothing to redeliver")
+            if delivery_date != today:
+                raise CirculationError(422, "REDELIVERY_TODAY_ONLY", f"only today's delivery ({today}) is redelivered")
+            if any(c["redelivery"] and c["deliveryDate"] == delivery_date.isoformat() for c in record["complaints"]):
+                raise CirculationError(409, "REDELIVERY_ALREADY_REQUESTED", "a redelivery is already requested for this date")
+        complaint = {"id": f"CP{next(self._complaint_seq):07d}", "category": category,
+                     "deliveryDate": delivery_date.isoformat(), "redelivery": redelivery}
+        record["complaints"].append(complaint)
+        entry = self._record("COMPLAINT", paper, record, record["balance"], {"complaint": dict(complaint)})
+        return {"transactionId": entry["transactionId"], "complaint": complaint}
+
     def create(self, paper: Paper, c: dict[str, Any]) -> dict[str, Any]:
         # The emulator has no product catalog: a product's billing options are those of the paper's
         # existing subscriptions to it, so only products present in the loaded data can be bought.
@@ -436,6 +467,7 @@ class CirculationStore:
             "householdLevelId": None, "customerReferenceNumber": c["customerReferenceNumber"], "name": c["name"],
             "productCode": c["productCode"], "restartScheduled": False, "autoPayPlan": None,
             "subscriber": c["subscriber"], "billingOptions": options, "scheduledStops": [], "temporaryStops": [],
+            "complaints": [],
         }
         paper.subscriptions[subscription_id] = record
         self._record("START", paper, record, ZERO, {"optionTerm": c["term"], "productCode": c["productCode"]})
@@ -468,7 +500,7 @@ class CirculationStore:
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The subscription as `GET /subscriptions/...` shows it: billing options and scheduled stops have
     their own endpoints (stops are read live, SUB-4), so the view a dataloader batches stays small."""
-    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops", "temporaryStops")}
+    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops", "temporaryStops", "complaints")}
 
 
 def _internal(record: dict[str, Any]) -> dict[str, Any]:
@@ -478,6 +510,7 @@ def _internal(record: dict[str, Any]) -> dict[str, Any]:
                              for o in out.get("billingOptions") or []]
     out.setdefault("scheduledStops", [])
     out.setdefault("temporaryStops", [])
+    out.setdefault("complaints", [])
     out.setdefault("restartScheduled", False)
     out.setdefault("autoPayPlan", None)
     return out

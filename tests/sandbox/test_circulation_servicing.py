@@ -1,5 +1,5 @@
-"""Contract tests of the circulation emulator's temporary-stop endpoints (STP-1, STP-2), every kind, with the
-fault injection the rest of the emulator has."""
+"""Contract tests of the circulation emulator's servicing endpoints: temporary stops (STP-1, STP-2) and complaints
+(CMP-1, CMP-3), every kind, with the fault injection the rest of the emulator has."""
 
 from __future__ import annotations
 
@@ -217,3 +217,49 @@ async def test_fault_rule_on_offered_dates(client, pick):
     path = api(NCS, f"/subscriptions/{record['id']}/temporary-stop-dates")
     assert (await client.get(path)).status_code == 503
     assert (await client.get(path)).status_code == 200
+
+
+# complaints (CMP-1, CMP-3) -------------------------------------------------------------------------------
+async def complain(client, sub: str, category: str, delivery: str, redelivery: bool = False, **headers):
+    return await client.post(api(NCS, f"/subscriptions/{sub}/complaints"), headers=headers,
+                             json={"category": category, "deliveryDate": delivery, "redelivery": redelivery})
+
+
+@pytest.mark.parametrize("paper", sorted(KINDS))
+async def test_cmp_1_every_kind_lists_categories_and_files_a_complaint(client, pick, paper):
+    record = pick(paper, print_active)
+    categories = (await client.get(api(paper, "/complaint-categories"))).json()["categories"]
+    filed = await client.post(api(paper, f"/subscriptions/{record['id']}/complaints"),
+                              json={"category": categories[0]["code"], "deliveryDate": day(-1)})
+    listed = (await client.get(api(paper, f"/subscriptions/{record['id']}/complaints"))).json()["complaints"]
+    assert {"code": "MISSED", "description": "Paper not delivered"} in categories
+    assert filed.status_code == 201 and listed == [filed.json()["complaint"]]
+
+
+async def test_cmp_1_future_date_and_unknown_category_are_refused(client, pick):
+    record = pick(NCS, print_active)
+    future = await complain(client, record["id"], "MISSED", day(1))
+    unknown = await complain(client, record["id"], "ALIENS", day(0))
+    assert (future.status_code, future.json()["code"]) == (422, "DATE_IN_FUTURE")
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "UNKNOWN_CATEGORY")
+    assert (await complain(client, record["id"], "MISSED", day(0))).status_code == 201
+
+
+async def test_cmp_3_redelivery_print_only_today_only_one_per_date(client, pick):
+    printed = pick(NCS, print_active)
+    digital = pick(NCS, lambda r: r["status"] == "ACTIVE" and r["digital"])
+    first = await complain(client, printed["id"], "MISSED", day(0), True)
+    second = await complain(client, printed["id"], "MISSED", day(0), True)
+    yesterday = await complain(client, printed["id"], "MISSED", day(-1), True)
+    on_digital = await complain(client, digital["id"], "MISSED", day(0), True)
+    assert first.status_code == 201
+    assert (second.status_code, second.json()["code"]) == (409, "REDELIVERY_ALREADY_REQUESTED")
+    assert yesterday.json()["code"] == "REDELIVERY_TODAY_ONLY"
+    assert on_digital.json()["code"] == "DIGITAL_SUBSCRIPTION"
+
+
+async def test_fault_before_complaint_records_nothing(client, pick):
+    record = pick(NCS, print_active)
+    faulted = await complain(client, record["id"], "MISSED", day(0), **{"X-Sandbox-Fault": "status=500"})
+    listed = (await client.get(api(NCS, f"/subscriptions/{record['id']}/complaints"))).json()["complaints"]
+    assert faulted.status_code == 500 and listed == []
