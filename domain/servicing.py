@@ -9,7 +9,7 @@ share one suspended day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
@@ -116,3 +116,30 @@ def _window(what: str, offered: Sequence[date]) -> str:
     if not offered:
         return f"The circulation system offers no {what} now"
     return f"The {what} must be one the circulation system offers: {min(offered)} to {max(offered)}"
+
+
+# complaints (CMP-1..3) -----------------------------------------------------------------------------------
+def day_pass_expiry(day: date, time_zone: str) -> datetime:
+    """SUB-5 as BUY-9 reads it: access granted on day D ends at 00:00 of D+2 in the tenant's time zone (an aware
+    instant). CMP-2: a complaint's e-edition access lasts the same."""
+    return datetime.combine(day + timedelta(days=2), time(0), tzinfo=ZoneInfo(time_zone))
+
+
+def check_complaint(delivery_date: date, today: date, *, redelivery: bool, digital: bool,
+                    redelivered_dates: Iterable[date] = ()) -> None:
+    """CMP-1: the delivery date is not in the future (tenant time). CMP-3: a redelivery is for print, for today's
+    missed delivery, once per date."""
+    if delivery_date > today:
+        raise ServicingRuleError("DATE_IN_FUTURE", f"The delivery date is after today ({today.isoformat()})",
+                                 ["deliveryDate"], "CMP-1")
+    if not redelivery:
+        return
+    if digital:
+        raise ServicingRuleError("DIGITAL_SUBSCRIPTION", "A digital subscription has nothing to redeliver",
+                                 ["resolution"], "CMP-3")
+    if delivery_date != today:
+        raise ServicingRuleError("REDELIVERY_TODAY_ONLY", f"Only today's delivery ({today.isoformat()}) is redelivered",
+                                 ["deliveryDate"], "CMP-3")
+    if delivery_date in set(redelivered_dates):
+        raise ServicingRuleError("REDELIVERY_ALREADY_REQUESTED", "A redelivery is already requested for this date",
+                                 ["deliveryDate"], "CMP-3")

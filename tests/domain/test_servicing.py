@@ -82,3 +82,32 @@ def test_cancel_only_before_the_stop_starts():
 ])
 def test_stp_2_today_is_the_tenant_day_at_midnight(utc, expected):
     assert tenant_today(utc, "America/New_York") == expected
+
+
+def test_cmp_2_eedition_access_lasts_like_a_day_pass():
+    from domain.servicing import day_pass_expiry
+
+    ends = day_pass_expiry(date(2026, 6, 1), "America/New_York")
+    assert ends.astimezone(UTC) == datetime(2026, 6, 3, 4, 0, tzinfo=UTC)  # 00:00 EDT on 3 June
+
+
+def test_cmp_1_delivery_date_today_accepted_tomorrow_refused():
+    from domain.servicing import check_complaint
+
+    def complaint(delivery):
+        return code(lambda: check_complaint(delivery, TODAY, redelivery=False, digital=True))
+
+    assert complaint(TODAY) is None
+    assert complaint(TODAY + timedelta(days=1)) == "DATE_IN_FUTURE"
+
+
+def test_cmp_3_redelivery_print_today_once():
+    from domain.servicing import check_complaint
+
+    def redelivery(delivery, digital=False, done=()):
+        return code(lambda: check_complaint(delivery, TODAY, redelivery=True, digital=digital, redelivered_dates=done))
+
+    assert redelivery(TODAY) is None
+    assert redelivery(TODAY, digital=True) == "DIGITAL_SUBSCRIPTION"
+    assert redelivery(TODAY - timedelta(days=1)) == "REDELIVERY_TODAY_ONLY"
+    assert redelivery(TODAY, done=[TODAY]) == "REDELIVERY_ALREADY_REQUESTED"
