@@ -26,6 +26,7 @@ from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEnti
 from resolvers.mutations.create_user import CreateUser
 from resolvers.mutations.disable_manager_mfa import DisableManagerMfa
 from resolvers.mutations.enroll_manager_mfa import EnrollManagerMfa
+from resolvers.mutations.file_complaint import FileComplaint
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
@@ -84,8 +85,8 @@ MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
 MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartSubscription, SignUpAutoPay,
               UpdateAutoPay, AddTip]
-# servicing: temporary stops (STP-1, STP-2)
-MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop]
+# servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
+MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
 
 
 @strawberry.type

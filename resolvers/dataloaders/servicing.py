@@ -1,4 +1,5 @@
-"""Loaders of the servicing domain: a subscription's temporary stops (STP-1), read live.
+"""Loaders of the servicing domain: a subscription's temporary stops (STP-1), read live, and its complaints
+(CMP-1, CMP-2), one SQL round for a whole batch.
 
 The circulation system has no batch endpoint for stops, so the loader issues single calls concurrently under
 the request's shared bound (`_upstream_single_calls`, see the subscriptions loaders); a failed call fails only
@@ -11,9 +12,13 @@ import asyncio
 from functools import cached_property
 from typing import Sequence
 
+from collections import defaultdict
+from datetime import datetime, timezone
+
 from datasources.base import UpstreamNotFound
+from datasources.repositories.servicing import ComplaintRepository
 from resolvers.dataloaders.batching import DataLoader
-from schema.servicing import TemporaryStop
+from schema.servicing import Complaint, TemporaryStop
 
 
 class ServicingLoaders:
@@ -41,3 +46,16 @@ class ServicingLoaders:
             if isinstance(result, BaseException) and not isinstance(result, Exception):
                 raise result
         return results
+
+    @cached_property
+    def complaints_by_subscription_id(self) -> DataLoader:
+        """`load(id)` → list[Complaint], oldest first, each with the e-edition access it granted."""
+        return DataLoader(self._complaints_by_subscription_id)
+
+    async def _complaints_by_subscription_id(self, ids: Sequence[str]) -> list[list[Complaint]]:
+        events, granted = await ComplaintRepository(self.services.db).by_subscription_ids(self.tenant.id, ids)
+        now = datetime.now(timezone.utc)
+        grouped: dict[str, list[Complaint]] = defaultdict(list)
+        for event in events:
+            grouped[event.subscription_id].append(Complaint.from_event(event, granted.get(event.id), now))
+        return [grouped.get(i, []) for i in ids]

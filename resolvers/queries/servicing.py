@@ -1,4 +1,5 @@
-"""Root query fields of the servicing domain: `temporaryStopDates` (STP-1), read live."""
+"""Root query fields of the servicing domain: `temporaryStopDates` (STP-1) and `complaintCategories` (CMP-1), read
+live from the circulation system."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Annotated, Optional
 import strawberry
 from strawberry.types import Info
 
-from auth.permissions import SUBSCRIPTIONS, allow, arg, customer_owner, staff_read
+from auth.permissions import ANY_CUSTOMER, SUBSCRIPTIONS, allow, arg, customer_owner, staff_read
 from datasources.base import UpstreamNotFound
+from schema.servicing import ComplaintCategory
 
 
 @strawberry.type
@@ -29,3 +31,10 @@ class ServicingQueries:
             if isinstance(error.body, dict) and error.body.get("code") == "SUBSCRIPTION_NOT_FOUND":
                 return None
             raise
+
+    @strawberry.field(description=(
+        "The tenant's delivery-complaint categories (CMP-1), from its circulation system. Customers and staff."
+    ), extensions=allow(staff_read(SUBSCRIPTIONS), ANY_CUSTOMER))
+    async def complaint_categories(self, info: Info) -> list[ComplaintCategory]:
+        categories = await info.context.services.circulation.get_complaint_categories(info.context.tenant.code)
+        return [ComplaintCategory(code=c["code"], description=c["description"]) for c in categories]

@@ -55,6 +55,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                     {OWNER, READ, FULL}),
     "forgotPasswordLinkValid": ('{ forgotPasswordLinkValid(token: "x") }', EVERYONE),
     "temporaryStopDates": ('{ temporaryStopDates(subscriptionId: "S-1") }', {OWNER, READ, FULL}),
+    "complaintCategories": ("{ complaintCategories { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),
@@ -96,6 +97,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                                    '"none", restartDate: "2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
     "cancelTemporaryStop": ('mutation { cancelTemporaryStop(input: {subscriptionId: "S-1", stopId: "none"}) '
                             "{ userErrors { code } } }", {OWNER, FULL}),
+    "fileComplaint": ('mutation { fileComplaint(input: {subscriptionId: "S-1", category: "NONE-SUCH", deliveryDate: '
+                      '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
     "linkSubscription": ('mutation { linkSubscription(input: {subscriptionId: "S-1", customerRegistrationId: '
                          '"nobody", role: GUEST}) { userErrors { code } } }', {OWNER, FULL}),
     "unlinkSubscription": ('mutation { unlinkSubscription(input: {linkId: "$LINK"}) { userErrors { code } } }',
