@@ -49,6 +49,17 @@ class FileComplaintPayload:
         "Why the complaint was refused; empty on success."))
 
 
+async def _reporter(context, input: FileComplaintInput, subscription_id: str, Code) -> str:
+    """CMP-1: the reporter's CRID: the customer who files, or for staff the one named, else the owner."""
+    if context.principal.kind is not PrincipalKind.CUSTOMER and input.customer_registration_id:
+        return input.customer_registration_id.strip()
+    crid = await acting_crid(context, subscription_id)
+    if crid is None:
+        raise Refusal(Code.NO_REPORTER, "Name the reporter: the subscription has no owner",
+                      ["input", "customerRegistrationId"])
+    return crid
+
+
 @strawberry.type
 class FileComplaint:
     @strawberry.mutation(description=(
@@ -79,7 +90,7 @@ class FileComplaint:
                                                    if c.resolution is ComplaintResolution.REDELIVERY])
             except ServicingRuleError as error:
                 raise refusal(error, Code)
-            reporter = await self._reporter(context, input, subscription_id, Code)
+            reporter = await _reporter(context, input, subscription_id, Code)
             if input.resolution is ComplaintResolution.EEDITION_ACCESS and \
                     await context.loaders.entitlement_by_code.load(EEDITION) is None:
                 raise Refusal(Code.EEDITION_NOT_AVAILABLE, "The tenant has no EEDITION entitlement",
@@ -107,14 +118,3 @@ class FileComplaint:
         context.loaders.complaints_by_subscription_id.clear(subscription_id)
         context.loaders.temporary_entitlements_by_crid.clear(reporter)
         return FileComplaintPayload(complaint=Complaint.from_event(event, entitlement, now))
-
-    @staticmethod
-    async def _reporter(context, input: FileComplaintInput, subscription_id: str, Code) -> str:
-        """CMP-1: the reporter's CRID: the customer who files, or for staff the one named, else the owner."""
-        if context.principal.kind is not PrincipalKind.CUSTOMER and input.customer_registration_id:
-            return input.customer_registration_id.strip()
-        crid = await acting_crid(context, subscription_id)
-        if crid is None:
-            raise Refusal(Code.NO_REPORTER, "Name the reporter: the subscription has no owner",
-                          ["input", "customerRegistrationId"])
-        return crid
