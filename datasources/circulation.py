@@ -96,6 +96,10 @@ class CirculationDataSource(RestDataSource):
         """CMP-1: the paper's delivery-complaint categories `{code, description}`."""
         return (await self.get(_paper(paper_code) + "/complaint-categories"))["categories"]
 
+    async def get_stop_reasons(self, paper_code: str) -> list[dict[str, Any]]:
+        """STP-5: the paper's stop-reason list `{code, description}`."""
+        return (await self.get(_paper(paper_code) + "/stop-reasons"))["reasons"]
+
     async def get_transactions(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
         return _money((await self.get(_sub(paper_code, subscription_id) + "/transactions"))["transactions"])
 

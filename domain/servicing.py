@@ -143,3 +143,10 @@ def check_complaint(delivery_date: date, today: date, *, redelivery: bool, digit
     if delivery_date in set(redelivered_dates):
         raise ServicingRuleError("REDELIVERY_ALREADY_REQUESTED", "A redelivery is already requested for this date",
                                  ["deliveryDate"], "CMP-3")
+
+
+# StopSaver (STP-3, STP-4) --------------------------------------------------------------------------------
+def stop_saver_steps(*, digital: bool, temporary_stop_loaded: bool) -> list[str]:
+    """STP-3/STP-4: temp stop (print only, and only when its data loaded), downgrade, cancel (order: decision)."""
+    steps = ["TEMPORARY_STOP"] if not digital and temporary_stop_loaded else []
+    return steps + ["DOWNGRADE", "CANCEL"]

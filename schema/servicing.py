@@ -66,3 +66,25 @@ class Complaint:
                    delivery_date=date.fromisoformat(details["deliveryDate"]),
                    resolution=ComplaintResolution(details.get("resolution", "NONE")), created_at=created,
                    temporary_entitlement=TemporaryEntitlement.from_row(entitlement, now) if entitlement else None)
+
+
+@strawberry.type(description="A reason a subscriber may give for stopping, from the tenant's list (STP-5).")
+class StopReason:
+    code: str = strawberry.field(description="The code `cancelSubscription` takes as its reason, e.g. PRICE.")
+    description: str = strawberry.field(description="What the reason means, for display.")
+
+
+@strawberry.enum(description="A step of the StopSaver retention flow, in the order shown (STP-3, STP-4).")
+class StopSaverStep(Enum):
+    TEMPORARY_STOP = strawberry.enum_value("TEMPORARY_STOP", description=(
+        "Offer a temporary stop instead: print subscribers only, and skipped when its data fails to load (STP-3)."))
+    DOWNGRADE = strawberry.enum_value("DOWNGRADE", description="Offer a lower rate of the same offer group (STP-4).")
+    CANCEL = strawberry.enum_value("CANCEL", description="Cancel with a reason from `stopReasons` (STP-4, STP-5).")
+
+
+@strawberry.type(description="The StopSaver flow for one subscription: the steps the front end walks (STP-3).")
+class StopSaver:
+    subscription_id: strawberry.ID = strawberry.field(description="The subscription the flow is for.")
+    steps: list[StopSaverStep] = strawberry.field(description="The steps to show, in order.")
+    temporary_stop_dates: Optional[list[date]] = strawberry.field(description=(
+        "The dates offered for the temporary-stop step; null when that step is not shown."))

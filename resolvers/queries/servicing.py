@@ -10,8 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import ANY_CUSTOMER, SUBSCRIPTIONS, allow, arg, customer_owner, staff_read
-from datasources.base import UpstreamNotFound
-from schema.servicing import ComplaintCategory
+from datasources.base import UpstreamError, UpstreamNotFound
+from domain.servicing import stop_saver_steps
+from schema.servicing import ComplaintCategory, StopReason, StopSaver, StopSaverStep
 
 
 @strawberry.type
@@ -38,3 +39,34 @@ class ServicingQueries:
     async def complaint_categories(self, info: Info) -> list[ComplaintCategory]:
         categories = await info.context.services.circulation.get_complaint_categories(info.context.tenant.code)
         return [ComplaintCategory(code=c["code"], description=c["description"]) for c in categories]
+
+    @strawberry.field(description=(
+        "The tenant's stop-reason list (STP-5), from its circulation system: every cancellation names one."
+    ), extensions=allow(staff_read(SUBSCRIPTIONS), ANY_CUSTOMER))
+    async def stop_reasons(self, info: Info) -> list[StopReason]:
+        reasons = await info.context.services.circulation.get_stop_reasons(info.context.tenant.code)
+        return [StopReason(code=r["code"], description=r["description"]) for r in reasons]
+
+    @strawberry.field(description=(
+        "The StopSaver flow for a subscription (STP-3, STP-4): the temporary-stop step for print subscribers only, "
+        "skipped when its data fails to load; then downgrade and cancel. Null for an unknown subscription. Owners "
+        "and staff."
+    ), extensions=allow(staff_read(SUBSCRIPTIONS), customer_owner(arg("subscription_id"))))
+    async def stop_saver(
+        self, info: Info,
+        subscription_id: Annotated[strawberry.ID, strawberry.argument(description="The subscription to stop.")],
+    ) -> Optional[StopSaver]:
+        context = info.context
+        subscription = await context.loaders.subscription_by_id.load(str(subscription_id).strip())
+        if subscription is None:
+            return None
+        dates = None
+        if not subscription.digital:  # STP-3: never a temp-stop step, so never its read, for a digital subscriber
+            try:
+                dates = await context.services.circulation.get_temporary_stop_dates(
+                    context.tenant.code, str(subscription.id))
+            except UpstreamError:
+                dates = None  # STP-3: the step failed to load, so the flow goes on to the next
+        steps = stop_saver_steps(digital=subscription.digital, temporary_stop_loaded=dates is not None)
+        return StopSaver(subscription_id=subscription.id, steps=[StopSaverStep(s) for s in steps],
+                         temporary_stop_dates=dates if "TEMPORARY_STOP" in steps else None)

@@ -59,6 +59,7 @@ starting with the field name; unknown body fields are refused. Subscription view
     POST  /subscriptions/{id}/temporary-stops/{stopId}/cancel  → {transactionId, temporaryStop}  (a stop not
                                           started yet; else STOP_ALREADY_STARTED; 404 TEMPORARY_STOP_NOT_FOUND)
     GET   /complaint-categories                → {"categories": [{code, description}]}  (CMP-1)
+    GET   /stop-reasons                        → {"reasons": [{code, description}]}  (STP-5)
     GET   /subscriptions/{id}/complaints           → {"complaints": [{id, category, deliveryDate, redelivery}]}
     POST  /subscriptions/{id}/complaints {category, deliveryDate, redelivery?}  → 201 {transactionId, complaint}
                                           (UNKNOWN_CATEGORY; DATE_IN_FUTURE after today, paper time zone; CMP-3

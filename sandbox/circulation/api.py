@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.circulation.store import (
-    BANK, CC, COMPLAINT_CATEGORIES, SEARCH_FIELDS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
+    BANK, CC, COMPLAINT_CATEGORIES, SEARCH_FIELDS, STOP_REASONS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
 )
 
 MAX_BATCH = 500
@@ -398,6 +398,10 @@ async def get_complaint_categories(request: Request, store: CirculationStore, pa
     return {"categories": [{"code": c, "description": d} for c, d in COMPLAINT_CATEGORIES]}
 
 
+async def get_stop_reasons(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"reasons": [{"code": c, "description": d} for c, d in STOP_REASONS]}
+
+
 async def get_complaints(request: Request, store: CirculationStore, paper: Paper) -> Any:
     return {"complaints": store.complaints(paper, request.path_params["id"])}
 
@@ -464,6 +468,7 @@ def api_routes() -> list[Route]:
         Route(base + "/subscriptions", mutation(create_subscription, status=201), methods=["POST"]),
         Route(base + "/billing-options", endpoint(get_billing_options_batch), methods=["GET"]),
         Route(base + "/complaint-categories", endpoint(get_complaint_categories), methods=["GET"]),
+        Route(base + "/stop-reasons", endpoint(get_stop_reasons), methods=["GET"]),
         Route(sub, endpoint(get_subscription), methods=["GET"]),
         Route(sub, endpoint(update_subscription), methods=["PATCH"]),
         Route(sub + "/billing-options", endpoint(get_billing_options), methods=["GET"]),

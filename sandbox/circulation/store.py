@@ -50,6 +50,12 @@ COMPLAINT_CATEGORIES = (
     ("MISSED", "Paper not delivered"), ("WET", "Wet paper"), ("DAMAGED", "Damaged paper"),
     ("LATE", "Delivered late"), ("WRONG_ADDRESS", "Delivered to the wrong address"),
 )
+# STP-5: the reasons a subscriber may give for stopping (the tenant's stop-reason list)
+STOP_REASONS = (
+    ("PRICE", "Too expensive"), ("MOVING", "Moving away"), ("NO_TIME", "No time to read"),
+    ("DELIVERY", "Delivery problems"), ("DIGITAL_ONLY", "Reads online only"), ("DECEASED", "Subscriber deceased"),
+    ("OTHER", "Another reason"),
+)
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
 
 

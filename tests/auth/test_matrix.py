@@ -56,6 +56,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "forgotPasswordLinkValid": ('{ forgotPasswordLinkValid(token: "x") }', EVERYONE),
     "temporaryStopDates": ('{ temporaryStopDates(subscriptionId: "S-1") }', {OWNER, READ, FULL}),
     "complaintCategories": ("{ complaintCategories { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
+    "stopReasons": ("{ stopReasons { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
+    "stopSaver": ('{ stopSaver(subscriptionId: "S-1") { steps } }', {OWNER, READ, FULL}),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),

@@ -111,3 +111,11 @@ def test_cmp_3_redelivery_print_today_once():
     assert redelivery(TODAY, digital=True) == "DIGITAL_SUBSCRIPTION"
     assert redelivery(TODAY - timedelta(days=1)) == "REDELIVERY_TODAY_ONLY"
     assert redelivery(TODAY, done=[TODAY]) == "REDELIVERY_ALREADY_REQUESTED"
+
+
+def test_stp_3_stop_saver_steps():
+    from domain.servicing import stop_saver_steps
+
+    assert stop_saver_steps(digital=False, temporary_stop_loaded=True) == ["TEMPORARY_STOP", "DOWNGRADE", "CANCEL"]
+    assert stop_saver_steps(digital=True, temporary_stop_loaded=True) == ["DOWNGRADE", "CANCEL"]
+    assert stop_saver_steps(digital=False, temporary_stop_loaded=False) == ["DOWNGRADE", "CANCEL"]

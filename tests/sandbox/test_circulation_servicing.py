@@ -263,3 +263,13 @@ async def test_fault_before_complaint_records_nothing(client, pick):
     faulted = await complain(client, record["id"], "MISSED", day(0), **{"X-Sandbox-Fault": "status=500"})
     listed = (await client.get(api(NCS, f"/subscriptions/{record['id']}/complaints"))).json()["complaints"]
     assert faulted.status_code == 500 and listed == []
+
+
+async def test_stp_5_every_kind_lists_stop_reasons(client):
+    for paper in KINDS:
+        reasons = (await client.get(api(paper, "/stop-reasons"))).json()["reasons"]
+        assert {"code": "PRICE", "description": "Too expensive"} in reasons
+
+
+async def test_fault_on_stop_reasons(client):
+    assert (await client.get(api(NCS, "/stop-reasons"), headers={"X-Sandbox-Fault": "status=503"})).status_code == 503
