@@ -126,7 +126,7 @@ async def call_circulation(call: Callable[[str], Awaitable[dict[str, Any]]], key
                       ["input", "stopId" if code == "STOP_NOT_FOUND" else "subscriptionId"]) from error
 
 
-async def acting_crid(context: Any, subscription_id: str) -> str:
+async def acting_crid(context: Any, subscription_id: str) -> Optional[str]:
     """NOT-1's CRID: the customer who acts, or the subscription's owner when staff act (None without owner)."""
     if context.principal.kind is PrincipalKind.CUSTOMER:
         return context.principal.crid
