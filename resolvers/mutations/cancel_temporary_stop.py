@@ -3,7 +3,7 @@ bringing its restart forward, STP-2); owners and staff (LNK-3); records TEMPSTOP
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -27,6 +27,9 @@ class CancelTemporaryStopInput:
     stop_id: strawberry.ID = strawberry.field(description="The temporary stop's id (`TemporaryStop.id`).")
 
 
+CancelTemporaryStopArgument = Annotated[CancelTemporaryStopInput, strawberry.argument(description="The stop to cancel.")]
+
+
 @strawberry.type(description="The result of `cancelTemporaryStop`.")
 class CancelTemporaryStopPayload:
     temporary_stop: Optional[TemporaryStop] = strawberry.field(default=None, description=(
@@ -41,7 +44,7 @@ class CancelTemporaryStop:
         "Cancel a temporary stop that has not started yet (today in the tenant's time zone is before its start); "
         "owners and staff. Records TEMPSTOPCANCEL."
     ), extensions=allow(staff_change(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
-    async def cancel_temporary_stop(self, info: Info, input: CancelTemporaryStopInput
+    async def cancel_temporary_stop(self, info: Info, input: CancelTemporaryStopArgument
                                     ) -> Optional[CancelTemporaryStopPayload]:
         context = info.context
         Code = CancelTemporaryStopErrorCode

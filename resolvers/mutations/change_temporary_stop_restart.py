@@ -5,7 +5,7 @@ within the offered dates, no overlap; owners and staff (LNK-3); records TEMPSTOP
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -33,6 +33,9 @@ class ChangeTemporaryStopRestartInput:
         "the offered dates."))
 
 
+ChangeTemporaryStopRestartArgument = Annotated[ChangeTemporaryStopRestartInput, strawberry.argument(description="The stop and its new restart date.")]
+
+
 @strawberry.type(description="The result of `changeTemporaryStopRestart`.")
 class ChangeTemporaryStopRestartPayload:
     temporary_stop: Optional[TemporaryStop] = strawberry.field(default=None, description=(
@@ -47,7 +50,7 @@ class ChangeTemporaryStopRestart:
         "Set or bring forward a temporary stop's restart date (STP-2), on every circulation system: owners and "
         "staff; today or later in the tenant's time zone and after the start. Records TEMPSTOPRESTART."
     ), extensions=allow(staff_change(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
-    async def change_temporary_stop_restart(self, info: Info, input: ChangeTemporaryStopRestartInput
+    async def change_temporary_stop_restart(self, info: Info, input: ChangeTemporaryStopRestartArgument
                                             ) -> Optional[ChangeTemporaryStopRestartPayload]:
         context = info.context
         Code = ChangeTemporaryStopRestartErrorCode

@@ -7,7 +7,7 @@ resolved with a redelivery it asks for today's print delivery again, once per da
 from __future__ import annotations
 
 from datetime import date, timezone
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -41,6 +41,9 @@ class FileComplaintInput:
         "themselves."))
 
 
+FileComplaintArgument = Annotated[FileComplaintInput, strawberry.argument(description="The complaint to file.")]
+
+
 @strawberry.type(description="The result of `fileComplaint`.")
 class FileComplaintPayload:
     complaint: Optional[Complaint] = strawberry.field(default=None, description=(
@@ -67,7 +70,7 @@ class FileComplaint:
         "the future. Resolution EEDITION_ACCESS grants temporary e-edition access tied to the complaint (CMP-2); "
         "REDELIVERY asks for today's print delivery again, once per date (CMP-3). Records COMPLAINT."
     ), extensions=allow(staff_change(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
-    async def file_complaint(self, info: Info, input: FileComplaintInput) -> Optional[FileComplaintPayload]:
+    async def file_complaint(self, info: Info, input: FileComplaintArgument) -> Optional[FileComplaintPayload]:
         context = info.context
         tenant = context.tenant
         Code = FileComplaintErrorCode

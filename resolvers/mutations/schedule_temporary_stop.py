@@ -4,7 +4,7 @@ dates the circulation system offers live, restart after start, no overlap; recor
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -34,6 +34,9 @@ class ScheduleTemporaryStopInput:
     reason: Optional[str] = strawberry.field(default=None, description="Why, at most 64 characters; default VACATION.")
 
 
+ScheduleTemporaryStopArgument = Annotated[ScheduleTemporaryStopInput, strawberry.argument(description="The stop to schedule.")]
+
+
 @strawberry.type(description="The result of `scheduleTemporaryStop`.")
 class ScheduleTemporaryStopPayload:
     temporary_stop: Optional[TemporaryStop] = strawberry.field(default=None, description=(
@@ -49,7 +52,7 @@ class ScheduleTemporaryStop:
         "tenant's time zone, within the stop dates the circulation system offers; no overlap with another stop. "
         "Records TEMPSTOP."
     ), extensions=allow(staff_change(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
-    async def schedule_temporary_stop(self, info: Info, input: ScheduleTemporaryStopInput
+    async def schedule_temporary_stop(self, info: Info, input: ScheduleTemporaryStopArgument
                                       ) -> Optional[ScheduleTemporaryStopPayload]:
         context = info.context
         Code = ScheduleTemporaryStopErrorCode
