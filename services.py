@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -49,6 +50,8 @@ class Services:
     tokens: TokenVerifier
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
+    # wall-clock "now" for calendar rules in tenant time (STP-2, CMP-1); tests pin it to cross a midnight
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
     own_tokens: Any = None  # papergraph's own token issuer for MG2 tenants (auth/issuer.py, SSN-3)
     verifiers: Any = None  # Auth0's and papergraph's verifiers, by issuer (auth/tokens.py IssuerRouter)

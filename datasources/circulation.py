@@ -83,6 +83,23 @@ class CirculationDataSource(RestDataSource):
         """Read live on every call: the upstream has no batch endpoint for stops (SUB-4)."""
         return (await self.get(_sub(paper_code, subscription_id) + "/scheduled-stops"))["scheduledStops"]
 
+    async def get_temporary_stops(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
+        """STP-1: the subscription's temporary stops `{id, startDate, restartDate|null, reason}`, read live."""
+        return (await self.get(_sub(paper_code, subscription_id) + "/temporary-stops"))["temporaryStops"]
+
+    async def get_temporary_stop_dates(self, paper_code: str, subscription_id: str) -> list[date]:
+        """STP-1: the start and restart dates the circulation system offers now (read live, never cached)."""
+        answer = await self.get(_sub(paper_code, subscription_id) + "/temporary-stop-dates")
+        return [date.fromisoformat(d) for d in answer["dates"]]
+
+    async def get_complaint_categories(self, paper_code: str) -> list[dict[str, Any]]:
+        """CMP-1: the paper's delivery-complaint categories `{code, description}`."""
+        return (await self.get(_paper(paper_code) + "/complaint-categories"))["categories"]
+
+    async def get_stop_reasons(self, paper_code: str) -> list[dict[str, Any]]:
+        """STP-5: the paper's stop-reason list `{code, description}`."""
+        return (await self.get(_paper(paper_code) + "/stop-reasons"))["reasons"]
+
     async def get_transactions(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
         return _money((await self.get(_sub(paper_code, subscription_id) + "/transactions"))["transactions"])
 
@@ -127,6 +144,39 @@ class CirculationDataSource(RestDataSource):
     ) -> dict[str, Any]:
         return _money(await self.post(_sub(paper_code, subscription_id) + "/cancel", {"reason": reason},
                                       idempotency_key=idempotency_key))
+
+    async def schedule_temporary_stop(
+        self, paper_code: str, subscription_id: str, start: date, restart: date | None, reason: str | None,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """STP-1 → {transactionId, temporaryStop}."""
+        body: dict[str, Any] = {"startDate": start.isoformat(), "reason": reason}
+        if restart is not None:
+            body["restartDate"] = restart.isoformat()
+        return await self.post(_sub(paper_code, subscription_id) + "/temporary-stops", body,
+                               idempotency_key=idempotency_key)
+
+    async def change_temporary_stop_restart(
+        self, paper_code: str, subscription_id: str, stop_id: str, restart: date, idempotency_key: str
+    ) -> dict[str, Any]:
+        """STP-2 (TemporaryStopRestart, every kind) → {transactionId, temporaryStop}."""
+        return await self.put(_sub(paper_code, subscription_id) + f"/temporary-stops/{quote(stop_id, safe='')}/restart",
+                              {"restartDate": restart.isoformat()}, idempotency_key=idempotency_key)
+
+    async def cancel_temporary_stop(
+        self, paper_code: str, subscription_id: str, stop_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        return await self.post(_sub(paper_code, subscription_id) + f"/temporary-stops/{quote(stop_id, safe='')}/cancel",
+                               {}, idempotency_key=idempotency_key)
+
+    async def file_complaint(
+        self, paper_code: str, subscription_id: str, category: str, delivery_date: date, redelivery: bool,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """CMP-1, CMP-3 → {transactionId, complaint{id, category, deliveryDate, redelivery}}."""
+        return await self.post(_sub(paper_code, subscription_id) + "/complaints",
+                               {"category": category, "deliveryDate": delivery_date.isoformat(),
+                                "redelivery": redelivery}, idempotency_key=idempotency_key)
 
     async def create_subscription(
         self, paper_code: str, body: dict[str, Any], idempotency_key: str | None = None

@@ -157,6 +157,8 @@ class TemporaryEntitlement(SQLModel, table=True):
     starts_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(sa.DateTime(timezone=True), nullable=False))
     reason: str = Field(default="PURCHASE", max_length=32)
+    # CMP-2: the event that granted it (a complaint resolved with e-edition access); access comes from this row
+    event_id: Optional[int] = Field(default=None, foreign_key="event.id")
     created_at: datetime = created_column()
 
 

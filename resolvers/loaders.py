@@ -14,6 +14,7 @@ from resolvers.dataloaders.households import HouseholdLoaders
 from resolvers.dataloaders.offers import OfferLoaders
 from resolvers.dataloaders.payments import PaymentLoaders
 from resolvers.dataloaders.registrations import RegistrationLoaders
+from resolvers.dataloaders.servicing import ServicingLoaders
 from resolvers.dataloaders.subscriptions import SubscriptionLoaders
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class Loaders(SubscriptionLoaders, HouseholdLoaders, RegistrationLoaders, OfferLoaders, EntitlementLoaders,
-              PaymentLoaders):
+              PaymentLoaders, ServicingLoaders):
     def __init__(self, services: "Services", tenant: "TenantContext") -> None:
         self.services = services
         self.tenant = tenant

@@ -19,6 +19,8 @@ from strawberry.types import Info
 from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
 from resolvers.mutations.add_tip import AddTip
 from resolvers.mutations.cancel_subscription import CancelSubscription
+from resolvers.mutations.cancel_temporary_stop import CancelTemporaryStop
+from resolvers.mutations.change_temporary_stop_restart import ChangeTemporaryStopRestart
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
 from resolvers.mutations.change_password import ChangePassword
@@ -27,12 +29,14 @@ from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEnti
 from resolvers.mutations.create_user import CreateUser
 from resolvers.mutations.disable_manager_mfa import DisableManagerMfa
 from resolvers.mutations.enroll_manager_mfa import EnrollManagerMfa
+from resolvers.mutations.file_complaint import FileComplaint
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
 from resolvers.mutations.restart_subscription import RestartSubscription
+from resolvers.mutations.schedule_temporary_stop import ScheduleTemporaryStop
 from resolvers.mutations.send_verification_code import SendVerificationCode
 from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
 from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
@@ -61,6 +65,7 @@ from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
+from resolvers.queries.servicing import ServicingQueries
 from resolvers.queries.subscriptions import SubscriptionQueries
 from resolvers.queries.users import UserLinkQueries
 from resolvers.queries.viewer import ViewerQueries
@@ -99,11 +104,13 @@ MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
 MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartSubscription, SignUpAutoPay,
               UpdateAutoPay, AddTip]
+# servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
+MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
 
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries):
     pass
 
 

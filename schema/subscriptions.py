@@ -23,9 +23,11 @@ from auth.permissions import (
     SUBSCRIPTIONS,
     allow,
     customer_linked,
+    customer_owner,
     guarded_reference,
     parent,
     reads,
+    staff_read,
 )
 from domain.availability import (
     Availability as AvailabilityAnswer,
@@ -39,6 +41,7 @@ from schema.common import Money
 from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
+from schema.servicing import Complaint, TemporaryStop
 
 if TYPE_CHECKING:
     from schema.offers import Offer
@@ -244,6 +247,20 @@ class CustomerSubscription:
     ))
     async def scheduled_stops(self, info: Info) -> Optional[list[ScheduledStop]]:
         return await info.context.loaders.scheduled_stops_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "The subscription's temporary stops (vacation holds, STP-1) by start date, read live from the circulation "
+        "system; null when it cannot answer. One upstream call per subscription."
+    ), extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
+    async def temporary_stops(self, info: Info) -> Optional[list[TemporaryStop]]:
+        return await info.context.loaders.temporary_stops_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "The subscription's delivery complaints, oldest first, with the e-edition access each granted (CMP-1, "
+        "CMP-2). Owners and staff."
+    ), extensions=allow(staff_read(SUBSCRIPTIONS), customer_owner(parent("id"))))
+    async def complaints(self, info: Info) -> list[Complaint]:
+        return await info.context.loaders.complaints_by_subscription_id.load(str(self.id))
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
     async def offer(self, info: Info) -> Optional[LazyOffer]:

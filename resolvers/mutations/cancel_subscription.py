@@ -38,6 +38,8 @@ class CancelSubscriptionErrorCode(Enum):
     INVALID = "INVALID"
     CIRCULATION_REFUSED = "CIRCULATION_REFUSED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    UNKNOWN_STOP_REASON = strawberry.enum_value("UNKNOWN_STOP_REASON", description=(
+        "The reason is not a code of the tenant's stop-reason list (`stopReasons`, STP-5)."))
 
 
 CancelSubscriptionError = error_type("CancelSubscription", CancelSubscriptionErrorCode)
@@ -46,7 +48,8 @@ CancelSubscriptionError = error_type("CancelSubscription", CancelSubscriptionErr
 @strawberry.input
 class CancelSubscriptionInput:
     subscription_id: strawberry.ID
-    reason: str = strawberry.field(description="The stop reason code, at most 64 characters.")
+    reason: str = strawberry.field(description=(
+        "The stop reason code, one of `stopReasons` (STP-5), at most 64 characters."))
     idempotency_key: Optional[str] = strawberry.field(default=None, description=(
         "Recommended: retrying with the same key after a failure (e.g. a timeout) answers the cancellation that "
         "was made, and records it, instead of ALREADY_STOPPED; the same key for another subscription or reason "
@@ -91,6 +94,10 @@ class CancelSubscription:
             current = await context.loaders.subscription_by_id.load(subscription_id)
             if current is None:
                 raise Refusal(Code.NOT_FOUND, "No subscription has this id", ["input", "subscriptionId"])
+            # STP-5: a code from the tenant's list, read live like the rest of the circulation system's answers
+            if reason not in {r["code"] for r in await context.services.circulation.get_stop_reasons(tenant.code)}:
+                raise Refusal(Code.UNKNOWN_STOP_REASON, "The reason is not one of the tenant's stop reasons",
+                              ["input", "reason"])
             stopped = current.status.value in STOPPED
             if stopped and client_key is None:  # with a key, the circulation system may hold our own cancellation
                 raise Refusal(Code.ALREADY_STOPPED, "The subscription is already stopped", ["input", "subscriptionId"])

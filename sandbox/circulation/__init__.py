@@ -46,6 +46,25 @@ starting with the field name; unknown body fields are refused. Subscription view
                                           digital, name?, customerReferenceNumber?}  → 201 subscription
                                           (the product's billing options are copied from an existing subscription
                                           to it in this paper: unknown product → 422 UNKNOWN_PRODUCT)
+    GET   /subscriptions/{id}/temporary-stops      → {"temporaryStops": [{id, startDate, restartDate|null, reason}]}
+    GET   /subscriptions/{id}/temporary-stop-dates → {"dates": [...]}  the start/restart dates offered (STP-1): a
+                                                     window of 90 days from today + 1 (NCS, CIRCPRO) or + 2
+                                                     (MATRIX, SAXO), paper time zone
+    POST  /subscriptions/{id}/temporary-stops {startDate, restartDate?, reason?}  → 201 {transactionId,
+                                          temporaryStop} (print only: DIGITAL_SUBSCRIPTION; DATE_NOT_OFFERED,
+                                          RESTART_NOT_AFTER_START, 409 OVERLAPPING_STOP; stops are [start, restart))
+    PUT   /subscriptions/{id}/temporary-stops/{stopId}/restart {restartDate}  → {transactionId, temporaryStop}
+                                          (STP-2, every kind: DATE_IN_PAST before today, RESTART_NOT_AFTER_START,
+                                          DATE_NOT_OFFERED after the window, OVERLAPPING_STOP)
+    POST  /subscriptions/{id}/temporary-stops/{stopId}/cancel  → {transactionId, temporaryStop}  (a stop not
+                                          started yet; else STOP_ALREADY_STARTED; 404 TEMPORARY_STOP_NOT_FOUND)
+    GET   /complaint-categories                → {"categories": [{code, description}]}  (CMP-1)
+    GET   /stop-reasons                        → {"reasons": [{code, description}]}  (STP-5)
+    GET   /subscriptions/{id}/complaints           → {"complaints": [{id, category, deliveryDate, redelivery}]}
+    POST  /subscriptions/{id}/complaints {category, deliveryDate, redelivery?}  → 201 {transactionId, complaint}
+                                          (UNKNOWN_CATEGORY; DATE_IN_FUTURE after today, paper time zone; CMP-3
+                                          redelivery: print only DIGITAL_SUBSCRIPTION, today only
+                                          REDELIVERY_TODAY_ONLY, one per date 409 REDELIVERY_ALREADY_REQUESTED)
     PATCH /subscriptions/{id}            any of {householdLevelId, name, customerReferenceNumber, ebill,
                                           subscriber: {phones}}  → subscription  (EZ-3 for ebill: true)
 
@@ -56,13 +75,14 @@ PAYMENT_TYPE_NOT_ALLOWED, TIP_NOT_SUPPORTED, ACTIVATION_FEE_NOT_SUPPORTED, INVAL
 SUBSCRIPTION_STOPPED, RESTART_NOT_AVAILABLE, INVALID_RESTART_DATE, PAYMENT_REQUIRED, NO_PAYMENT_DUE,
 ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_PRODUCT, PROCESSING_FEE_NOT_ALLOWED,
 INVALID_AMOUNT,
-EBILL_NOT_AVAILABLE.
+EBILL_NOT_AVAILABLE, DIGITAL_SUBSCRIPTION, DATE_NOT_OFFERED, DATE_IN_PAST, RESTART_NOT_AFTER_START, OVERLAPPING_STOP,
+STOP_ALREADY_STARTED, UNKNOWN_CATEGORY, DATE_IN_FUTURE, REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`
 (state only; faults have `DELETE /_sandbox/faults`), `GET /_sandbox/ledger[?paperCode=]` →
 `{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, TIP, CANCEL
-and START, each with its amounts and `balanceBefore`/`balanceAfter`.
+START and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART and TEMPORARY_STOP_CANCEL changes, each with its amounts and `balanceBefore`/`balanceAfter`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.circulation.store import (
-    BANK, CC, SEARCH_FIELDS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
+    BANK, CC, COMPLAINT_CATEGORIES, SEARCH_FIELDS, STOP_REASONS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
 )
 
 MAX_BATCH = 500
@@ -362,6 +362,58 @@ async def cancel(request: Request, store: CirculationStore, paper: Paper) -> Any
     return {**result, "subscription": public_view(result["subscription"])}
 
 
+# temporary stops (STP-1, STP-2) -----------------------------------------------------------------------
+async def get_temporary_stops(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"temporaryStops": store.temporary_stops(paper, request.path_params["id"])}
+
+
+async def get_temporary_stop_dates(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"dates": [d.isoformat() for d in store.temporary_stop_dates(paper, request.path_params["id"])]}
+
+
+async def schedule_temporary_stop(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    start, restart = b.day("startDate"), b.day("restartDate", required=False)
+    reason = b.string("reason", required=False, nullable=True)
+    b.finish()
+    return store.schedule_temporary_stop(paper, request.path_params["id"], start, restart, reason)
+
+
+async def change_temporary_stop_restart(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    restart = b.day("restartDate")
+    b.finish()
+    if restart is None:
+        raise invalid("restartDate: must not be null")
+    return store.change_temporary_stop_restart(paper, request.path_params["id"], request.path_params["stopId"],
+                                               restart)
+
+
+async def cancel_temporary_stop(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return store.cancel_temporary_stop(paper, request.path_params["id"], request.path_params["stopId"])
+
+
+# complaints (CMP-1, CMP-3) -----------------------------------------------------------------------------
+async def get_complaint_categories(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"categories": [{"code": c, "description": d} for c, d in COMPLAINT_CATEGORIES]}
+
+
+async def get_stop_reasons(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"reasons": [{"code": c, "description": d} for c, d in STOP_REASONS]}
+
+
+async def get_complaints(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"complaints": store.complaints(paper, request.path_params["id"])}
+
+
+async def file_complaint(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    category, delivery_date = b.string("category"), b.day("deliveryDate")
+    redelivery = b.boolean("redelivery", required=False)
+    b.finish()
+    return store.file_complaint(paper, request.path_params["id"], category, delivery_date, redelivery)
+
+
 async def create_subscription(request: Request, store: CirculationStore, paper: Paper) -> Any:
     b = Body(await read_json(request))
     s = b.object("subscriber")
@@ -415,6 +467,8 @@ def api_routes() -> list[Route]:
         Route(base + "/subscriptions", endpoint(get_subscriptions), methods=["GET"]),
         Route(base + "/subscriptions", mutation(create_subscription, status=201), methods=["POST"]),
         Route(base + "/billing-options", endpoint(get_billing_options_batch), methods=["GET"]),
+        Route(base + "/complaint-categories", endpoint(get_complaint_categories), methods=["GET"]),
+        Route(base + "/stop-reasons", endpoint(get_stop_reasons), methods=["GET"]),
         Route(sub, endpoint(get_subscription), methods=["GET"]),
         Route(sub, endpoint(update_subscription), methods=["PATCH"]),
         Route(sub + "/billing-options", endpoint(get_billing_options), methods=["GET"]),
@@ -426,4 +480,11 @@ def api_routes() -> list[Route]:
         Route(sub + "/autopay", mutation(update_auto_pay), methods=["PUT"]),
         Route(sub + "/tips", mutation(add_tip), methods=["POST"]),
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
+        Route(sub + "/temporary-stops", endpoint(get_temporary_stops), methods=["GET"]),
+        Route(sub + "/complaints", endpoint(get_complaints), methods=["GET"]),
+        Route(sub + "/complaints", mutation(file_complaint, status=201), methods=["POST"]),
+        Route(sub + "/temporary-stops", mutation(schedule_temporary_stop, status=201), methods=["POST"]),
+        Route(sub + "/temporary-stop-dates", endpoint(get_temporary_stop_dates), methods=["GET"]),
+        Route(sub + "/temporary-stops/{stopId}/restart", mutation(change_temporary_stop_restart), methods=["PUT"]),
+        Route(sub + "/temporary-stops/{stopId}/cancel", mutation(cancel_temporary_stop), methods=["POST"]),
     ]

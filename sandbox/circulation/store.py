@@ -41,6 +41,21 @@ FLOW_PAYMENT_TYPES: dict[str, dict[str, frozenset[str]]] = {
 TIP_AND_DONATION_KINDS = frozenset({"NCS", "SAXO"})  # PM-2
 FUTURE_RESTART_KINDS = frozenset({"MATRIX", "CIRCPRO"})  # RST-2
 MONEY_KEYS = ("rate", "tax", "otherCosts", "amount")  # money fields of a billing option
+# STP-1: the window of start (and restart) dates the circulation system offers for a temporary stop, counted
+# from today in the paper's time zone: delivery of today (and, for MATRIX/SAXO, tomorrow) is already planned.
+TEMPORARY_STOP_LEAD_DAYS = {"NCS": 1, "CIRCPRO": 1, "MATRIX": 2, "SAXO": 2}
+TEMPORARY_STOP_WINDOW_DAYS = 90
+# CMP-1: delivery-complaint categories (the tenant's list, as the circulation system keeps it)
+COMPLAINT_CATEGORIES = (
+    ("MISSED", "Paper not delivered"), ("WET", "Wet paper"), ("DAMAGED", "Damaged paper"),
+    ("LATE", "Delivered late"), ("WRONG_ADDRESS", "Delivered to the wrong address"),
+)
+# STP-5: the reasons a subscriber may give for stopping (the tenant's stop-reason list)
+STOP_REASONS = (
+    ("PRICE", "Too expensive"), ("MOVING", "Moving away"), ("NO_TIME", "No time to read"),
+    ("DELIVERY", "Delivery problems"), ("DIGITAL_ONLY", "Reads online only"), ("DECEASED", "Subscriber deceased"),
+    ("OTHER", "Another reason"),
+)
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
 
 
@@ -95,6 +110,8 @@ class CirculationStore:
         self.idempotency: dict[tuple[str, str], StoredAnswer] = {}
         self._transaction_seq = itertools.count(1)
         self._start_seq = itertools.count(1)
+        self._stop_seq = itertools.count(1)
+        self._complaint_seq = itertools.count(1)
 
     # loading ---------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -321,6 +338,118 @@ class CirculationStore:
         entry = self._record("CANCEL", paper, record, record["balance"], {"reason": reason})
         return {"transactionId": entry["transactionId"], "subscription": record}
 
+    # temporary stops (STP-1, STP-2) ------------------------------------------------------------------
+    def temporary_stop_dates(self, paper: Paper, subscription_id: str) -> list[date]:
+        """The start and restart dates offered for a temporary stop (STP-1), every date in the window."""
+        self.subscription(paper, subscription_id)
+        first = paper.today(self.clock()) + timedelta(days=TEMPORARY_STOP_LEAD_DAYS[paper.kind])
+        return [first + timedelta(days=n) for n in range(TEMPORARY_STOP_WINDOW_DAYS)]
+
+    def temporary_stops(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        return sorted(self.subscription(paper, subscription_id)["temporaryStops"], key=lambda s: s["startDate"])
+
+    def schedule_temporary_stop(self, paper: Paper, subscription_id: str, start: date, restart: date | None,
+                                reason: str | None) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if record["digital"]:
+            raise CirculationError(422, "DIGITAL_SUBSCRIPTION", "a temporary stop suspends print delivery only")
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription has no delivery to stop")
+        offered = self.temporary_stop_dates(paper, subscription_id)
+        if start not in offered:
+            raise CirculationError(422, "DATE_NOT_OFFERED", f"startDate must be from {offered[0]} to {offered[-1]}")
+        self._require_restart(offered, start, restart)
+        self._require_no_overlap(record, None, start, restart)
+        stop = {"id": f"TS{next(self._stop_seq):07d}", "startDate": start.isoformat(),
+                "restartDate": restart.isoformat() if restart else None, "reason": reason or "VACATION"}
+        record["temporaryStops"].append(stop)
+        entry = self._record("TEMPORARY_STOP", paper, record, record["balance"], {"temporaryStop": dict(stop)})
+        return {"transactionId": entry["transactionId"], "temporaryStop": stop}
+
+    def change_temporary_stop_restart(self, paper: Paper, subscription_id: str, stop_id: str,
+                                      restart: date) -> dict[str, Any]:
+        """STP-2 (TemporaryStopRestart): on every kind, not only SAXO; the restart is today or later."""
+        record = self.subscription(paper, subscription_id)
+        stop = self._stop(record, stop_id)
+        start = date.fromisoformat(stop["startDate"])
+        today = paper.today(self.clock())
+        if restart < today:
+            raise CirculationError(422, "DATE_IN_PAST", f"restartDate is before today ({today})")
+        offered = self.temporary_stop_dates(paper, subscription_id)
+        if restart > offered[-1]:
+            raise CirculationError(422, "DATE_NOT_OFFERED", f"restartDate must be {offered[-1]} at the latest")
+        if restart <= start:
+            raise CirculationError(422, "RESTART_NOT_AFTER_START", "restartDate must be after startDate")
+        self._require_no_overlap(record, stop_id, start, restart)
+        before = stop["restartDate"]
+        stop["restartDate"] = restart.isoformat()
+        entry = self._record("TEMPORARY_STOP_RESTART", paper, record, record["balance"],
+                             {"temporaryStop": dict(stop), "restartDateBefore": before})
+        return {"transactionId": entry["transactionId"], "temporaryStop": stop}
+
+    def cancel_temporary_stop(self, paper: Paper, subscription_id: str, stop_id: str) -> dict[str, Any]:
+        """A stop not started yet is removed; one in progress is ended by bringing its restart forward."""
+        record = self.subscription(paper, subscription_id)
+        stop = self._stop(record, stop_id)
+        today = paper.today(self.clock())
+        if date.fromisoformat(stop["startDate"]) <= today:
+            raise CirculationError(422, "STOP_ALREADY_STARTED",
+                                   "the stop has started: bring its restart date forward instead")
+        record["temporaryStops"].remove(stop)
+        entry = self._record("TEMPORARY_STOP_CANCEL", paper, record, record["balance"], {"temporaryStop": dict(stop)})
+        return {"transactionId": entry["transactionId"], "temporaryStop": stop}
+
+    @staticmethod
+    def _stop(record: dict[str, Any], stop_id: str) -> dict[str, Any]:
+        stop = next((s for s in record["temporaryStops"] if s["id"] == stop_id), None)
+        if stop is None:
+            raise CirculationError(404, "TEMPORARY_STOP_NOT_FOUND", f"no temporary stop {stop_id!r}")
+        return stop
+
+    @staticmethod
+    def _require_restart(offered: list[date], start: date, restart: date | None) -> None:
+        if restart is None:
+            return
+        if restart <= start:
+            raise CirculationError(422, "RESTART_NOT_AFTER_START", "restartDate must be after startDate")
+        if restart > offered[-1]:
+            raise CirculationError(422, "DATE_NOT_OFFERED", f"restartDate must be {offered[-1]} at the latest")
+
+    @staticmethod
+    def _require_no_overlap(record: dict[str, Any], ignored: str | None, start: date, restart: date | None) -> None:
+        for other in record["temporaryStops"]:
+            if other["id"] == ignored:
+                continue
+            other_start = date.fromisoformat(other["startDate"])
+            other_restart = date.fromisoformat(other["restartDate"]) if other["restartDate"] else None
+            if (restart is None or other_start < restart) and (other_restart is None or start < other_restart):
+                raise CirculationError(409, "OVERLAPPING_STOP", f"overlaps temporary stop {other['id']}")
+
+    # complaints (CMP-1, CMP-3) -----------------------------------------------------------------------
+    def complaints(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        return list(self.subscription(paper, subscription_id)["complaints"])
+
+    def file_complaint(self, paper: Paper, subscription_id: str, category: str, delivery_date: date,
+                       redelivery: bool) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if category not in dict(COMPLAINT_CATEGORIES):
+            raise CirculationError(422, "UNKNOWN_CATEGORY", f"category {category!r} is not one of this paper's")
+        today = paper.today(self.clock())
+        if delivery_date > today:
+            raise CirculationError(422, "DATE_IN_FUTURE", f"deliveryDate is after today ({today})")
+        if redelivery:  # CMP-3: print only, today's delivery, one per date
+            if record["digital"]:
+                raise CirculationError(422, "DIGITAL_SUBSCRIPTION", "a digital subscription has nothing to redeliver")
+            if delivery_date != today:
+                raise CirculationError(422, "REDELIVERY_TODAY_ONLY", f"only today's delivery ({today}) is redelivered")
+            if any(c["redelivery"] and c["deliveryDate"] == delivery_date.isoformat() for c in record["complaints"]):
+                raise CirculationError(409, "REDELIVERY_ALREADY_REQUESTED", "a redelivery is already requested for this date")
+        complaint = {"id": f"CP{next(self._complaint_seq):07d}", "category": category,
+                     "deliveryDate": delivery_date.isoformat(), "redelivery": redelivery}
+        record["complaints"].append(complaint)
+        entry = self._record("COMPLAINT", paper, record, record["balance"], {"complaint": dict(complaint)})
+        return {"transactionId": entry["transactionId"], "complaint": complaint}
+
     def create(self, paper: Paper, c: dict[str, Any]) -> dict[str, Any]:
         # The emulator has no product catalog: a product's billing options are those of the paper's
         # existing subscriptions to it, so only products present in the loaded data can be bought.
@@ -344,7 +473,8 @@ class CirculationStore:
             "balance": ZERO, "currency": paper.currency, "autoPay": False, "ebill": False, "billingMethod": "MAIL",
             "householdLevelId": None, "customerReferenceNumber": c["customerReferenceNumber"], "name": c["name"],
             "productCode": c["productCode"], "restartScheduled": False, "autoPayPlan": None,
-            "subscriber": c["subscriber"], "billingOptions": options, "scheduledStops": [],
+            "subscriber": c["subscriber"], "billingOptions": options, "scheduledStops": [], "temporaryStops": [],
+            "complaints": [],
         }
         paper.subscriptions[subscription_id] = record
         self._record("START", paper, record, ZERO, {"optionTerm": c["term"], "productCode": c["productCode"]})
@@ -377,7 +507,7 @@ class CirculationStore:
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The subscription as `GET /subscriptions/...` shows it: billing options and scheduled stops have
     their own endpoints (stops are read live, SUB-4), so the view a dataloader batches stays small."""
-    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops")}
+    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops", "temporaryStops", "complaints")}
 
 
 def _copied(value: Any) -> Any:
@@ -396,6 +526,8 @@ def _internal(record: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
     out["billingOptions"] = [{**o, **{k: to_money(o[k]) for k in MONEY_KEYS if k in o}}
                              for o in out.get("billingOptions") or []]
     out.setdefault("scheduledStops", [])
+    out.setdefault("temporaryStops", [])
+    out.setdefault("complaints", [])
     out.setdefault("restartScheduled", False)
     out.setdefault("autoPayPlan", None)
     return out

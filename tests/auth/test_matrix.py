@@ -52,6 +52,10 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "accessLevel": ('{ accessLevel(entitlementCode: "EEDITION", crid: "$OWNER") { accessLevel } }',
                     {OWNER, READ, FULL}),
     "forgotPasswordLinkValid": ('{ forgotPasswordLinkValid(token: "x") }', EVERYONE),
+    "temporaryStopDates": ('{ temporaryStopDates(subscriptionId: "S-1") }', {OWNER, READ, FULL}),
+    "complaintCategories": ("{ complaintCategories { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
+    "stopReasons": ("{ stopReasons { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
+    "stopSaver": ('{ stopSaver(subscriptionId: "S-1") { steps } }', {OWNER, READ, FULL}),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),
@@ -101,6 +105,15 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     # -- subscriptions and links (SUB-4, LNK) --
     "cancelSubscription": ('mutation { cancelSubscription(input: {subscriptionId: "S-1", reason: ""}) '
                            "{ userErrors { code } } }", {OWNER, FULL}),
+    # -- servicing: temporary stops (STP-1, STP-2): owners and staff only, never a guest or partner --
+    "scheduleTemporaryStop": ('mutation { scheduleTemporaryStop(input: {subscriptionId: "S-1", startDate: '
+                              '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
+    "changeTemporaryStopRestart": ('mutation { changeTemporaryStopRestart(input: {subscriptionId: "S-1", stopId: '
+                                   '"none", restartDate: "2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
+    "cancelTemporaryStop": ('mutation { cancelTemporaryStop(input: {subscriptionId: "S-1", stopId: "none"}) '
+                            "{ userErrors { code } } }", {OWNER, FULL}),
+    "fileComplaint": ('mutation { fileComplaint(input: {subscriptionId: "S-1", category: "NONE-SUCH", deliveryDate: '
+                      '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
     "linkSubscription": ('mutation { linkSubscription(input: {subscriptionId: "S-1", customerRegistrationId: '
                          '"nobody", role: GUEST}) { userErrors { code } } }', {OWNER, FULL}),
     "unlinkSubscription": ('mutation { unlinkSubscription(input: {linkId: "$LINK"}) { userErrors { code } } }',

@@ -1,0 +1,121 @@
+"""STP-1, STP-2: the temporary-stop rules at their boundaries (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from domain.servicing import (
+    ServicingRuleError, StopPeriod, check_cancel, check_new_stop, check_print_subscription, check_restart_change,
+    tenant_today,
+)
+
+TODAY = date(2026, 6, 1)
+OFFERED = [TODAY + timedelta(days=n) for n in range(1, 91)]
+EXISTING = StopPeriod("A", date(2026, 6, 10), date(2026, 6, 15))  # suspended 10..14, delivered again on 15
+
+
+def code(call, *args) -> str | None:
+    try:
+        call(*args)
+    except ServicingRuleError as error:
+        return error.code
+    return None
+
+
+def test_stp_1_overlap_by_one_day_is_refused_back_to_back_is_not():
+    assert code(check_new_stop, date(2026, 6, 14), date(2026, 6, 20), TODAY, OFFERED, [EXISTING]) == "OVERLAPPING_STOP"
+    assert code(check_new_stop, date(2026, 6, 5), date(2026, 6, 11), TODAY, OFFERED, [EXISTING]) == "OVERLAPPING_STOP"
+    assert code(check_new_stop, date(2026, 6, 15), date(2026, 6, 20), TODAY, OFFERED, [EXISTING]) is None
+    assert code(check_new_stop, date(2026, 6, 5), date(2026, 6, 10), TODAY, OFFERED, [EXISTING]) is None
+
+
+def test_stp_1_an_open_ended_stop_overlaps_what_follows():
+    open_ended = StopPeriod("B", date(2026, 6, 20), None)
+    assert code(check_new_stop, date(2026, 8, 1), None, TODAY, OFFERED, [open_ended]) == "OVERLAPPING_STOP"
+    assert code(check_new_stop, date(2026, 6, 18), None, TODAY, OFFERED, [open_ended]) == "OVERLAPPING_STOP"
+    assert code(check_new_stop, date(2026, 6, 18), date(2026, 6, 20), TODAY, OFFERED, [open_ended]) is None
+
+
+def test_stp_1_restart_must_be_after_start():
+    assert code(check_new_stop, date(2026, 6, 5), date(2026, 6, 5), TODAY, OFFERED, []) == "RESTART_NOT_AFTER_START"
+    assert code(check_new_stop, date(2026, 6, 5), date(2026, 6, 6), TODAY, OFFERED, []) is None
+
+
+def test_stp_1_start_before_today_then_outside_offered_dates():
+    assert code(check_new_stop, TODAY - timedelta(days=1), None, TODAY, OFFERED, []) == "DATE_IN_PAST"
+    assert code(check_new_stop, TODAY, None, TODAY, OFFERED, []) == "DATE_NOT_OFFERED"
+    assert code(check_new_stop, OFFERED[-1], None, TODAY, OFFERED, []) is None
+    assert code(check_new_stop, OFFERED[-1] + timedelta(days=1), None, TODAY, OFFERED, []) == "DATE_NOT_OFFERED"
+    assert code(check_new_stop, OFFERED[0], OFFERED[-1] + timedelta(days=1), TODAY, OFFERED, []) == "DATE_NOT_OFFERED"
+
+
+def test_stp_1_print_only():
+    assert code(check_print_subscription, True, "ACTIVE") == "DIGITAL_SUBSCRIPTION"
+    assert code(check_print_subscription, False, "STOPPED") == "SUBSCRIPTION_STOPPED"
+    assert code(check_print_subscription, False, "IN_GRACE") is None
+
+
+def test_stp_2_restart_today_is_accepted_yesterday_is_not():
+    started = StopPeriod("A", TODAY - timedelta(days=3), None)
+    assert code(check_restart_change, started, TODAY, TODAY, OFFERED, [started]) is None
+    assert code(check_restart_change, started, TODAY - timedelta(days=1), TODAY, OFFERED, []) == "DATE_IN_PAST"
+
+
+def test_stp_2_restart_must_stay_after_start_and_not_overlap():
+    stop = StopPeriod("A", date(2026, 6, 10), date(2026, 6, 15))
+    later = StopPeriod("B", date(2026, 6, 20), None)
+    assert code(check_restart_change, stop, date(2026, 6, 10), TODAY, OFFERED, []) == "RESTART_NOT_AFTER_START"
+    assert code(check_restart_change, stop, date(2026, 6, 21), TODAY, OFFERED, [stop, later]) == "OVERLAPPING_STOP"
+    assert code(check_restart_change, stop, date(2026, 6, 20), TODAY, OFFERED, [stop, later]) is None
+
+
+def test_cancel_only_before_the_stop_starts():
+    assert code(check_cancel, StopPeriod("A", TODAY, None), TODAY) == "STOP_ALREADY_STARTED"
+    assert code(check_cancel, StopPeriod("A", TODAY + timedelta(days=1), None), TODAY) is None
+
+
+@pytest.mark.parametrize(("utc", "expected"), [
+    (datetime(2026, 6, 2, 3, 59, tzinfo=UTC), date(2026, 6, 1)),  # 23:59 EDT
+    (datetime(2026, 6, 2, 4, 0, tzinfo=UTC), date(2026, 6, 2)),  # 00:00 EDT
+])
+def test_stp_2_today_is_the_tenant_day_at_midnight(utc, expected):
+    assert tenant_today(utc, "America/New_York") == expected
+
+
+def test_cmp_2_eedition_access_lasts_like_a_day_pass():
+    from domain.servicing import day_pass_expiry
+
+    ends = day_pass_expiry(date(2026, 6, 1), "America/New_York")
+    assert ends.astimezone(UTC) == datetime(2026, 6, 3, 4, 0, tzinfo=UTC)  # 00:00 EDT on 3 June
+
+
+def test_cmp_1_delivery_date_today_accepted_tomorrow_refused():
+    from domain.servicing import check_complaint
+
+    def complaint(delivery):
+        return code(lambda: check_complaint(delivery, TODAY, redelivery=False, digital=True))
+
+    assert complaint(TODAY) is None
+    assert complaint(TODAY + timedelta(days=1)) == "DATE_IN_FUTURE"
+
+
+def test_cmp_3_redelivery_print_today_once():
+    from domain.servicing import check_complaint
+
+    def redelivery(delivery, digital=False, done=()):
+        return code(lambda: check_complaint(delivery, TODAY, redelivery=True, digital=digital, redelivered_dates=done))
+
+    assert redelivery(TODAY) is None
+    assert redelivery(TODAY, digital=True) == "DIGITAL_SUBSCRIPTION"
+    assert redelivery(TODAY - timedelta(days=1)) == "REDELIVERY_TODAY_ONLY"
+    assert redelivery(TODAY, done=[TODAY]) == "REDELIVERY_ALREADY_REQUESTED"
+
+
+def test_stp_3_stop_saver_steps():
+    from domain.servicing import stop_saver_steps
+
+    assert stop_saver_steps(digital=False, temporary_stop_loaded=True) == ["TEMPORARY_STOP", "DOWNGRADE", "CANCEL"]
+    assert stop_saver_steps(digital=True, temporary_stop_loaded=True) == ["DOWNGRADE", "CANCEL"]
+    assert stop_saver_steps(digital=False, temporary_stop_loaded=False) == ["DOWNGRADE", "CANCEL"]
