@@ -126,7 +126,7 @@ async def run_reconcile(settings: Settings, *, every: float | None, stale_after:
 async def rotate_signing_key(settings: Settings) -> str:
     """SSN-3: a new signing key; every process signs with it within 30 seconds, and the retired one stays
     published at /.well-known/jwks.json for as long as the tokens it signed live."""
-    from app import build_services
+    from services import build_services
 
     services = build_services(settings)
     try:
@@ -141,7 +141,7 @@ async def run_deliver(settings: Settings, *, once: bool) -> int:
     sends the outbox's due messages once, or until SIGTERM or Ctrl-C, looking every PAPERGRAPH_MAIL_POLL_INTERVAL."""
     import signal
 
-    from app import build_services, start_messages
+    from services import build_services, start_messages
 
     services = build_services(settings)
     try:
@@ -164,7 +164,7 @@ async def run_deliver(settings: Settings, *, once: bool) -> int:
 
 async def run_notify_expiring(settings: Settings, *, days: int | None, tenants: list[str]) -> int:
     """NOT-2: record this run's grouped expiry notices (the delivery worker sends them)."""
-    from app import build_services
+    from services import build_services
     from messages.expiry import notify_expiring
 
     services = build_services(settings)
