@@ -8,6 +8,7 @@ so `_entities` can resolve them.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -140,12 +141,34 @@ class Subgraph(strawberry.federation.Schema):
         return kwargs
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
-        entities = {klass.__strawberry_definition__.name for klass in ENTITY_TYPES}
-        known = [isinstance(r, dict) and r.get("__typename") in entities for r in representations]
-        resolved = iter(super().entities_resolver(info, [r for r, ok in zip(representations, known) if ok]))
-        return [next(resolved) if ok else CodedError(
-            f"representations[{index}] must be an object whose __typename is one of {', '.join(sorted(entities))}",
-            field=["representations", index]) for index, ok in enumerate(known)]
+        keys = entity_keys()
+        refusals = [_representation_error(index, representation, keys)
+                    for index, representation in enumerate(representations)]
+        resolved = iter(super().entities_resolver(
+            info, [r for r, refusal in zip(representations, refusals) if refusal is None]))
+        return [next(resolved) if refusal is None else refusal for refusal in refusals]
+
+
+@functools.cache
+def entity_keys() -> dict[str, frozenset[str]]:
+    """Each entity type's `@key` fields (its representation carries exactly those, and `__typename`)."""
+    return {klass.__strawberry_definition__.name: frozenset(
+        field for directive in klass.__strawberry_definition__.directives
+        for field in str(getattr(directive, "fields", "")).split()) for klass in ENTITY_TYPES}
+
+
+def _representation_error(index: int, representation: Any, keys: dict[str, frozenset[str]]) -> CodedError | None:
+    """BAD_USER_INPUT in its own slot for a representation that names no entity type of this subgraph, or whose
+    fields are not that type's key (strawberry would raise for the whole field, a KeyError or a TypeError)."""
+    typename = representation.get("__typename") if isinstance(representation, dict) else None
+    if typename not in keys:
+        return CodedError(f"representations[{index}] must be an object whose __typename is one of "
+                          f"{', '.join(sorted(keys))}", field=["representations", index])
+    given = set(representation) - {"__typename"}
+    if given != keys[typename]:
+        return CodedError(f"representations[{index}] of {typename} must carry exactly its key: "
+                          f"{', '.join(sorted(keys[typename]))}", field=["representations", index])
+    return None
 
 
 def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,

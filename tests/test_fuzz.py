@@ -207,3 +207,36 @@ def test_generated_operations_never_answer_500_or_an_unmasked_error(production_g
         check(response, query, variables)
 
     posted()
+
+
+ENTITIES = "query ($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }"
+FLOOD_TYPES = ["HouseholdLevel", "CustomerSubscription", "Registration", "Offer", "Entitlement", "Nope"]
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "customer", "staff", "partner"])
+def test_entities_floods_are_answered_without_500_and_past_the_cap_with_one_error(production_graphql, principal):
+    """Issue 14 #8: `_entities` with up to 5,000 representations of any type, as every principal: within
+    `PAPERGRAPH_MAX_REPRESENTATIONS` each one is resolved or refused in its own slot; past it the whole request is
+    one OPERATION_LIMIT_EXCEEDED error and nothing resolves (no data, no error per representation)."""
+    runner, client, tokens = production_graphql
+    headers = headers_for(principal, tokens)
+    maximum = Settings().max_representations
+
+    @hypothesis_settings(max_examples=max(8, EXAMPLES // 6), derandomize=True, deadline=None, database=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.integers(1, 5000), st.sampled_from(FLOOD_TYPES))
+    def posted(count: int, typename: str) -> None:
+        representations = [{"__typename": typename, "id": str(i), "crid": str(i), "code": str(i)}
+                           for i in range(count)]
+        response = runner.run(client.post("/graphql", json={"query": ENTITIES,
+                                                            "variables": {"representations": representations}},
+                                          headers=headers))
+        check(response, ENTITIES, {"representations": f"{count} × {typename}"})
+        body = response.json()
+        if count > maximum:
+            assert body.get("data") is None, response.text[:500]
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["OPERATION_LIMIT_EXCEEDED"]
+        else:
+            assert len(body.get("errors") or ()) <= count
+
+    posted()
