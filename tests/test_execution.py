@@ -16,6 +16,7 @@ from typing import Optional
 import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.scalars import JSON
 
 from server.execution import FastExecutionContext
 
@@ -58,6 +59,9 @@ class Node:
     child: Optional[Leaf]
     leaves: list[Leaf]
     maybe_leaves: Optional[list[Optional[Leaf]]]
+    maybe_child: Optional[Leaf] = None
+    blob: Optional[JSON] = None
+    blobs: Optional[list[JSON]] = None
 
 
 def node(**overrides) -> Node:
@@ -78,6 +82,16 @@ NODES = {
     "not_a_list": node(leaves="oops"),
     "bad_nested": node(leaves=[Leaf(name=None, size=1, colors=[])]),
     "bad_enum": node(child=Leaf(name="c", size=1, colors=["green"])),
+    # the four differences the fast path once had from graphql-core (issue 18, section 2): an Exception as an
+    # object's value, as an item of a list of objects, a generator of leaves with a null item, an Exception as
+    # a JSON scalar's value (and as an item of a list of JSON values)
+    "exception_child": node(child=ValueError("no child here"), maybe_child=ValueError("no maybe child")),
+    "exception_in_leaves": node(leaves=[Leaf(name="l1", size=1, colors=[]), ValueError("no second leaf")],
+                                maybe_leaves=[ValueError("no first maybe leaf"), None]),
+    # a generator is consumed once: a fresh node per query
+    "generator_with_null": lambda: node(tags=(tag for tag in ["a", None, "c"]),
+                                        maybe_tags=(tag for tag in ["x", {"no": "string"}, None, "z"])),
+    "exception_json": node(blob=ValueError("no blob"), blobs=[{"a": 1}, ValueError("no second blob")]),
 }
 
 
@@ -85,7 +99,8 @@ NODES = {
 class Query:
     @strawberry.field
     def node(self, key: str) -> Optional[Node]:
-        return NODES[key]
+        value = NODES[key]
+        return value() if callable(value) else value
 
     @strawberry.field
     async def nodes(self) -> list[Node]:
@@ -126,6 +141,30 @@ def answer(schema: strawberry.Schema, query: str) -> dict:
 def test_fast_path_answers_like_graphql_core(query: str) -> None:
     expected = answer(stock, query)
     assert answer(fast, query) == expected
+
+
+REGRESSIONS = {
+    "exception_child": {"node"},  # child is non-null: its error nulls node; reported at node.child
+    "exception_in_leaves": {"node"},
+    "generator_with_null": {"node"},
+    "exception_json": {"node"},
+}
+
+
+@pytest.mark.parametrize("key", sorted(REGRESSIONS))
+def test_a_regression_of_the_fast_path_answers_like_graphql_core(key: str) -> None:
+    """Issue 18 §2: each of the four differences, queried field by field so that every error is visible."""
+    selections = {
+        "exception_child": ["child { name }", "maybeChild { name size }"],
+        "exception_in_leaves": ["leaves { name }", "maybeLeaves { name size }"],
+        "generator_with_null": ["tags", "maybeTags"],  # maybeTags: a dict is no String
+        "exception_json": ["blob", "blobs"],
+    }[key]
+    for selection in selections:
+        query = f'{{ node(key: "{key}") {{ title {selection} }} }}'
+        expected = answer(stock, query)
+        assert expected["errors"], query  # graphql-core does report something for each
+        assert answer(fast, query) == expected, query
 
 
 def test_the_differential_cases_do_fail_somewhere() -> None:
