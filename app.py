@@ -197,7 +197,7 @@ def build_view(settings: Settings, services_getter, tracer: Tracer | None = None
     embedded services)."""
     throttle = Throttle(settings)
     schema = build_schema(mask_errors=settings.is_production, policy=OperationPolicy.from_settings(settings),
-                          tracer=tracer, throttle=throttle)
+                          tracer=tracer, throttle=throttle, execution=settings.execution)
     view = PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
     view.throttle = throttle
     return view
