@@ -187,3 +187,155 @@ def test_the_fast_path_is_taken_for_plain_fields() -> None:
     result = asyncio.run(schema.execute('{ node(key: "good") { title tags child { name later } } }'))
     assert result.errors is None
     assert calls == ["node", "later"]
+
+
+# -- papergraph's real schema: stock and fast execution answer alike over a corpus (issue 18 §2) --------------
+#
+# Two `/graphql` views over the same embedded services and database, one per `PAPERGRAPH_EXECUTION`; every
+# document of the corpus is sent to both as each principal, and the bodies (data, and each error whole:
+# message, path, locations, extensions) must be identical. Queries only: a mutation run twice would see the
+# first run's effects.
+
+import ast  # noqa: E402
+import pathlib  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+
+import graphql  # noqa: E402
+import httpx  # noqa: E402
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
+from hypothesis_graphql import Mode, from_schema  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from settings import Settings  # noqa: E402
+from tests.conftest import Tokens, _prepare, bearer  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PRINCIPALS = ("anonymous", "customer", "staff")
+GENERATED_EXAMPLES = 40  # per principal: derandomized, so the same documents every run
+
+
+def _is_query(text: str) -> bool:
+    try:
+        document = graphql.parse(text)
+    except graphql.GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    return bool(operations) and all(o.operation == graphql.OperationType.QUERY for o in operations)
+
+
+def bench_documents() -> list[tuple[str, str, dict]]:
+    """(name, document, variables) of every query of bench/scenarios.py, with the variables it sends."""
+    from bench.scenarios import scenarios
+
+    return [(f"bench:{s.name}", s.query, s.check_body()["variables"]) for s in scenarios(1) if _is_query(s.query)]
+
+
+def demo_documents() -> list[tuple[str, str, dict]]:
+    """The queries of the demo front end (demo/app.js), those without template interpolation."""
+    source = (ROOT / "demo" / "app.js").read_text()
+    found = re.findall(r"const ([A-Z_]+) = `([^`]*)`;", source)
+    return [(f"demo:{name}", text, {}) for name, text in found if "${" not in text and _is_query(text)]
+
+
+def test_documents(every: int = 3) -> list[tuple[str, str, dict]]:
+    """A sample (every third, in a stable order) of the queries the tests keep as module constants."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name == "test_execution.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str) and _is_query(node.value.value)
+                    and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)):
+                found.append((f"{path.relative_to(ROOT)}:{node.targets[0].id}", node.value.value, {}))
+    return found[::every]
+
+
+test_documents.__test__ = False  # a corpus, not a test
+
+
+def corpus() -> list[tuple[str, str, dict]]:
+    return [*bench_documents(), *demo_documents(), *test_documents()]
+
+
+@pytest.fixture(scope="module")
+def both_executions(tmp_path_factory):
+    """`/stock` and `/fast`: app.build_view with `execution` stock and fast, behind authentication and the
+    Observe middleware, over one set of embedded services, on an event loop of the module's own (hypothesis
+    drives a synchronous test). Yields (send, values): send(path, body, headers) -> the JSON answer."""
+    from app import build_view, create_app
+    from auth.middleware import Authenticate
+    from sandbox.demo import generate
+    from server.observe import InFlight, Observe
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('execution') / 'papergraph.db'}"
+    _prepare(url)
+    test_settings = Settings(environment="test", database_url=url, upstreams="embedded", seed_demo_data=False,
+                             upstream_timeout=2.0, upstream_read_retries=0, cost_budget_maximum=100_000_000,
+                             cost_budget_restore_rate=10_000_000)
+    with asyncio.Runner() as runner:
+        application = create_app(test_settings)
+        lifespan = application.router.lifespan_context(application)
+        runner.run(lifespan.__aenter__())
+        services = application.state.services
+        routes = [Route(f"/{execution}", Authenticate(build_view(
+            test_settings.model_copy(update={"execution": execution}), lambda: services), lambda: services.tokens),
+            methods=["POST"]) for execution in ("stock", "fast")]
+        asgi = Observe(Starlette(routes=routes), request_timeout=test_settings.request_timeout, in_flight=InFlight(),
+                       default_tenant=test_settings.default_tenant, access_log=False)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://papergraph.test")
+        tokens = Tokens(application.state.sandboxes["auth0"].state.store, test_settings.auth0_audience)
+        data = generate(1)
+        crid = next(link["crid"] for link in data.links if link["tenant"] == "NCSDEMO" and link["role"] == "OWNER")
+        subscription = next(link["subscription_id"] for link in data.links if link["crid"] == crid)
+        headers = {"anonymous": {}, "customer": bearer(tokens.customer(crid)), "staff": bearer(tokens.staff("NCSDEMO"))}
+        values = {"crid": crid, "subscriptionId": subscription, "id": subscription, "first": 5,
+                  "search": {"lastName": "Garcia"}}
+
+        def send(path: str, body: dict, principal: str) -> dict:
+            response = runner.run(client.post(path, json=body, headers=headers[principal]))
+            assert response.status_code < 500, response.text
+            return response.json()
+
+        try:
+            yield send, values
+        finally:
+            runner.run(client.aclose())
+            runner.run(lifespan.__aexit__(None, None, None))
+
+
+def assert_same_answer(send, query: str, variables: dict, principal: str) -> dict:
+    body = {"query": query, "variables": variables}
+    stock_answer = send("/stock", body, principal)
+    fast_answer = send("/fast", body, principal)
+    assert fast_answer == stock_answer, f"\n{query}\nvariables: {variables}\nas {principal}"
+    return stock_answer
+
+
+def with_variables(query: str, given_variables: dict, values: dict) -> dict:
+    """The document's variables: the ones given, else a known value by name (a CRID, a subscription...)."""
+    document = graphql.parse(query)
+    names = {d.variable.name.value for o in document.definitions if isinstance(o, graphql.OperationDefinitionNode)
+             for d in o.variable_definitions or ()}
+    return {**{name: values[name] for name in names if name in values}, **given_variables}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_the_corpus_answers_alike_under_stock_and_fast_execution(both_executions, principal: str) -> None:
+    """Every query of bench/, the demo's, and a sample of the tests': identical answers, and the corpus is
+    not all refusals (the data the fast path builds is compared, not only errors)."""
+    send, values = both_executions
+    documents = corpus()
+    assert any(name.startswith("bench:") for name, _, _ in documents)
+    assert any(name.startswith("demo:") for name, _, _ in documents)
+    assert sum(name.startswith("tests/") for name, _, _ in documents) >= 20
+    with_data = 0
+    for _name, query, given_variables in documents:
+        answer_ = assert_same_answer(send, query, with_variables(query, given_variables, values), principal)
+        with_data += any(value is not None for value in (answer_.get("data") or {}).values())
+    if principal != "anonymous":  # an anonymous visitor is refused nearly everything
+        assert with_data >= len(documents) // 4
