@@ -339,3 +339,116 @@ def test_the_corpus_answers_alike_under_stock_and_fast_execution(both_executions
         with_data += any(value is not None for value in (answer_.get("data") or {}).values())
     if principal != "anonymous":  # an anonymous visitor is refused nearly everything
         assert with_data >= len(documents) // 4
+
+
+class Vary(graphql.Visitor):
+    """Rewrites a generated query the ways clients write them, at random (a seeded `random.Random`):
+    `__typename` in selection sets, fields repeated under an alias, `@skip`/`@include` with a variable or a
+    literal, selections wrapped in an inline fragment (`... on Type` or bare), arguments hoisted into
+    variables. AST nodes are immutable: each rewrite returns a new node."""
+
+    def __init__(self, type_info: graphql.TypeInfo, rnd: random.Random) -> None:
+        super().__init__()
+        self.type_info, self.rnd = type_info, rnd
+        self.definitions: list[graphql.VariableDefinitionNode] = []
+        self.variables: dict = {}
+        self.aliases = 0
+
+    def _variable(self, type_text: str, value) -> graphql.VariableNode:
+        name = f"v{len(self.definitions)}"
+        self.variables[name] = value
+        variable = graphql.VariableNode(name=graphql.NameNode(value=name))
+        self.definitions.append(graphql.VariableDefinitionNode(variable=variable, type=graphql.parse_type(type_text)))
+        return variable
+
+    def enter_argument(self, node: graphql.ArgumentNode, *_args):
+        argument = self.type_info.get_argument()
+        if argument is None or isinstance(node.value, graphql.VariableNode) or self.rnd.random() < 0.5:
+            return None
+        return graphql.ArgumentNode(name=node.name, value=self._variable(
+            str(argument.type), graphql.value_from_ast_untyped(node.value)))
+
+    def _directive(self) -> graphql.DirectiveNode:
+        name = self.rnd.choice(["skip", "include"])
+        condition = self.rnd.random() < 0.5
+        value = (self._variable("Boolean!", condition) if self.rnd.random() < 0.7
+                 else graphql.BooleanValueNode(value=condition))
+        return graphql.DirectiveNode(name=graphql.NameNode(value=name), arguments=(
+            graphql.ArgumentNode(name=graphql.NameNode(value="if"), value=value),))
+
+    def leave_selection_set(self, node: graphql.SelectionSetNode, *_args):
+        parent = self.type_info.get_parent_type()
+        selections = []
+        for selection in node.selections:
+            if isinstance(selection, graphql.FieldNode) and selection.name.value != "__typename":
+                roll = self.rnd.random()
+                if roll < 0.15:  # the same field again, under an alias
+                    self.aliases += 1
+                    selections.append(graphql.FieldNode(
+                        alias=graphql.NameNode(value=f"a{self.aliases}"), name=selection.name,
+                        arguments=selection.arguments, directives=selection.directives,
+                        selection_set=selection.selection_set))
+                elif roll < 0.3:
+                    selection = graphql.FieldNode(alias=selection.alias, name=selection.name,
+                                                  arguments=selection.arguments, directives=(self._directive(),),
+                                                  selection_set=selection.selection_set)
+            selections.append(selection)
+        if self.rnd.random() < 0.3:
+            selections.append(graphql.FieldNode(name=graphql.NameNode(value="__typename")))
+        if self.rnd.random() < 0.2 and parent is not None:  # wrapped in an inline fragment
+            condition = (graphql.NamedTypeNode(name=graphql.NameNode(value=parent.name))
+                         if self.rnd.random() < 0.5 else None)
+            directives = (self._directive(),) if self.rnd.random() < 0.3 else ()
+            selections = [graphql.InlineFragmentNode(type_condition=condition, directives=directives,
+                                                     selection_set=graphql.SelectionSetNode(selections=tuple(selections)))]
+        return graphql.SelectionSetNode(selections=tuple(selections))
+
+    def leave_operation_definition(self, node: graphql.OperationDefinitionNode, *_args):
+        return graphql.OperationDefinitionNode(operation=node.operation, name=node.name, directives=node.directives,
+                                               variable_definitions=tuple(self.definitions),
+                                               selection_set=node.selection_set)
+
+
+def vary(document: graphql.DocumentNode, schema: graphql.GraphQLSchema, seed: int) -> tuple[str, dict]:
+    type_info = graphql.TypeInfo(schema)
+    visitor = Vary(type_info, random.Random(seed))
+    rewritten = graphql.visit(document, graphql.TypeInfoVisitor(type_info, visitor))
+    return graphql.print_ast(rewritten), visitor.variables
+
+
+def generated_queries() -> st.SearchStrategy:
+    """(document, seed of its variations): a valid query of one root field at a time (so the operation limits
+    do not refuse it), from hypothesis-graphql with the fuzz tests' custom scalars; its abstract types get
+    inline fragments per possible type, aliased where their fields' types differ."""
+    from tests.test_fuzz import CUSTOM_SCALARS, graphql_schema
+
+    schema = graphql_schema()
+    roots = sorted(name for name in schema.query_type.fields if not name.startswith("_"))
+    documents = st.sampled_from(roots).flatmap(lambda root: from_schema(
+        schema, fields=[root], mode=Mode.POSITIVE, custom_scalars=CUSTOM_SCALARS, allow_x00=False,
+        print_ast=lambda document: document))
+    return st.tuples(documents, st.integers(0, 2**32))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_generated_queries_answer_alike_under_stock_and_fast_execution(both_executions, principal: str) -> None:
+    """hypothesis-graphql's queries, varied with @skip/@include, variables, aliases, inline fragments and
+    __typename: identical answers. Their arguments are arbitrary, so many are refused somewhere below the
+    root, which exercises graphql-core's null propagation through non-null fields."""
+    from tests.test_fuzz import graphql_schema
+
+    send, _ = both_executions
+    schema = graphql_schema()
+
+    @hypothesis_settings(max_examples=GENERATED_EXAMPLES, derandomize=True, deadline=None, database=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                HealthCheck.filter_too_much])
+    @given(generated_queries())
+    def run(generated) -> None:
+        document, seed = generated
+        query, variables = vary(document, schema, seed)
+        assert not graphql.validate(schema, graphql.parse(query)), query  # the variations keep it valid
+        assert_same_answer(send, query, variables, principal)
+
+    run()
