@@ -45,8 +45,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
-from graphql.execution.executor import gather_with_cancel
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -194,8 +193,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         takes graphql-core's own path (its incremental executor handles it)."""
         entry = self._subfield_sets.get(id(field_details_list))
         if entry is None or entry[0] is not field_details_list or entry[1] is not object_type:
-            grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-            entry = (field_details_list, object_type, None if new_defer_usages else grouped_field_set)
+            # graphql-core's `CollectedFields` by name, not by position (tests/test_execution_internals.py)
+            collected = self.collect_subfields(object_type, field_details_list)
+            entry = (field_details_list, object_type,
+                     None if collected.new_defer_usages else collected.grouped_field_set)
             self._subfield_sets[id(field_details_list)] = entry
         if entry[2] is None:
             return self.collect_and_execute_subfields(object_type, field_details_list, path, value, position_context)
