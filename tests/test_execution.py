@@ -452,3 +452,19 @@ def test_generated_queries_answer_alike_under_stock_and_fast_execution(both_exec
         assert_same_answer(send, query, variables, principal)
 
     run()
+
+
+def test_the_execution_setting_chooses_the_execution_context() -> None:
+    """PAPERGRAPH_EXECUTION (issue 18 §1): `fast` by default, `stock` is strawberry's own context, and
+    app.build_view passes the setting to build_schema."""
+    from pydantic import ValidationError
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    from app import build_view
+
+    assert Settings(environment="test").execution == "fast"
+    with pytest.raises(ValidationError):
+        Settings(environment="test", execution="jit")
+    for execution, context in (("fast", FastExecutionContext), ("stock", StrawberryGraphQLCoreExecutionContext)):
+        view = build_view(Settings(environment="test", execution=execution), lambda: None)
+        assert view.schema.execution_context_class is context
