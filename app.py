@@ -127,20 +127,21 @@ def build_view(settings: Settings, services_getter, tracer: Tracer | None = None
     """`/graphql`: the schema and the view for `settings` (a test may build a production one over its
     embedded services)."""
     policy = OperationPolicy.from_settings(settings)
-    schema = build_schema(mask_errors=settings.is_production, policy=policy, tracer=tracer) if tracer is not None \
-        else shared_schema(settings.is_production, policy)
+    schema = build_schema(mask_errors=settings.is_production, policy=policy, tracer=tracer,
+                          execution=settings.execution) if tracer is not None \
+        else shared_schema(settings.is_production, policy, settings.execution)
     view = PapergraphView(schema, services_getter, settings=settings, database=lambda: services_getter().db)
     view.throttle = Throttle(settings)  # per app: each request's context carries it (server/throttle.py)
     return view
 
 
 @functools.lru_cache(maxsize=8)
-def shared_schema(mask_errors: bool, policy: OperationPolicy):
+def shared_schema(mask_errors: bool, policy: OperationPolicy, execution: str = "fast"):
     """One schema per masking and limits per process (without tracing, which instruments its schema): building
     one takes a few hundred milliseconds, and every app of a process with the same settings can share it (a test
     session builds hundreds of apps). The schema holds no per-app state: services come with each request's
     context."""
-    return build_schema(mask_errors=mask_errors, policy=policy)
+    return build_schema(mask_errors=mask_errors, policy=policy, execution=execution)
 
 
 class ApiHeaders:

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
                                "pool and parser (datasources/transport.py; about a fifth of the CPU per call) or "
                                "httpx's own."
     )
+    execution: Literal["stock", "fast"] = Field(
+        "fast", description="How GraphQL operations are executed: `fast`, papergraph's fast path for plain fields "
+                            "(server/execution.py; graphql-core's semantics, proven by tests/test_execution.py), or "
+                            "`stock`, strawberry's own execution context (to measure what the fast path buys)."
+    )
     upstream_concurrency: Annotated[int, Field(ge=1, le=100)] = Field(
         10, description="Concurrent single calls a loader may issue where an upstream has no batch endpoint."
     )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import strawberry
 from opentelemetry.trace import Tracer
 from strawberry.federation.schema import FederationAny
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
@@ -171,10 +172,16 @@ def _representation_error(index: int, representation: Any, keys: dict[str, froze
     return None
 
 
+EXECUTION_CONTEXTS: dict[str, type[StrawberryGraphQLCoreExecutionContext]] = {
+    "fast": FastExecutionContext, "stock": StrawberryGraphQLCoreExecutionContext}
+
+
 def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = None,
-                 tracer: Tracer | None = None) -> strawberry.federation.Schema:
+                 tracer: Tracer | None = None,
+                 execution: Literal["stock", "fast"] = "fast") -> strawberry.federation.Schema:
     """The subgraph, executed by `server.execution.FastExecutionContext` (basic fields skip per-field
-    machinery), with parse and validation cached per document and the operation limits of `policy`
+    machinery; `execution="stock"`, the `PAPERGRAPH_EXECUTION` setting, uses strawberry's own), with parse and
+    validation cached per document and the operation limits of `policy`
     (`server/limits.py`; the settings' defaults when not given). With a `tracer`, operations and the fields
     that have resolvers get spans (telemetry/tracing.py). When the request's context carries a throttle, each
     operation spends its cost from the caller's budget and the sensitive mutations are rate-limited
@@ -187,7 +194,7 @@ def build_schema(*, mask_errors: bool = True, policy: OperationPolicy | None = N
         extensions=[*policy_extensions(policy, spend_from_context), InputPolicy, SensitiveMutationLimits,
                     lambda: ObserveOperation(tracer=tracer),
                     lambda: ErrorCodes(mask_unexpected=mask_errors)],
-        execution_context_class=FastExecutionContext,
+        execution_context_class=EXECUTION_CONTEXTS[execution],
         scalar_overrides={Decimal: AmountScalar},
     )
     schema.hide_suggestions = not policy.field_suggestions

@@ -15,8 +15,13 @@ they need none of it.
   handler — is resolved inline with one `getattr`; leaves (scalars, enums, lists of them) are serialized
   in place, plain objects and lists of plain objects run their own compiled field sets, with graphql-core's
   per-item and per-field error handling. Anything else (resolvers, abstract types, nulls and errors) takes
-  graphql-core's own path, so behaviour and error messages are unchanged: on any doubt the fast path hands
-  the field back to `execute_field` (tests/test_execution.py compares both paths answer for answer).
+  graphql-core's own path, so behaviour and error messages are unchanged: on any doubt (an Exception as a
+  value or a list item, an iterable other than a list or tuple, a value a scalar refuses) the fast path hands
+  the field back to `execute_field`. tests/test_execution.py compares both paths answer for answer, on a
+  small schema of every shape and on papergraph's own over bench/, the demo's, the tests' and
+  hypothesis-graphql's queries; tests/test_execution_internals.py fails, naming it, when a graphql-core or
+  strawberry internal relied on here changes (both are pinned exactly in pyproject.toml).
+  `PAPERGRAPH_EXECUTION=stock` runs strawberry's own execution context instead, to measure what this buys.
 - parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
   enforces the operation limits): front ends send a few fixed operations, so both happen once per process
   instead of on every request.
@@ -45,10 +50,10 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
-from graphql.execution.executor import gather_with_cancel
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 DOCUMENT_CACHE_SIZE = 512  # distinct operation texts kept parsed and validated per process
 GC_GEN0_THRESHOLD = 50_000  # CPython's default is 700 (2000 from 3.13)
@@ -60,8 +65,8 @@ _LEAF, _LEAF_LIST, _OBJECT, _OBJECT_LIST = 1, 2, 3, 4
 class _Plan:
     """How to resolve one basic field of one parent type: the attribute and how to complete its value."""
 
-    __slots__ = ("getter", "name", "kind", "return_type", "non_null", "leaf", "item_non_null", "object_type",
-                 "item_type")
+    __slots__ = ("getter", "name", "kind", "return_type", "non_null", "leaf", "coerce", "item_non_null",
+                 "object_type", "item_type")
 
     def __init__(self, getter: Callable[[Any, str], Any], name: str, kind: int, return_type: Any,
                  leaf: Any = None, item_non_null: bool = False, object_type: GraphQLObjectType | None = None,
@@ -72,6 +77,8 @@ class _Plan:
         self.return_type = return_type
         self.non_null = isinstance(return_type, GraphQLNonNull)
         self.leaf = leaf
+        # graphql-core 3.3's `coerce_output_value` (`serialize` is deprecated), bound once per plan
+        self.coerce = None if leaf is None else leaf.coerce_output_value
         self.item_non_null = item_non_null
         self.object_type = object_type
         self.item_type = item_type  # a list's item type, non-null wrapper included
@@ -101,10 +108,12 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
         return _NO_PLAN
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     resolve = field_def.resolve
-    if (definition is None or not getattr(definition, "is_basic_field", False) or resolve is None
-            or getattr(resolve, "__name__", "") != "_get_basic_result"):
+    # strawberry's own test for a basic field (schema_converter.from_resolver): `is_basic_field` and no
+    # exception handler, which is when it resolves with `_get_basic_result` (tests/test_execution_internals.py)
+    if (not isinstance(definition, StrawberryField) or not definition.is_basic_field or resolve is None
+            or resolve.__name__ != "_get_basic_result"):
         return _NO_PLAN
-    getter = getattr(definition, "default_resolver", None) or getattr
+    getter = definition.default_resolver  # what strawberry's `get_result` calls for a basic field
     field_type = field_def.type
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
@@ -125,27 +134,38 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
 
 
 def _complete_leaves(plan: _Plan, value: Any) -> Any:
-    """The serialized leaf or list of leaves; `_DECLINE` for anything graphql-core must report on."""
-    try:
-        if plan.kind == _LEAF:
-            serialized = plan.leaf.serialize(value)
-            return _DECLINE if serialized is None or serialized is Undefined else serialized
-        if isinstance(value, (str, bytes, dict)):
+    """The coerced leaf or list of leaves; `_DECLINE` for anything graphql-core must report on. `value` is
+    neither None nor an Exception (the caller declines those).
+
+    Only a list or tuple is iterated here: any other iterable (a generator) may be consumed once only, so
+    graphql-core's path, which resolves the field again, must see it whole. An item that is an Exception
+    is graphql-core's error to report at the item, even for a scalar that would accept it (JSON)."""
+    coerce = plan.coerce
+    if plan.kind == _LEAF:
+        try:
+            coerced = coerce(value)
+        except Exception:  # noqa: BLE001 - a scalar's own coercion may raise anything; graphql-core reports it
             return _DECLINE
-        serialize, item_non_null, out = plan.leaf.serialize, plan.item_non_null, []
-        for item in value:
-            if item is None:
-                if item_non_null:
-                    return _DECLINE
-                out.append(None)
-                continue
-            serialized = serialize(item)
-            if serialized is None or serialized is Undefined:
-                return _DECLINE
-            out.append(serialized)
-        return out
-    except Exception:  # noqa: BLE001 - graphql-core's path raises and reports the same error properly
+        return _DECLINE if coerced is None or coerced is Undefined else coerced
+    if not isinstance(value, (list, tuple)):
         return _DECLINE
+    item_non_null, out = plan.item_non_null, []
+    for item in value:
+        if item is None:
+            if item_non_null:
+                return _DECLINE
+            out.append(None)
+            continue
+        if isinstance(item, Exception):
+            return _DECLINE
+        try:
+            coerced = coerce(item)
+        except Exception:  # noqa: BLE001 - as above: the scalar's code, reported by graphql-core's path
+            return _DECLINE
+        if coerced is None or coerced is Undefined:
+            return _DECLINE
+        out.append(coerced)
+    return out
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -155,7 +175,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # field middleware (an extension with a `resolve` hook) must see every field: no fast path then
-        self._fast = manager is None or not getattr(manager, "_middleware_resolvers", None)
+        # (graphql-core's MiddlewareManager internal, read directly so that a change fails loudly)
+        self._fast = manager is None or not manager._middleware_resolvers
         # selection sets compiled for this request: graphql-core memoizes each object type's grouped field
         # set per request, so every item of a list reuses one compiled set (kept alive with its key)
         self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any]]]] = {}
@@ -177,8 +198,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         takes graphql-core's own path (its incremental executor handles it)."""
         entry = self._subfield_sets.get(id(field_details_list))
         if entry is None or entry[0] is not field_details_list or entry[1] is not object_type:
-            grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-            entry = (field_details_list, object_type, None if new_defer_usages else grouped_field_set)
+            # graphql-core's `CollectedFields` by name, not by position (tests/test_execution_internals.py)
+            collected = self.collect_subfields(object_type, field_details_list)
+            entry = (field_details_list, object_type,
+                     None if collected.new_defer_usages else collected.grouped_field_set)
             self._subfield_sets[id(field_details_list)] = entry
         if entry[2] is None:
             return self.collect_and_execute_subfields(object_type, field_details_list, path, value, position_context)
@@ -199,13 +222,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if plan is not _NO_PLAN:
                     try:
                         value = plan.getter(source_value, plan.name)
-                    except Exception:  # noqa: BLE001 - graphql-core's path reports it
+                    except Exception:  # noqa: BLE001 - a property's own error: graphql-core's path reports it
                         value = _DECLINE
                     if value is None:
                         if not plan.non_null:
                             results[response_name] = None
                             continue
-                    elif value is not _DECLINE:
+                    # an Exception as the value is the field's error (graphql-core's `complete_value`)
+                    elif value is not _DECLINE and not isinstance(value, Exception):
                         kind = plan.kind
                         if kind == _OBJECT or kind == _OBJECT_LIST:
                             field_path = Path(path, response_name, type_name)
@@ -284,6 +308,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     out.append(None)
                     continue
                 item_path = Path(path, index, None)
+                if isinstance(item, Exception):  # the item's error, as graphql-core's `complete_list_item_value`
+                    self.handle_field_error(item, item_type, field_details_list, item_path)  # raises if non-null
+                    out.append(None)
+                    continue
                 try:
                     completed = self._execute_subfields(object_type, field_details_list, item_path, item,
                                                         position_context)

@@ -16,6 +16,7 @@ from typing import Optional
 import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.scalars import JSON
 
 from server.execution import FastExecutionContext
 
@@ -58,6 +59,9 @@ class Node:
     child: Optional[Leaf]
     leaves: list[Leaf]
     maybe_leaves: Optional[list[Optional[Leaf]]]
+    maybe_child: Optional[Leaf] = None
+    blob: Optional[JSON] = None
+    blobs: Optional[list[JSON]] = None
 
 
 def node(**overrides) -> Node:
@@ -78,6 +82,16 @@ NODES = {
     "not_a_list": node(leaves="oops"),
     "bad_nested": node(leaves=[Leaf(name=None, size=1, colors=[])]),
     "bad_enum": node(child=Leaf(name="c", size=1, colors=["green"])),
+    # the four differences the fast path once had from graphql-core (issue 18, section 2): an Exception as an
+    # object's value, as an item of a list of objects, a generator of leaves with a null item, an Exception as
+    # a JSON scalar's value (and as an item of a list of JSON values)
+    "exception_child": node(child=ValueError("no child here"), maybe_child=ValueError("no maybe child")),
+    "exception_in_leaves": node(leaves=[Leaf(name="l1", size=1, colors=[]), ValueError("no second leaf")],
+                                maybe_leaves=[ValueError("no first maybe leaf"), None]),
+    # a generator is consumed once: a fresh node per query
+    "generator_with_null": lambda: node(tags=(tag for tag in ["a", None, "c"]),
+                                        maybe_tags=(tag for tag in ["x", {"no": "string"}, None, "z"])),
+    "exception_json": node(blob=ValueError("no blob"), blobs=[{"a": 1}, ValueError("no second blob")]),
 }
 
 
@@ -85,7 +99,8 @@ NODES = {
 class Query:
     @strawberry.field
     def node(self, key: str) -> Optional[Node]:
-        return NODES[key]
+        value = NODES[key]
+        return value() if callable(value) else value
 
     @strawberry.field
     async def nodes(self) -> list[Node]:
@@ -128,6 +143,30 @@ def test_fast_path_answers_like_graphql_core(query: str) -> None:
     assert answer(fast, query) == expected
 
 
+REGRESSIONS = {
+    "exception_child": {"node"},  # child is non-null: its error nulls node; reported at node.child
+    "exception_in_leaves": {"node"},
+    "generator_with_null": {"node"},
+    "exception_json": {"node"},
+}
+
+
+@pytest.mark.parametrize("key", sorted(REGRESSIONS))
+def test_a_regression_of_the_fast_path_answers_like_graphql_core(key: str) -> None:
+    """Issue 18 §2: each of the four differences, queried field by field so that every error is visible."""
+    selections = {
+        "exception_child": ["child { name }", "maybeChild { name size }"],
+        "exception_in_leaves": ["leaves { name }", "maybeLeaves { name size }"],
+        "generator_with_null": ["tags", "maybeTags"],  # maybeTags: a dict is no String
+        "exception_json": ["blob", "blobs"],
+    }[key]
+    for selection in selections:
+        query = f'{{ node(key: "{key}") {{ title {selection} }} }}'
+        expected = answer(stock, query)
+        assert expected["errors"], query  # graphql-core does report something for each
+        assert answer(fast, query) == expected, query
+
+
 def test_the_differential_cases_do_fail_somewhere() -> None:
     """The cases above are not all happy paths: the stock path reports errors for the broken values."""
     failing = [q for q in QUERIES if answer(stock, q)["errors"]]
@@ -148,3 +187,284 @@ def test_the_fast_path_is_taken_for_plain_fields() -> None:
     result = asyncio.run(schema.execute('{ node(key: "good") { title tags child { name later } } }'))
     assert result.errors is None
     assert calls == ["node", "later"]
+
+
+# -- papergraph's real schema: stock and fast execution answer alike over a corpus (issue 18 §2) --------------
+#
+# Two `/graphql` views over the same embedded services and database, one per `PAPERGRAPH_EXECUTION`; every
+# document of the corpus is sent to both as each principal, and the bodies (data, and each error whole:
+# message, path, locations, extensions) must be identical. Queries only: a mutation run twice would see the
+# first run's effects.
+
+import ast  # noqa: E402
+import pathlib  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+
+import graphql  # noqa: E402
+import httpx  # noqa: E402
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
+from hypothesis_graphql import Mode, from_schema  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from settings import Settings  # noqa: E402
+from tests.conftest import Tokens, _prepare, bearer  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PRINCIPALS = ("anonymous", "customer", "staff")
+GENERATED_EXAMPLES = 40  # per principal: derandomized, so the same documents every run
+
+
+def _is_query(text: str) -> bool:
+    try:
+        document = graphql.parse(text)
+    except graphql.GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    return bool(operations) and all(o.operation == graphql.OperationType.QUERY for o in operations)
+
+
+def bench_documents() -> list[tuple[str, str, dict]]:
+    """(name, document, variables) of every query of bench/scenarios.py, with the variables it sends."""
+    from bench.scenarios import scenarios
+
+    return [(f"bench:{s.name}", s.query, s.check_body()["variables"]) for s in scenarios(1) if _is_query(s.query)]
+
+
+def demo_documents() -> list[tuple[str, str, dict]]:
+    """The queries of the demo front end (demo/app.js), those without template interpolation."""
+    source = (ROOT / "demo" / "app.js").read_text()
+    found = re.findall(r"const ([A-Z_]+) = `([^`]*)`;", source)
+    return [(f"demo:{name}", text, {}) for name, text in found if "${" not in text and _is_query(text)]
+
+
+def test_documents(every: int = 3) -> list[tuple[str, str, dict]]:
+    """A sample (every third, in a stable order) of the queries the tests keep as module constants."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name == "test_execution.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str) and _is_query(node.value.value)
+                    and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)):
+                found.append((f"{path.relative_to(ROOT)}:{node.targets[0].id}", node.value.value, {}))
+    return found[::every]
+
+
+test_documents.__test__ = False  # a corpus, not a test
+
+
+def corpus() -> list[tuple[str, str, dict]]:
+    return [*bench_documents(), *demo_documents(), *test_documents()]
+
+
+@pytest.fixture(scope="module")
+def both_executions(tmp_path_factory):
+    """`/stock` and `/fast`: app.build_view with `execution` stock and fast, behind authentication and the
+    Observe middleware, over one set of embedded services, on an event loop of the module's own (hypothesis
+    drives a synchronous test). Yields (send, values): send(path, body, headers) -> the JSON answer."""
+    from app import build_view, create_app
+    from auth.middleware import Authenticate
+    from sandbox.demo import generate
+    from server.observe import InFlight, Observe
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('execution') / 'papergraph.db'}"
+    _prepare(url)
+    test_settings = Settings(environment="test", database_url=url, upstreams="embedded", seed_demo_data=False,
+                             upstream_timeout=2.0, upstream_read_retries=0, cost_budget_maximum=100_000_000,
+                             cost_budget_restore_rate=10_000_000)
+    with asyncio.Runner() as runner:
+        application = create_app(test_settings)
+        lifespan = application.router.lifespan_context(application)
+        runner.run(lifespan.__aenter__())
+        services = application.state.services
+        routes = [Route(f"/{execution}", Authenticate(build_view(
+            test_settings.model_copy(update={"execution": execution}), lambda: services), lambda: services.tokens),
+            methods=["POST"]) for execution in ("stock", "fast")]
+        asgi = Observe(Starlette(routes=routes), request_timeout=test_settings.request_timeout, in_flight=InFlight(),
+                       default_tenant=test_settings.default_tenant, access_log=False)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://papergraph.test")
+        tokens = Tokens(application.state.sandboxes["auth0"].state.store, test_settings.auth0_audience)
+        data = generate(1)
+        crid = next(link["crid"] for link in data.links if link["tenant"] == "NCSDEMO" and link["role"] == "OWNER")
+        subscription = next(link["subscription_id"] for link in data.links if link["crid"] == crid)
+        headers = {"anonymous": {}, "customer": bearer(tokens.customer(crid)), "staff": bearer(tokens.staff("NCSDEMO"))}
+        values = {"crid": crid, "subscriptionId": subscription, "id": subscription, "first": 5,
+                  "search": {"lastName": "Garcia"}}
+
+        def send(path: str, body: dict, principal: str) -> dict:
+            response = runner.run(client.post(path, json=body, headers=headers[principal]))
+            assert response.status_code < 500, response.text
+            return response.json()
+
+        try:
+            yield send, values
+        finally:
+            runner.run(client.aclose())
+            runner.run(lifespan.__aexit__(None, None, None))
+
+
+def assert_same_answer(send, query: str, variables: dict, principal: str) -> dict:
+    body = {"query": query, "variables": variables}
+    stock_answer = send("/stock", body, principal)
+    fast_answer = send("/fast", body, principal)
+    assert fast_answer == stock_answer, f"\n{query}\nvariables: {variables}\nas {principal}"
+    return stock_answer
+
+
+def with_variables(query: str, given_variables: dict, values: dict) -> dict:
+    """The document's variables: the ones given, else a known value by name (a CRID, a subscription...)."""
+    document = graphql.parse(query)
+    names = {d.variable.name.value for o in document.definitions if isinstance(o, graphql.OperationDefinitionNode)
+             for d in o.variable_definitions or ()}
+    return {**{name: values[name] for name in names if name in values}, **given_variables}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_the_corpus_answers_alike_under_stock_and_fast_execution(both_executions, principal: str) -> None:
+    """Every query of bench/, the demo's, and a sample of the tests': identical answers, and the corpus is
+    not all refusals (the data the fast path builds is compared, not only errors)."""
+    send, values = both_executions
+    documents = corpus()
+    assert any(name.startswith("bench:") for name, _, _ in documents)
+    assert any(name.startswith("demo:") for name, _, _ in documents)
+    assert sum(name.startswith("tests/") for name, _, _ in documents) >= 20
+    with_data = 0
+    for _name, query, given_variables in documents:
+        answer_ = assert_same_answer(send, query, with_variables(query, given_variables, values), principal)
+        with_data += any(value is not None for value in (answer_.get("data") or {}).values())
+    if principal != "anonymous":  # an anonymous visitor is refused nearly everything
+        assert with_data >= len(documents) // 4
+
+
+class Vary(graphql.Visitor):
+    """Rewrites a generated query the ways clients write them, at random (a seeded `random.Random`):
+    `__typename` in selection sets, fields repeated under an alias, `@skip`/`@include` with a variable or a
+    literal, selections wrapped in an inline fragment (`... on Type` or bare), arguments hoisted into
+    variables. AST nodes are immutable: each rewrite returns a new node."""
+
+    def __init__(self, type_info: graphql.TypeInfo, rnd: random.Random) -> None:
+        super().__init__()
+        self.type_info, self.rnd = type_info, rnd
+        self.definitions: list[graphql.VariableDefinitionNode] = []
+        self.variables: dict = {}
+        self.aliases = 0
+
+    def _variable(self, type_text: str, value) -> graphql.VariableNode:
+        name = f"v{len(self.definitions)}"
+        self.variables[name] = value
+        variable = graphql.VariableNode(name=graphql.NameNode(value=name))
+        self.definitions.append(graphql.VariableDefinitionNode(variable=variable, type=graphql.parse_type(type_text)))
+        return variable
+
+    def enter_argument(self, node: graphql.ArgumentNode, *_args):
+        argument = self.type_info.get_argument()
+        if argument is None or isinstance(node.value, graphql.VariableNode) or self.rnd.random() < 0.5:
+            return None
+        return graphql.ArgumentNode(name=node.name, value=self._variable(
+            str(argument.type), graphql.value_from_ast_untyped(node.value)))
+
+    def _directive(self) -> graphql.DirectiveNode:
+        name = self.rnd.choice(["skip", "include"])
+        condition = self.rnd.random() < 0.5
+        value = (self._variable("Boolean!", condition) if self.rnd.random() < 0.7
+                 else graphql.BooleanValueNode(value=condition))
+        return graphql.DirectiveNode(name=graphql.NameNode(value=name), arguments=(
+            graphql.ArgumentNode(name=graphql.NameNode(value="if"), value=value),))
+
+    def leave_selection_set(self, node: graphql.SelectionSetNode, *_args):
+        parent = self.type_info.get_parent_type()
+        selections = []
+        for selection in node.selections:
+            if isinstance(selection, graphql.FieldNode) and selection.name.value != "__typename":
+                roll = self.rnd.random()
+                if roll < 0.15:  # the same field again, under an alias
+                    self.aliases += 1
+                    selections.append(graphql.FieldNode(
+                        alias=graphql.NameNode(value=f"a{self.aliases}"), name=selection.name,
+                        arguments=selection.arguments, directives=selection.directives,
+                        selection_set=selection.selection_set))
+                elif roll < 0.3:
+                    selection = graphql.FieldNode(alias=selection.alias, name=selection.name,
+                                                  arguments=selection.arguments, directives=(self._directive(),),
+                                                  selection_set=selection.selection_set)
+            selections.append(selection)
+        if self.rnd.random() < 0.3:
+            selections.append(graphql.FieldNode(name=graphql.NameNode(value="__typename")))
+        if self.rnd.random() < 0.2 and parent is not None:  # wrapped in an inline fragment
+            condition = (graphql.NamedTypeNode(name=graphql.NameNode(value=parent.name))
+                         if self.rnd.random() < 0.5 else None)
+            directives = (self._directive(),) if self.rnd.random() < 0.3 else ()
+            selections = [graphql.InlineFragmentNode(type_condition=condition, directives=directives,
+                                                     selection_set=graphql.SelectionSetNode(selections=tuple(selections)))]
+        return graphql.SelectionSetNode(selections=tuple(selections))
+
+    def leave_operation_definition(self, node: graphql.OperationDefinitionNode, *_args):
+        return graphql.OperationDefinitionNode(operation=node.operation, name=node.name, directives=node.directives,
+                                               variable_definitions=tuple(self.definitions),
+                                               selection_set=node.selection_set)
+
+
+def vary(document: graphql.DocumentNode, schema: graphql.GraphQLSchema, seed: int) -> tuple[str, dict]:
+    type_info = graphql.TypeInfo(schema)
+    visitor = Vary(type_info, random.Random(seed))
+    rewritten = graphql.visit(document, graphql.TypeInfoVisitor(type_info, visitor))
+    return graphql.print_ast(rewritten), visitor.variables
+
+
+def generated_queries() -> st.SearchStrategy:
+    """(document, seed of its variations): a valid query of one root field at a time (so the operation limits
+    do not refuse it), from hypothesis-graphql with the fuzz tests' custom scalars; its abstract types get
+    inline fragments per possible type, aliased where their fields' types differ."""
+    from tests.test_fuzz import CUSTOM_SCALARS, graphql_schema
+
+    schema = graphql_schema()
+    roots = sorted(name for name in schema.query_type.fields if not name.startswith("_"))
+    documents = st.sampled_from(roots).flatmap(lambda root: from_schema(
+        schema, fields=[root], mode=Mode.POSITIVE, custom_scalars=CUSTOM_SCALARS, allow_x00=False,
+        print_ast=lambda document: document))
+    return st.tuples(documents, st.integers(0, 2**32))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_generated_queries_answer_alike_under_stock_and_fast_execution(both_executions, principal: str) -> None:
+    """hypothesis-graphql's queries, varied with @skip/@include, variables, aliases, inline fragments and
+    __typename: identical answers. Their arguments are arbitrary, so many are refused somewhere below the
+    root, which exercises graphql-core's null propagation through non-null fields."""
+    from tests.test_fuzz import graphql_schema
+
+    send, _ = both_executions
+    schema = graphql_schema()
+
+    @hypothesis_settings(max_examples=GENERATED_EXAMPLES, derandomize=True, deadline=None, database=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                HealthCheck.filter_too_much])
+    @given(generated_queries())
+    def run(generated) -> None:
+        document, seed = generated
+        query, variables = vary(document, schema, seed)
+        assert not graphql.validate(schema, graphql.parse(query)), query  # the variations keep it valid
+        assert_same_answer(send, query, variables, principal)
+
+    run()
+
+
+def test_the_execution_setting_chooses_the_execution_context() -> None:
+    """PAPERGRAPH_EXECUTION (issue 18 §1): `fast` by default, `stock` is strawberry's own context, and
+    app.build_view passes the setting to build_schema."""
+    from pydantic import ValidationError
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    from app import build_view
+
+    assert Settings(environment="test").execution == "fast"
+    with pytest.raises(ValidationError):
+        Settings(environment="test", execution="jit")
+    for execution, context in (("fast", FastExecutionContext), ("stock", StrawberryGraphQLCoreExecutionContext)):
+        view = build_view(Settings(environment="test", execution=execution), lambda: None)
+        assert view.schema.execution_context_class is context
