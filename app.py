@@ -92,8 +92,9 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
 
     return {
         "circulation": circulation.create_app(),
-        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience),
-        "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
+        "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience,
+                                  public_url=settings.public_base_url + "/sandbox/auth0/"),
+        "navigapay": navigapay.create_app(public_url=settings.public_base_url + "/sandbox/navigapay"),
     }
 
 

@@ -73,15 +73,16 @@ __all__ = [
 
 def create_app(*, issuer: str = "http://auth0.sandbox/", latency_ms: float = 0,
                audience: str = "https://api.papergraph.dev",
-               clients: dict[str, dict[str, Any]] | None = None) -> Starlette:
+               clients: dict[str, dict[str, Any]] | None = None, public_url: str | None = None) -> Starlette:
     """`issuer` is the tenant's public base URL: discovery documents and tickets are built from it and
-    tokens carry it as `iss`; `audience` is papergraph's API identifier."""
+    tokens carry it as `iss`; `audience` is papergraph's API identifier. `public_url`, when the emulator is
+    mounted where browsers reach it under another URL (embedded mode), is what password-change tickets name."""
     control = SandboxControl(latency_ms)
     app = Starlette(
         routes=[*api_routes(), *_admin_routes(), *control.routes()],
         middleware=[Middleware(FaultMiddleware, control=control)],
     )
-    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients)
+    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients, public_url=public_url)
     app.state.control = control
     return app
 
