@@ -17,6 +17,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -74,6 +75,8 @@ class Services:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
+    # what "now" is for time-bound rules (SUB-5 day passes, ENT-3): a test sets its own instant
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     # awaited before each /metrics scrape, e.g. to count pending payment attempts (telemetry/metrics.py)
     scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
