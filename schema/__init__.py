@@ -47,6 +47,8 @@ from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.managers import ManagerQueries
+from resolvers.queries.tenant_settings import TenantSettingsQueries
+from resolvers.mutations.update_settings import UpdateSettings
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
@@ -75,6 +77,8 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
               CancelSubscription, LinkSubscription, UnlinkSubscription, TransferSubscriptionLink,
               UpdateHouseholdLevel, SetOfferCheckCriteria, SetOfferAllowedRegistrations, SetManagerAccessLevels,
               RequestAccess, CreateTemporaryEntitlement]
+# tenant settings (SET-1..3)
+MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)
 MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
@@ -84,7 +88,7 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, TenantSettingsQueries):
     pass
 
 

@@ -55,6 +55,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                     {OWNER, READ, FULL}),
     "forgotPasswordLinkValid": ('{ forgotPasswordLinkValid(token: "x") }', EVERYONE),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
+    "settings": ("{ settings { key } }", STAFF_READ),  # SET-1
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),
     "createUser/ignoreProvider": ('mutation { createUser(input: {email: "x", ignoreProvider: true}) '
@@ -101,6 +102,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                               {FULL}),
     "setOfferAllowedRegistrations": ('mutation { setOfferAllowedRegistrations(input: {offerId: "0", '
                                      "allowedRegistrations: 1}) { userErrors { code } } }", {FULL}),
+    "updateSettings": ('mutation { updateSettings(input: {settings: [{key: "No.Such", value: "1"}]}) '
+                       "{ userErrors { code } } }", {FULL}),  # SET-1: refused by SET-2, so harmless
     "setManagerAccessLevels": ('mutation { setManagerAccessLevels(input: {managerSubject: "auth0|x", levels: []}) '
                                "{ userErrors { code } } }", {FULL}),
     "requestAccess": ('mutation { requestAccess(input: {entitlementCode: "EEDITION", platform: ""}) '
