@@ -85,7 +85,7 @@ class PapergraphView(GraphQLHTTPView):
         if request_record is not None:  # for the request's log lines (telemetry/logs.py)
             request_record.tenant, request_record.principal = tenant.code, principal.kind.value
         if principal.kind is PrincipalKind.STAFF:
-            # MGR-1: levels set in papergraph (setManagerAccessLevels) override the token's, section by section
+            # MGR-1: levels set in papergraph (setManagerAccessLevels) replace the token's as a whole
             rows = await AdministrationRepository(services.db).manager_access(tenant.id, principal.subject or "")
             principal = with_access_overrides(principal, {row.section: row.level for row in rows})
         context = Context(services=services, tenant=tenant, loaders=Loaders(services, tenant),

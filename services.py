@@ -50,7 +50,8 @@ class Services:
     tokens: TokenVerifier
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
-    # wall-clock "now" for calendar rules in tenant time (STP-2, CMP-1); tests pin it to cross a midnight
+    # wall-clock "now" for calendar rules in tenant time (STP-2, CMP-1, SUB-5 day passes, ENT-3); tests pin it to
+    # cross a midnight
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     graphql_requests: int = 0  # served by this process (reported by /_debug/stats)
     own_tokens: Any = None  # papergraph's own token issuer for MG2 tenants (auth/issuer.py, SSN-3)
@@ -95,8 +96,8 @@ def build_sandboxes(settings: Settings) -> dict[str, Any]:
         "mail": mail.create_app(),  # its SMTP side is started by the lifespan (start_messages)
         "circulation": circulation.create_app(),
         "auth0": auth0.create_app(issuer=EMBEDDED_URLS["auth0"] + "/", audience=settings.auth0_audience,
-                                  signing_key=signing_key),
-        "navigapay": navigapay.create_app(public_url=settings.public_url.rstrip("/") + "/sandbox/navigapay"),
+                                  signing_key=signing_key, public_url=settings.public_base_url + "/sandbox/auth0/"),
+        "navigapay": navigapay.create_app(public_url=settings.public_base_url + "/sandbox/navigapay"),
     }
 
 
@@ -144,7 +145,7 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     for datasource in (circulation, auth0, navigapay):
         datasource.tracer = tracer
     db = Database(settings.database_url, settings.database_pool_size, secret_key=settings.secret_key)
-    own_tokens = OwnTokenIssuer(db, secret_key=settings.secret_key, issuer=own_issuer(settings.public_url),
+    own_tokens = OwnTokenIssuer(db, secret_key=settings.secret_key, issuer=own_issuer(settings.public_base_url),
                                 audience=settings.auth0_audience, access_token_seconds=settings.access_token_seconds,
                                 leeway=settings.token_leeway_seconds)
     auth0_tokens = TokenVerifier(JwksCache(auth0.get_jwks, refetch_interval=settings.jwks_refetch_interval),

@@ -125,7 +125,14 @@ class Settings(BaseSettings):
         10, description="Concurrent single calls a loader may issue where an upstream has no batch endpoint."
     )
     public_url: str = Field(
-        "http://127.0.0.1:8000", description="Where browsers reach papergraph (hosted payment pages in embedded mode)."
+        "", description="Where browsers reach papergraph (hosted payment pages and the Auth0 pages in embedded "
+                        "mode); empty: `http://<host>:<port>` of the settings in use (0.0.0.0 read as 127.0.0.1)."
+    )
+    frontend_url: str = Field(
+        "", description="Where browsers reach the customer front end: a new user's password-change page returns "
+                        "there (USR-3), and message links (reset, verification, invitation, account) point there "
+                        "when a tenant sets no `Site.FrontEndUrl`, never at papergraph's internal host; empty: the "
+                        "demo, `<public URL>/demo/`."
     )
     host: str = Field("127.0.0.1", description="Interface `papergraph run` listens on.")
     port: Annotated[int, Field(ge=1, le=65535)] = Field(8000, description="Port `papergraph run` listens on.")
@@ -190,11 +197,6 @@ class Settings(BaseSettings):
     )
 
     # -- messages (MSG, docs/messages.md) ------------------------------------------------------------
-    frontend_url: str = Field(
-        "http://127.0.0.1:8000/demo", description="Where message links point (reset, verification, invitation, "
-                                                  "account) when a tenant sets no `Site.FrontEndUrl`: the "
-                                                  "customer-facing site, never papergraph's internal host."
-    )
     mail_worker: bool = Field(
         True, description="Run the message delivery worker inside the server process; off when `papergraph deliver` "
                           "runs it in a process of its own."
@@ -369,6 +371,19 @@ class Settings(BaseSettings):
         """Introspection, field suggestions, GraphiQL: on outside production and off in production, unless
         the setting says otherwise."""
         return (not self.is_production) if enabled is None else enabled
+
+    @property
+    def public_base_url(self) -> str:
+        """Where browsers reach papergraph, derived from the host and port in use unless set (issue 17)."""
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def frontend_base_url(self) -> str:
+        """Where browsers reach the customer front end (USR-3 password-change pages return there)."""
+        return self.frontend_url.strip() or self.public_base_url + "/demo/"
 
     @property
     def is_sqlite(self) -> bool:

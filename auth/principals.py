@@ -80,11 +80,12 @@ def principal_key(principal: Principal) -> str | None:
 
 
 def with_access_overrides(principal: Principal, levels: Mapping[str, str]) -> Principal:
-    """A staff principal whose access levels stored by papergraph (MGR-1) replace the token's, section by
-    section; sections papergraph stores nothing for keep the token's level."""
+    """A staff principal whose access levels stored by papergraph (MGR-1) replace the token's. Once papergraph
+    stores any level for a manager the stored set is the whole truth (a section never stored is NO_ACCESS), so
+    `managerAccess` and `viewer.access` read the same levels; with nothing stored the token's claims apply."""
     if not levels:
         return principal
-    access = dict(principal.access)
+    access: dict[str, AccessLevel] = {}
     for section, level in levels.items():
         if section in SECTIONS and level in AccessLevel.__members__:
             access[section] = AccessLevel(level)

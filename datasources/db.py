@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -24,7 +23,6 @@ from datasources.outbox import session_class
 from datasources.reads import ReadQuery, model_columns
 from domain.tenants import TenantContext, TenantSettings
 
-TENANT_CACHE_SECONDS = 30.0
 # asyncpg's signs of a connection that is gone (closed, terminated by pg_terminate_backend or a restart, or
 # caught by such a termination half-way through a protocol step): a read may retry them on a fresh connection
 CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
@@ -88,7 +86,7 @@ class Database:
                                                sync_session_class=session_class(secret_key, self.outbox_listeners))
         self.pool_size = pool_size
         self.statements = 0
-        self._tenants: dict[str, tuple[float, TenantContext | None]] = {}
+        self._tenants: dict[str, tuple[int, TenantContext | None]] = {}  # code → (settings_version, tenant)
         self._read_pool: Any = None  # asyncpg.Pool on PostgreSQL, made on first read in the running loop
         self._read_pool_loop: asyncio.AbstractEventLoop | None = None
 
@@ -162,12 +160,15 @@ class Database:
 
     # tenants -------------------------------------------------------------------------------------
     async def tenant_by_code(self, code: str) -> TenantContext | None:
-        """Tenants change rarely and are needed by every request: cached briefly per process."""
+        """Tenants change rarely and are needed by every request: cached per process, and checked on every
+        request against the tenant's `settings_version` (one indexed single-column read), so a settings change
+        made by any process applies from the next request in every process (SET-3)."""
         cached = self._tenants.get(code)
-        now = time.monotonic()
-        if cached and now - cached[0] < TENANT_CACHE_SECONDS:
-            return cached[1]
         async with self.session() as session:
+            version = (await session.execute(select(Tenant.settings_version).where(Tenant.code == code))
+                       ).scalar_one_or_none()
+            if cached and version is not None and cached[0] == version:
+                return cached[1]
             tenant = (await session.execute(select(Tenant).where(Tenant.code == code))).scalar_one_or_none()
             context = None
             if tenant is not None:
@@ -177,7 +178,7 @@ class Database:
                     time_zone=tenant.time_zone, currency=tenant.currency,
                     settings=TenantSettings(name=tenant.name, values={r.key: r.value for r in rows}),
                 )
-        self._tenants[code] = (now, context)
+        self._tenants[code] = (tenant.settings_version if tenant is not None else -1, context)
         return context
 
     def forget_tenants(self) -> None:

@@ -63,6 +63,9 @@ class Tenant(SQLModel, table=True):
     circulation_kind: str = Field(max_length=16, description="NCS, MATRIX, CIRCPRO or SAXO")
     time_zone: str = Field(max_length=64)
     currency: str = Field(max_length=3, default="USD")
+    settings_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
+                                  description="SET-3: raised by every settings change; each request compares it "
+                                              "with its process's cached tenant")
 
 
 class TenantSetting(SQLModel, table=True):

@@ -10,8 +10,10 @@ Decisions where the documents are silent:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Iterable, Optional
+from zoneinfo import ZoneInfo
 
 ACTIVE_STATUSES = frozenset({"ACTIVE", "PAUSED", "IN_GRACE"})
 
@@ -38,10 +40,28 @@ class HeldSubscription:
     subscription_id: str
     status: str
     entitlement_codes: frozenset[str]
+    pass_expired: bool = False  # SUB-5/BUY-9: a day pass past its end grants nothing
 
     @property
     def active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.status in ACTIVE_STATUSES and not self.pass_expired
+
+
+DAY_PASS_KIND = "PAID_PASS"
+
+
+def day_pass_ends_at(start: date, time_zone: str) -> datetime:
+    """SUB-5 refined by BUY-9 (decision on "until midnight the following day"): a day pass bought on day D
+    grants access until 00:00 of D+2 in the tenant's time zone; the instant returned is that midnight."""
+    return datetime.combine(start + timedelta(days=2), time(0), tzinfo=ZoneInfo(time_zone))
+
+
+def day_pass_expired(kind: str, start: Optional[date], now: datetime, time_zone: str) -> bool:
+    """SUB-5/BUY-9: whether a subscription is a day pass whose access has ended at `now` (aware). A stopped
+    day pass grants none either, through its status (ENT-2)."""
+    if kind != DAY_PASS_KIND or start is None:
+        return False
+    return now >= day_pass_ends_at(start, time_zone)
 
 
 @dataclass(frozen=True)

@@ -17,3 +17,10 @@ def validate_description(description: str, field: Sequence[str] = ("input", "des
     if len(description) > MAX_DESCRIPTION:
         raise RuleError(f"The description must be at most {MAX_DESCRIPTION} characters", field, "HHL-1")
     return description
+
+
+def level_label(level_id: int, description: str | None) -> str:
+    """HHL-3: where a level is shown for choosing, its label is "<id> - <description>"; with a blank description
+    (HHL-1 allows one) the label is the id alone (decision: no dangling " - ")."""
+    text = (description or "").strip()
+    return f"{level_id} - {text}" if text else str(level_id)

@@ -34,7 +34,7 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
                   data: dict[str, Any], db=None) -> Composed:
     db = db or services.db
     settings = services.settings
-    base = front_end_url(tenant, settings.frontend_url)
+    base = front_end_url(tenant, settings.frontend_base_url)
     details = event.details or {}
     context: dict[str, Any] = {"tenant": {"name": tenant.name, "code": tenant.code}, "currency": tenant.currency,
                                "front_end_url": base, "event_type": event.type_code}

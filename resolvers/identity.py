@@ -79,9 +79,10 @@ class Auth0Identity:
     name = AUTH0
     keeps_password = False
 
-    def __init__(self, auth0, tenant) -> None:
+    def __init__(self, auth0, tenant, result_url: str | None = None) -> None:
         self.auth0 = auth0
         self.tenant = tenant
+        self.result_url = result_url  # where the password-change page returns: the front end
 
     async def create(self, *, email: str, password: str | None, first_name: str | None, last_name: str | None,
                      metadata: dict[str, Any], crid: str | None, verified: bool) -> CreatedIdentity:
@@ -99,7 +100,7 @@ class Auth0Identity:
             raise ProviderRefused("PASSWORD_TOO_WEAK", PASSWORD_POLICY, ["password"])
         ticket = None
         if passwordless:  # USR-3: the user sets a password through this link
-            ticket = await self.auth0.create_password_change_ticket(user["user_id"])
+            ticket = await self.auth0.create_password_change_ticket(user["user_id"], result_url=self.result_url)
         return CreatedIdentity(crid=user["user_id"], password_hash=None, has_password=True, change_password_url=ticket)
 
     async def delete(self, crid: str) -> None:
@@ -153,7 +154,8 @@ def provider_for(context, ignore_provider: bool = False):
     if ignore_provider or name.upper() == MG2:
         return OwnIdentity()
     if name.lower() == AUTH0.lower():
-        return Auth0Identity(context.services.auth0, context.tenant)
+        return Auth0Identity(context.services.auth0, context.tenant,
+                             result_url=context.services.settings.frontend_base_url)
     raise ProviderNotSupported(name)
 
 

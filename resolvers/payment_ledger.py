@@ -282,7 +282,24 @@ def _applied_amount(payment: Payment) -> Decimal | None:
 
 
 def ledger_details(payment: Payment) -> dict[str, Any]:
-    """Every amount line of the attempt, as exact strings, for its events."""
+    """Every amount line of the attempt, as exact strings, for its events; an auto-pay change adds the plan it
+    sets (EZ-2): its term and length as `optionTerm`/`length`, its recurring tip and donation as `tip`/`donation`
+    (and `recurringTip`/`recurringDonation`), since an auto-pay change charges no tip of its own."""
+    return {**_amount_details(payment), **_auto_pay_details(payment)}
+
+
+def _auto_pay_details(payment: Payment) -> dict[str, Any]:
+    if Flow(payment.flow) not in (Flow.AUTOPAY_SIGNUP, Flow.AUTOPAY_UPDATE):
+        return {}
+    steps = (payment.plan or {}).get("steps") or []
+    body = next((step.get("body") or {} for step in steps
+                 if step.get("call") in ("autopay_signup", "autopay_update")), {})
+    tip, donation = body.get("tip", "0.00"), body.get("donation", "0.00")
+    return {"optionTerm": body.get("term"), "length": body.get("length"), "paymentType": body.get("paymentType"),
+            "tip": tip, "donation": donation, "recurringTip": tip, "recurringDonation": donation}
+
+
+def _amount_details(payment: Payment) -> dict[str, Any]:
     return {
         "paymentId": payment.id, "flow": payment.flow, "paymentType": payment.payment_type,
         "optionTerm": payment.option_term, "optionAmount": str(payment.option_amount), "tip": str(payment.tip),

@@ -64,6 +64,8 @@ from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.invitations import InvitationQueries
 from resolvers.queries.managers import ManagerQueries
+from resolvers.queries.tenant_settings import TenantSettingsQueries
+from resolvers.mutations.update_settings import UpdateSettings
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
@@ -101,6 +103,8 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
 MUTATIONS += [SignIn, RefreshSession, SignOut]
 # invitations of guests (INV)
 MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
+# tenant settings (SET-1..3)
+MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)
 MUTATIONS += [EnrollManagerMfa, VerifyManagerMfa, DisableManagerMfa]
 # payments (PAY, RST, EZ, TIP, GW-1): exactly once per idempotency key, recorded in the ledger (PAY-4)
@@ -112,7 +116,8 @@ MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporary
 
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
-            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries):
+            UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries,
+            TenantSettingsQueries):
     pass
 
 

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import SIGNED_IN, guarded_reference
+from domain.households import level_label
 from domain.ids import integer_id
 
 
@@ -16,9 +17,10 @@ class HouseholdLevel:
     description: str = strawberry.field(description="At most 50 characters; may be blank.")
     active: bool
 
-    @strawberry.field(description='"<id> - <description>", as shown where a level is chosen (HHL-3).')
+    @strawberry.field(description='"<id> - <description>", as shown where a level is chosen (HHL-3); the id '
+                                  'alone when the description is blank.')
     def label(self) -> str:
-        return f"{self.level_id} - {self.description}"
+        return level_label(self.level_id, self.description)
 
     @classmethod
     def from_row(cls, row) -> "HouseholdLevel":

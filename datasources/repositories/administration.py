@@ -176,3 +176,29 @@ class AdministrationRepository:
             await session.commit()
             await session.refresh(row)
             return row
+
+
+class TenantSettingsRepository:
+    """SET-3: a tenant's settings changed with their event, and the tenant's settings version raised, in one
+    transaction (every process's cached tenant is stale from then on)."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+
+    async def update_settings(self, tenant_id: int, values: dict[str, str], event: Event) -> None:
+        from datasources.models import Tenant, TenantSetting
+
+        async with self.db.session() as session:
+            await self.db.serialize(session, tenant_id, "tenant-settings")
+            existing = {row.key: row for row in (await session.execute(select(TenantSetting).where(
+                TenantSetting.tenant_id == tenant_id, TenantSetting.key.in_(list(values))))).scalars()}
+            for key, value in values.items():
+                row = existing.get(key)
+                if row is None:
+                    session.add(TenantSetting(tenant_id=tenant_id, key=key, value=value))
+                else:
+                    row.value = value
+            await session.execute(sa.update(Tenant).where(Tenant.id == tenant_id)
+                                  .values(settings_version=Tenant.settings_version + 1))
+            session.add(event)
+            await session.commit()

@@ -1,7 +1,7 @@
 """temporary entitlements tied to the event that granted them (CMP-2: a complaint resolved with e-edition access)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07 00:50:00
 """
 

@@ -10,12 +10,11 @@ query for the entitlements the subscriptions' offers include.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Optional, Sequence
 
 from datasources.repositories.entitlements import EntitlementRepository
-from domain.entitlements import HeldSubscription, access_level
+from domain.entitlements import HeldSubscription, access_level, day_pass_expired
 from resolvers.dataloaders.batching import DataLoader
 from schema.entitlements import AccessLevelResult, Entitlement
 
@@ -59,10 +58,11 @@ class EntitlementLoaders:
         codes = list(dict.fromkeys(code for code, _ in keys))
         crids = list(dict.fromkeys(crid for _, crid in keys))
         repository = self.entitlement_repository
+        now = self.services.clock()
         entitlements, linked, temporary = await asyncio.gather(
             self.entitlement_by_code.load_many(codes),
             repository.linked_subscription_ids_by_crids(self.tenant.id, crids),
-            repository.temporary_entitlement_codes_by_crids(self.tenant.id, crids, datetime.now(timezone.utc)),
+            repository.temporary_entitlement_codes_by_crids(self.tenant.id, crids, now),
         )
         known_codes = {code for code, entitlement in zip(codes, entitlements) if entitlement is not None}
         answerable = [(code, crid) for code, crid in keys if code in known_codes and crid in linked]
@@ -79,7 +79,10 @@ class EntitlementLoaders:
                 return []
             return [
                 HeldSubscription(subscription_id=sid, status=_status(subscriptions[sid]),
-                                 entitlement_codes=frozenset(included.get(offer_of.get(sid), ())))
+                                 entitlement_codes=frozenset(included.get(offer_of.get(sid), ())),
+                                 pass_expired=day_pass_expired(_kind(subscriptions[sid]),
+                                                               getattr(subscriptions[sid], "start_date", None), now,
+                                                               self.tenant.time_zone))
                 for sid in linked[crid] if subscriptions.get(sid) is not None
             ]
 
@@ -96,3 +99,8 @@ class EntitlementLoaders:
 def _status(subscription: Any) -> str:
     status = subscription.status
     return getattr(status, "value", status)
+
+
+def _kind(subscription: Any) -> str:
+    kind = getattr(subscription, "kind", None) or ""
+    return getattr(kind, "value", kind)

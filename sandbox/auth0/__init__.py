@@ -74,16 +74,19 @@ __all__ = [
 
 def create_app(*, issuer: str = "http://auth0.sandbox/", latency_ms: float = 0,
                audience: str = "https://api.papergraph.dev",
-               clients: dict[str, dict[str, Any]] | None = None, signing_key: SigningKey | None = None) -> Starlette:
+               clients: dict[str, dict[str, Any]] | None = None, signing_key: SigningKey | None = None,
+               public_url: str | None = None) -> Starlette:
     """`issuer` is the tenant's public base URL: discovery documents and tickets are built from it and
     tokens carry it as `iss`; `audience` is papergraph's API identifier; `signing_key` the key it signs with
-    (a new one by default)."""
+    (a new one by default). `public_url`, when the emulator is mounted where browsers reach it under another URL
+    (embedded mode), is what password-change tickets name."""
     control = SandboxControl(latency_ms)
     app = Starlette(
         routes=[*api_routes(), *_admin_routes(), *control.routes()],
         middleware=[Middleware(FaultMiddleware, control=control)],
     )
-    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients, signing_key=signing_key)
+    app.state.store = Auth0Store(issuer=issuer, audience=audience, clients=clients, signing_key=signing_key,
+                                 public_url=public_url)
     app.state.control = control
     return app
 

@@ -115,8 +115,11 @@ def _iso(at: float) -> str:
 
 class Auth0Store:
     def __init__(self, *, issuer: str, audience: str, clients: dict[str, dict[str, Any]] | None = None,
-                 clock: Callable[[], float] = time.time, signing_key: SigningKey | None = None) -> None:
+                 clock: Callable[[], float] = time.time, signing_key: SigningKey | None = None,
+                 public_url: str | None = None) -> None:
         self.issuer = issuer if issuer.endswith("/") else issuer + "/"
+        # where browsers open ticket pages: the issuer unless the emulator is mounted elsewhere (embedded mode)
+        self.public_url = (public_url.rstrip("/") + "/") if public_url else self.issuer
         self.audience = audience
         self.management_audience = self.issuer + "api/v2/"
         self.clock = clock
@@ -520,7 +523,7 @@ class Auth0Store:
         self.tickets[ticket] = {"user_id": user["user_id"], "expires_at": self.clock() + ttl,
                                 "result_url": body.get("result_url"),
                                 "mark_email_as_verified": bool(body.get("mark_email_as_verified"))}
-        return f"{self.issuer}lo/reset?ticket={ticket}#"
+        return f"{self.public_url}lo/reset?ticket={ticket}#"
 
     def redeem_ticket(self, ticket: str, new_password: str) -> str | None:
         """The reset page's form: set the password once, then the ticket is spent. → the result URL."""

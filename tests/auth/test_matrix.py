@@ -57,6 +57,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "stopReasons": ("{ stopReasons { code } }", {OWNER, GUEST, STRANGER, READ, FULL}),
     "stopSaver": ('{ stopSaver(subscriptionId: "S-1") { steps } }', {OWNER, READ, FULL}),
     "managerAccess": ('{ managerAccess(managerSubject: "auth0|x") { managerSubject } }', {FULL}),
+    "settings": ("{ settings { key } }", STAFF_READ),  # SET-1
     # -- mutations: registrations (USR) --
     "createUser": ('mutation { createUser(input: {email: "not-an-e-mail"}) { userErrors { code } } }', EVERYONE),
     "createUser/ignoreProvider": ('mutation { createUser(input: {email: "x", ignoreProvider: true}) '
@@ -127,6 +128,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                               {FULL}),
     "setOfferAllowedRegistrations": ('mutation { setOfferAllowedRegistrations(input: {offerId: "0", '
                                      "allowedRegistrations: 1}) { userErrors { code } } }", {FULL}),
+    "updateSettings": ('mutation { updateSettings(input: {settings: [{key: "No.Such", value: "1"}]}) '
+                       "{ userErrors { code } } }", {FULL}),  # SET-1: refused by SET-2, so harmless
     "setManagerAccessLevels": ('mutation { setManagerAccessLevels(input: {managerSubject: "auth0|x", levels: []}) '
                                "{ userErrors { code } } }", {FULL}),
     "requestAccess": ('mutation { requestAccess(input: {entitlementCode: "EEDITION", platform: ""}) '

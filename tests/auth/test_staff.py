@@ -89,7 +89,7 @@ async def test_mgr1_levels_stored_by_papergraph_override_the_tokens_at_once(api_
     after = await graphql(api_client, LEVELS, **intern)
     still_denied = await graphql(api_client, SUBSCRIPTION, {"id": "X-1"}, **intern)
 
-    # then: the same token reads now; other sections keep the token's level
+    # then: the same token reads now; other sections are NO_ACCESS (the stored set is the whole truth)
     assert _codes(before) == ["FORBIDDEN"]
     assert answer["data"]["setManagerAccessLevels"]["userErrors"] == []
     assert after["data"] == {"householdLevels": []} and "errors" not in after

@@ -132,7 +132,7 @@ async def test_mgr1_a_section_given_twice_is_refused_and_nothing_changes(staff_a
     # then
     assert payload["managerAccess"] is None
     assert errors(payload) == [("INVALID", ["input", "levels"], "The section OFFERS is given more than once")]
-    assert levels_of(await read_access(staff_api_client, tenant, manager)) == every_section()
+    assert await read_access(staff_api_client, tenant, manager) is None
     assert await access_events(services, tenant) == []
 
 
@@ -170,8 +170,8 @@ async def test_ten1_levels_are_per_tenant(staff_api_client, own_tenant):
     manager = subject()
     # when
     await set_access(staff_api_client, tenant, manager, [("OFFERS", "FULL_CONTROL")])
-    # then
-    assert levels_of(await read_access(staff_api_client, other, manager)) == every_section()
+    # then: nothing is stored for the manager in the other tenant
+    assert await read_access(staff_api_client, other, manager) is None
 
 
 async def test_mgr1_a_stored_lower_level_takes_a_tokens_full_control_away_on_the_next_request(
@@ -191,3 +191,31 @@ async def test_mgr1_a_stored_lower_level_takes_a_tokens_full_control_away_on_the
     assert [e["extensions"]["code"] for e in after["errors"]] == ["FORBIDDEN"]
     levels = await graphql(staff_api_client, "{ householdLevels { description } }", **tenant.headers)
     assert levels["data"]["householdLevels"] == [{"description": "First"}]
+
+
+VIEWER_ACCESS = "{ viewer { access { section level } } }"
+
+
+async def test_mgr1_manager_access_and_viewer_access_agree_once_levels_are_stored(
+        api_client, staff_api_client, tokens, own_tenant):
+    """MGR-1, one source of truth (issue 17 item 7): once papergraph stores levels for a manager, the stored set
+    is the whole truth; a section never stored is NO_ACCESS both in `managerAccess` and in what the manager's
+    own token is given (`viewer.access`), whatever the token claims."""
+    # given: a manager whose token claims READ_ONLY everywhere, and one stored level
+    tenant = await own_tenant()
+    manager = subject()
+    headers = {**bearer(tokens.staff(tenant.code, access="READ_ONLY", sub=manager)), **tenant.headers}
+    await set_access(staff_api_client, tenant, manager, [("OFFERS", "FULL_CONTROL")])
+    # when
+    stored = await read_access(staff_api_client, tenant, manager)
+    viewer = await graphql(api_client, VIEWER_ACCESS, **headers)
+    # then
+    assert levels_of({"sections": viewer["data"]["viewer"]["access"]}) == levels_of(stored) \
+        == every_section(OFFERS="FULL_CONTROL")
+
+
+async def test_mgr1_manager_access_is_null_for_a_manager_papergraph_stores_nothing_for(staff_api_client, own_tenant):
+    """MGR-1: with nothing stored the token's claims apply as they are, which papergraph cannot read back for
+    another manager: `managerAccess` says so with null rather than reporting NO_ACCESS it does not apply."""
+    tenant = await own_tenant()
+    assert await read_access(staff_api_client, tenant, subject()) is None

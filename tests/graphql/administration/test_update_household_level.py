@@ -88,7 +88,7 @@ async def test_hhl1_blank_description_is_allowed_and_the_label_keeps_the_id(staf
     payload = await update(staff_api_client, tenant, 7, description)
     # then: HHL-3 label "<id> - <description>" with the description blank
     assert payload["userErrors"] == []
-    assert (payload["householdLevel"]["description"], payload["householdLevel"]["label"]) == ("", "7 - ")
+    assert (payload["householdLevel"]["description"], payload["householdLevel"]["label"]) == ("", "7")
     assert await stored_description(staff_api_client, tenant) == ""
 
 

@@ -38,8 +38,9 @@ async def test_search_by_numeral_matches_the_id(staff_api_client):
     assert [lv["levelId"] for lv in body["data"]["householdLevels"]] == [7]
 
 
-async def test_blank_description_label_keeps_the_id(staff_api_client):
-    # HHL-1 allows a blank description; HHL-3 label is still "<id> - <description>"
+async def test_hhl3_blank_description_label_is_the_id_alone(staff_api_client):
+    """HHL-1 allows a blank description; HHL-3 (decision, docs/account-servicing.md): the label is then the id
+    alone, "8", never "8 - " with a dangling separator (issue 17 item 7)."""
     body = await graphql(staff_api_client, QUERY, {"search": "8", "onlyActive": False})
 
-    assert body["data"]["householdLevels"] == [{"levelId": 8, "description": "", "active": True, "label": "8 - "}]
+    assert body["data"]["householdLevels"] == [{"levelId": 8, "description": "", "active": True, "label": "8"}]

@@ -153,6 +153,25 @@ async def test_ez2_update_changes_the_plan_and_charges_nothing(api_client, own_t
     await assert_ledgers_agree(services, sandboxes, setup.tenant)
 
 
+@pytest.mark.parametrize("mutation, flow_event", [(UPDATE_AUTO_PAY, "EZPAYUPDATE"),
+                                                  (SIGN_UP_AUTO_PAY, "EZPAYSIGNUP")])
+async def test_ez2_the_auto_pay_event_records_the_plan_term_and_recurring_tip(api_client, own_tenant, sandboxes,
+                                                                              services, tokens, mutation, flow_event):
+    """EZ-2, NOT-1 (issue 17 item 7: the event said `optionTerm: null, tip: "0.00"` despite a 3.00 tip)."""
+    # given
+    setup = await paying(own_tenant, sandboxes, tokens, autoPay=mutation is UPDATE_AUTO_PAY)
+    # when
+    payload = await pay(api_client, setup, mutation, term="12M", length=1, tip="3.00", donation="1.50",
+                        paymentType="CREDIT_CARD", **({} if mutation is UPDATE_AUTO_PAY else {"total": "0.00"}))
+    # then
+    assert payload["userErrors"] == []
+    [event] = [e for e in await events(services, setup.tenant) if e.type_code == flow_event]
+    details = event.details
+    assert (details["optionTerm"], details["length"], details["tip"], details["donation"]) == ("12M", 1, "3.00",
+                                                                                               "1.50")
+    assert (details["recurringTip"], details["recurringDonation"]) == ("3.00", "1.50")
+
+
 async def test_ez2_update_needs_auto_pay(api_client, own_tenant, sandboxes, tokens):
     # given
     setup = await paying(own_tenant, sandboxes, tokens)

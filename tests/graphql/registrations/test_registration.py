@@ -272,4 +272,4 @@ async def test_relations_of_many_registrations_cost_what_one_costs(staff_api_cli
         assert "errors" not in body
         costs.append((services.db.statements - before_sql, control.total - before_upstream))
     # registrations, links, temporary entitlements, events: one statement each; subscriptions: one batch
-    assert costs[0] == costs[1] == (4 + 1, 1)  # + 1: the staff member's access levels (MGR-1), read once per request
+    assert costs[0] == costs[1] == (4 + 1 + 1, 1)  # + MGR-1 access levels + SET-3 settings version, once per request

@@ -163,7 +163,7 @@ async def test_links_and_events_of_many_subscriptions_cost_what_one_costs(staff_
         assert "errors" not in body
         costs.append(services.db.statements - before)
     # links, events, the links' registrations: one statement each
-    assert costs[0] == costs[1] == 3 + 1  # + 1: the staff member's access levels (MGR-1), read once per request
+    assert costs[0] == costs[1] == 3 + 1 + 1  # + MGR-1 access levels + SET-3 settings version, once per request
 
 
 async def test_a_links_page_costs_the_same_for_one_and_many(staff_api_client, services):
@@ -179,4 +179,4 @@ async def test_a_links_page_costs_the_same_for_one_and_many(staff_api_client, se
         assert len(body["data"]["subscriptionLinks"]["nodes"]) == first
         costs.append((services.db.statements - before_sql, control.total - before_upstream))
     # the page and the registrations: one statement each; subscriptions: one batched call
-    assert costs[0] == costs[1] == (2 + 1, 1)  # + 1: the staff member's access levels (MGR-1), read once per request
+    assert costs[0] == costs[1] == (2 + 1 + 1, 1)  # + MGR-1 access levels + SET-3 settings version, once per request

@@ -204,7 +204,7 @@ async def test_a_users_page_of_ten_costs_what_a_page_of_one_costs(staff_api_clie
         costs.append((services.db.statements - before_sql, control.total - before_upstream))
     # the page, links, temporary entitlements, events: one statement each (link.registration is primed by
     # the page); subscriptions: one batched upstream call
-    assert costs[0] == costs[1] == (4 + 1, 1)  # + 1: the staff member's access levels (MGR-1), read once per request
+    assert costs[0] == costs[1] == (4 + 1 + 1, 1)  # + MGR-1 access levels + SET-3 settings version, once per request
 
 
 async def test_usr2_metadata_keys_with_quotes_and_dots_match_literally(staff_api_client, own_rows):

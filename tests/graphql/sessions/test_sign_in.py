@@ -60,7 +60,7 @@ async def test_ssn3_sign_in_answers_a_papergraph_token_the_api_accepts(api_clien
     assert me["data"]["me"] == {"crid": registration.crid, "email": registration.email}
     jwks = (await api_client.get("/.well-known/jwks.json")).json()
     claims = jwt.decode(token, KeySet.import_key_set(jwks)).claims
-    assert claims["iss"] == settings.public_url.rstrip("/") + "/" and claims["sub"] == registration.crid
+    assert claims["iss"] == settings.public_base_url + "/" and claims["sub"] == registration.crid
     assert claims["https://papergraph.dev/igmRegID"]  # SSN-3: the encrypted CRID finds the registration again
     assert claims["auth_time"] <= claims["iat"] and claims["exp"] - claims["iat"] <= 900
     assert jwt.decode(token, KeySet.import_key_set(jwks)).header["alg"] == "RS256"
@@ -200,7 +200,7 @@ async def test_ssn3_forged_papergraph_issuer_is_refused(api_client, settings):
 
     other = RSAKey.generate_key(2048)
     forged = jwt.encode({"alg": "RS256", "kid": "pg-forged"}, {
-        "iss": settings.public_url.rstrip("/") + "/", "aud": settings.auth0_audience, "sub": "mg2|x",
+        "iss": settings.public_base_url + "/", "aud": settings.auth0_audience, "sub": "mg2|x",
         "exp": 4102444800, "https://papergraph.dev/tenant": "CPRDEMO"}, other)
     # when
     answer = await api_client.post("/graphql", json={"query": ME}, headers=bearer(forged))

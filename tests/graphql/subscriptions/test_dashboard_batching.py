@@ -53,7 +53,7 @@ NCS_IDS = [s["id"] for s in DEMO.subscriptions_of("NCSDEMO")]
 EXPECTED_UPSTREAM = ["/api/v1/papers/NCSDEMO/subscriptions", "/api/v1/papers/NCSDEMO/billing-options"]
 # registration, its links, household levels, offers, payment methods, registration counts, and the staff
 # member's access levels (MGR-1)
-EXPECTED_SQL = 6 + 1
+EXPECTED_SQL = 6 + 1 + 1  # + the tenant's settings version (SET-3), read once per request
 
 
 async def _measure(staff_api_client, services, query: str, variables: dict) -> tuple[dict, list[str], int]:
@@ -100,4 +100,5 @@ async def test_search_page_costs_the_same_whatever_its_size(staff_api_client, se
     assert body["data"]["subscriptions"]["totalCount"] == expected_total >= 50
     assert len(body["data"]["subscriptions"]["nodes"]) == first
     assert upstream == sorted(["/api/v1/papers/NCSDEMO/subscriptions/search", "/api/v1/papers/NCSDEMO/billing-options"])
-    assert sql == 4 + 1  # + 1: the staff member's access levels (MGR-1), read once per request
+    # + 1: the staff member's access levels (MGR-1); + 1: the tenant's settings version (SET-3), once per request
+    assert sql == 4 + 1 + 1
