@@ -16,7 +16,7 @@ from tests.graphql.payments.support import paying
 from tests.graphql.payments.test_payment_sessions import start
 from tests.graphql.users.test_create_user import CREATE_USER, unique_email
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("public URLs are derived from the settings in use; the database is not what differs")
 FRONT_END = "https://subscribe.example.test/account"
 
 

@@ -12,7 +12,6 @@ from app import create_app
 from datasources.models import Event
 from tests.conftest import Tokens, bearer, graphql
 
-pytestmark = pytest.mark.sqlite_only
 
 SETTINGS = "{ settings { key value isDefault } }"
 UPDATE = """
