@@ -52,6 +52,8 @@ from bench.soak import AUDIENCE, Load, Pools, check_ledgers, payload_of, read_pa
 
 SPREAD_REQUESTS = 20
 TYPENAME = "{ __typename }"
+COSTED = "{ catalog(first: 5) { totalCount nodes { name } } }"  # an anonymous read with a cost above zero
+BUDGET_RESTORE_RATE = 1  # cost points per second: slow enough that what two processes spend adds up visibly
 HEALTH_INTERVAL_MS = 300  # HAProxy's check interval; two failures mark a server down, two successes up
 
 HAPROXY_CONFIG = """\
@@ -138,14 +140,14 @@ class ScaleOut:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             current = self.status()
-            if all(current.get(name, "").startswith(state) for name, state in wanted.items()):
+            if all(current.get(name, "") == state for name, state in wanted.items()):  # "UP 1/2" is not UP yet
                 return
             time.sleep(0.1)
         raise RuntimeError(f"HAProxy did not see {wanted} in {timeout:.0f}s: {self.status()}")
 
 
 def start(*, database: str, scale: int = 1, work: Path | None = None, log_level: str = "WARNING",
-          latency_ms: float = 50) -> ScaleOut:
+          latency_ms: float = 50, redis_url: str | None = None) -> ScaleOut:
     haproxy = find_haproxy()
     if haproxy is None:
         raise RuntimeError("haproxy is not installed: `apt-get install -y haproxy` (make test does it as root)")
@@ -165,6 +167,10 @@ def start(*, database: str, scale: int = 1, work: Path | None = None, log_level:
             "PAPERGRAPH_NAVIGAPAY_API_KEY": secrets.token_urlsafe(32), "PAPERGRAPH_LOG_LEVEL": log_level,
             "PAPERGRAPH_IDEMPOTENCY_WAIT_SECONDS": "5", "PAPERGRAPH_DATABASE_POOL_SIZE": "5",
         }
+        if redis_url:  # one rate-limit and cost budget store for both processes (docs/rate-limits.md)
+            env.update({"PAPERGRAPH_REDIS_URL": redis_url,
+                        "PAPERGRAPH_RATE_LIMIT_KEY_PREFIX": f"scaleout-{secrets.token_hex(4)}",
+                        "PAPERGRAPH_COST_BUDGET_RESTORE_RATE": str(BUDGET_RESTORE_RATE)})
         servers = [Papergraph(slot, free_port()) for slot in ("a", "b")]
         for server in servers:
             server.process = processes.start(f"papergraph-{server.slot}", [sys.executable, "-m", "cli", "run"],
@@ -203,6 +209,18 @@ def spread(scale_out: ScaleOut, requests: int = SPREAD_REQUESTS) -> dict[str, in
         for _ in range(requests):
             client.post(f"{scale_out.balancer}/graphql", json={"query": TYPENAME}).raise_for_status()
     return {s.slot: s.served() - before[s.slot] for s in scale_out.servers}
+
+
+def shared_budget(scale_out: ScaleOut, requests: int = SPREAD_REQUESTS) -> list[int]:
+    """Costed queries through HAProxy from one client address (HAProxy's, which both processes see): the budget's
+    `currentlyAvailable` after each answer, whichever process gave it."""
+    left = []
+    with httpx.Client(timeout=10) as client:
+        for _ in range(requests):
+            answer = client.post(f"{scale_out.balancer}/graphql", json={"query": COSTED})
+            answer.raise_for_status()
+            left.append(answer.json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"])
+    return left
 
 
 def kill(server: Papergraph) -> None:

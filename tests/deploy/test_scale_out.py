@@ -15,6 +15,7 @@ import pytest
 
 from bench import scaleout
 from tests.conftest import BACKENDS
+from tests.support import require_redis
 
 pytestmark = pytest.mark.sqlite_only("it makes its own PostgreSQL database, once: the SQLite parameter only names the run")
 
@@ -32,7 +33,7 @@ def deployment(tmp_path_factory):
             "haproxy is not installed: `apt-get install -y haproxy` (make test does it as root)")
     require("postgresql" in BACKENDS, "PostgreSQL is not reachable")
     database = f"papergraph_scaleout_{os.getpid()}"
-    started = scaleout.start(database=database, work=tmp_path_factory.mktemp("scaleout"))
+    started = scaleout.start(database=database, work=tmp_path_factory.mktemp("scaleout"), redis_url=require_redis())
     try:
         yield started
     finally:
@@ -41,14 +42,21 @@ def deployment(tmp_path_factory):
 
 def test_requests_spread_over_both_processes_and_one_killed_mid_payments_loses_and_doubles_none_pay_4(deployment):
     # (one test, so that pytest-xdist never starts the deployment twice)
-    # given: both processes up behind HAProxy
-    assert deployment.status() == {"a": "UP", "b": "UP"}
+    # given: both processes up behind HAProxy (a health check that timed out on a busy machine is waited out)
+    deployment.wait_status({"a": "UP", "b": "UP"})
 
     # when: twenty queries through HAProxy
     served = scaleout.spread(deployment, 20)
 
     # then: each process served its share of them (round robin), by its own counter
     assert served == {"a": 10, "b": 10}
+
+    # when: costed queries from one client address, alternating between the processes
+    left = scaleout.shared_budget(deployment, 10)
+
+    # then: one budget in Redis for both: every answer shows less left than the one before (two budgets in
+    # process memory would each show only their own half of the spending)
+    assert all(later < earlier for earlier, later in zip(left, left[1:])), left
 
     # when: 24 payments from 4 clients through HAProxy, process a killed with SIGKILL after the 8th started;
     # then reconciliation finishes what it left
