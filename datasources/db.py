@@ -164,11 +164,17 @@ class Database:
         request against the tenant's `settings_version` (one indexed single-column read), so a settings change
         made by any process applies from the next request in every process (SET-3)."""
         cached = self._tenants.get(code)
+        try:
+            async with self.session() as session:
+                version = (await session.execute(select(Tenant.settings_version).where(Tenant.code == code))
+                           ).scalar_one_or_none()
+        except Exception as error:
+            if cached is not None and database_unavailable(error):
+                return cached[1]  # an outage: the settings last read, and each field that needs the database says so
+            raise
+        if cached and version is not None and cached[0] == version:
+            return cached[1]
         async with self.session() as session:
-            version = (await session.execute(select(Tenant.settings_version).where(Tenant.code == code))
-                       ).scalar_one_or_none()
-            if cached and version is not None and cached[0] == version:
-                return cached[1]
             tenant = (await session.execute(select(Tenant).where(Tenant.code == code))).scalar_one_or_none()
             context = None
             if tenant is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from datasources.db import Database
 from datasources.models import Payment, Tenant
 from sandbox.demo import generate
+from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, _pg_admin, _prepare
 
 
 async def test_money_round_trips_exactly_above_int32(database_url):
@@ -46,9 +50,24 @@ async def test_migrations_created_every_model_table(database_url):
     assert "alembic_version" in tables
 
 
-async def test_seeded_database_matches_the_demo_generator(database_url):
+@pytest.fixture(params=BACKENDS)
+def freshly_seeded_url(request, tmp_path) -> str:
+    """A database migrated and seeded for one test alone: the session's shared one gains the rows other tests
+    write (sign-ups, purchases), in whatever order the workers run them."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}"
+    else:
+        name = f"papergraph_seed_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        request.addfinalizer(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    _prepare(url)
+    return url
+
+
+async def test_seeded_database_matches_the_demo_generator(freshly_seeded_url):
     demo = generate(1)
-    db = Database(database_url)
+    db = Database(freshly_seeded_url)
     try:
         async with db.engine.connect() as conn:
             counts = {

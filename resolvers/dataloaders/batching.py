@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Awaitable, Callable, Sequence
 
 import aiodataloader
@@ -24,3 +25,9 @@ class DataLoader(aiodataloader.DataLoader):
             return await batch_load_fn(keys)
 
         super().__init__(measured_batch, **kwargs)
+
+    def load(self, key: Any) -> "asyncio.Future[Any]":
+        """The key's shared future, shielded per caller: graphql-core cancels the siblings of a failed non-null
+        field, and cancelling a task that awaits the shared future itself would cancel it for every other field
+        waiting on that key (a CancelledError escapes GraphQL's error handling and fails the whole request)."""
+        return asyncio.shield(super().load(key))

@@ -24,7 +24,7 @@ const outcome = document.getElementById("outcome");
 fetch("__API__/graphql", {method: "POST", headers: {"content-type": "application/json", "x-tenant": "NCSDEMO"},
                           body: JSON.stringify({query: "{ __typename }"})})
   .then((response) => response.json())
-  .then((body) => { outcome.textContent = "answered " + JSON.stringify(body); })
+  .then((body) => { outcome.textContent = "answered " + JSON.stringify({data: body.data}); })
   .catch((error) => { outcome.textContent = "refused " + error.message; })
   .finally(() => { outcome.dataset.done = "1"; });
 </script></body></html>"""
