@@ -167,11 +167,12 @@ async def test_auth0_passwordless_user_gets_a_change_password_link(staff_api_cli
     auth0 = sandboxes["auth0"].state.store
     # when
     answer = await graphql(staff_api_client, CREATE_USER, {"input": {"email": unique_email()}}, **tenant.headers)
-    # then: the link is Auth0's password-change ticket page, and the ticket is the new user's
+    # then: the link is Auth0's password-change ticket page where browsers reach it (not the internal host the
+    # embedded emulator is called on, issue 17 #7), and the ticket is the new user's
     created = answer["data"]["createUser"]
     url = created["changePasswordUrl"]
-    prefix = f"{auth0.issuer}lo/reset?ticket="
-    assert url.startswith(prefix)
+    prefix = f"{auth0.public_url}lo/reset?ticket="
+    assert url.startswith(prefix) and not url.startswith(auth0.issuer)
     ticket = url[len(prefix):].rstrip("#")
     assert auth0.tickets[ticket]["user_id"] == created["registration"]["crid"]
 
