@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -10,42 +10,10 @@ import httpx
 import pytest
 
 from sandbox.circulation import create_app, load_demo
-from sandbox.demo import generate
 from sandbox.faults import DroppedConnection
+from tests.sandbox.circulation_support import ANCHOR, DATA, api, app, client, pick  # noqa: F401 (fixtures)
 
-ANCHOR = date(2026, 3, 10)
-DATA = generate(1, anchor=ANCHOR)
 NCS, MATRIX, CIRCPRO, SAXO = "NCSDEMO", "MTXDEMO", "CPRDEMO", "SAXDEMO"
-
-
-def api(paper: str, path: str = "") -> str:
-    return f"/api/v1/papers/{paper}{path}"
-
-
-@pytest.fixture
-def app():
-    app = create_app()
-    load_demo(app.state.store, DATA)
-    # noon UTC is the anchor date in every demo paper's time zone (New York to Sydney)
-    app.state.store.clock = lambda: datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, 12, tzinfo=UTC)
-    return app
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://circulation") as client:
-        yield client
-
-
-@pytest.fixture
-def pick(app) -> Callable[..., dict[str, Any]]:
-    """The first stored record of a paper satisfying a predicate, so tests do not hard-code demo ids."""
-
-    def pick(paper: str, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        records = app.state.store.papers[paper].subscriptions.values()
-        return next(r for r in sorted(records, key=lambda r: r["id"]) if predicate(r))
-
-    return pick
 
 
 def payable(r: dict[str, Any]) -> bool:

@@ -4,45 +4,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from sandbox.circulation import create_app, load_demo
-from sandbox.demo import generate
+from tests.sandbox.circulation_support import ANCHOR, DATA, api, app, client, pick  # noqa: F401 (fixtures)
 
-ANCHOR = date(2026, 3, 10)
-DATA = generate(1, anchor=ANCHOR)
 KINDS = {"NCSDEMO": 1, "MTXDEMO": 2, "CPRDEMO": 1, "SAXDEMO": 2}  # paper → lead days of the offered window
 NCS = "NCSDEMO"
-
-
-def api(paper: str, path: str = "") -> str:
-    return f"/api/v1/papers/{paper}{path}"
-
-
-@pytest.fixture
-def app():
-    app = create_app()
-    load_demo(app.state.store, DATA)
-    app.state.store.clock = lambda: datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, 12, tzinfo=UTC)
-    return app
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://circulation") as client:
-        yield client
-
-
-@pytest.fixture
-def pick(app) -> Callable[..., dict[str, Any]]:
-    def pick(paper: str, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        records = app.state.store.papers[paper].subscriptions.values()
-        return next(r for r in sorted(records, key=lambda r: r["id"]) if predicate(r))
-
-    return pick
 
 
 def print_active(r: dict[str, Any]) -> bool:
