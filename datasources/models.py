@@ -195,6 +195,13 @@ class Offer(SQLModel, table=True):
     check_email: bool = False
     check_address: bool = False
     check_postal_code: bool = False
+    # subscription validation (BUY-6, BUY-7): the check runs only when one is set, and refuses naming it
+    validate_no_existing: bool = False
+    validate_stopped_recently: bool = False
+    validate_outstanding_balance: bool = False
+    # address requirements (BUY-8): either one makes Address the check's criterion, neither Postal code
+    requires_delivery_address: bool = False
+    requires_billing_address: bool = False
 
 
 class OfferTerm(SQLModel, table=True):

@@ -9,7 +9,9 @@ The flow, and what undoes each step when a later one fails (all or nothing):
    its own sale;
 2. input, offer, term and the offer's check criteria are validated (OFR-4 messages), the payment profile
    must have been tokenized in a payment session the caller started (BUY-11, below) and is read from
-   NavigaPay, the active-subscription check runs on the circulation search (BUY-1);
+   NavigaPay; when the offer sets a subscription-validation flag the active-subscription check runs on the
+   circulation search (BUY-1, BUY-6: no flag, no check), with the Address or the Postal code criterion as the
+   offer's address requirements enable it (BUY-8), and refuses naming each flag a match trips (BUY-7);
 3. a new registration's user is created in the identity provider ......... undo: delete the user
 4. the first term is charged through a NavigaPay sale ...................... undo: void the sale
 5. the subscription is created in the circulation system (with its name) .. undo: cancel it
@@ -30,6 +32,11 @@ Whose subscription it is (BUY-10, LNK-4):
   event sends the e-mail's owner the claim message (MSG-1), known e-mail or not. Its answer carries no registration and is the same
   whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
 - staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
+
+`Config.System.RestrictCreateUser` = 1 (SET-4: no accounts are created at purchase): a staff or partner purchase
+whose e-mail has no registration is refused (USER_CREATION_RESTRICTED); an anonymous purchase is refused
+whatever its e-mail (SIGN_IN_REQUIRED), since refusing only unknown e-mails would tell a stranger which e-mails are
+registered (BUY-10); a signed-in customer buys as always.
 
 BUY-11 (interim, until sessions for a new start come with the identity issue): the payment profile must be
 one a completed payment session tokenized (GW-1) that the same principal started (`payment_session.started_by`;
@@ -71,21 +78,25 @@ from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
 from domain.idempotency import request_hash, validate_key
 from domain.ids import integer_id
 from domain.money import RuleError
-from domain.offers import CheckCriteria, offer_deliverability, OfferAvailability, validate_check_criteria, \
-    validity_state
+from domain.offers import CheckCriteria, criteria_in_force, offer_deliverability, OfferAvailability, \
+    validate_check_criteria, validity_state
 from domain.purchases import (
-    ACTIVE_SUBSCRIPTION_EXISTS,
+    FLAG_MESSAGES,
     TEMPORARY_ACCESS,
     Address,
     Applicant,
+    SubscriptionValidation,
+    ValidationFlag,
     check_search_criteria,
     customer_reference_number,
-    find_same_subscription,
     merged_phones,
+    ordered,
+    validation_failures,
     purchase_address,
     upstream_keys,
     validate_subscription_name,
 )
+from domain.servicing import tenant_today
 from domain.text import free_text
 from resolvers.mutation_support import error_type
 from datasources.outbox import message_data
@@ -101,6 +112,9 @@ LINK_EVENT = "UPDATELINK"
 CLAIM_EVENT = "CLAIMPURCHASE"
 SEARCH_LIMIT = 500  # the circulation search's largest page
 SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
+RESTRICT_CREATE_USER = "Config.System.RestrictCreateUser"
+SIGN_IN_TO_BUY = "Sign in to buy: this publication creates no accounts at purchase (SET-4)"
+NO_NEW_USERS = "No registration has this e-mail, and this publication creates no accounts at purchase (SET-4)"
 NOT_TOKENIZED_BY_CALLER = ("No payment method tokenized in a payment session you started has this profile id "
                            "(BUY-11)")
 
@@ -116,6 +130,10 @@ class PurchaseSubscriptionErrorCode(Enum):
     TERM_NOT_FOUND = "TERM_NOT_FOUND"
     OFFER_CHECK_MISCONFIGURED = "OFFER_CHECK_MISCONFIGURED"
     ACTIVE_SUBSCRIPTION_EXISTS = "ACTIVE_SUBSCRIPTION_EXISTS"
+    SUBSCRIPTION_STOPPED_RECENTLY = "SUBSCRIPTION_STOPPED_RECENTLY"
+    OUTSTANDING_BALANCE = "OUTSTANDING_BALANCE"
+    SIGN_IN_REQUIRED = "SIGN_IN_REQUIRED"
+    USER_CREATION_RESTRICTED = "USER_CREATION_RESTRICTED"
     PAYMENT_METHOD_NOT_FOUND = "PAYMENT_METHOD_NOT_FOUND"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     CIRCULATION_REFUSED = "CIRCULATION_REFUSED"
@@ -130,6 +148,11 @@ class PurchaseSubscriptionErrorCode(Enum):
 
 PurchaseSubscriptionError = error_type("PurchaseSubscription", PurchaseSubscriptionErrorCode)
 Code = PurchaseSubscriptionErrorCode
+FLAG_CODES = {  # BUY-7: the refusal names the flag the check tripped
+    ValidationFlag.NO_EXISTING_SUBSCRIPTION: Code.ACTIVE_SUBSCRIPTION_EXISTS,
+    ValidationFlag.SUBSCRIPTION_STOPPED_RECENTLY: Code.SUBSCRIPTION_STOPPED_RECENTLY,
+    ValidationFlag.NO_OUTSTANDING_BALANCE: Code.OUTSTANDING_BALANCE,
+}
 
 
 @strawberry.input(description="A postal address; country alone is a country-only start, Matrix only (BUY-2).")
@@ -193,9 +216,14 @@ class PurchaseSubscriptionPayload:
 
 
 class Refused(Exception):
-    def __init__(self, code: Code, message: str, field: list[str] | None = None) -> None:
+    def __init__(self, code: Code, message: str, field: list[str] | None = None,
+                 more: "list[Refused] | None" = None) -> None:
         super().__init__(message)
         self.code, self.message, self.field = code, message, field
+        self.more = more or []  # further reasons of the same refusal (BUY-7: one per flag the check trips)
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [{"code": r.code.value, "field": r.field, "message": r.message} for r in (self, *self.more)]
 
 
 @dataclass
@@ -232,7 +260,8 @@ def _request(input: PurchaseSubscriptionInput) -> dict[str, Any]:
 @strawberry.type
 class PurchaseSubscription:
     @strawberry.mutation(description=(
-        "Buy a subscription to an offer (a new start): runs the offer's active-subscription check (BUY-1), charges "
+        "Buy a subscription to an offer (a new start): runs the offer's active-subscription check when the offer sets "
+        "a validation flag, refusing naming each flag a matching subscription trips (BUY-1, BUY-6..8), charges "
         "the first term to the tokenized payment method, creates the subscription (optionally named), its customer "
         "reference number when the tenant generates them (BUY-3), and creates or reuses the registration, payment "
         "method, owner link and temporary entitlements, recording STARTSTD (BUY-4). All or nothing."
@@ -262,7 +291,7 @@ class PurchaseSubscription:
         except Refused as refused:
             # the first answer, remembered like a success: the same key and input answer it again and buy
             # nothing (a new attempt takes a new key)
-            response = {"errors": [{"code": refused.code.value, "field": refused.field, "message": refused.message}]}
+            response = {"errors": refused.errors()}
         except BaseException:
             await idempotency.release(claim.record_id)  # everything done upstream was undone: a retry runs afresh
             raise
@@ -272,7 +301,7 @@ class PurchaseSubscription:
 
 def _refusal(refused: Refused) -> PurchaseSubscriptionPayload:
     return PurchaseSubscriptionPayload(user_errors=[PurchaseSubscriptionError(
-        code=refused.code, field=refused.field, message=refused.message)])
+        code=r.code, field=r.field, message=r.message) for r in (refused, *refused.more)])
 
 
 async def _answer(context, response: dict[str, Any]) -> PurchaseSubscriptionPayload:
@@ -306,6 +335,10 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             checked_password(input.password, ["input", "password"])
     except UserFlowError as error:
         raise Refused(Code[error.code], error.message, error.field)
+    if context.principal.is_anonymous and tenant.settings.flag(RESTRICT_CREATE_USER):
+        # SET-4 with BUY-10: refusing only unknown e-mails would tell a stranger which e-mails are registered;
+        # every anonymous purchase gets this same answer, before anything is looked up or charged
+        raise Refused(Code.SIGN_IN_REQUIRED, SIGN_IN_TO_BUY, ["input"])
     first_name, last_name = subscriber.first_name.strip(), subscriber.last_name.strip()
     try:  # issue 14 #15: names are free text
         for value, name in ((first_name, "firstName"), (last_name, "lastName"), (subscriber.company_name, "companyName")):
@@ -336,12 +369,19 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                 None)
     if term is None:
         raise Refused(Code.TERM_NOT_FOUND, "The offer has no such term", ["input", "term"])
-    criteria = CheckCriteria(last_name=offer.check_last_name, phone=offer.check_phone, email=offer.check_email,
-                             address=offer.check_address, postal_code=offer.check_postal_code)
-    try:
-        validate_check_criteria(criteria, ["input", "offerId"])  # OFR-4: a misconfigured offer cannot be bought
-    except RuleError as error:
-        raise _rule(error, Code.OFFER_CHECK_MISCONFIGURED)
+    # BUY-8: the Address or the Postal code criterion, as the offer's address requirements enable one of them
+    criteria = criteria_in_force(
+        CheckCriteria(last_name=offer.check_last_name, phone=offer.check_phone, email=offer.check_email,
+                      address=offer.check_address, postal_code=offer.check_postal_code),
+        requires_address=offer.requires_delivery_address or offer.requires_billing_address)
+    validation = SubscriptionValidation(no_existing=offer.validate_no_existing,
+                                        stopped_recently=offer.validate_stopped_recently,
+                                        outstanding_balance=offer.validate_outstanding_balance)
+    if validation.runs:  # BUY-6: no flag, no check (and its criteria do not matter)
+        try:
+            validate_check_criteria(criteria, ["input", "offerId"])  # OFR-4: a misconfigured offer cannot be bought
+        except RuleError as error:
+            raise _rule(error, Code.OFFER_CHECK_MISCONFIGURED)
     if not offer.digital and address.postal_code:
         areas = {a.postal_code for a in await offers.delivery_areas_by_offer_ids(tenant.id, [offer.id])}
         answer = offer_deliverability(OfferAvailability(digital=False, valid_from=offer.valid_from,
@@ -366,11 +406,16 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, "No payment method has this profile id",
                       ["input", "paymentProfileId"])
     payment_type = PaymentType.CREDIT_CARD if profile["paymentType"] == "CREDIT_CARD" else PaymentType.BANK_ACCOUNT
-    # -- BUY-1: the active-subscription check ---------------------------------------------------------
-    applicant = Applicant(product=str(offer.id), last_name=last_name, email=email, phone=subscriber.phone,
-                          address=address)
-    if await _same_subscription_exists(services.circulation, tenant.code, criteria, applicant):
-        raise Refused(Code.ACTIVE_SUBSCRIPTION_EXISTS, ACTIVE_SUBSCRIPTION_EXISTS, ["input", "subscriber"])
+    # -- BUY-1, BUY-6, BUY-7: the active-subscription check, when the offer sets a validation flag ------------
+    if validation.runs:
+        applicant = Applicant(product=str(offer.id), last_name=last_name, email=email, phone=subscriber.phone,
+                              address=address)
+        tripped = await _validation_failures(services.circulation, tenant.code, validation, criteria, applicant,
+                                             tenant_today(services.clock(), tenant.time_zone))
+        if tripped:
+            first, *others = [Refused(FLAG_CODES[flag], FLAG_MESSAGES[flag], ["input", "subscriber"])
+                              for flag in ordered(tripped)]
+            raise Refused(first.code, first.message, first.field, more=others)
     # -- the registration: the customer's own, none (anonymous), or given, found by e-mail, or new ----------
     repository = users(context)
     prepared = None
@@ -387,6 +432,9 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             raise Refused(Code.NOT_FOUND, "No registration has this CRID", ["input", "customerRegistrationId"])
     else:
         registration = await repository.by_email(tenant.id, email)
+    if registration is None and not anonymous and tenant.settings.flag(RESTRICT_CREATE_USER):
+        # SET-4: no registration is created at a purchase; staff and partners see registrations anyway
+        raise Refused(Code.USER_CREATION_RESTRICTED, NO_NEW_USERS, ["input", "subscriber", "email"])
     purchases = PurchaseRepository(services.db)
     existing_phones: list[str] = []
     if registration is not None:
@@ -530,20 +578,22 @@ async def tokenized_by_session(context, given: PurchasePaymentSessionInput, offe
     return row, profile
 
 
-async def _same_subscription_exists(circulation, paper_code: str, criteria: CheckCriteria, applicant: Applicant
-                                    ) -> bool:
-    """BUY-1: every candidate the circulation search finds is compared, page after page (a common last name
-    has more than a page of namesakes), until a duplicate turns up; at most SEARCH_PAGES pages."""
+async def _validation_failures(circulation, paper_code: str, validation: SubscriptionValidation,
+                               criteria: CheckCriteria, applicant: Applicant, today) -> set[ValidationFlag]:
+    """BUY-1/BUY-7: every candidate the circulation search finds is compared, page after page (a common last name
+    has more than a page of namesakes), until every flag the offer sets has tripped; at most SEARCH_PAGES pages."""
     search = check_search_criteria(criteria, applicant)
+    tripped: set[ValidationFlag] = set()
     if not search:
-        return False
+        return tripped
+    wanted = set(validation.flags())
     for page in range(SEARCH_PAGES):
         found = await circulation.search_subscriptions(paper_code, limit=SEARCH_LIMIT, offset=page * SEARCH_LIMIT,
                                                        **search)
-        if find_same_subscription(criteria, applicant, found["subscriptions"]) is not None:
-            return True
+        tripped |= validation_failures(validation, criteria, applicant, found["subscriptions"], today)
+        if tripped == wanted:
+            return tripped
         if (page + 1) * SEARCH_LIMIT >= found["total"] or not found["subscriptions"]:
-            return False
+            return tripped
     log.warning("purchase check stopped after %d candidates of %s", SEARCH_PAGES * SEARCH_LIMIT, paper_code)
-    return False
-
+    return tripped
