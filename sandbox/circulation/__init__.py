@@ -40,7 +40,8 @@ starting with the field name; unknown body fields are refused. Subscription view
     PUT   /subscriptions/{id}/autopay    same body, update (409 when not on auto-pay)
     POST  /subscriptions/{id}/tips       {amount, recurring, paymentType, gatewayTransactionId|null, processingFee?,
                                           processingFeeTax?}  (NCS only; TIP-1; fees on one-time tips only, FEE-4)
-    POST  /subscriptions/{id}/cancel     {reason}  → {transactionId, subscription}  (409 when already stopped; SUB-4)
+    POST  /subscriptions/{id}/cancel     {reason}  → {transactionId, subscription}  (409 when already stopped; SUB-4;
+                                          the subscription keeps `stopDate`, today in paper time, until a restart)
     POST  /subscriptions                 {productCode, term, subscriber{firstName, lastName, email?, phones?,
                                           companyName?, address{houseNumber, streetName, city, postalCode, country}},
                                           digital, name?, customerReferenceNumber?}  → 201 subscription

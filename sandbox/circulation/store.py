@@ -264,6 +264,7 @@ class CirculationStore:
         record["balance"] = before + due - cost
         record["status"] = "ACTIVE"  # RST-2: active at once, even for a future date
         record["restartScheduled"] = False
+        record.pop("stopDate", None)
         record["endDate"] = _add_term(restart_date, option).isoformat()
         entry = self._record("RESTART", paper, record, before, {
             "amount": option["amount"], "tip": r["tip"], "donation": r["donation"],
@@ -331,6 +332,7 @@ class CirculationStore:
             raise CirculationError(409, "ALREADY_STOPPED", "the subscription is already stopped")
         today = paper.today(self.clock())
         record["status"] = "STOPPED"
+        record["stopDate"] = today.isoformat()  # the day it stopped, paper time (BUY-7: "stopped recently")
         record["autoPay"] = record["ebill"] = False
         record["autoPayPlan"] = None
         if record.get("endDate") and date.fromisoformat(record["endDate"]) > today:
