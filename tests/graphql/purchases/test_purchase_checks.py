@@ -212,6 +212,8 @@ async def test_buy7_the_refusal_names_every_flag_a_match_trips(staff_api_client,
     assert "-5.00" not in json.dumps(payload)  # the match's own data is not told
     assert sales(sandboxes, tenant) == []
     await nothing_left_behind(services, tenant)
+    # and a retry with the same key answers the same refusal, both flags (the key's first answer)
+    assert await buy(staff_api_client, tenant, data) == payload
 
 
 @pytest.mark.parametrize("other", [{"subscriber": {"lastName": "Roe"}}, {"product": "another-product"}],
