@@ -492,3 +492,5 @@ if (sessionStorage.getItem(TOKEN_KEY)) {
 } else {
   signOut();
 }
+
+import('./journey.js').then((journey) => journey.start({ graphql, showDashboard }));  // buy and invite (journey.js)
