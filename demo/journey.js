@@ -206,9 +206,11 @@ function inviteSection() {
     invite(form).catch((error) => { $('#invite-result').textContent = error.message; });
   });
   select.addEventListener('change', () => showPending());
+  const pending = element('div', null, { id: 'invite-pending' });
+  pending.append(element('h3', 'Pending invitations'), element('ul', null, { id: 'pending' }));
   section.append(element('p', 'You own no subscription yet: buy one to share it.', { id: 'invite-none',
     class: 'note', hidden: '' }), form, element('p', null, { id: 'invite-result', class: 'note', 'aria-live': 'polite' }),
-  element('h3', 'Pending invitations'), element('ul', null, { id: 'pending' }));
+  pending);
   return section;
 }
 
@@ -221,6 +223,7 @@ async function showInvitable() {
   if (owned.includes(chosen)) select.value = chosen;
   else if (owned.length) select.value = owned[owned.length - 1];  // the newest link last: a new purchase
   $('#invite-form').hidden = !owned.length;
+  $('#invite-pending').hidden = !owned.length;
   $('#invite-none').hidden = Boolean(owned.length);
   await showPending();
 }

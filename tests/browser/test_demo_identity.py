@@ -19,6 +19,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from app import create_app
+from domain.messages import front_end_link
+from settings import Settings
 from tests.browser.test_demo import require_chromium
 from tests.support import NODE_DIR, papergraph_run, require_node
 
@@ -38,6 +41,30 @@ LINKS = """query ($id: ID!) {
 }"""
 MINE = "{ me { email links { role subscriptionId } } }"
 VERIFY = """mutation ($input: VerifyEmailInput!) { verifyEmail(input: $input) { userErrors { code } } }"""
+
+
+async def test_the_links_of_the_journeys_messages_land_on_demo_pages(tmp_path):
+    """MSG-2, INV-4: under the default front end (papergraph's `/demo/`), the verification, invitation and
+    sign-in links that messages carry open the demo's pages, their query kept through the trailing-slash redirect."""
+    # given
+    settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db")
+    base = settings.frontend_base_url
+    links = {"verify-email.js": front_end_link(base, "verify-email", email="a@example.com", code="c0de"),
+             "invitation.js": front_end_link(base, "invitation", token="t0ken"),
+             "sign-in.js": front_end_link(base, "sign-in")}
+
+    # when
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url=base,
+                                 follow_redirects=True) as client:
+        pages = {script: await client.get(link) for script, link in links.items()}
+        modules = [await client.get(f"{base}{name}") for name in ("identity.js", "journey.js", "identity.css")]
+
+    # then
+    for script, page in pages.items():
+        assert page.status_code == 200 and f'<script type="module" src="{script}">' in page.text, script
+        assert page.url.query == httpx.URL(links[script]).query and page.url.path.endswith("/"), page.url
+    assert [module.status_code for module in modules] == [200, 200, 200]
+    assert "javascript" in modules[0].headers["content-type"]
 
 
 @pytest.fixture

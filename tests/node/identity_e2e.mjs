@@ -114,6 +114,7 @@ async function run(context, base) {
   await inviteForm.getByRole('button', { name: 'Send the invitation' }).click();
   const invited = await page.getByText('Invitation sent to').innerText();
   const pending = await page.locator('#pending').filter({ hasText: guest.email }).innerText();
+  await page.screenshot({ path: path.join(config.artifacts, 'identity-owner.png'), fullPage: true });  // for a look
   steps.push(step);
 
   // the guest, in a browser of their own (no session of the owner's)
@@ -137,6 +138,7 @@ async function run(context, base) {
   await guestPage.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();
   const guestCard = await guestPage.getByRole('article', { name: subscriptionId }).innerText();
   const guestWho = await guestPage.locator('#who').innerText();
+  await guestPage.screenshot({ path: path.join(config.artifacts, 'identity-guest.png'), fullPage: true });
   steps.push(step);
 
   step = 'link used again';
