@@ -116,7 +116,7 @@ def inbox(base: str, address: str) -> list[dict]:
 
 
 def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo_server, tmp_path):
-    """USR-3, USR-8, SSN-1, SSN-2, BUY-11, INV-1, INV-4, LNK-4, MSG-2: the whole journey in the browser, each
+    """USR-3, USR-8, SSN-1, SSN-2, SSN-4, BUY-11, INV-1, INV-4, LNK-4, MSG-2: the whole journey in the browser, each
     ledger and mailbox checked afterwards."""
     # given: papergraph as `make run` starts it, and Debian's Chromium
     chromium = require_chromium()
@@ -137,6 +137,11 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     subscription_id = outcome["subscriptionId"]
     assert "Owner" in outcome["ownerCard"] and "active" in outcome["ownerCard"]
     assert GUEST["email"] in outcome["invited"] and GUEST["email"] in outcome["pending"]
+    # and signing out ended the session at papergraph: the page's token is refused since (SSN-4)
+    assert outcome["signOutStatus"] == 200
+    refused = httpx.post(f"{base}/graphql", json={"query": MINE},
+                         headers={"authorization": f"Bearer {outcome['ownerToken']}"})
+    assert refused.status_code == 401
     # and the guest saw who invited them, joined, and sees the subscription as a guest on their own account page
     assert outcome["invitationTitle"] == "Nina Novak invites you to Valley Courier"
     assert GUEST["email"] in outcome["guestWho"] and "Guest" in outcome["guestCard"]

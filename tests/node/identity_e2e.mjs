@@ -117,6 +117,14 @@ async function run(context, base) {
   await page.screenshot({ path: path.join(config.artifacts, 'identity-owner.png'), fullPage: true });  // for a look
   steps.push(step);
 
+  step = 'sign out';  // ends the session at papergraph too (SSN-4), and the journey's sections go
+  const ownerToken = await page.evaluate(() => sessionStorage.getItem('papergraph-demo-token'));
+  const signOutAnswer = page.waitForResponse((response) => (response.request().postData() ?? '').includes('signOut'));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  const signOutStatus = (await signOutAnswer).status();
+  await page.locator('#buy, #invite').first().waitFor({ state: 'detached' });
+  steps.push(step);
+
   // the guest, in a browser of their own (no session of the owner's)
   const guestContext = await context.browser().newContext({ locale: 'en-US' });
   await guestContext.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, blockOutside);
@@ -147,7 +155,7 @@ async function run(context, base) {
   steps.push(step);
 
   return { mailboxLink, verification, verifiedAt, prefilled, who, offerLabel, bought, subscriptionId, ownerCard,
-    invited, pending, invitation, invitationTitle, guestCard, guestWho, usedLink };
+    invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, usedLink };
 }
 
 function blockOutside(route) {
