@@ -11,8 +11,10 @@ API (the links, the used links)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -23,6 +25,7 @@ from app import create_app
 from domain.messages import front_end_link
 from settings import Settings
 from tests.browser.test_demo import require_chromium
+from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, _pg_admin
 from tests.support import NODE_DIR, papergraph_run, require_node
 
 TENANT = "CPRDEMO"
@@ -67,11 +70,23 @@ async def test_the_links_of_the_journeys_messages_land_on_demo_pages(tmp_path):
     assert "javascript" in modules[0].headers["content-type"]
 
 
+@pytest.fixture(params=BACKENDS)
+def new_database_url(request, tmp_path) -> str:
+    """An empty database on each backend the suite runs on: the journey writes registrations, payments, links and
+    invitations through papergraph's repositories."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/papergraph.db"
+    name = f"papergraph_demo_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    request.addfinalizer(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+
+
 @pytest.fixture
-def demo_server(tmp_path):
+def demo_server(new_database_url, tmp_path):
     """`papergraph run` as `make run` starts it: embedded emulators (the mail emulator too, which the in-process
-    delivery worker sends to over SMTP), a new SQLite database that it migrates and seeds with the demo data."""
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/papergraph.db", "PAPERGRAPH_ENVIRONMENT": "development"}
+    delivery worker sends to over SMTP), a new database that it migrates and seeds with the demo data."""
+    env = {"DATABASE_URL": new_database_url, "PAPERGRAPH_ENVIRONMENT": "development"}
     with papergraph_run(env, tmp_path / "papergraph.log") as server:
         yield server
 
