@@ -145,6 +145,7 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     assert outcome["mailboxLink"] == f"../mail/?to={CUSTOMER['email'].replace('@', '%40')}"
     assert outcome["verification"]["subject"] == "Verify your e-mail for Valley Courier"
     assert outcome["verifiedAt"].startswith(f"{base}/demo/verify-email/?")
+    assert "(INVALID_CODE)" in outcome["codeAgain"]  # its code, typed in afterwards: used already
     assert outcome["prefilled"] == CUSTOMER["email"] and CUSTOMER["email"] in outcome["who"]
     # and the purchase: the page showed the server's charge, and the dashboard the new subscription as the owner's
     charged = outcome["bought"].rsplit("$", 1)[1].split(" ")[0]
