@@ -3,7 +3,8 @@ playwright-core from tests/node/identity_e2e.mjs) against `papergraph run` on lo
 and the emulators in-process, mail included: a new customer of Valley Courier (CPRDEMO, an own-auth MG2 tenant)
 signs up (USR-3), reads the verification mail on /demo/mail and verifies (USR-8, SSN-2), signs in with papergraph's
 own sign-in (SSN-1, SSN-3), buys a new subscription with a new card in NavigaPay's hosted iframe (BUY-11, GW-1),
-and invites a guest (INV-1), who accepts from the mail's link with a new password (INV-4, LNK-4).
+and invites a guest (INV-1), who accepts from the mail's link with a new password (INV-4, LNK-4); and a stranger
+buys without an account (/demo/subscribe/), the subscription waiting for its claim (BUY-10).
 
 Each outcome is then checked where it landed: NavigaPay's ledger, the circulation system's subscription and
 ledger, the mail emulator's inbox (over its HTTP API: the messages papergraph sent over SMTP), and papergraph's
@@ -31,6 +32,7 @@ from tests.support import NODE_DIR, papergraph_run, require_node
 TENANT = "CPRDEMO"
 CUSTOMER = {"firstName": "Nina", "lastName": "Novak", "email": "nina.novak@example.com", "password": "Sunny-days-42!"}
 GUEST = {"firstName": "Gus", "lastName": "Gray", "email": "gus.gray@example.com", "password": "Guest-pass-42!"}
+STRANGER = {"firstName": "Sam", "lastName": "Stone", "email": "sam.stone@example.com"}
 OFFER = "All Access Digital, 1 month"  # CPRDEMO's digital offer (sandbox/demo.py): 9.99 + 0.80 tax, no fees
 ADDRESS = {"House number": "12", "Street": "Elm Ave", "City": "Springfield", "Postal code": "60601",
            "Country": "US"}
@@ -96,7 +98,7 @@ def walk(base: str, chromium: str, artifacts: Path) -> dict:
     the screenshot it saved."""
     node = require_node()
     config = {"baseUrl": base, "chromium": chromium, "artifacts": str(artifacts), "customer": CUSTOMER,
-              "guest": GUEST, "offer": OFFER, "address": ADDRESS, "card": CARD}
+              "guest": GUEST, "stranger": STRANGER, "offer": OFFER, "address": ADDRESS, "card": CARD}
     completed = subprocess.run([node, "identity_e2e.mjs", json.dumps(config)], cwd=NODE_DIR, capture_output=True,
                                text=True, timeout=BROWSER_SECONDS)
     lines = completed.stdout.strip().splitlines()
@@ -131,13 +133,14 @@ def inbox(base: str, address: str) -> list[dict]:
 
 
 def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo_server, tmp_path):
-    """USR-3, USR-8, SSN-1, SSN-2, SSN-4, BUY-11, INV-1, INV-4, LNK-4, MSG-2: the whole journey in the browser, each
-    ledger and mailbox checked afterwards."""
+    """USR-3, USR-8, SSN-1, SSN-2, SSN-4, BUY-10, BUY-11, INV-1, INV-4, LNK-4, MSG-2: the whole journey in the
+    browser, and a stranger's purchase without an account, each ledger and mailbox checked afterwards."""
     # given: papergraph as `make run` starts it, and Debian's Chromium
     chromium = require_chromium()
     base = demo_server.base
 
-    # when: the customer signs up, verifies, signs in, buys and invites; the guest accepts in a browser of their own
+    # when: the customer signs up, verifies, signs in, buys and invites; the guest accepts in a browser of their own,
+    # and a stranger buys in a third
     outcome = walk(base, chromium, tmp_path)
 
     # then: the page sent the customer to the mailbox, where the verification mail went to them, with a link into
@@ -149,7 +152,7 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     assert outcome["prefilled"] == CUSTOMER["email"] and CUSTOMER["email"] in outcome["who"]
     # and the purchase: the page showed the server's charge, and the dashboard the new subscription as the owner's
     charged = outcome["bought"].rsplit("$", 1)[1].split(" ")[0]
-    assert charged == "10.79" and outcome["offerLabel"].endswith("$10.79")
+    assert charged == "10.79" and [label.endswith("$10.79") for label in outcome["offersSeen"]] == [True, True]
     subscription_id = outcome["subscriptionId"]
     assert "Owner" in outcome["ownerCard"] and "active" in outcome["ownerCard"]
     assert GUEST["email"] in outcome["invited"] and GUEST["email"] in outcome["pending"]
@@ -163,17 +166,25 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     assert GUEST["email"] in outcome["guestWho"] and "Guest" in outcome["guestCard"]
     assert "This invitation is accepted" in outcome["usedLink"]
 
-    # and NavigaPay captured exactly one sale, for what the page showed, with the card typed into the frame
+    # and the stranger bought without an account (BUY-11), and was told the subscription waits for its claim
+    stranger_id = outcome["strangerBought"].split("Thank you: ", 1)[1].split(" ", 1)[0]
+    assert stranger_id != subscription_id and STRANGER["email"] in outcome["strangerBought"]
+
+    # and NavigaPay captured exactly one sale per purchase, for what the page showed, each with its own card
     gateway = httpx.get(f"{base}/sandbox/navigapay/_sandbox/ledger", params={"merchant": TENANT}).json()["entries"]
-    [sale] = [entry for entry in gateway if entry["kind"] == "SALE"]
-    assert (sale["amount"], sale["state"], sale["currency"]) == (charged, "captured", "USD")
-    # and the circulation system has the new subscription, the customer's, started once
-    circulation = httpx.get(f"{base}/sandbox/circulation/api/v1/papers/{TENANT}/subscriptions/{subscription_id}")
-    record = circulation.json()
-    assert circulation.status_code == 200 and record["status"] == "ACTIVE" and record["digital"] is True
-    assert record["subscriber"]["email"] == CUSTOMER["email"] and record["subscriber"]["lastName"] == "Novak"
+    sales = [entry for entry in gateway if entry["kind"] == "SALE"]
+    assert [(s["amount"], s["state"], s["currency"]) for s in sales] == [(charged, "captured", "USD")] * 2
+    assert len({sale["profileId"] for sale in sales}) == 2
+    # and the circulation system has the new subscriptions, the customer's and the stranger's, each started once
+    for started, person in ((subscription_id, CUSTOMER), (stranger_id, STRANGER)):
+        circulation = httpx.get(f"{base}/sandbox/circulation/api/v1/papers/{TENANT}/subscriptions/{started}")
+        record = circulation.json()
+        assert circulation.status_code == 200 and record["status"] == "ACTIVE" and record["digital"] is True
+        assert record["subscriber"]["email"] == person["email"]
+        assert record["subscriber"]["lastName"] == person["lastName"]
     ledger = httpx.get(f"{base}/sandbox/circulation/_sandbox/ledger", params={"paperCode": TENANT}).json()["entries"]
-    assert [(e["operation"], e["subscriptionId"]) for e in ledger] == [("START", subscription_id)]
+    assert [(e["operation"], e["subscriptionId"]) for e in ledger] == [("START", subscription_id),
+                                                                        ("START", stranger_id)]
 
     # and the mail emulator got, over SMTP, one verification mail for the customer and one invitation for the
     # guest, each to its own recipient only
@@ -186,6 +197,10 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     assert not [m for m in guest_mail if m["Subject"].startswith("Verify")]
     assert not [m for m in customer_mail if "invites you" in m["Subject"]]
     assert any(subscription_id in m["Subject"] for m in customer_mail)  # the purchase's receipt (MSG-3)
+    # and the stranger's address got the claim message (BUY-10), with a link into the demo's sign-in page
+    [claim] = [m for m in inbox(base, STRANGER["email"]) if "bought with your e-mail" in m["Subject"]]
+    assert outcome["claim"]["subject"] == claim["Subject"] == "A Valley Courier subscription bought with your e-mail"
+    assert f"{base}/demo/sign-in?claim={stranger_id}" in claim["Text"]
     # and their links point at the demo's front end, and each worked once
     [verify_link] = {link for link in verification[0]["Text"].split() if "/demo/verify-email" in link}
     query = parse_qs(urlparse(verify_link).query)

@@ -3,7 +3,7 @@
 // customer signs up, reads the verification mail on /demo/mail, follows its link and verifies, signs in with
 // papergraph's own sign-in, buys a new subscription with a new card in NavigaPay's hosted iframe and invites a
 // guest; then the guest, in a browser of their own, reads the invitation mail, follows its link, accepts with a
-// new password and sees the subscription on their account page.
+// new password and sees the subscription on their account page; and a stranger buys without an account.
 //
 // usage: node identity_e2e.mjs '{"baseUrl", "chromium", "artifacts", "customer": {firstName, lastName, email,
 //   password}, "guest": {...}, "offer", "address": {...}, "card": {...}}'
@@ -22,6 +22,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const consoleLines = [];
 const offline = [];
 const steps = [];
+const offersSeen = [];
 let step = 'launch';
 let current = null;  // the page of the step in progress, for the screenshot
 
@@ -41,8 +42,30 @@ async function openMail(page, base, to, subject) {
     links: await page.locator('#links a').evaluateAll((links) => links.map((a) => a.href)) };
 }
 
+// the purchase form of demo/purchase.js: the offer, the fields by label, the card in NavigaPay's frame, then an
+// impatient double click on the confirmation (one purchase all the same)
+async function buyNew(page, section, fields, card) {
+  await section.getByRole('button', { name: 'Continue to card entry' }).waitFor();
+  const offers = await section.getByLabel('Offer').locator('option').allInnerTexts();
+  const offerLabel = offers.find((text) => text.startsWith(config.offer));
+  if (!offerLabel) throw new Error(`no offer "${config.offer}" among ${JSON.stringify(offers)}`);
+  await section.getByLabel('Offer').selectOption({ label: offerLabel });
+  for (const [label, value] of Object.entries(fields)) await section.getByLabel(label, { exact: true }).fill(value);
+  await section.getByRole('button', { name: 'Continue to card entry' }).click();
+  const frame = page.frameLocator('iframe[title="Card for the new subscription"]');
+  await frame.getByLabel('Card number').fill(card.number);
+  await frame.getByLabel('Expiry (MM/YY)').fill(card.expiry);
+  await frame.getByLabel('Security code').fill(card.cvv);
+  await frame.getByLabel('Name on card').fill(card.name);
+  await frame.getByRole('button', { name: 'Save' }).click();
+  const confirm = section.getByRole('button', { name: /^Buy .* now$/ });
+  await confirm.and(page.locator(':enabled')).waitFor();
+  await confirm.dblclick();
+  offersSeen.push(offerLabel);
+}
+
 async function run(context, base) {
-  const { customer, guest, card, address } = config;
+  const { customer, guest, stranger, card, address } = config;
   const page = await context.newPage();
   current = page;
 
@@ -96,21 +119,7 @@ async function run(context, base) {
   step = 'buy';
   const buySection = page.getByRole('region', { name: 'Buy a new subscription' });
   await buySection.waitFor();
-  const offers = await buySection.getByLabel('Offer').locator('option').allInnerTexts();
-  const offerLabel = offers.find((text) => text.startsWith(config.offer));
-  if (!offerLabel) throw new Error(`no offer "${config.offer}" among ${JSON.stringify(offers)}`);
-  await buySection.getByLabel('Offer').selectOption({ label: offerLabel });
-  for (const [label, value] of Object.entries(address)) await buySection.getByLabel(label, { exact: true }).fill(value);
-  await buySection.getByRole('button', { name: 'Continue to card entry' }).click();
-  const frame = page.frameLocator('iframe[title="Card for the new subscription"]');
-  await frame.getByLabel('Card number').fill(card.number);
-  await frame.getByLabel('Expiry (MM/YY)').fill(card.expiry);
-  await frame.getByLabel('Security code').fill(card.cvv);
-  await frame.getByLabel('Name on card').fill(card.name);
-  await frame.getByRole('button', { name: 'Save' }).click();
-  const confirm = buySection.getByRole('button', { name: /^Buy .* now$/ });
-  await confirm.and(page.locator(':enabled')).waitFor();
-  await confirm.dblclick();  // an impatient double click: one purchase all the same
+  await buyNew(page, buySection, address, card);
   const bought = await buySection.getByText('Subscribed:').innerText();
   const subscriptionId = bought.match(/Subscribed: (\S+) /)[1];
   const ownerCard = await page.getByRole('article', { name: subscriptionId }).innerText();
@@ -160,13 +169,32 @@ async function run(context, base) {
   await guestPage.screenshot({ path: path.join(config.artifacts, 'identity-guest.png'), fullPage: true });
   steps.push(step);
 
+  // a stranger, in a browser of their own, buys without an account (BUY-11); the subscription waits (BUY-10)
+  step = 'stranger buys';
+  const strangerContext = await context.browser().newContext({ locale: 'en-US' });
+  await strangerContext.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, blockOutside);
+  const strangerPage = await strangerContext.newPage();
+  strangerPage.setDefaultTimeout(STEP_TIMEOUT);
+  watch(strangerPage, 'stranger');
+  current = strangerPage;
+  await strangerPage.goto(`${base}/demo/`);
+  await strangerPage.getByRole('link', { name: 'subscribe without an account' }).click();
+  const strangerBuy = strangerPage.getByRole('region', { name: 'Buy a new subscription' });
+  await buyNew(strangerPage, strangerBuy, { 'First name': stranger.firstName, 'Last name': stranger.lastName,
+    'E-mail': stranger.email, ...address }, { ...card, name: `${stranger.firstName} ${stranger.lastName}` });
+  const strangerBought = await strangerPage.getByRole('status').filter({ hasText: 'Thank you' }).innerText();
+  steps.push(step);
+  const claim = await openMail(strangerPage, base, stranger.email, 'bought with your e-mail');
+  steps.push('claim mail');
+
   step = 'link used again';
+  current = guestPage;
   await guestPage.goto(acceptLink);
   const usedLink = await guestPage.locator('#invitation-text, #problem').filter({ hasText: /\S/ }).first().innerText();
   steps.push(step);
 
-  return { mailboxLink, verification, verifiedAt, codeAgain, prefilled, who, offerLabel, bought, subscriptionId, ownerCard,
-    invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, usedLink };
+  return { mailboxLink, verification, verifiedAt, codeAgain, prefilled, who, offersSeen, bought, subscriptionId, ownerCard,
+    invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, strangerBought, claim, usedLink };
 }
 
 function blockOutside(route) {
