@@ -9,6 +9,7 @@
 //                   must not use up the single-use code); verifying never signs in (SSN-2)
 //   invitation/     invitation(token) shows who invites whom; acceptInvitation signed in, or with a password
 //                   that creates the invited address's registration, then signIn
+//   subscribe/      a stranger's purchase without an account (demo/purchase.js, BUY-10, BUY-11)
 //
 // A publisher's front end knows its own tenant: an anonymous request names it in `X-Tenant`; a signed-in one
 // carries it in the token. The access token goes where demo/app.js keeps it, so the account page (`/demo/`)
