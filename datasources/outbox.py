@@ -36,13 +36,21 @@ def message_data(event: Event) -> dict[str, Any]:
     return sa.inspect(event).info.setdefault("message_data", {})
 
 
+def without_message(event: Event) -> Event:
+    """Marks an event whose message another event's message carries (the set-password link of a registration
+    created by a purchase rides in the purchase confirmation): it writes no outbox row of its own."""
+    sa.inspect(event).info["without_message"] = True
+    return event
+
+
 def session_class(secret_key: str, listeners: list[Callable[[], None]]) -> type[OutboxSession]:
     return type("BoundOutboxSession", (OutboxSession,), {"secret_key": secret_key, "outbox_listeners": listeners})
 
 
 @sa_event.listens_for(OutboxSession, "after_flush")
 def _collect(session: Session, _flush_context) -> None:
-    events = [obj for obj in session.new if isinstance(obj, Event) and sends_message(obj.type_code)]
+    events = [obj for obj in session.new if isinstance(obj, Event) and sends_message(obj.type_code)
+              and not sa.inspect(obj).info.get("without_message")]
     if not events:
         return
     wanted = {(e.tenant_id, e.type_code) for e in events}

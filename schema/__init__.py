@@ -25,6 +25,7 @@ from resolvers.mutations.cancel_temporary_stop import CancelTemporaryStop
 from resolvers.mutations.change_temporary_stop_restart import ChangeTemporaryStopRestart
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
+from resolvers.mutations.claim_purchase import ClaimPurchase
 from resolvers.mutations.change_password import ChangePassword
 from resolvers.mutations.complete_payment_session import CompletePaymentSession
 from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
@@ -60,6 +61,7 @@ from resolvers.mutations.update_household_level import UpdateHouseholdLevel
 from resolvers.mutations.update_user import UpdateUser
 from resolvers.mutations.verify_email import VerifyEmail
 from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
+from resolvers.queries.claims import ClaimQueries
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.invitations import InvitationQueries
@@ -103,6 +105,8 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
 MUTATIONS += [SignIn, RefreshSession, SignOut]
 # invitations of guests (INV)
 MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
+# claiming an anonymous purchase (BUY-10)
+MUTATIONS += [ClaimPurchase]
 # tenant settings (SET-1..3)
 MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)
@@ -117,7 +121,7 @@ MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporary
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
             UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries,
-            TenantSettingsQueries):
+            TenantSettingsQueries, ClaimQueries):
     pass
 
 

@@ -67,6 +67,7 @@ from datasources.repositories.payment_methods import masked_payment_method
 from datasources.repositories.payments import PaymentRepository
 from datasources.repositories.purchases import PurchaseRecord, PurchaseRepository
 from datasources.repositories.users import new_event
+from domain.claims import claim_expiry
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
 from domain.idempotency import request_hash, validate_key
 from domain.ids import integer_id
@@ -375,8 +376,10 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
     repository = users(context)
     prepared = None
     anonymous = principal.is_anonymous
-    if anonymous:  # BUY-10: nothing is looked up by the e-mail, nothing linked; the subscription waits
+    known_email = False
+    if anonymous:  # BUY-10: a known e-mail's subscription waits for its owner; a new e-mail's gets a registration
         registration = None
+        known_email = await repository.by_email(tenant.id, email) is not None
     elif principal.kind is PrincipalKind.CUSTOMER:  # BUY-10: a signed-in customer's purchase is theirs
         registration = await repository.by_crid(tenant.id, principal.crid or "")
         if registration is None:
@@ -405,6 +408,21 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                 raise Refused(Code[error.code], error.message, error.field)
             registration = prepared.registration
             undo.steps.append(("delete user", prepared.undo))
+        elif anonymous and not known_email:
+            # BUY-4, USR-3: a new e-mail gets an UNVERIFIED registration with a generated password; the
+            # verification message and, in the confirmation, the link to choose a password go to the e-mail only
+            # (a password given with the purchase is not used: whoever typed the e-mail may not own it)
+            try:
+                prepared = await prepare_registration(
+                    context, email=email, password=None, first_name=first_name, last_name=last_name,
+                    verify_email=True, generated_password=True, field_prefix=("input", "subscriber"))
+            except UserFlowError as error:
+                if error.code not in ("EMAIL_ALREADY_REGISTERED", "UNVERIFIED_REGISTRATION_EXISTS"):
+                    raise Refused(Code[error.code], error.message, error.field)
+                prepared = None  # registered meanwhile, or known to the identity provider only: it waits (BUY-10)
+            if prepared is not None:
+                registration = prepared.registration
+                undo.steps.append(("delete user", prepared.undo))
         # -- 4. charge -------------------------------------------------------------------------------
         quote = subscription_cost(term.rate, term.tax, offer.activation_fee, payment_type,
                                   ProcessingFeeSettings.from_tenant(tenant.settings))
@@ -476,12 +494,16 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                              created_at=now) if registration is not None else None,
             pending_claim=PendingClaim(tenant_id=tenant.id, subscription_id=subscription_id, email=email,
                                        created_at=now) if registration is None else None,
-            # BUY-10, MSG-1: the e-mail's owner is asked to sign in (or sign up) with it and claim the subscription
-            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={"email": email},
-                                  created_at=now) if registration is None else None,
+            # BUY-10, MSG-1: the e-mail's owner is asked to sign in with it and claim the subscription (its
+            # token names the claim: PurchaseRepository.write adds `claimId`)
+            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={
+                "email": email, "expiresAt": claim_expiry(now).isoformat()}, created_at=now)
+            if registration is None else None,
         )
         if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
+        elif prepared is not None and prepared.set_password_event is not None:  # MG2: its set-password link
+            message_data(record.start_event)["setPasswordLink"] = True
         if session_row is not None and not await PaymentRepository(services.db).use_session(session_row):
             raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, ["input", "paymentSession", "sessionId"])
         await PurchaseRepository(services.db).write(record)
@@ -490,10 +512,11 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             log.warning("purchase %s failed upstream: %s", key, error)
         await undo.run()
         raise
-    return {"subscriptionId": subscription_id, "crid": owner_crid, "charged": str(quote.total if sale else
-                                                                                        Decimal("0.00")),
-            "customerReferenceNumber": crn,
-            "changePasswordUrl": prepared.change_password_url if prepared else None}
+    # BUY-10: an anonymous buyer's answer names no registration and no link that sets a password, whichever way
+    # the e-mail went, so it is the same for a known and a new e-mail
+    return {"subscriptionId": subscription_id, "crid": None if anonymous else owner_crid,
+            "charged": str(quote.total if sale else Decimal("0.00")), "customerReferenceNumber": crn,
+            "changePasswordUrl": prepared.change_password_url if prepared and not anonymous else None}
 
 
 SESSION_USED = "This payment session paid for a purchase already: start another"
