@@ -25,16 +25,18 @@ offer's activation fee, plus the credit-card processing fee and its tax when the
 Whose subscription it is (BUY-10, LNK-4):
 - a signed-in customer's purchase is theirs: it is linked to their own registration, whatever e-mail the
   subscriber has;
-- an anonymous purchase creates and links no registration and looks none up by e-mail: the subscription
-  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail), and a CLAIMPURCHASE
-  event sends the e-mail's owner the claim message (MSG-1), known e-mail or not. Its answer carries no registration and is the same
-  whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
+- an anonymous purchase's answer names no registration and carries no password link, and is the same whether
+  the e-mail is registered or not. Behind it: a registered e-mail's subscription is linked to nobody and waits to
+  be claimed (a `pending_claim` row; a CLAIMPURCHASE event sends the e-mail's owner the claim link, MSG-1;
+  `claimPurchase` links it); a new e-mail gets an UNVERIFIED registration with a generated password, linked as
+  OWNER, and its mailbox the verification message and the confirmation with the link to choose a password
+  (BUY-4, USR-3). A password given with it is checked (USR-5) and not used;
 - staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
 
-BUY-11 (interim, until sessions for a new start come with the identity issue): the payment profile must be
-one a completed payment session tokenized (GW-1) that the same principal started (`payment_session.started_by`;
-an anonymous purchase needs an anonymously started session, which no flow opens yet); anything else is
-refused with PAYMENT_METHOD_NOT_FOUND before NavigaPay is asked for anything, so nothing is charged.
+BUY-11: the payment profile must be the one the purchase's own new-start session tokenized (`paymentSession`), or
+one a completed payment session (GW-1) that the same principal started tokenized (`payment_session.started_by`,
+None for an anonymous start); anything else is refused with PAYMENT_METHOD_NOT_FOUND before NavigaPay is asked for
+anything, so nothing is charged.
 
 A process killed between the sale and step 7 leaves the key in progress with no payment row:
 `papergraph reconcile` finds the attempt's sale by its reference and voids it (refunds it once settled)
@@ -175,8 +177,9 @@ class PurchaseSubscriptionInput:
     subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription (staff and partners; a customer's purchase is always "
-        "their own). By default the one with the subscriber's e-mail, or a new one; an anonymous purchase is "
-        "linked to none and waits to be claimed (BUY-10)."))
+        "their own). By default the one with the subscriber's e-mail, or a new one. An anonymous purchase with a "
+        "registered e-mail waits for its owner to claim it (BUY-10); with a new one it creates an unverified "
+        "registration (BUY-4, USR-3)."))
     password: Optional[str] = strawberry.field(default=None, description=(
         "For a new registration (staff and partners); checked against the password policy whenever given "
         "(USR-5)."))
@@ -186,10 +189,12 @@ class PurchaseSubscriptionInput:
 class PurchaseSubscriptionPayload:
     subscription: Optional[CustomerSubscription] = None
     registration: Optional[Registration] = strawberry.field(default=None, description=(
-        "The owning registration; null for an anonymous purchase, which waits to be claimed (BUY-10)."))
+        "The owning registration; null for an anonymous purchase, whatever the e-mail (BUY-10)."))
     charged: Optional[Money] = strawberry.field(default=None, description="What the card was charged.")
     customer_reference_number: Optional[str] = strawberry.field(default=None, description="BUY-3, when generated.")
-    change_password_url: Optional[str] = strawberry.field(default=None, description="For a new passwordless Auth0 user.")
+    change_password_url: Optional[str] = strawberry.field(default=None, description=(
+        "For a new passwordless Auth0 user created by staff or a partner; never for an anonymous purchase, whose "
+        "link reaches the e-mail's mailbox only (BUY-10, USR-3)."))
     user_errors: list[PurchaseSubscriptionError] = strawberry.field(default_factory=list)
 
 
