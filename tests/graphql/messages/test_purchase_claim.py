@@ -13,7 +13,7 @@ from datasources.models import Event, Payment, PendingClaim, Registration, Subsc
 from domain.claims import CLAIM_TTL, claim_token
 from domain.passwords import hash_password
 from tests.conftest import bearer, graphql
-from tests.graphql.messages.support import FRONT_END, Inbox, link_in, query_of, with_templates
+from tests.graphql.messages.support import FRONT_END, Inbox, link_in, query_of, redeem_ticket, with_templates
 from tests.graphql.own_tenant import own_registration
 from tests.graphql.purchases.test_purchase_subscription import PURCHASE, purchase_input, rows, setup
 from tests.graphql.purchases.test_stranger_purchase import card_typed_in, new_start_session
@@ -233,3 +233,6 @@ async def test_buy4_usr3_on_auth0_a_new_emails_confirmation_carries_the_change_p
     confirmation = messages[f"Welcome to Own Test Paper: your subscription {payload['subscription']['id']}"]
     assert "Choose your password here: http" in confirmation["Text"]
     assert "Verify your e-mail for Own Test Paper" in messages
+    # ...and the ticket sets a password once
+    assert await redeem_ticket(app, confirmation["Text"], PASSWORD) in (200, 303)
+    assert await redeem_ticket(app, confirmation["Text"], "Other-pass-12!") == 400
