@@ -91,7 +91,7 @@ from domain.purchases import (
 )
 from domain.text import free_text
 from resolvers.mutation_support import error_type
-from datasources.outbox import message_data
+from datasources.outbox import message_data, without_message
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.common import Money
 from schema.registrations import Registration
@@ -509,6 +509,8 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
         elif prepared is not None and prepared.set_password_event is not None:  # MG2: its set-password link
             message_data(record.start_event)["setPasswordLink"] = True
+        if registration is None:  # BUY-10: the claim message is the one message; the confirmation has nobody to go to
+            without_message(record.start_event)
         if session_row is not None and not await PaymentRepository(services.db).use_session(session_row):
             raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, ["input", "paymentSession", "sessionId"])
         await PurchaseRepository(services.db).write(record)

@@ -13,7 +13,8 @@ from datasources.models import Event, Payment, PendingClaim, Registration, Subsc
 from domain.claims import CLAIM_TTL, claim_token
 from domain.passwords import hash_password
 from tests.conftest import bearer, graphql
-from tests.graphql.messages.support import FRONT_END, Inbox, link_in, query_of, redeem_ticket, with_templates
+from tests.graphql.messages.support import FRONT_END, Inbox, link_in, outbox, query_of, redeem_ticket, \
+    with_templates
 from tests.graphql.own_tenant import own_registration
 from tests.graphql.purchases.test_purchase_subscription import PURCHASE, purchase_input, rows, setup
 from tests.graphql.purchases.test_stranger_purchase import card_typed_in, new_start_session
@@ -91,6 +92,7 @@ async def test_buy10_the_emails_owner_claims_the_purchase_from_the_mail_link_onc
     again = await graphql(api_client, CLAIM, {"token": token}, **headers)
     shown_after = await graphql(api_client, READ_CLAIM, {"token": token}, **headers)
     # then: the page shows what was bought, the claim links it to the owner as OWNER, and works once
+    assert [row.event_type for row in await outbox(services, tenant)] == ["CLAIMPURCHASE"]  # the one message
     claim = shown["data"]["purchaseClaim"]
     assert (claim["subscriptionId"], claim["offerId"], claim["offerName"], claim["term"], claim["state"]) == (
         subscription_id, str(offer.id), offer.name, "1M", "PENDING")
