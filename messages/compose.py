@@ -93,6 +93,7 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
         token = claim_token(settings.secret_key, details["claimId"], _expiry(details))
         context.update(claim_url=front_end_link(base, "claim-purchase", token=token),
                        expires_at=details.get("expiresAt"))
+    recipient = data.get("resendTo") or recipient  # MSG-1: staff resent it elsewhere (resendMessage)
     if not recipient:
         raise NoRecipient(f"{kind} event {event.id} has no recipient")
     return Composed(recipient=recipient, context=context)

@@ -38,6 +38,7 @@ from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
+from resolvers.mutations.resend_message import ResendMessage
 from resolvers.mutations.restart_subscription import RestartSubscription
 from resolvers.mutations.schedule_temporary_stop import ScheduleTemporaryStop
 from resolvers.mutations.send_verification_code import SendVerificationCode
@@ -107,6 +108,8 @@ MUTATIONS += [SignIn, RefreshSession, SignOut]
 MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
 # claiming an anonymous purchase (BUY-10)
 MUTATIONS += [ClaimPurchase]
+# messages: staff resend one (MSG-1)
+MUTATIONS += [ResendMessage]
 # tenant settings (SET-1..3)
 MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)

@@ -94,6 +94,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     # test_purchase_claim.py), everyone else null or a user error
     "claimPurchase": ('mutation { claimPurchase(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
     "purchaseClaim": ('{ purchaseClaim(token: "x") { state } }', EVERYONE),
+    "resendMessage": ('mutation { resendMessage(input: {eventId: "0"}) { queued } }', {FULL}),  # MSG-1
     # -- sign-in of own-auth tenants (SSN) --
     "signIn": ('mutation { signIn(input: {loginName: "x@example.com", password: "y"}) { userErrors { code } } }',
                EVERYONE),
