@@ -91,7 +91,7 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
         if details.get("claimId") is None or not details.get("expiresAt"):
             raise NoRecipient(f"{kind} event {event.id} names no claim")
         token = claim_token(settings.secret_key, details["claimId"], _expiry(details))
-        context.update(claim_url=front_end_link(base, "claim-purchase", token=token),
+        context.update(claim_url=front_end_link(base, "sign-in", claim=token),
                        expires_at=details.get("expiresAt"))
     recipient = data.get("resendTo") or recipient  # MSG-1: staff resent it elsewhere (resendMessage)
     if not recipient:

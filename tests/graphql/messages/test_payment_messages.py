@@ -99,7 +99,7 @@ async def test_buy10_buy4_msg1_an_anonymous_purchase_sends_the_claim_to_a_known_
     known_id, new_id = (answer["purchaseSubscription"]["subscription"]["id"] for answer in answers)
     [claim] = await inbox.wait_for(known.email)
     assert claim["Subject"] == "A Own Test Paper subscription bought with your e-mail"
-    assert f"{FRONT_END}/claim-purchase?token=" in claim["Text"] and known_id not in claim["Text"]
+    assert f"{FRONT_END}/sign-in?claim=" in claim["Text"] and known_id not in claim["Text"]
     subjects = sorted(m["Subject"] for m in await inbox.wait_for(new, 2))
     assert subjects == ["Verify your e-mail for Own Test Paper", f"Welcome to Own Test Paper: your subscription {new_id}"]
 

@@ -72,7 +72,7 @@ async def bought_with_a_known_email(app, api_client, own_tenant, sandboxes, **re
     payload = await anonymous_purchase(api_client, tenant, offer, owner.email)
     [mail] = await Inbox(app).wait_for(owner.email)
     assert mail["Subject"] == "A Own Test Paper subscription bought with your e-mail"
-    token = query_of(link_in(mail, "claim-purchase"))["token"]
+    token = query_of(link_in(mail, "sign-in"))["claim"]
     return tenant, offer, owner, payload["subscription"]["id"], token
 
 
