@@ -314,8 +314,8 @@ class PaymentSession(SQLModel, table=True):
 
 
 class PendingClaim(SQLModel, table=True):
-    """BUY-10: a subscription bought anonymously, linked to no registration, waiting for the owner of the
-    e-mail it was bought with to sign in and claim it (the claim flow and its MSG-1 message come later)."""
+    """BUY-10: a subscription bought anonymously with a registered e-mail, linked to no registration, waiting for
+    the owner of that e-mail to sign in and claim it (`claimPurchase`, from the CLAIMPURCHASE message's link)."""
 
     __tablename__ = "pending_claim"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "subscription_id"),

@@ -26,6 +26,7 @@ from resolvers.mutations.cancel_temporary_stop import CancelTemporaryStop
 from resolvers.mutations.change_temporary_stop_restart import ChangeTemporaryStopRestart
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
+from resolvers.mutations.claim_purchase import ClaimPurchase
 from resolvers.mutations.change_password import ChangePassword
 from resolvers.mutations.complete_payment_session import CompletePaymentSession
 from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
@@ -38,6 +39,7 @@ from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
+from resolvers.mutations.resend_message import ResendMessage
 from resolvers.mutations.restart_subscription import RestartSubscription
 from resolvers.mutations.schedule_temporary_stop import ScheduleTemporaryStop
 from resolvers.mutations.send_verification_code import SendVerificationCode
@@ -63,6 +65,7 @@ from resolvers.mutations.update_household_level import UpdateHouseholdLevel
 from resolvers.mutations.update_user import UpdateUser
 from resolvers.mutations.verify_email import VerifyEmail
 from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
+from resolvers.queries.claims import ClaimQueries
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.invitations import InvitationQueries
@@ -106,6 +109,10 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
 MUTATIONS += [SignIn, RefreshSession, SignOut]
 # invitations of guests (INV)
 MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
+# claiming an anonymous purchase (BUY-10)
+MUTATIONS += [ClaimPurchase]
+# messages: staff resend one (MSG-1)
+MUTATIONS += [ResendMessage]
 # tenant settings (SET-1..3)
 MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)
@@ -122,7 +129,7 @@ MUTATIONS += [SignUpEBill, SignOutEBill, CancelAutoPay]
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
             UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries,
-            TenantSettingsQueries):
+            TenantSettingsQueries, ClaimQueries):
     pass
 
 

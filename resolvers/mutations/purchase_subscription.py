@@ -27,10 +27,12 @@ offer's activation fee, plus the credit-card processing fee and its tax when the
 Whose subscription it is (BUY-10, LNK-4):
 - a signed-in customer's purchase is theirs: it is linked to their own registration, whatever e-mail the
   subscriber has;
-- an anonymous purchase creates and links no registration and looks none up by e-mail: the subscription
-  waits to be claimed (a `pending_claim` row keyed by the subscription and the e-mail), and a CLAIMPURCHASE
-  event sends the e-mail's owner the claim message (MSG-1), known e-mail or not. Its answer carries no registration and is the same
-  whether the e-mail is registered or not; a password given with it is checked (USR-5) and not used;
+- an anonymous purchase's answer names no registration and carries no password link, and is the same whether
+  the e-mail is registered or not. Behind it: a registered e-mail's subscription is linked to nobody and waits to
+  be claimed (a `pending_claim` row; a CLAIMPURCHASE event sends the e-mail's owner the claim link, MSG-1;
+  `claimPurchase` links it); a new e-mail gets an UNVERIFIED registration with a generated password, linked as
+  OWNER, and its mailbox the verification message and the confirmation with the link to choose a password
+  (BUY-4, USR-3). A password given with it is checked (USR-5) and not used;
 - staff and partners name the registration by CRID, or it is found by e-mail, or a new one is created (BUY-4).
 
 `Config.System.RestrictCreateUser` = 1 (SET-4: no accounts are created at purchase): a staff or partner purchase
@@ -38,10 +40,10 @@ whose e-mail has no registration is refused (USER_CREATION_RESTRICTED); an anony
 whatever its e-mail (SIGN_IN_REQUIRED), since refusing only unknown e-mails would tell a stranger which e-mails are
 registered (BUY-10); a signed-in customer buys as always.
 
-BUY-11 (interim, until sessions for a new start come with the identity issue): the payment profile must be
-one a completed payment session tokenized (GW-1) that the same principal started (`payment_session.started_by`;
-an anonymous purchase needs an anonymously started session, which no flow opens yet); anything else is
-refused with PAYMENT_METHOD_NOT_FOUND before NavigaPay is asked for anything, so nothing is charged.
+BUY-11: the payment profile must be the one the purchase's own new-start session tokenized (`paymentSession`), or
+one a completed payment session (GW-1) that the same principal started tokenized (`payment_session.started_by`,
+None for an anonymous start); anything else is refused with PAYMENT_METHOD_NOT_FOUND before NavigaPay is asked for
+anything, so nothing is charged.
 
 A process killed between the sale and step 7 leaves the key in progress with no payment row:
 `papergraph reconcile` finds the attempt's sale by its reference and voids it (refunds it once settled)
@@ -75,6 +77,7 @@ from datasources.repositories.payment_methods import masked_payment_method
 from datasources.repositories.payments import PaymentRepository
 from datasources.repositories.purchases import PurchaseRecord, PurchaseRepository
 from datasources.repositories.users import new_event
+from domain.claims import claim_expiry
 from domain.fees import PaymentType, ProcessingFeeSettings, subscription_cost
 from domain.idempotency import request_hash, validate_key
 from domain.ids import integer_id
@@ -100,7 +103,7 @@ from domain.purchases import (
 from domain.servicing import tenant_today
 from domain.text import free_text
 from resolvers.mutation_support import error_type
-from datasources.outbox import message_data
+from datasources.outbox import message_data, without_message
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
 from schema.account import EBillOptIn
 from schema.common import Money
@@ -200,8 +203,9 @@ class PurchaseSubscriptionInput:
     subscription_name: Optional[str] = strawberry.field(default=None, description="At most 100 characters (BUY-4).")
     customer_registration_id: Optional[str] = strawberry.field(default=None, description=(
         "The registration that will own the subscription (staff and partners; a customer's purchase is always "
-        "their own). By default the one with the subscriber's e-mail, or a new one; an anonymous purchase is "
-        "linked to none and waits to be claimed (BUY-10)."))
+        "their own). By default the one with the subscriber's e-mail, or a new one. An anonymous purchase with a "
+        "registered e-mail waits for its owner to claim it (BUY-10); with a new one it creates an unverified "
+        "registration (BUY-4, USR-3)."))
     password: Optional[str] = strawberry.field(default=None, description=(
         "For a new registration (staff and partners); checked against the password policy whenever given "
         "(USR-5)."))
@@ -214,10 +218,12 @@ class PurchaseSubscriptionInput:
 class PurchaseSubscriptionPayload:
     subscription: Optional[CustomerSubscription] = None
     registration: Optional[Registration] = strawberry.field(default=None, description=(
-        "The owning registration; null for an anonymous purchase, which waits to be claimed (BUY-10)."))
+        "The owning registration; null for an anonymous purchase, whatever the e-mail (BUY-10)."))
     charged: Optional[Money] = strawberry.field(default=None, description="What the card was charged.")
     customer_reference_number: Optional[str] = strawberry.field(default=None, description="BUY-3, when generated.")
-    change_password_url: Optional[str] = strawberry.field(default=None, description="For a new passwordless Auth0 user.")
+    change_password_url: Optional[str] = strawberry.field(default=None, description=(
+        "For a new passwordless Auth0 user created by staff or a partner; never for an anonymous purchase, whose "
+        "link reaches the e-mail's mailbox only (BUY-10, USR-3)."))
     ebill_opt_in: Optional[EBillOptIn] = strawberry.field(default=None, description=(
         "How the eBill opt-in went (EBL-5); null when the purchase did not ask for eBill."))
     user_errors: list[PurchaseSubscriptionError] = strawberry.field(default_factory=list)
@@ -430,8 +436,10 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
     repository = users(context)
     prepared = None
     anonymous = principal.is_anonymous
-    if anonymous:  # BUY-10: nothing is looked up by the e-mail, nothing linked; the subscription waits
+    known_email = False
+    if anonymous:  # BUY-10: a known e-mail's subscription waits for its owner; a new e-mail's gets a registration
         registration = None
+        known_email = await repository.by_email(tenant.id, email) is not None
     elif principal.kind is PrincipalKind.CUSTOMER:  # BUY-10: a signed-in customer's purchase is theirs
         registration = await repository.by_crid(tenant.id, principal.crid or "")
         if registration is None:
@@ -463,6 +471,21 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                 raise Refused(Code[error.code], error.message, error.field)
             registration = prepared.registration
             undo.steps.append(("delete user", prepared.undo))
+        elif anonymous and not known_email:
+            # BUY-4, USR-3: a new e-mail gets an UNVERIFIED registration with a generated password; the
+            # verification message and, in the confirmation, the link to choose a password go to the e-mail only
+            # (a password given with the purchase is not used: whoever typed the e-mail may not own it)
+            try:
+                prepared = await prepare_registration(
+                    context, email=email, password=None, first_name=first_name, last_name=last_name,
+                    verify_email=True, generated_password=True, field_prefix=("input", "subscriber"))
+            except UserFlowError as error:
+                if error.code not in ("EMAIL_ALREADY_REGISTERED", "UNVERIFIED_REGISTRATION_EXISTS"):
+                    raise Refused(Code[error.code], error.message, error.field)
+                prepared = None  # registered meanwhile, or known to the identity provider only: it waits (BUY-10)
+            if prepared is not None:
+                registration = prepared.registration
+                undo.steps.append(("delete user", prepared.undo))
         # -- 4. charge -------------------------------------------------------------------------------
         quote = subscription_cost(term.rate, term.tax, offer.activation_fee, payment_type,
                                   ProcessingFeeSettings.from_tenant(tenant.settings))
@@ -534,12 +557,18 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
                              created_at=now) if registration is not None else None,
             pending_claim=PendingClaim(tenant_id=tenant.id, subscription_id=subscription_id, email=email,
                                        created_at=now) if registration is None else None,
-            # BUY-10, MSG-1: the e-mail's owner is asked to sign in (or sign up) with it and claim the subscription
-            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={"email": email},
-                                  created_at=now) if registration is None else None,
+            # BUY-10, MSG-1: the e-mail's owner is asked to sign in with it and claim the subscription (its
+            # token names the claim: PurchaseRepository.write adds `claimId`)
+            claim_event=new_event(tenant.id, CLAIM_EVENT, subscription_id=subscription_id, details={
+                "email": email, "expiresAt": claim_expiry(now).isoformat()}, created_at=now)
+            if registration is None else None,
         )
         if prepared is not None and prepared.change_password_url:  # BUY-4/USR-3: the confirmation carries it
             message_data(record.start_event)["changePasswordUrl"] = prepared.change_password_url
+        elif prepared is not None and prepared.set_password_event is not None:  # MG2: its set-password link
+            message_data(record.start_event)["setPasswordLink"] = True
+        if registration is None:  # BUY-10: the claim message is the one message; the confirmation has nobody to go to
+            without_message(record.start_event)
         if session_row is not None and not await PaymentRepository(services.db).use_session(session_row):
             raise Refused(Code.PAYMENT_METHOD_NOT_FOUND, SESSION_USED, ["input", "paymentSession", "sessionId"])
         await PurchaseRepository(services.db).write(record)
@@ -549,10 +578,11 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
         await undo.run()
         raise
     ebill = await _opt_in_to_ebill(context, subscription_id, email, owner_crid, keys) if input.ebill else None
-    return {"subscriptionId": subscription_id, "crid": owner_crid, "charged": str(quote.total if sale else
-                                                                                        Decimal("0.00")),
-            "customerReferenceNumber": crn,
-            "changePasswordUrl": prepared.change_password_url if prepared else None, "ebill": ebill}
+    # BUY-10: an anonymous buyer's answer names no registration and no link that sets a password, whichever way
+    # the e-mail went, so it is the same for a known and a new e-mail
+    return {"subscriptionId": subscription_id, "crid": None if anonymous else owner_crid,
+            "charged": str(quote.total if sale else Decimal("0.00")), "customerReferenceNumber": crn,
+            "changePasswordUrl": prepared.change_password_url if prepared and not anonymous else None, "ebill": ebill}
 
 
 async def _opt_in_to_ebill(context, subscription_id: str, email: str, owner_crid: Optional[str],

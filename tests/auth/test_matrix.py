@@ -90,6 +90,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "acceptInvitation": ('mutation { acceptInvitation(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
     "pendingInvitations": ('{ pendingInvitations(subscriptionId: "S-1") { id } }', {OWNER, READ, FULL}),
     "invitation": ('{ invitation(token: "x") { email } }', EVERYONE),
+    # BUY-10: anyone may ask; only the e-mail's owner gets an answer or a claim (tests/graphql/messages/
+    # test_purchase_claim.py), everyone else null or a user error
+    "claimPurchase": ('mutation { claimPurchase(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
+    "purchaseClaim": ('{ purchaseClaim(token: "x") { state } }', EVERYONE),
+    "resendMessage": ('mutation { resendMessage(input: {eventId: "0"}) { queued } }', {FULL}),  # MSG-1
     # -- sign-in of own-auth tenants (SSN) --
     "signIn": ('mutation { signIn(input: {loginName: "x@example.com", password: "y"}) { userErrors { code } } }',
                EVERYONE),
