@@ -32,7 +32,7 @@ async def servicing_world(own_tenant, services, tokens, kind: str = "NCS", *, di
     own_tenant.add_subscription(tenant, subscription_id, **{"product": "1", **fields}, digital=digital,
                                 deliverySchedule="Digital" if digital else "7-Day")
     owner, guest = await tenant.add(*[
-        Registration(tenant_id=tenant.id, crid=f"auth0|{name}-{tenant.code.lower()}", email=f"{name}@example.com")
+        Registration(tenant_id=tenant.id, crid=f"auth0|{name}-{tenant.code.lower()}", email=f"{name}-{tenant.code.lower()}@example.com")
         for name in ("owner", "guest")])
     await tenant.add(SubscriptionLink(tenant_id=tenant.id, registration_id=owner.id, subscription_id=subscription_id,
                                       role="OWNER"),
