@@ -213,8 +213,13 @@ async def downgrade_offers(context: Any, subscription: Any) -> list[DowngradeOff
     if current is None:
         return []
     group = await StopSaverRepository(context.services.db).group_offers(context.tenant.id, current.group_id)
+    from schema.offers import OfferTerm as OfferTermType
+
     rates, cheapest = {}, {}
     for offer, terms in group:
+        # the offers' terms are read already: `lowestCommercialPrice` and `terms` of the offers shown cost nothing more
+        context.loaders.terms_by_offer_id.prime(offer.id, [OfferTermType.from_row(t, context.tenant.currency)
+                                                           for t in terms])
         rate = lowest_commercial_price(TermPrice(t.rate, t.commercial) for t in terms)
         rates[offer.id] = OfferRate(offer.id, offer.group_id, rate, offer.valid_from, offer.valid_to)
         cheapest[offer.id] = next((t for t in terms if t.commercial and t.rate == rate), None)
@@ -235,8 +240,7 @@ async def stop_saver_plan(context: Any, subscription: Any) -> tuple[list[str], O
     dates = None
     if not subscription.digital:
         try:
-            dates = await context.services.circulation.get_temporary_stop_dates(context.tenant.code,
-                                                                                str(subscription.id))
+            dates = await context.loaders.temporary_stop_dates_by_subscription_id.load(str(subscription.id))
         except UpstreamError:
             dates = None
     steps = stop_saver_steps(digital=subscription.digital, temporary_stop_loaded=dates is not None)

@@ -26,8 +26,7 @@ class ServicingQueries:
         subscription_id: Annotated[strawberry.ID, strawberry.argument(description="The subscription to stop.")],
     ) -> Optional[list[date]]:
         try:
-            return await info.context.services.circulation.get_temporary_stop_dates(
-                info.context.tenant.code, str(subscription_id).strip())
+            return await info.context.loaders.temporary_stop_dates_by_subscription_id.load(str(subscription_id).strip())
         except UpstreamNotFound as error:
             if isinstance(error.body, dict) and error.body.get("code") == "SUBSCRIPTION_NOT_FOUND":
                 return None
