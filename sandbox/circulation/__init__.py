@@ -91,7 +91,8 @@ Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, c
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`
 (state only; faults have `DELETE /_sandbox/faults`), `GET /_sandbox/ledger[?paperCode=]` →
 `{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, TIP, CANCEL
-START and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART and TEMPORARY_STOP_CANCEL changes, each with its amounts and `balanceBefore`/`balanceAfter`.
+START and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART, TEMPORARY_STOP_CANCEL, COMPLAINT, DOWNGRADE and
+DOWNGRADE_APPLIED changes, each with its amounts and `balanceBefore`/`balanceAfter`.
 """
 
 from __future__ import annotations
