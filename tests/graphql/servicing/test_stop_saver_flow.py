@@ -54,7 +54,13 @@ mutation ($id: ID!, $flow: ID, $start: Date!) {
   }
 }
 """
-SUBSCRIPTION = "query ($id: ID!) { subscription(id: $id) { productCode billingOptions { term rate { amount } } } }"
+SUBSCRIPTION = """
+query ($id: ID!) {
+  subscription(id: $id) {
+    productCode billingOptions { term rate { amount } } scheduledDowngrade { offerId rate { amount } effectiveDate }
+  }
+}
+"""
 
 
 @dataclass
@@ -291,8 +297,11 @@ async def test_stp_4_applied_at_the_next_renewal_midnight_tenant_time(api_client
     world.set_clock(datetime(2026, 6, 20, 4, 0, tzinfo=UTC))
     after = await product()
     # then
-    assert before == {"productCode": str(found.current), "billingOptions": [{"term": "1M", "rate": {"amount": "10.00"}}]}
-    assert after == {"productCode": str(found.cheaper), "billingOptions": [{"term": "1M", "rate": {"amount": "7.50"}}]}
+    assert before == {"productCode": str(found.current), "billingOptions": [{"term": "1M", "rate": {"amount": "10.00"}}],
+                      "scheduledDowngrade": {"offerId": str(found.cheaper), "rate": {"amount": "7.50"},
+                                             "effectiveDate": END}}
+    assert after == {"productCode": str(found.cheaper), "billingOptions": [{"term": "1M", "rate": {"amount": "7.50"}}],
+                     "scheduledDowngrade": None}
 
 
 async def test_stp_4_a_lost_answer_is_asked_again_and_downgraded_once(api_client, own_tenant, services, tokens,
@@ -312,7 +321,9 @@ async def test_stp_4_the_circulation_refusal_is_typed(api_client, own_tenant, se
     # given: a downgrade is already waiting (scheduled outside this flow)
     world, found = await downgrade_world(own_tenant, services, tokens, digital=True)
     record = own_tenant.circulation().papers[world.tenant.code].subscriptions[world.subscription_id]
-    record["scheduledDowngrade"] = {"productCode": str(found.cheapest), "effectiveDate": END}
+    record["scheduledDowngrade"] = {"productCode": str(found.cheapest), "term": "1M", "length": 1,
+                                    "lengthUnit": "MONTH", "rate": Decimal("5.00"), "tax": Decimal("0.50"),
+                                    "reason": "PRICE", "effectiveDate": END}
     flow_id = (await start(api_client, world))["stopSaver"]["id"]
     # when
     done = await downgrade(api_client, world, flow_id, found.cheaper)
