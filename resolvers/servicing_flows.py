@@ -19,13 +19,14 @@ from typing import Any, Awaitable, Callable, Optional
 import strawberry
 
 from auth.principals import PrincipalKind
-from datasources.base import UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from datasources.base import UpstreamError, UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
+from datasources.repositories.servicing import StopSaverRepository
 from domain.ids import integer_id
 from domain.offers import TermPrice, lowest_commercial_price
 from domain.servicing import (
-    ServicingRuleError, StopPeriod, StopSaverState, OfferRate, downgrade_offer_ids, tenant_today,
+    OfferRate, ServicingRuleError, StopPeriod, StopSaverState, downgrade_offer_ids, stop_saver_steps, tenant_today,
 )
 from resolvers.mutation_support import Refusal
 from schema.servicing import TemporaryStop
@@ -169,8 +170,6 @@ class Flow:
 
 async def load_flow(context: Any, subscription_id: str, flow_id: Any, codes: type[Enum]) -> Flow:
     """The subscription's StopSaver flow named by `flow_id`, with its state read back from its events."""
-    from datasources.repositories.servicing import StopSaverRepository
-
     number = integer_id(flow_id)
     found = None if number is None else await StopSaverRepository(context.services.db).flow(
         context.tenant.id, number, subscription_id)
@@ -205,8 +204,6 @@ class DowngradeOffer:
 async def downgrade_offers(context: Any, subscription: Any) -> list[DowngradeOffer]:
     """STP-4: the offers of the subscription's offer group at a lower rate, valid today (tenant time), cheapest
     first; empty when the subscription's offer is unknown. Two SQL statements, whatever the group's size."""
-    from datasources.repositories.servicing import StopSaverRepository
-
     if subscription.offer_id is None:
         return []
     current = await context.loaders.offer_by_id.load(subscription.offer_id)
@@ -234,9 +231,6 @@ async def downgrade_offers(context: Any, subscription: Any) -> list[DowngradeOff
 async def stop_saver_plan(context: Any, subscription: Any) -> tuple[list[str], Optional[list[date]]]:
     """STP-3: the steps and the temp-stop step's offered dates. A digital subscriber never gets the step (nor its
     read); a print subscriber whose dates fail to load goes on to the next step."""
-    from datasources.base import UpstreamError
-    from domain.servicing import stop_saver_steps
-
     dates = None
     if not subscription.digital:
         try:

@@ -1,5 +1,6 @@
-"""Complaints as papergraph records them (CMP-1, CMP-2): the COMPLAINT event, and the temporary entitlement a
-resolution with e-edition access grants, written in one transaction (NOT-1) and read back per subscription."""
+"""Servicing as papergraph records it: complaints (CMP-1, CMP-2), the COMPLAINT event and the temporary entitlement a
+resolution with e-edition access grants, written in one transaction (NOT-1) and read back per subscription; and the
+StopSaver flow (STP-4), kept as events: its STOPSAVER event and the events recorded under it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Event, Offer, OfferTerm, TemporaryEntitlement
+from domain.servicing import FLOW_EVENT
 
 COMPLAINT_EVENT = "COMPLAINT"
 
@@ -66,8 +68,6 @@ class StopSaverRepository:
     async def flow(self, tenant_id: int, flow_id: int, subscription_id: str) -> Optional[tuple[Event, list[Event]]]:
         """The flow's event and its children, oldest first; None when the tenant has no such flow for that
         subscription (another subscription's flow is not found either)."""
-        from domain.servicing import FLOW_EVENT
-
         async with self.db.session() as session:
             rows = list((await session.execute(select(Event).where(
                 Event.tenant_id == tenant_id, Event.subscription_id == subscription_id,
