@@ -17,6 +17,7 @@
 // - text from the API goes into the page as text (textContent), never as HTML.
 
 import { servicingSection } from './servicing.js';
+import { accountPanel } from './account.js';  // billing and auto-pay on an owner's card (EBL, EZ-4, EZ-5)
 
 const config = await (await fetch('config.json')).json();
 const TOKEN_KEY = 'papergraph-demo-token';
@@ -232,6 +233,7 @@ function subscriptionCard(s) {
   }
   card.append(actions);
   if (s.role === 'OWNER' && !stopped) card.append(servicingSection(s, { graphql, element, showStatus, showProblem }));
+  if (s.role === 'OWNER') card.append(accountPanel(s, { graphql, element, money, showStatus, showProblem, token: () => sessionStorage.getItem(TOKEN_KEY) }));
   return card;
 }
 
@@ -495,3 +497,5 @@ if (sessionStorage.getItem(TOKEN_KEY)) {
 } else {
   signOut();
 }
+
+import('./journey.js').then((journey) => journey.start({ graphql, showDashboard }));  // buy and invite (journey.js)

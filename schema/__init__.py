@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
 from resolvers.mutations.add_tip import AddTip
+from resolvers.mutations.cancel_auto_pay import CancelAutoPay
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.cancel_temporary_stop import CancelTemporaryStop
 from resolvers.mutations.change_temporary_stop_restart import ChangeTemporaryStopRestart
@@ -51,7 +52,9 @@ from resolvers.mutations.update_invitation import UpdateInvitation
 from resolvers.mutations.refresh_session import RefreshSession
 from resolvers.mutations.sign_in import SignIn
 from resolvers.mutations.sign_out import SignOut
+from resolvers.mutations.sign_out_e_bill import SignOutEBill
 from resolvers.mutations.sign_up_auto_pay import SignUpAutoPay
+from resolvers.mutations.sign_up_e_bill import SignUpEBill
 from resolvers.mutations.start_forgot_password import StartForgotPassword
 from resolvers.mutations.start_payment_session import StartPaymentSession
 from resolvers.mutations.transfer_subscription_link import TransferSubscriptionLink
@@ -114,6 +117,8 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
 # servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
 MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
 MUTATIONS += [StopSaverMutations]  # STP-4
+# account servicing: eBill (EBL-1, EBL-2), auto-pay cancel (EZ-5)
+MUTATIONS += [SignUpEBill, SignOutEBill, CancelAutoPay]
 
 
 @strawberry.type

@@ -57,10 +57,11 @@ from strawberry.types import Info
 from auth.permissions import ANYONE, SUBSCRIPTIONS, Unprivileged, allow, arg, asks_value, changes, customer_self
 from auth.principals import PrincipalKind, principal_key
 
-from datasources.base import UpstreamError, UpstreamRejected
+from datasources.base import UpstreamError, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.budget import outside_request_budget
 from datasources.models import Event, Payment, PendingClaim, SubscriptionLink, TemporaryEntitlement, utcnow
 from datasources.navigapay import PaymentDeclined
+from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.idempotency import ClaimOutcome, IdempotencyRepository
 from datasources.repositories.offers import OfferRepository
 from datasources.repositories.payment_methods import masked_payment_method
@@ -90,6 +91,7 @@ from domain.text import free_text
 from resolvers.mutation_support import error_type
 from datasources.outbox import message_data
 from resolvers.user_flows import UserFlowError, checked_email, checked_password, prepare_registration, users
+from schema.account import EBillOptIn
 from schema.common import Money
 from schema.registrations import Registration
 from schema.subscriptions import CustomerSubscription
@@ -98,6 +100,7 @@ log = logging.getLogger("papergraph.purchase")
 OPERATION = "purchaseSubscription"
 START_EVENT = "STARTSTD"
 LINK_EVENT = "UPDATELINK"
+EBILL_EVENT = "EBILLSIGNUP"  # EBL-5, as signUpEBill records it
 CLAIM_EVENT = "CLAIMPURCHASE"
 SEARCH_LIMIT = 500  # the circulation search's largest page
 SEARCH_PAGES = 20  # BUY-1 compares at most 10,000 candidates
@@ -179,6 +182,9 @@ class PurchaseSubscriptionInput:
     password: Optional[str] = strawberry.field(default=None, description=(
         "For a new registration (staff and partners); checked against the password policy whenever given "
         "(USR-5)."))
+    ebill: bool = strawberry.field(default=False, description=(
+        "Opt in to eBill (EBL-5): bills go to the subscriber's e-mail from the start. A failed opt-in leaves the "
+        "purchase standing and is reported in `ebillOptIn`."))
 
 
 @strawberry.type
@@ -189,6 +195,8 @@ class PurchaseSubscriptionPayload:
     charged: Optional[Money] = strawberry.field(default=None, description="What the card was charged.")
     customer_reference_number: Optional[str] = strawberry.field(default=None, description="BUY-3, when generated.")
     change_password_url: Optional[str] = strawberry.field(default=None, description="For a new passwordless Auth0 user.")
+    ebill_opt_in: Optional[EBillOptIn] = strawberry.field(default=None, description=(
+        "How the eBill opt-in went (EBL-5); null when the purchase did not ask for eBill."))
     user_errors: list[PurchaseSubscriptionError] = strawberry.field(default_factory=list)
 
 
@@ -222,7 +230,7 @@ def _request(input: PurchaseSubscriptionInput) -> dict[str, Any]:
         "offerId": str(input.offer_id), "term": input.term, "paymentProfileId": input.payment_profile_id,
         "paymentSession": vars(input.payment_session) if input.payment_session is not None else None,
         "subscriptionName": input.subscription_name, "crid": input.customer_registration_id,
-        "password": bool(input.password),
+        "password": bool(input.password), **({"ebill": True} if input.ebill else {}),
         "subscriber": {"firstName": subscriber.first_name, "lastName": subscriber.last_name,
                        "email": subscriber.email, "phone": subscriber.phone, "companyName": subscriber.company_name,
                        "address": vars(subscriber.address)},
@@ -287,6 +295,8 @@ async def _answer(context, response: dict[str, Any]) -> PurchaseSubscriptionPayl
         charged=Money.of(response["charged"], context.tenant.currency),
         customer_reference_number=response.get("customerReferenceNumber"),
         change_password_url=response.get("changePasswordUrl"),
+        ebill_opt_in=EBillOptIn(signed_up=response["ebill"]["signedUp"], message=response["ebill"].get("message"))
+        if response.get("ebill") else None,
     )
 
 
@@ -490,10 +500,37 @@ async def _purchase(context, input: PurchaseSubscriptionInput, key: str, *, atte
             log.warning("purchase %s failed upstream: %s", key, error)
         await undo.run()
         raise
+    ebill = await _opt_in_to_ebill(context, subscription_id, email, owner_crid, keys) if input.ebill else None
     return {"subscriptionId": subscription_id, "crid": owner_crid, "charged": str(quote.total if sale else
                                                                                         Decimal("0.00")),
             "customerReferenceNumber": crn,
-            "changePasswordUrl": prepared.change_password_url if prepared else None}
+            "changePasswordUrl": prepared.change_password_url if prepared else None, "ebill": ebill}
+
+
+async def _opt_in_to_ebill(context, subscription_id: str, email: str, owner_crid: Optional[str],
+                           keys: dict[str, str]) -> dict[str, Any]:
+    """EBL-5 (decision): after the start is written, never before, so a failed opt-in leaves it standing; the
+    failure is reported in the payload (and logged), the success recorded as EBILLSIGNUP (EBL-2). A new start is
+    never on auto-pay, so EZ-3 allows it; the bills go to the subscriber's e-mail, the owner's."""
+    tenant = context.tenant
+    async def sign_up() -> dict[str, Any]:
+        return await context.services.circulation.sign_up_ebill(tenant.code, subscription_id, email,
+                                                                idempotency_key=keys["create"] + ":ebill")
+
+    try:
+        try:
+            result = await sign_up()
+        except (UpstreamTimeout, UpstreamUnavailable):  # the answer was lost: the same key makes it once
+            result = await sign_up()
+    except UpstreamError as error:
+        log.info("purchase: eBill opt-in failed (%s); the start stands", error.code)
+        message = getattr(error, "upstream_message", None) or "The circulation system could not sign up to eBill now"
+        return {"signedUp": False, "message": f"{message}. Sign up to eBill later from the subscription."}
+    await AdministrationRepository(context.services.db).record_upstream_change(Event(
+        tenant_id=tenant.id, type_code=EBILL_EVENT, subscription_id=subscription_id, crid=owner_crid,
+        source="PURCHASE", details={"circulationTransactionId": result.get("transactionId"), "email": email},
+        created_at=utcnow()))
+    return {"signedUp": True}
 
 
 SESSION_USED = "This payment session paid for a purchase already: start another"

@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from sandbox.circulation.statements import statement_pdf, statements as bill_statements
+
 CC = "CREDIT_CARD"
 BANK = "BANK"
 STOPPED_STATUSES = frozenset({"STOPPED", "PERMANENTLY_STOPPED"})
@@ -56,8 +58,17 @@ STOP_REASONS = (
     ("DELIVERY", "Delivery problems"), ("DIGITAL_ONLY", "Reads online only"), ("DECEASED", "Subscriber deceased"),
     ("OTHER", "Another reason"),
 )
-# STP-4: a downgrade (a product of the same offer group at a lower rate) waits for the next renewal, the day the
-# current term ends; a subscription without an end date (or one already past it, in grace) renews tomorrow.
+# EZ-4: the current plan as each circulation system names its fields (canonical name → the kind's)
+_PLAN_KEYS = ("term", "length", "lengthUnit", "paidThroughDate", "rate", "tax", "otherCosts", "amount", "autoRenew",
+              "balance")
+PLAN_FIELDS: dict[str, dict[str, str]] = {
+    "NCS": {k: k for k in _PLAN_KEYS},
+    "MATRIX": dict(zip(_PLAN_KEYS, ("termCode", "termLength", "termUnit", "paidThru", "rateAmount", "taxAmount",
+                                    "otherCharges", "totalAmount", "autoRenew", "accountBalance"))),
+    "CIRCPRO": {k: k[0].upper() + k[1:] for k in _PLAN_KEYS},
+    "SAXO": dict(zip(_PLAN_KEYS, ("term", "periodLength", "periodUnit", "expiryDate", "price", "vat", "fees", "total",
+                                  "renewAutomatically", "balance"))),
+}
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
 
 
@@ -391,6 +402,71 @@ class CirculationStore:
             record["scheduledDowngrade"] = None
             paper.pending_downgrades.discard(subscription_id)
             self._record("DOWNGRADE_APPLIED", paper, record, record["balance"], {"downgrade": dict(downgrade)})
+
+    def cancel_auto_pay(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        """EZ-5: auto-pay ends with its recurring tip and donation; the subscription itself goes on (it renews
+        by bill from now on)."""
+        record = self.subscription(paper, subscription_id)
+        if not record["autoPay"]:
+            raise CirculationError(409, "NOT_ON_AUTO_PAY", "the subscription is not on auto-pay")
+        plan = record.get("autoPayPlan") or {}
+        record["autoPay"] = False
+        record["autoPayPlan"] = None
+        for o in record["billingOptions"]:
+            o["autoRenew"] = False
+        entry = self._record("AUTOPAY_CANCEL", paper, record, record["balance"], {
+            "optionTerm": plan.get("term"), "tip": plan.get("tip", ZERO), "donation": plan.get("donation", ZERO)})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def sign_up_ebill(self, paper: Paper, subscription_id: str, email: str) -> dict[str, Any]:
+        """EZ-3, EBL-1, EBL-2: bills go by e-mail to `email` from now on."""
+        record = self.subscription(paper, subscription_id)
+        if record["status"] in STOPPED_STATUSES or record["autoPay"]:
+            reason = "stopped" if record["status"] in STOPPED_STATUSES else "on auto-pay"
+            raise CirculationError(422, "EBILL_NOT_AVAILABLE", f"eBill is not available: the subscription is {reason}")
+        if record["ebill"]:
+            raise CirculationError(409, "ALREADY_ON_EBILL", "the subscription is already on eBill")
+        record["ebill"], record["ebillEmail"] = True, email
+        entry = self._record("EBILL_SIGNUP", paper, record, record["balance"], {"email": email})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def sign_out_ebill(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if not record["ebill"]:
+            raise CirculationError(409, "NOT_ON_EBILL", "the subscription is not on eBill")
+        record["ebill"], record["ebillEmail"] = False, None
+        entry = self._record("EBILL_SIGNOUT", paper, record, record["balance"], {})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def current_plan(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        """EZ-4: the plan the subscription is on, active or stopped, in the paper's own wire shape
+        (`PLAN_FIELDS`): the auto-pay plan's option when on auto-pay, else the first billing option."""
+        record = self.subscription(paper, subscription_id)
+        options = record["billingOptions"]
+        term = (record.get("autoPayPlan") or {}).get("term")
+        option = next((o for o in options if o["term"] == term), options[0] if options else None)
+        canonical = {
+            "term": option["term"] if option else None, "length": option["length"] if option else None,
+            "lengthUnit": option.get("lengthUnit") if option else None, "paidThroughDate": record.get("endDate"),
+            "rate": option["rate"] if option else ZERO, "tax": option["tax"] if option else ZERO,
+            "otherCosts": to_money(option.get("otherCosts") or 0) if option else ZERO,
+            "amount": option["amount"] if option else ZERO,
+            "autoRenew": bool(record["autoPay"]) and record["status"] not in STOPPED_STATUSES,
+            "balance": record["balance"],
+        }
+        return {PLAN_FIELDS[paper.kind][k]: v for k, v in canonical.items()}
+
+    def statements(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        """EBL-4: newest first (sandbox/circulation/statements.py)."""
+        return bill_statements(self.subscription(paper, subscription_id), paper.today(self.clock()))
+
+    def statement_pdf(self, paper: Paper, subscription_id: str, statement_id: str) -> bytes:
+        record = self.subscription(paper, subscription_id)
+        statement = next((s for s in bill_statements(record, paper.today(self.clock())) if s["id"] == statement_id),
+                         None)
+        if statement is None:
+            raise CirculationError(404, "STATEMENT_NOT_FOUND", f"the subscription has no statement {statement_id!r}")
+        return statement_pdf(paper.kind, record, statement)
 
     # temporary stops (STP-1, STP-2) ------------------------------------------------------------------
     def temporary_stop_dates(self, paper: Paper, subscription_id: str) -> list[date]:
