@@ -336,3 +336,25 @@ async def test_stp_3_a_stopped_subscription_has_no_flow(api_client, own_tenant, 
     world, _ = await downgrade_world(own_tenant, services, tokens)
     assert (await cancel(api_client, world, None))["userErrors"] == []
     assert codes(await start(api_client, world)) == ["SUBSCRIPTION_STOPPED"]
+
+
+async def test_stp_4_a_retry_with_the_client_key_replays_the_flow_cancel_once(api_client, own_tenant, services, tokens):
+    # given: a flow at its cancel step, cancelled with a client key whose answer the client lost
+    world, _ = await downgrade_world(own_tenant, services, tokens, digital=True)
+    flow_id = (await start(api_client, world))["stopSaver"]["id"]
+    await pass_step(api_client, world, flow_id, "DOWNGRADE")
+    document = """
+    mutation ($id: ID!, $flow: ID) {
+      cancelSubscription(input: {subscriptionId: $id, reason: "PRICE", stopSaverId: $flow, idempotencyKey: "ss-1"}) {
+        subscription { status } userErrors { code }
+      }
+    }
+    """
+    variables = {"id": world.subscription_id, "flow": flow_id}
+    # when
+    first = (await graphql(api_client, document, variables, **world.headers["owner"]))["data"]["cancelSubscription"]
+    retry = (await graphql(api_client, document, variables, **world.headers["owner"]))["data"]["cancelSubscription"]
+    # then: the same answer, one cancellation, one event; without the key the ended flow refuses
+    assert first == retry == {"subscription": {"status": "STOPPED"}, "userErrors": []}
+    assert len(await events(services, world, "CANCELSUBSCRIPTION")) == 1
+    assert codes(await cancel(api_client, world, flow_id)) == ["STOP_SAVER_ENDED"]
