@@ -16,6 +16,7 @@
 //   after a lost answer cannot charge twice (PAY-4);
 // - text from the API goes into the page as text (textContent), never as HTML.
 
+import { servicingSection } from './servicing.js';
 import { accountPanel } from './account.js';  // billing and auto-pay on an owner's card (EBL, EZ-4, EZ-5)
 
 const config = await (await fetch('config.json')).json();
@@ -231,6 +232,7 @@ function subscriptionCard(s) {
     }
   }
   card.append(actions);
+  if (s.role === 'OWNER' && !stopped) card.append(servicingSection(s, { graphql, element, showStatus, showProblem }));
   if (s.role === 'OWNER') card.append(accountPanel(s, { graphql, element, money, showStatus, showProblem, token: () => sessionStorage.getItem(TOKEN_KEY) }));
   return card;
 }
