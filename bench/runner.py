@@ -715,9 +715,10 @@ PAPERGRAPH_TARGETS = {"papergraph": "fast", "papergraph-stock": "stock"}
 
 def papergraph_command() -> list[str]:
     """`papergraph run` as production starts it (cli.py: migrations, its logging configuration, one
-    worker per PAPERGRAPH_WORKERS, multiprocess metrics): the venv's console script, else `python -m cli`."""
-    script = Path(sys.executable).parent / "papergraph"
-    return [str(script), "run"] if script.exists() else [sys.executable, "-m", "cli", "run"]
+    worker per PAPERGRAPH_WORKERS, multiprocess metrics). Started as `python -m cli run` (the console
+    script's own entry point, cli.main) from ROOT, so the code measured is the checkout the bench runs from
+    even when the venv's editable install points at another one."""
+    return [sys.executable, "-m", "cli", "run"]
 
 
 def start_papergraph(processes: Processes, name: str, execution: str, database_url: str,
