@@ -607,7 +607,11 @@ def git_commit() -> dict[str, Any]:
         completed = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
         return completed.stdout.strip() if completed.returncode == 0 else ""
 
-    return {"commit": git("rev-parse", "HEAD") or None, "subject": git("log", "-1", "--format=%s") or None,
+    commit = git("rev-parse", "HEAD")
+    if not commit:  # an exported tree (`git archive <commit>`, so the work tree can change during a run)
+        return {"commit": os.environ.get("BENCH_COMMIT"), "subject": os.environ.get("BENCH_COMMIT_SUBJECT"),
+                "dirty": False, "exported": True}
+    return {"commit": commit, "subject": git("log", "-1", "--format=%s") or None,
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
