@@ -53,7 +53,7 @@ PEER_DIR = ROOT / "bench" / "peers" / "apollo"
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 BENCH_DATABASE = "papergraph_bench"
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 240.0  # a shared 2-core machine under load starts two workers slowly
 STATS_ATTEMPTS = 400  # fresh connections tried to reach every worker's /_debug/stats
 
 
