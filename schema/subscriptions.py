@@ -172,6 +172,12 @@ class Subscriber:
         )
 
 
+def _subscriber(root) -> Optional[Subscriber]:
+    """Built when the selection asks for it rather than in `from_record`: a dashboard reads ~11 subscriptions
+    and asks for none of their subscribers (issue 18: build only what the selection asks for)."""
+    return Subscriber.from_record(root.subscriber_record) if root.subscriber_record else None
+
+
 @lru_cache(maxsize=1024)
 def _availabilities(facts: SubscriptionFacts, circulation_kind: str
                     ) -> tuple[Availability, TipAvailability, EbillAvailability]:
@@ -208,7 +214,9 @@ class CustomerSubscription:
     name: Optional[str] = strawberry.field(description="Optional name given at purchase.")
     household_level_id: Optional[int]
     product_code: Optional[str] = strawberry.field(description="The circulation system's product code: the offer's id.")
+
     subscriber: Optional[Subscriber] = strawberry.field(
+        resolver=_subscriber,
         description="Contact details of the subscriber: for staff, partners and linked customers (LNK-3).",
         extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
     restart_availability: Availability = strawberry.field(description="RST-1: whether a restart is available, and why not.")
@@ -218,6 +226,7 @@ class CustomerSubscription:
     events = subscription_events_field()  # NOT-1, owned by schema/registrations.py
     payments = subscription_payments_field()  # PAY-4, owned by schema/payments.py
     offer_id: strawberry.Private[Optional[int]]
+    subscriber_record: strawberry.Private[Optional[dict[str, Any]]]  # built into a Subscriber only when asked for
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")
     async def household_level(self, info: Info) -> Optional[HouseholdLevel]:
@@ -299,7 +308,7 @@ class CustomerSubscription:
             name=record.get("name"),
             household_level_id=int(level) if level is not None else None,
             product_code=product or None,
-            subscriber=Subscriber.from_record(subscriber) if subscriber else None,
+            subscriber_record=subscriber or None,
             restart_availability=restart,
             tip_availability=tips,
             ebill_availability=ebill,
