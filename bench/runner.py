@@ -831,8 +831,10 @@ def run(args) -> dict[str, Any]:
                             warm_up(target, scenario, tokens, conns, args.warmup, args.compare_min, book,
                                     {t.name for t in serving})
                             if book.differences:
-                                raise RuntimeError("the servers' answers differ: "
-                                                   + json.dumps(book.differences[:3], default=str)[:4000])
+                                path = out_dir / f"answers-differ-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+                                path.write_text(json.dumps(book.differences, indent=1, default=str))
+                                raise RuntimeError(f"the servers' answers differ (all of them in {path}): "
+                                                   + json.dumps(book.differences[:1], default=str)[:1500])
                         measurement = measure(wrk, target, scenario, script, conns, args.duration,
                                               0 if scenario.comparable else args.warmup, emulator_urls, round_index)
                         cells.setdefault((target.name, scenario.name, conns), []).append(measurement)
