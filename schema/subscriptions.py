@@ -229,10 +229,11 @@ class CustomerSubscription:
     subscriber_record: strawberry.Private[Optional[dict[str, Any]]]  # built into a Subscriber only when asked for
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")
-    async def household_level(self, info: Info) -> Optional[HouseholdLevel]:
+    def household_level(self, info: Info) -> Optional[HouseholdLevel]:
+        # the loader's future itself (graphql-core awaits it): no coroutine per field (issue 18 part 3)
         if self.household_level_id is None:
             return None
-        return await info.context.loaders.household_level_by_id.load(self.household_level_id)
+        return info.context.loaders.household_level_by_id.load(self.household_level_id)
 
     @strawberry.field(description="Number of registrations linked to this subscription, owners and guests (SUB-1).")
     async def registration_count(self, info: Info) -> int:
@@ -240,15 +241,15 @@ class CustomerSubscription:
 
     @strawberry.field(description="The payment method attached to the subscription, masked (PM-4); null when none.",
                       extensions=allow(reads(PAYMENTS), customer_linked(parent("id"))))
-    async def payment_method(self, info: Info) -> Optional[PaymentMethod]:
-        return await info.context.loaders.payment_method_by_subscription_id.load(str(self.id))
+    def payment_method(self, info: Info) -> Optional[PaymentMethod]:
+        return info.context.loaders.payment_method_by_subscription_id.load(str(self.id))  # a future, awaited by graphql-core
 
     @strawberry.field(description=(
         "The subscription's current billing options (PAY-3), from the circulation system; null when it "
         "cannot answer."
     ), extensions=allow(reads(SUBSCRIPTIONS), reads(PAYMENTS), customer_linked(parent("id"))))
-    async def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
-        return await info.context.loaders.billing_options_by_subscription_id.load(str(self.id))
+    def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
+        return info.context.loaders.billing_options_by_subscription_id.load(str(self.id))  # a future
 
     @strawberry.field(description=(
         "Delivery stops scheduled in the circulation system, read live (SUB-4); null when it cannot answer. "
@@ -272,10 +273,10 @@ class CustomerSubscription:
         return await info.context.loaders.complaints_by_subscription_id.load(str(self.id))
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
-    async def offer(self, info: Info) -> Optional[LazyOffer]:
+    def offer(self, info: Info) -> Optional[LazyOffer]:
         if self.offer_id is None:
             return None
-        return await info.context.loaders.offer_by_id.load(self.offer_id)
+        return info.context.loaders.offer_by_id.load(self.offer_id)  # a future
 
     @classmethod
     def from_record(cls, record: dict[str, Any], circulation_kind: str) -> "CustomerSubscription":
