@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--targets", default="papergraph,papergraph-stock,apollo",
                      help="servers to measure: papergraph (fast execution), papergraph-stock "
                           "(PAPERGRAPH_EXECUTION=stock), apollo (the peer)")
+    run.add_argument("--db-pool", type=int, default=5,
+                     help="PostgreSQL pool size per process, the same for every server (PAPERGRAPH_DATABASE_POOL_SIZE: "
+                          "papergraph's read pool and its ORM pool, which may overflow as much again; the peer's "
+                          "pg pool): three servers of two processes must fit in PostgreSQL's max_connections (100 "
+                          "by default) beside whatever else uses it")
     run.add_argument("--compare-min", type=int, default=20,
                      help="warm-up requests at least, each answer compared with the other servers' (0 and "
                           "--warmup 0: none)")

@@ -726,11 +726,12 @@ def papergraph_command() -> list[str]:
 
 
 def start_papergraph(processes: Processes, name: str, execution: str, database_url: str,
-                     emulator_urls: dict[str, str], workers: int) -> Target:
+                     emulator_urls: dict[str, str], workers: int, db_pool: int) -> Target:
     port = free_port()
     env = {
         **os.environ, **production_env(database_url, emulator_urls), "PAPERGRAPH_WORKERS": str(workers),
         "PAPERGRAPH_HOST": "127.0.0.1", "PAPERGRAPH_PORT": str(port), "PAPERGRAPH_EXECUTION": execution,
+        "PAPERGRAPH_DATABASE_POOL_SIZE": str(db_pool),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `papergraph run` makes a fresh one per server
     process = processes.start(name, papergraph_command(), env=env)
@@ -768,13 +769,14 @@ def run(args) -> dict[str, Any]:
         for name in targets_wanted:
             if name in PAPERGRAPH_TARGETS:
                 targets.append(start_papergraph(processes, name, PAPERGRAPH_TARGETS[name], database_url,
-                                                emulator_urls, workers))
+                                                emulator_urls, workers, args.db_pool))
             elif name == "apollo":
                 port = free_port()
                 env = {**os.environ, "PORT": str(port), "PEER_WORKERS": str(workers),
                        "DATABASE_URL": database_url.replace("postgresql+asyncpg://", "postgresql://"),
                        "CIRCULATION_BASE_URL": emulator_urls["circulation"],
                        "AUTH0_BASE_URL": emulator_urls["auth0"], "AUTH0_AUDIENCE": audience,
+                       "PEER_DB_POOL": str(args.db_pool),
                        "NODE_ENV": "production"}
                 process = processes.start("apollo", ["node", "server.js"], env=env, cwd=PEER_DIR)
                 base = f"http://127.0.0.1:{port}"
@@ -850,7 +852,7 @@ def run(args) -> dict[str, Any]:
             "command": "python -m bench " + " ".join(sys.argv[1:]),
             "machine": machine,
             "settings": {"scale": args.scale, "duration": args.duration, "warmup": args.warmup,
-                         "compare_min": args.compare_min, "connections": connections,
+                         "compare_min": args.compare_min, "connections": connections, "db_pool": args.db_pool,
                          "latency_ms": args.latency_ms, "workers": workers, "rounds": args.rounds,
                          "targets": [t.name for t in targets], "tenant": TENANT,
                          "papergraph_env": {k: v for k, v in os.environ.items() if k.startswith("PAPERGRAPH_")}},
