@@ -63,6 +63,10 @@ class Context(Protocol):
 
     async def customer_link_roles(self) -> Mapping[str, str]: ...
 
+    def customer_registration_now(self) -> tuple[bool, Any]: ...
+
+    def customer_link_roles_now(self) -> Mapping[str, str] | None: ...
+
 REQUIRE_MANAGER_MFA = "Security.RequireManagerMfa"
 CREATED_CRIDS = "created_crids"  # context.extra: CRIDs the request created, or proved with a link (verifyEmail)
 OWNER, GUEST = "OWNER", "GUEST"
@@ -188,19 +192,40 @@ class PartnerScope(Rule):
 
 class CustomerRule(Rule):
     """A rule about the customer's own registration and links; refuses LITE and UNVERIFIED registrations
-    (USR-8) before looking any further."""
+    (USR-8) before looking any further.
 
-    async def allows(self, context, source, kwargs) -> bool:
+    Decided without awaiting when the request already knows what the rule needs (`customer_allows_now`
+    answers a bool): the registration is read for every customer request before any field runs, and
+    `linkedSubscriptions` primes the customer's link roles, so a dashboard's per-subscription rules (LNK-3)
+    cost no coroutine. Otherwise the rule awaits (`customer_allows`)."""
+
+    def allows(self, context, source, kwargs) -> bool | Awaitable[bool]:
         if context.principal.kind is not PrincipalKind.CUSTOMER:
             return False
-        registration = await context.customer_registration()
-        if registration is not None and registration.state.value in ("LITE", "UNVERIFIED"):
-            raise Denied("This registration cannot sign in until it is verified and has a password (USR-8)",
-                         code="FORBIDDEN", reason="REGISTRATION_NOT_VERIFIED")
+        known, registration = context.customer_registration_now()
+        if known:
+            _refuse_unverified(registration)
+            decided = self.customer_allows_now(context, source, kwargs)
+            if decided is not None:
+                return decided
+        return self._allows_later(context, source, kwargs)
+
+    async def _allows_later(self, context, source, kwargs) -> bool:
+        _refuse_unverified(await context.customer_registration())
         return await self.customer_allows(context, source, kwargs)
+
+    def customer_allows_now(self, context, source, kwargs) -> bool | None:
+        """The decision when it needs nothing the request has yet to read; None otherwise."""
+        return None
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         raise NotImplementedError
+
+
+def _refuse_unverified(registration: Any) -> None:
+    if registration is not None and registration.state.value in ("LITE", "UNVERIFIED"):
+        raise Denied("This registration cannot sign in until it is verified and has a password (USR-8)",
+                     code="FORBIDDEN", reason="REGISTRATION_NOT_VERIFIED")
 
 
 @dataclass(frozen=True)
@@ -208,6 +233,9 @@ class AnyCustomer(CustomerRule):
     """Any signed-in customer, acting on their own registration (the field takes the CRID from the token)."""
 
     description = "a signed-in customer (own registration)"
+
+    def customer_allows_now(self, context, source, kwargs) -> bool:
+        return True
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         return True
@@ -220,6 +248,9 @@ class CustomerSelf(CustomerRule):
     crid: Value
 
     description = "the customer it belongs to"
+
+    def customer_allows_now(self, context, source, kwargs) -> bool:
+        return _text(self.crid(source, kwargs)) == context.principal.crid
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         return _text(self.crid(source, kwargs)) == context.principal.crid
@@ -235,6 +266,13 @@ class CustomerLinked(CustomerRule):
     @property
     def description(self) -> str:
         return "the subscription's owner (LNK-3)" if self.roles == {OWNER} else "a customer linked to the subscription"
+
+    def customer_allows_now(self, context, source, kwargs) -> bool | None:
+        subscription_id = _text(self.subscription(source, kwargs))
+        if subscription_id is None:
+            return False
+        roles = context.customer_link_roles_now()
+        return None if roles is None else roles.get(subscription_id) in self.roles
 
     async def customer_allows(self, context, source, kwargs) -> bool:
         subscription_id = _text(self.subscription(source, kwargs))

@@ -25,11 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scale", type=int, default=100, help="sandbox.demo scale: 100·N registrations and 1,000·N subscriptions "
                                                             "over 4 tenants (100: 10k / 100k)")
     run.add_argument("--workers", type=int, default=0, help="papergraph workers and Apollo processes (0: nproc)")
-    run.add_argument("--rounds", type=int, default=1, help="measurements per cell; the median by req/s is reported")
-    run.add_argument("--targets", default="papergraph,apollo", help="servers to measure")
+    run.add_argument("--rounds", type=int, default=3, help="measurements per cell, the servers' order rotating each "
+                                                          "round; the median and the spread are reported")
+    run.add_argument("--targets", default="papergraph,papergraph-stock,apollo",
+                     help="servers to measure: papergraph (fast execution), papergraph-stock "
+                          "(PAPERGRAPH_EXECUTION=stock), apollo (the peer)")
+    run.add_argument("--db-pool", type=int, default=5,
+                     help="PostgreSQL pool size per process, the same for every server (PAPERGRAPH_DATABASE_POOL_SIZE: "
+                          "papergraph's read pool and its ORM pool, which may overflow as much again; the peer's "
+                          "pg pool): three servers of two processes must fit in PostgreSQL's max_connections (100 "
+                          "by default) beside whatever else uses it")
+    run.add_argument("--compare-min", type=int, default=20,
+                     help="warm-up requests at least, each answer compared with the other servers' (0 and "
+                          "--warmup 0: none)")
     run.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
-    run.add_argument("--uvicorn-args", default="--loop uvloop --http httptools",
-                     help="extra uvicorn options for papergraph (e.g. '--loop asyncio --http h11' to compare)")
     run.add_argument("--database", default="papergraph_bench", help="PostgreSQL database created (and dropped) for the run")
     run.add_argument("--keep-database", action="store_true", help="leave the database in place after the run")
     run.add_argument("--output", default="", help="directory for the JSON and Markdown reports (default bench/results)")

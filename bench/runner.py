@@ -53,7 +53,7 @@ PEER_DIR = ROOT / "bench" / "peers" / "apollo"
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 BENCH_DATABASE = "papergraph_bench"
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 240.0  # a shared 2-core machine under load starts two workers slowly
 STATS_ATTEMPTS = 400  # fresh connections tried to reach every worker's /_debug/stats
 
 
@@ -460,6 +460,184 @@ def field_exists(url: str, operation: str, field_name: str) -> bool:
     return f"Cannot query field '{field_name}'" not in messages
 
 
+# -- equal answers and equal refusals ----------------------------------------------------------------
+def normalized(status: int, answer: dict[str, Any]) -> dict[str, Any]:
+    """What two servers must agree on: the HTTP status, `data` and the whole `errors` (message, path,
+    locations, extensions). papergraph's top-level `extensions` (the cost, API-3) has no peer equivalent."""
+    return {"status": status, "data": answer.get("data"), "errors": answer.get("errors")}
+
+
+def refusal(status: int, answer: dict[str, Any]) -> dict[str, Any]:
+    """How a request refused before GraphQL runs is compared: status and code (the wording of a token error
+    names the JOSE library's reason, which differs between joserfc and jose)."""
+    return {"status": status, "data": answer.get("data"),
+            "codes": [e.get("extensions", {}).get("code") for e in answer.get("errors") or []]}
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any], token: str | None,
+                tenant: str = TENANT) -> tuple[int, dict[str, Any]]:
+    headers = {"x-tenant": tenant, **({"authorization": f"Bearer {token}"} if token else {})}
+    response = await client.post(url, json=body, headers=headers)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, {"errors": [{"message": f"HTTP {response.status_code}: {response.text[:200]}"}]}
+
+
+def forge(token: str) -> str:
+    """The same header and claims under a signature that is not the key's (one byte of it changed)."""
+    head, payload, signature = token.split(".")
+    flipped = ("A" if signature[10] != "A" else "B")
+    return ".".join((head, payload, signature[:10] + flipped + signature[11:]))
+
+
+def auth_parity(targets: list["Target"], auth0_url: str, audience: str, scenario: Scenario,
+                tokens: dict[str, str]) -> list[dict[str, Any]]:
+    """The same refusals and the same answers from every server for the requests that test authentication
+    and ownership (AUT-1, TEN-1, LNK-3, LNK-4): a forged signature, an unsigned (`alg: none`) token, another
+    audience, another tenant's token, a customer asking for another customer's registration, an anonymous
+    request, and the customer's own dashboard. Each case records every server's status and whether they
+    agree; a refusal must be a refusal on every server."""
+    claim = "https://papergraph.dev/"
+    own, other = scenario.crids[0], scenario.crids[1]
+    with httpx.Client(base_url=auth0_url, timeout=30) as client:
+        def mint(sub: str, claims: dict[str, Any], audience_: str = audience) -> str:
+            answer = client.post("/_sandbox/tokens", json={"sub": sub, "audience": audience_, "claims": claims})
+            answer.raise_for_status()
+            return answer.json()["access_token"]
+
+        foreign_tenant = mint(own, {claim + "tenant": "SAXDEMO", claim + "principal": "customer"})
+        other_audience = mint(own, {claim + "tenant": TENANT, claim + "principal": "customer"},
+                              "https://another.api.example")
+    import base64
+
+    def b64(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    unsigned = ".".join((b64({"alg": "none", "typ": "JWT"}), tokens[own].split(".")[1], ""))
+    own_body = scenario.body(own)
+    cases: list[tuple[str, dict[str, Any], str | None, str, bool]] = [  # name, body, token, compare as, refused
+        ("forged signature (AUT-1)", own_body, forge(tokens[own]), "refusal", True),
+        ("alg none (AUT-1)", own_body, unsigned, "refusal", True),
+        ("another audience (AUT-1)", own_body, other_audience, "refusal", True),
+        ("another tenant's token (TEN-1)", own_body, foreign_tenant, "refusal", True),
+        ("another customer's registration (LNK-4)", scenario.body(other), tokens[own], "answer", False),
+        ("anonymous dashboard", own_body, None, "answer", False),
+        ("own dashboard", own_body, tokens[own], "answer", False),
+    ]
+
+    async def ask() -> list[dict[str, Any]]:
+        rows = []
+        async with httpx.AsyncClient(timeout=30) as client:
+            for name, body, token, kind, refused in cases:
+                seen = {}
+                for target in targets:
+                    status, answer = await _post(client, target.url, body, token)
+                    seen[target.name] = (status, refusal(status, answer) if kind == "refusal" else normalized(status, answer))
+                values = [v for _, v in seen.values()]
+                same = all(v == values[0] for v in values)
+                ok = same and all((status >= 400) == refused for status, _ in seen.values())
+                if kind == "answer" and name != "own dashboard":  # a denial is a field error with data null
+                    ok = ok and all(v["errors"] and not (v["data"] or {}).get("registration") for v in values)
+                rows.append({"case": name, "status": {t: st for t, (st, _) in seen.items()}, "same": same, "ok": ok,
+                             **({} if ok else {"answers": {t: v for t, (_, v) in seen.items()}})})
+        return rows
+
+    return asyncio.run(ask())
+
+
+class AnswerBook:
+    """Every answer of every warm-up request, by request: the first server to answer a request sets the
+    reference, and every other server's answer to the same request must equal it (`normalized`)."""
+
+    def __init__(self) -> None:
+        self.reference: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self.compared = 0  # answers checked against another server's
+        self.requests: dict[str, int] = {}  # warm-up requests sent, per server
+        self.differences: list[dict[str, Any]] = []
+
+    def record(self, target: str, scenario: str, key: str, answer: dict[str, Any]) -> None:
+        self.requests[target] = self.requests.get(target, 0) + 1
+        first = self.reference.setdefault((scenario, key), (target, answer))
+        if first[0] == target:
+            return
+        self.compared += 1
+        if first[1] != answer and len(self.differences) < 20:
+            self.differences.append({"scenario": scenario, "request": key[:200], first[0]: first[1], target: answer})
+
+
+def warm_up(target: "Target", scenario: Scenario, tokens: dict[str, str], connections: int, seconds: float,
+            minimum: int, book: AnswerBook, servers_answering: set[str]) -> None:
+    """The warm-up before a measurement, driven from Python so that every answer is kept and compared with the
+    other servers' answers to the same request (the same CRID and token for the dashboard): at least
+    `minimum` requests, and for `seconds`, over up to `connections` concurrent connections."""
+    index = 0
+
+    def next_request() -> tuple[str, dict[str, Any], str | None]:
+        nonlocal index
+        index += 1
+        if scenario.crids:
+            crid = scenario.crids[(index * 7919) % len(scenario.crids)]  # the wrk script's walk
+            token = tokens[crid] if scenario.principal == "customer" else None
+            return crid, scenario.body(crid), token
+        return "", scenario.check_body(), token_for(scenario, tokens)
+
+    async def drive() -> None:
+        deadline = time.monotonic() + seconds
+        sent = 0
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            async def worker() -> None:
+                nonlocal sent
+                while sent < minimum or time.monotonic() < deadline:
+                    sent += 1
+                    key, body, token = next_request()
+                    status, answer = await _post(client, target.url, body, token)
+                    if target.name in servers_answering:
+                        book.record(target.name, scenario.name, key, normalized(status, answer))
+            await asyncio.gather(*(worker() for _ in range(max(1, min(connections, 16)))))
+
+    asyncio.run(drive())
+
+
+def git_commit() -> dict[str, Any]:
+    """The commit the run measured, and whether the work tree had changes (then the figures are of that
+    commit plus them)."""
+    def git(*argv: str) -> str:
+        completed = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
+        return completed.stdout.strip() if completed.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:  # an exported tree (`git archive <commit>`, so the work tree can change during a run)
+        return {"commit": os.environ.get("BENCH_COMMIT"), "subject": os.environ.get("BENCH_COMMIT_SUBJECT"),
+                "dirty": False, "exported": True}
+    return {"commit": commit, "subject": git("log", "-1", "--format=%s") or None,
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def combine(rounds: list[Measurement]) -> dict[str, Any]:
+    """One cell's rounds: the median of each figure, and the spread (min–max) of req/s and CPU ms/req."""
+    import statistics
+
+    def median(name: str) -> Any:
+        values = [getattr(m, name) for m in rounds if getattr(m, name) is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    first = rounds[0]
+    cpu = [m.cpu_ms_per_request for m in rounds if m.cpu_ms_per_request is not None]
+    return {
+        "target": first.target, "scenario": first.scenario, "connections": first.connections,
+        "rounds": len(rounds), "requests": sum(m.requests for m in rounds),
+        **{name: median(name) for name in ("rps", "p50_ms", "p95_ms", "p99_ms", "cpu_ms_per_request",
+                                           "upstream_calls_per_request", "sql_per_request", "machine_cpu_busy_pct",
+                                           "loadavg_1m")},
+        "rps_min": min(m.rps for m in rounds), "rps_max": max(m.rps for m in rounds),
+        "cpu_min": min(cpu) if cpu else None, "cpu_max": max(cpu) if cpu else None,
+        "errors": sum(m.errors for m in rounds), "graphql_errors": sum(m.graphql_errors for m in rounds),
+        "each_round": [m.__dict__ for m in rounds],
+    }
+
+
 # -- reporting ---------------------------------------------------------------------------------------
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
@@ -469,35 +647,62 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _spread(low: Any, high: Any, digits: int) -> str:
+    return "—" if low is None else f"{_fmt(float(low), digits)}–{_fmt(float(high), digits)}"
+
+
 def markdown(report: dict[str, Any]) -> str:
     machine, settings = report["machine"], report["settings"]
+    measured = report.get("commit") or {}
     lines = [
         f"# papergraph benchmark — {report['started_at']}",
         "",
+        f"Commit measured: `{measured.get('commit')}`{' (with uncommitted changes)' if measured.get('dirty') else ''}"
+        f" — {measured.get('subject')}.",
+        "",
         f"Machine: {machine['nproc']} × {machine['cpu_model']}, {machine['memory_mb']:,} MB; load average before "
-        f"the run {machine['loadavg_before']}. Settings: scale {settings['scale']} "
+        f"the run {machine['loadavg_before']}, after {machine.get('loadavg_after')} (the machine is shared: other "
+        f"work ran beside the measurement). Settings: scale {settings['scale']} "
         f"({report['seed']['registrations']:,} registrations, {report['seed']['subscriptions']:,} subscriptions), "
-        f"{settings['duration']} s per measurement after {settings['warmup']} s warm-up, upstream latency "
-        f"{settings['latency_ms']} ms, {settings['workers']} papergraph workers / {settings['workers']} Apollo processes, "
-        f"{settings['rounds']} round(s) (median by req/s shown).",
+        f"{settings['duration']} s per measurement after a {settings['warmup']} s warm-up (at least "
+        f"{settings.get('compare_min', 0)} requests, every answer compared), upstream latency "
+        f"{settings['latency_ms']} ms, {settings['workers']} papergraph workers (`papergraph run`) / "
+        f"{settings['workers']} Apollo processes, {settings['rounds']} round(s) per cell in rotating server order: "
+        "median shown, spread = min–max over the rounds.",
         f"Seeding: database {report['seed']['database_s']} s, emulators {report['seed']['emulators_s']} s, "
         f"total {report['seed']['total_s']} s.",
         "",
-        "| operation | server | conns | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | upstream/req | SQL/req | errors (HTTP / GraphQL) | × Apollo req/s | × Apollo CPU | machine busy % |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "`papergraph` is the fast execution path (the default), `papergraph-stock` the same server with "
+        "`PAPERGRAPH_EXECUTION=stock` (strawberry's own execution).",
+        "",
+        "| operation | server | conns | req/s (median) | req/s spread | p50 ms | p95 ms | p99 ms | CPU ms/req (median) | CPU spread | upstream/req | SQL/req | errors (HTTP / GraphQL) | × Apollo req/s | × Apollo CPU | machine busy % |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_key = {(m["target"], m["scenario"], m["connections"]): m for m in report["results"]}
     for m in report["results"]:
-        peer = by_key.get(("apollo", m["scenario"], m["connections"])) if m["target"] == "papergraph" else None
+        peer = by_key.get(("apollo", m["scenario"], m["connections"])) if m["target"] != "apollo" else None
         ratio_rps = m["rps"] / peer["rps"] if peer and peer["rps"] else None
         ratio_cpu = (m["cpu_ms_per_request"] / peer["cpu_ms_per_request"]
-                     if peer and peer.get("cpu_ms_per_request") else None)
+                     if peer and peer.get("cpu_ms_per_request") and m.get("cpu_ms_per_request") else None)
         lines.append(
-            f"| {m['scenario']} | {m['target']} | {m['connections']} | {_fmt(m['rps'])} | {_fmt(m['p50_ms'], 2)} | "
+            f"| {m['scenario']} | {m['target']} | {m['connections']} | {_fmt(m['rps'])} | "
+            f"{_spread(m.get('rps_min'), m.get('rps_max'), 1)} | {_fmt(m['p50_ms'], 2)} | "
             f"{_fmt(m['p95_ms'], 2)} | {_fmt(m['p99_ms'], 2)} | {_fmt(m['cpu_ms_per_request'], 2)} | "
+            f"{_spread(m.get('cpu_min'), m.get('cpu_max'), 2)} | "
             f"{_fmt(m['upstream_calls_per_request'], 2)} | {_fmt(m['sql_per_request'], 2)} | {m['errors']} / {m.get('graphql_errors', 0)} | "
             f"{_fmt(ratio_rps, 2)} | {_fmt(ratio_cpu, 2)} | {_fmt(m['machine_cpu_busy_pct'])} |"
         )
+    compared = report.get("answers") or {}
+    lines += ["", f"Answers: {compared.get('compared', 0):,} warm-up answers compared with another server's answer "
+                  f"to the same request, {len(compared.get('differences', [])):,} different "
+                  f"(warm-up requests per server: {compared.get('requests', {})})."]
+    if report.get("auth_parity"):
+        lines += ["", "Authentication and ownership, the same request to every server:", "",
+                  "| case | " + " | ".join(report["auth_parity"][0]["status"]) + " | same answer |",
+                  "|---|" + "---:|" * len(report["auth_parity"][0]["status"]) + "---|"]
+        for row in report["auth_parity"]:
+            lines.append(f"| {row['case']} | " + " | ".join(str(v) for v in row["status"].values())
+                         + f" | {'yes' if row['same'] else 'NO'} |")
     lines += ["", "Memory at the end (RSS MB per process, master first):", ""]
     for name, rss in report["memory_rss_mb"].items():
         lines.append(f"- {name}: {', '.join(f'{v:.0f}' for v in rss.values())}")
@@ -509,9 +714,36 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 # -- the run -----------------------------------------------------------------------------------------
+PAPERGRAPH_TARGETS = {"papergraph": "fast", "papergraph-stock": "stock"}
+
+
+def papergraph_command() -> list[str]:
+    """`papergraph run` as production starts it (cli.py: migrations, its logging configuration, one
+    worker per PAPERGRAPH_WORKERS, multiprocess metrics). Started as `python -m cli run` (the console
+    script's own entry point, cli.main) from ROOT, so the code measured is the checkout the bench runs from
+    even when the venv's editable install points at another one."""
+    return [sys.executable, "-m", "cli", "run"]
+
+
+def start_papergraph(processes: Processes, name: str, execution: str, database_url: str,
+                     emulator_urls: dict[str, str], workers: int, db_pool: int) -> Target:
+    port = free_port()
+    env = {
+        **os.environ, **production_env(database_url, emulator_urls), "PAPERGRAPH_WORKERS": str(workers),
+        "PAPERGRAPH_HOST": "127.0.0.1", "PAPERGRAPH_PORT": str(port), "PAPERGRAPH_EXECUTION": execution,
+        "PAPERGRAPH_DATABASE_POOL_SIZE": str(db_pool),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `papergraph run` makes a fresh one per server
+    process = processes.start(name, papergraph_command(), env=env)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/ping", process, name, processes, name)
+    return Target(name, base + "/graphql", base + "/_debug/stats", process, workers)
+
+
 def run(args) -> dict[str, Any]:
     started_at = datetime.now(timezone.utc)
     machine = machine_info()
+    commit = git_commit()
     wrk = ensure_wrk()
     targets_wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
     if "apollo" in targets_wanted:
@@ -525,6 +757,7 @@ def run(args) -> dict[str, Any]:
     previous_sigterm = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     notes: list[str] = []
     skipped: list[dict[str, str]] = []
+    audience = "https://api.papergraph.dev"
     try:
         database_url = prepare_database(args.database)
         emulator_urls = start_emulators(processes, args.latency_ms)
@@ -533,38 +766,33 @@ def run(args) -> dict[str, Any]:
               f"{seeded['emulators_s']} s)", file=sys.stderr)
 
         targets: list[Target] = []
-        if "papergraph" in targets_wanted:
-            port = free_port()
-            env = {
-                **os.environ, **production_env(database_url, emulator_urls), "PAPERGRAPH_WORKERS": str(workers),
-                "PAPERGRAPH_HOST": "127.0.0.1", "PAPERGRAPH_PORT": str(port),
-            }
-            argv = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1",
-                    "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-                    "--lifespan", "on", *args.uvicorn_args.split()]
-            process = processes.start("papergraph", argv, env=env)
-            base = f"http://127.0.0.1:{port}"
-            wait_http(base + "/ping", process, "papergraph", processes, "papergraph")
-            targets.append(Target("papergraph", base + "/graphql", base + "/_debug/stats", process, workers))
-        if "apollo" in targets_wanted:
-            port = free_port()
-            env = {**os.environ, "PORT": str(port), "PEER_WORKERS": str(workers),
-                   "DATABASE_URL": database_url.replace("postgresql+asyncpg://", "postgresql://"),
-                   "CIRCULATION_BASE_URL": emulator_urls["circulation"], "NODE_ENV": "production"}
-            process = processes.start("apollo", ["node", "server.js"], env=env, cwd=PEER_DIR)
-            base = f"http://127.0.0.1:{port}"
-            wait_http(base + "/_debug/stats", process, "the Apollo peer", processes, "apollo")
-            targets.append(Target("apollo", base + "/graphql", base + "/_debug/stats", process, workers))
+        for name in targets_wanted:
+            if name in PAPERGRAPH_TARGETS:
+                targets.append(start_papergraph(processes, name, PAPERGRAPH_TARGETS[name], database_url,
+                                                emulator_urls, workers, args.db_pool))
+            elif name == "apollo":
+                port = free_port()
+                env = {**os.environ, "PORT": str(port), "PEER_WORKERS": str(workers),
+                       "DATABASE_URL": database_url.replace("postgresql+asyncpg://", "postgresql://"),
+                       "CIRCULATION_BASE_URL": emulator_urls["circulation"],
+                       "AUTH0_BASE_URL": emulator_urls["auth0"], "AUTH0_AUDIENCE": audience,
+                       "PEER_DB_POOL": str(args.db_pool),
+                       "NODE_ENV": "production"}
+                process = processes.start("apollo", ["node", "server.js"], env=env, cwd=PEER_DIR)
+                base = f"http://127.0.0.1:{port}"
+                wait_http(base + "/_debug/stats", process, "the Apollo peer", processes, "apollo")
+                targets.append(Target("apollo", base + "/graphql", base + "/_debug/stats", process, workers))
+            else:
+                raise RuntimeError(f"unknown target {name!r} (papergraph, papergraph-stock, apollo)")
         if not targets:
-            raise RuntimeError("no target to measure (--targets papergraph,apollo)")
+            raise RuntimeError("no target to measure (--targets papergraph,papergraph-stock,apollo)")
 
-        # which scenarios can run, and do both servers give the same answers?
+        # which scenarios can run: every server must answer the check request without errors
         wanted = {s.strip() for s in args.scenarios.split(",")} if args.scenarios else None
         runnable: list[Scenario] = []
-        papergraph = next((t for t in targets if t.name == "papergraph"), None)
-        peer = next((t for t in targets if t.name == "apollo"), None)
+        papergraph = next((t for t in targets if t.name in PAPERGRAPH_TARGETS), None)
         candidates = [s for s in scenarios(args.scale) if not wanted or s.name in wanted]
-        tokens = mint_tokens(emulator_urls["auth0"], "https://api.papergraph.dev", candidates)
+        tokens = mint_tokens(emulator_urls["auth0"], audience, candidates)
         for scenario in candidates:
             if scenario.requires_field and papergraph and not field_exists(papergraph.url, "mutation",
                                                                            scenario.requires_field):
@@ -577,38 +805,61 @@ def run(args) -> dict[str, Any]:
                     skipped.append({"scenario": scenario.name, "reason": f"papergraph answered errors: "
                                     f"{json.dumps(answer.get('errors'))[:300]}"})
                     continue
-                if peer and scenario.peer:
-                    same = graphql(peer.url, scenario.check_body()) == answer
-                    notes.append(f"{scenario.name}: Apollo peer's answer {'identical to' if same else 'DIFFERS from'} "
-                                 "papergraph's")
             if scenario.note:
                 notes.append(f"{scenario.name}: {scenario.note}")
             runnable.append(scenario)
 
-        results: list[Measurement] = []
+        # the peer must refuse and allow exactly what papergraph does
+        parity: list[dict[str, Any]] = []
+        dashboard = next((s for s in runnable if s.name == "dashboard" and len(s.crids) > 1), None)
+        if dashboard and len(targets) > 1:
+            parity = auth_parity(targets, emulator_urls["auth0"], audience, dashboard, tokens)
+            failed = [row for row in parity if not row["ok"]]
+            if failed:
+                (out_dir / "parity-failure.json").write_text(json.dumps(failed, indent=1))
+                raise RuntimeError("the servers do not refuse and answer alike: " + json.dumps(failed)[:1500])
+
+        book = AnswerBook()
+        cells: dict[tuple[str, str, int], list[Measurement]] = {}
         for conns in connections:
             for scenario in runnable:
                 script = work / f"{scenario.name}.lua"
                 script.write_text(scenario.lua(tokens=tokens))
-                for target in targets:
-                    if target.name == "apollo" and not scenario.peer:
-                        continue
-                    rounds = [measure(wrk, target, scenario, script, conns, args.duration, args.warmup,
-                                      emulator_urls, r) for r in range(args.rounds)]
-                    best = sorted(rounds, key=lambda m: m.rps)[len(rounds) // 2]
-                    results.append(best)
-                    print(f"bench: {scenario.name:14} {target.name:10} c={conns:<4} {best.rps:9.1f} req/s  "
-                          f"p50 {best.p50_ms:7.2f} ms  p99 {best.p99_ms:7.2f} ms  CPU {best.cpu_ms_per_request} ms/req  "
-                          f"busy {best.machine_cpu_busy_pct}%", file=sys.stderr)
+                serving = [t for t in targets if t.name != "apollo" or scenario.peer]
+                for round_index in range(args.rounds):
+                    shift = round_index % len(serving)
+                    for target in serving[shift:] + serving[:shift]:  # each server first in turn
+                        if scenario.comparable:
+                            warm_up(target, scenario, tokens, conns, args.warmup, args.compare_min, book,
+                                    {t.name for t in serving})
+                            if book.differences:
+                                path = out_dir / f"answers-differ-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+                                path.write_text(json.dumps(book.differences, indent=1, default=str))
+                                raise RuntimeError(f"the servers' answers differ (all of them in {path}): "
+                                                   + json.dumps(book.differences[:1], default=str)[:1500])
+                        measurement = measure(wrk, target, scenario, script, conns, args.duration,
+                                              0 if scenario.comparable else args.warmup, emulator_urls, round_index)
+                        cells.setdefault((target.name, scenario.name, conns), []).append(measurement)
+                        print(f"bench: {scenario.name:14} {target.name:17} c={conns:<4} r{round_index} "
+                              f"{measurement.rps:9.1f} req/s  p50 {measurement.p50_ms:7.2f} ms  "
+                              f"CPU {measurement.cpu_ms_per_request} ms/req  busy {measurement.machine_cpu_busy_pct}%",
+                              file=sys.stderr)
+        results = [combine(rounds) for rounds in cells.values()]
+        machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         report = {
             "started_at": started_at.isoformat(timespec="seconds"),
+            "commit": commit,
+            "command": "python -m bench " + " ".join(sys.argv[1:]),
             "machine": machine,
             "settings": {"scale": args.scale, "duration": args.duration, "warmup": args.warmup,
-                         "connections": connections, "latency_ms": args.latency_ms, "workers": workers,
-                         "rounds": args.rounds, "uvicorn_args": args.uvicorn_args, "tenant": TENANT,
+                         "compare_min": args.compare_min, "connections": connections, "db_pool": args.db_pool,
+                         "latency_ms": args.latency_ms, "workers": workers, "rounds": args.rounds,
+                         "targets": [t.name for t in targets], "tenant": TENANT,
                          "papergraph_env": {k: v for k, v in os.environ.items() if k.startswith("PAPERGRAPH_")}},
             "seed": seeded,
-            "results": [m.__dict__ for m in results],
+            "results": results,
+            "answers": {"compared": book.compared, "requests": book.requests, "differences": book.differences},
+            "auth_parity": parity,
             "memory_rss_mb": {t.name: t.rss_mb() for t in targets},
             "skipped": skipped,
             "notes": notes,

@@ -106,8 +106,9 @@ class Offer:
         return await info.context.loaders.offer_group_by_id.load(self.group_id)
 
     @strawberry.field(description="The offer's terms with their rates.")
-    async def terms(self, info: Info) -> list[OfferTerm]:
-        return await info.context.loaders.terms_by_offer_id.load(self.offer_id)
+    def terms(self, info: Info) -> list[OfferTerm]:
+        # the loader's future itself (graphql-core awaits it): no coroutine per field (issue 18 part 3)
+        return info.context.loaders.terms_by_offer_id.load(self.offer_id)
 
     @strawberry.field(description="Postal codes a print offer delivers to; empty for a digital offer (OFR-1).")
     async def delivery_areas(self, info: Info) -> list[str]:

@@ -199,6 +199,7 @@ class Registration:
     async def linked_subscriptions(self, info: Info, role: Optional[LinkRole] = None
                                    ) -> Optional[list[LazySubscription]]:
         links = await info.context.loaders.links_by_registration_id.load(self.pk)
+        info.context.know_customer_links(self.pk, links)  # the subscriptions' own rules (LNK-3) need not await
         ids = [str(link.subscription_id) for link in links if role is None or link.role == role]
         subscriptions = await info.context.loaders.subscription_by_id.load_many(ids)
         return [subscription for subscription in subscriptions if subscription is not None]

@@ -173,6 +173,12 @@ class Subscriber:
         )
 
 
+def _subscriber(root) -> Optional[Subscriber]:
+    """Built when the selection asks for it rather than in `from_record`: a dashboard reads ~11 subscriptions
+    and asks for none of their subscribers (issue 18: build only what the selection asks for)."""
+    return Subscriber.from_record(root.subscriber_record) if root.subscriber_record else None
+
+
 @lru_cache(maxsize=1024)
 def _availabilities(facts: SubscriptionFacts, circulation_kind: str
                     ) -> tuple[Availability, TipAvailability, EbillAvailability]:
@@ -209,7 +215,9 @@ class CustomerSubscription:
     name: Optional[str] = strawberry.field(description="Optional name given at purchase.")
     household_level_id: Optional[int]
     product_code: Optional[str] = strawberry.field(description="The circulation system's product code: the offer's id.")
+
     subscriber: Optional[Subscriber] = strawberry.field(
+        resolver=_subscriber,
         description="Contact details of the subscriber: for staff, partners and linked customers (LNK-3).",
         extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
     scheduled_downgrade: Optional[ScheduledDowngrade] = strawberry.field(default=None, description=(
@@ -223,12 +231,14 @@ class CustomerSubscription:
     bill_statements = subscription_bill_statements_field()  # EBL-4, owned by schema/account.py
     current_plan = subscription_current_plan_field()  # EZ-4, owned by schema/account.py
     offer_id: strawberry.Private[Optional[int]]
+    subscriber_record: strawberry.Private[Optional[dict[str, Any]]]  # built into a Subscriber only when asked for
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")
-    async def household_level(self, info: Info) -> Optional[HouseholdLevel]:
+    def household_level(self, info: Info) -> Optional[HouseholdLevel]:
+        # the loader's future itself (graphql-core awaits it): no coroutine per field (issue 18 part 3)
         if self.household_level_id is None:
             return None
-        return await info.context.loaders.household_level_by_id.load(self.household_level_id)
+        return info.context.loaders.household_level_by_id.load(self.household_level_id)
 
     @strawberry.field(description="Number of registrations linked to this subscription, owners and guests (SUB-1).")
     async def registration_count(self, info: Info) -> int:
@@ -236,15 +246,15 @@ class CustomerSubscription:
 
     @strawberry.field(description="The payment method attached to the subscription, masked (PM-4); null when none.",
                       extensions=allow(reads(PAYMENTS), customer_linked(parent("id"))))
-    async def payment_method(self, info: Info) -> Optional[PaymentMethod]:
-        return await info.context.loaders.payment_method_by_subscription_id.load(str(self.id))
+    def payment_method(self, info: Info) -> Optional[PaymentMethod]:
+        return info.context.loaders.payment_method_by_subscription_id.load(str(self.id))  # a future, awaited by graphql-core
 
     @strawberry.field(description=(
         "The subscription's current billing options (PAY-3), from the circulation system; null when it "
         "cannot answer."
     ), extensions=allow(reads(SUBSCRIPTIONS), reads(PAYMENTS), customer_linked(parent("id"))))
-    async def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
-        return await info.context.loaders.billing_options_by_subscription_id.load(str(self.id))
+    def billing_options(self, info: Info) -> Optional[list[BillingOption]]:
+        return info.context.loaders.billing_options_by_subscription_id.load(str(self.id))  # a future
 
     @strawberry.field(description=(
         "Delivery stops scheduled in the circulation system, read live (SUB-4); null when it cannot answer. "
@@ -268,10 +278,10 @@ class CustomerSubscription:
         return await info.context.loaders.complaints_by_subscription_id.load(str(self.id))
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
-    async def offer(self, info: Info) -> Optional[LazyOffer]:
+    def offer(self, info: Info) -> Optional[LazyOffer]:
         if self.offer_id is None:
             return None
-        return await info.context.loaders.offer_by_id.load(self.offer_id)
+        return info.context.loaders.offer_by_id.load(self.offer_id)  # a future
 
     @classmethod
     def from_record(cls, record: dict[str, Any], circulation_kind: str) -> "CustomerSubscription":
@@ -304,7 +314,7 @@ class CustomerSubscription:
             name=record.get("name"),
             household_level_id=int(level) if level is not None else None,
             product_code=product or None,
-            subscriber=Subscriber.from_record(subscriber) if subscriber else None,
+            subscriber_record=subscriber or None,
             scheduled_downgrade=(ScheduledDowngrade.from_record(record["scheduledDowngrade"], record["currency"])
                                  if record.get("scheduledDowngrade") else None),
             restart_availability=restart,

@@ -3,11 +3,23 @@
 //
 // Written the way Apollo's own guidance says a fast subgraph is written, so the ratio papergraph reports
 // against it means something: one DataLoader set per request (batching, per-request cache), a keep-alive
-// undici pool to the upstream, a pg pool, cached parse/validate (Apollo's default document store), and a
-// plain node:http server calling `executeHTTPGraphQLRequest` (no framework in front). `node cluster` runs as
-// many processes as papergraph has uvicorn workers (PEER_WORKERS).
+// undici pool to the upstream, a pg pool with prepared (named) statements, cached parse/validate (Apollo's
+// default document store), the cache-control plugin disabled (papergraph has no equivalent), and a plain
+// node:http server calling `executeHTTPGraphQLRequest` (no framework in front). `node cluster` runs as many
+// processes as papergraph has uvicorn workers (PEER_WORKERS).
+//
+// It does the same work papergraph does for the same request (issue 18): the bearer token verified with
+// `jose` (RS256 only) against the same JWKS, verified tokens remembered until they expire (at most 5 min,
+// forgotten when the key set changes: auth/tokens.py); the principal and tenant from the token's claims, a
+// foreign X-Tenant refused with 403 (TEN-1), a token older than the customer's last sign-out refused with
+// 401 (SSN-4, the date remembered 5 s per customer: auth/sessions.py), a LITE/UNVERIFIED registration refused
+// with 401 (USR-8); and the same field rules as auth/permissions.py on `registration`, `Registration.crid`
+// and `.state` (LNK-4), `linkedSubscriptions`, `paymentMethod` and `billingOptions` (LNK-3), with the same
+// FORBIDDEN / UNAUTHENTICATED errors. Staff and partner access is read from the token's claims (no peer
+// operation is driven by staff, so papergraph's stored access levels, MGR-1, are not read here).
 //
 // Environment: PORT, PEER_WORKERS, DATABASE_URL (postgresql://user@host:port/db), CIRCULATION_BASE_URL,
+// AUTH0_BASE_URL (issuer `<base>/`, JWKS at `<base>/.well-known/jwks.json`), AUTH0_AUDIENCE,
 // PEER_DB_POOL (default 10, papergraph's pool size), PEER_UPSTREAM_CONNECTIONS (default 100, likewise).
 // `GET /_debug/stats` (loopback only) answers this process's counters, so the bench can count SQL
 // statements and upstream calls per request exactly as it does for papergraph.
@@ -17,7 +29,11 @@ import http from 'node:http';
 import process from 'node:process';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { errors as joseErrors } from 'jose';
 import pg from 'pg';
 import { Pool as UndiciPool } from 'undici';
 
@@ -26,6 +42,17 @@ const WORKERS = Math.max(1, Number(process.env.PEER_WORKERS || 1));
 const DB_POOL = Number(process.env.PEER_DB_POOL || 10);
 const UPSTREAM_CONNECTIONS = Number(process.env.PEER_UPSTREAM_CONNECTIONS || 100);
 const CIRCULATION = process.env.CIRCULATION_BASE_URL || 'http://127.0.0.1:8101';
+const AUTH0 = (process.env.AUTH0_BASE_URL || 'http://127.0.0.1:8102').replace(/\/+$/, '');
+const AUDIENCE = process.env.AUTH0_AUDIENCE || 'https://api.papergraph.dev';
+const TOKEN_LEEWAY_S = 30; // PAPERGRAPH_TOKEN_LEEWAY_SECONDS' default
+const JWKS_REFETCH_INTERVAL_MS = 30_000; // PAPERGRAPH_JWKS_REFETCH_INTERVAL's default
+const JWKS_MAX_AGE_MS = 3_600_000;
+const VERIFIED_CACHE_SIZE = 4096; // auth/tokens.py
+const VERIFIED_CACHE_S = 300;
+const MAX_TOKEN_LENGTH = 8192;
+const SESSION_CACHE_MS = 5000; // auth/sessions.py
+const SESSION_CACHE_SIZE = 10_000;
+const CLAIM = 'https://papergraph.dev/';
 const UPSTREAM_TIMEOUT_MS = 5000;
 const TENANT_CACHE_MS = 30_000;
 const BATCH_SIZE = 500; // the circulation system's limit on ids per batch request
@@ -223,14 +250,20 @@ function lowestPrice(terms) {
 }
 
 // -- the process's shared resources ----------------------------------------------------------------------
-const stats = { sqlQueries: 0, upstreamCalls: 0, graphqlRequests: 0 };
+const stats = { sqlQueries: 0, upstreamCalls: 0, graphqlRequests: 0, tokenVerifications: 0 };
 let db;
 let circulation;
+let auth0;
 const tenants = new Map(); // code -> { at, tenant }
 
+// Prepared statements, as papergraph's asyncpg reads are: node-postgres prepares a named query once per
+// connection and then only binds and executes it. One name per distinct text.
+const statementNames = new Map();
 function query(text, values) {
   stats.sqlQueries += 1;
-  return db.query({ text, values, name: undefined }).then((result) => result.rows);
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `peer_${statementNames.size}`));
+  return db.query({ name, text, values }).then((result) => result.rows);
 }
 
 async function upstreamGet(path) {
@@ -317,7 +350,8 @@ function createLoaders(tenant) {
         [tenantId, ids]);
       const byId = new Map(rows.map((row) => [row.level_id, {
         id: String(row.level_id), levelId: row.level_id, description: row.description, active: row.active,
-        label: `${row.level_id} - ${row.description}`,
+        // HHL-3: a blank description labels the level by its id alone (domain/households.py level_label)
+        label: (row.description || '').trim() ? `${row.level_id} - ${(row.description || '').trim()}` : String(row.level_id),
       }]));
       return ids.map((id) => byId.get(id) || null);
     }),
@@ -362,14 +396,266 @@ function decodeCursor(cursor) {
   return offset + 1;
 }
 
+const dayFormats = new Map(); // time zone -> Intl.DateTimeFormat, built once per process
 function tenantToday(timeZone) {
-  // en-CA formats as YYYY-MM-DD
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  let format = dayFormats.get(timeZone);
+  if (format === undefined) {
+    // en-CA formats as YYYY-MM-DD
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(new Date());
 }
+
+// -- authentication (auth/middleware.py, auth/tokens.py, auth/principals.py, auth/sessions.py) ------------
+class Refusal extends Error {
+  constructor(status, message, code, headers = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+const unauthorized = (error, description) => new Refusal(401, description, 'UNAUTHENTICATED', {
+  'www-authenticate': `Bearer realm="papergraph", error="${error}", error_description="${description.replace(/\\/g, '\\\\').replace(/"/g, "'")}"`,
+});
+
+// The identity provider's keys: fetched on first use and after an hour; a token naming an unknown `kid`
+// triggers one refetch, at most one per JWKS_REFETCH_INTERVAL_MS (a flood of forged tokens costs one fetch).
+const jwks = { keySet: null, kids: new Set(), fetchedAt: -Infinity, unknownKidAt: -Infinity, generation: 0, pending: null };
+
+async function refreshJwks() {
+  if (!jwks.pending) {
+    jwks.pending = (async () => {
+      try {
+        const { statusCode, body } = await auth0.request({ method: 'GET', path: '/.well-known/jwks.json',
+          headers: { accept: 'application/json' }, headersTimeout: UPSTREAM_TIMEOUT_MS, bodyTimeout: UPSTREAM_TIMEOUT_MS });
+        if (statusCode >= 400) { await body.dump(); throw new Refusal(503, "The identity provider's keys cannot be read now; try again shortly", 'UPSTREAM_UNAVAILABLE', { 'retry-after': '5' }); }
+        const document = await body.json();
+        const keys = (document.keys || []).filter((k) => k.kty === 'RSA' && (k.use || 'sig') === 'sig');
+        jwks.keySet = createLocalJWKSet({ keys });
+        jwks.kids = new Set(keys.filter((k) => k.kid).map((k) => k.kid));
+        jwks.fetchedAt = Date.now();
+        jwks.generation += 1;
+      } finally {
+        jwks.pending = null;
+      }
+    })();
+  }
+  return jwks.pending;
+}
+
+async function keySetFor(kid) {
+  const now = Date.now();
+  if (jwks.keySet === null || now - jwks.fetchedAt >= JWKS_MAX_AGE_MS) await refreshJwks();
+  else if (!jwks.kids.has(kid) && now - jwks.unknownKidAt >= JWKS_REFETCH_INTERVAL_MS) {
+    jwks.unknownKidAt = now;
+    await refreshJwks();
+  }
+  if (!jwks.kids.has(kid)) throw unauthorized('invalid_token', 'The access token is not valid: unknown signing key');
+  return jwks.keySet;
+}
+
+const verified = new Map(); // token -> { until (ms), claims }; insertion order is age (the oldest go first)
+let verifiedGeneration = -1;
+
+async function verifyToken(token) {
+  if (verifiedGeneration !== jwks.generation) { verified.clear(); verifiedGeneration = jwks.generation; }
+  const remembered = verified.get(token);
+  if (remembered !== undefined) {
+    if (Date.now() < remembered.until) return remembered.claims;
+    verified.delete(token);
+  }
+  stats.tokenVerifications += 1;
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw unauthorized('invalid_token', 'The access token is not valid: malformed token');
+  }
+  if (header.alg !== 'RS256') throw unauthorized('invalid_token', 'The access token is not valid: unsupported algorithm');
+  if (typeof header.kid !== 'string' || !header.kid) throw unauthorized('invalid_token', 'The access token is not valid: unknown signing key');
+  const keySet = await keySetFor(header.kid);
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(token, keySet, {
+      algorithms: ['RS256'], issuer: `${AUTH0}/`, audience: AUDIENCE, clockTolerance: TOKEN_LEEWAY_S,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) throw unauthorized('invalid_token', `The access token is not valid: ${error.code}`);
+    throw error;
+  }
+  if (verifiedGeneration !== jwks.generation) { verified.clear(); verifiedGeneration = jwks.generation; }
+  if (typeof claims.exp === 'number') {
+    verified.set(token, { until: Math.min((claims.exp + TOKEN_LEEWAY_S) * 1000, Date.now() + VERIFIED_CACHE_S * 1000), claims });
+    if (verified.size > VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value);
+  }
+  return claims;
+}
+
+const SECTIONS = new Set(['subscriptions', 'registrations', 'payments', 'household_levels', 'entitlements', 'offers', 'settings']);
+const RANK = { NO_ACCESS: 0, READ_ONLY: 1, FULL_CONTROL: 2 };
+const ANONYMOUS = Object.freeze({ kind: 'anonymous', tenant: null, subject: null, crid: null, access: {}, scopes: new Set() });
+
+function principalFromClaims(claims) {
+  const shape = (name, test, what) => {
+    const value = claims[name];
+    if (value != null && !test(value)) throw unauthorized('invalid_token', `The access token is not valid: the \`${name}\` claim must be ${what}`);
+    return value;
+  };
+  const isString = (v) => typeof v === 'string';
+  const tenant = shape(`${CLAIM}tenant`, isString, 'a string');
+  const kindClaim = shape(`${CLAIM}principal`, isString, 'a string');
+  const subject = shape('sub', isString, 'a string') || '';
+  const scopes = new Set((shape('scope', isString, 'a space-separated string') || '').split(/\s+/).filter(Boolean));
+  const machine = claims.gty === 'client-credentials' || subject.endsWith('@clients');
+  const kind = machine ? 'partner' : kindClaim === 'staff' ? 'staff' : 'customer';
+  const access = {};
+  if (kind === 'staff') {
+    const levels = shape(`${CLAIM}access`, (v) => typeof v === 'object' && !Array.isArray(v), 'an object mapping each section to an access level') || {};
+    for (const [section, level] of Object.entries(levels)) {
+      if (!isString(level)) throw unauthorized('invalid_token', `The access token is not valid: the \`${CLAIM}access\` claim must map each section to a level name`);
+      if (SECTIONS.has(section) && level in RANK) access[section] = level;
+    }
+  }
+  return { kind, tenant: tenant || null, subject, crid: kind === 'customer' ? subject : null, access, scopes };
+}
+
+// SSN-4: the registration's last sign-out, remembered SESSION_CACHE_MS per (tenant, CRID)
+const lastLogouts = new Map();
+async function issuedBeforeLogout(principal, claims) {
+  if (principal.kind !== 'customer' || !principal.tenant || !principal.subject) return false;
+  const key = `${principal.tenant}\u0000${principal.subject}`;
+  const now = Date.now();
+  let cached = lastLogouts.get(key);
+  if (cached === undefined || now - cached.at >= SESSION_CACHE_MS) {
+    const rows = await query('SELECT r.last_logout_at FROM registration r JOIN tenant t ON t.id = r.tenant_id '
+      + 'WHERE t.code = $1 AND r.crid = $2', [principal.tenant, principal.subject]);
+    lastLogouts.delete(key);
+    lastLogouts.set(key, (cached = { at: now, lastLogout: rows.length ? rows[0].last_logout_at : null }));
+    if (lastLogouts.size > SESSION_CACHE_SIZE) lastLogouts.delete(lastLogouts.keys().next().value);
+  }
+  if (cached.lastLogout == null) return false;
+  return typeof claims.iat !== 'number' || claims.iat * 1000 < cached.lastLogout.getTime();
+}
+
+// auth/middleware.py: the principal and the tenant code, or a Refusal answered before GraphQL runs
+async function authenticate(headers) {
+  const authorization = headers.get('authorization');
+  const requestedTenant = (headers.get('x-tenant') || '').trim() || null;
+  if (authorization === undefined || authorization === null) return { principal: ANONYMOUS, tenantCode: requestedTenant };
+  const trimmed = authorization.trim();
+  const space = trimmed.indexOf(' ');
+  const scheme = space < 0 ? trimmed : trimmed.slice(0, space);
+  const token = space < 0 ? '' : trimmed.slice(space + 1).trim();
+  if (scheme.toLowerCase() !== 'bearer' || !token) throw unauthorized('invalid_request', 'Use the Bearer scheme: Authorization: Bearer <access token>');
+  if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('invalid_token', 'The access token is too long');
+  const claims = await verifyToken(token);
+  const principal = principalFromClaims(claims);
+  if (!principal.tenant) throw unauthorized('invalid_token', 'The access token names no tenant');
+  if (await issuedBeforeLogout(principal, claims)) throw unauthorized('invalid_token', 'The session has ended: sign in again');
+  if (requestedTenant !== null && requestedTenant !== principal.tenant) {
+    throw new Refusal(403, `This token acts for tenant ${principal.tenant}, not ${requestedTenant}`, 'FORBIDDEN');
+  }
+  return { principal, tenantCode: principal.tenant };
+}
+
+// -- field rules (auth/permissions.py): any one rule allows; decided without awaiting when it can -------
+const registrationState = (row, tenant) => {
+  if ((tenant.user_provider || '').trim().toUpperCase() !== 'MG2') return 'STANDARD';
+  if (!row.has_password) return 'LITE';
+  return row.email_verified ? 'STANDARD' : 'UNVERIFIED';
+};
+const text = (value) => (value == null || String(value).trim() === '' ? null : String(value).trim());
+
+async function customerRegistration(context) {
+  return context.principal.kind === 'customer' && context.principal.crid
+    ? context.loaders.registrationByCrid.load(context.principal.crid) : null;
+}
+
+async function customerLinkRoles(context) {
+  if (context.linkRoles === undefined) {
+    context.linkRoles = (async () => {
+      const registration = await customerRegistration(context);
+      const links = registration === null ? [] : await context.loaders.linksByRegistrationId.load(registration.id);
+      return new Map(links.map((link) => [String(link.subscription_id), link.role]));
+    })();
+  }
+  return context.linkRoles;
+}
+
+const staffRead = (section) => ({
+  description: `staff with READ_ONLY access to ${section}`,
+  allows: (context) => context.principal.kind === 'staff' && (RANK[context.principal.access[section]] || 0) >= RANK.READ_ONLY,
+});
+const partnerRead = (section) => ({
+  description: `a partner with scope read:${section}`,
+  allows: (context) => context.principal.kind === 'partner'
+    && (context.principal.scopes.has(`write:${section}`) || context.principal.scopes.has(`read:${section}`)),
+});
+const reads = (section) => [staffRead(section), partnerRead(section)];
+// CustomerRule: a customer only, and never a LITE or UNVERIFIED registration (USR-8)
+const customerRule = (description, decide) => ({
+  description,
+  allows: (context, source, args) => {
+    if (context.principal.kind !== 'customer') return false;
+    return (async () => {
+      const registration = await customerRegistration(context);
+      if (registration && ['LITE', 'UNVERIFIED'].includes(registrationState(registration, context.tenant))) {
+        throw new GraphQLError('This registration cannot sign in until it is verified and has a password (USR-8)',
+          { extensions: { code: 'FORBIDDEN', reason: 'REGISTRATION_NOT_VERIFIED' } });
+      }
+      return decide(context, source, args);
+    })();
+  },
+});
+const customerSelf = (crid) => customerRule('the customer it belongs to',
+  (context, source, args) => text(crid(source, args)) === context.principal.crid);
+const customerLinked = (subscription) => customerRule('a customer linked to the subscription', async (context, source, args) => {
+  const id = text(subscription(source, args));
+  if (id === null) return false;
+  const role = (await customerLinkRoles(context)).get(id);
+  return role === 'OWNER' || role === 'GUEST';
+});
+const STAFF_OR_PARTNER = { description: 'staff or a partner', allows: (context) => context.principal.kind === 'staff' || context.principal.kind === 'partner' };
+const createdInRequest = () => ({ description: 'the request that created it', allows: () => false }); // no mutation here
+const registrationData = (crid) => [STAFF_OR_PARTNER, customerSelf(crid), createdInRequest()];
+
+function denial(context, rules, what) {
+  const needs = [...new Set(rules.map((rule) => rule.description))].join('; ');
+  if (context.principal.kind === 'anonymous') {
+    return new GraphQLError(`Sign in: \`${what}\` is for ${needs}`, { extensions: { code: 'UNAUTHENTICATED' } });
+  }
+  return new GraphQLError(`Not allowed: \`${what}\` is for ${needs}`, { extensions: { code: 'FORBIDDEN' } });
+}
+
+// A resolver behind `rules`: called at once when a rule allows without reading, else after the decision.
+function guard(rules, resolve) {
+  rules = rules.flat();
+  return (source, args, context, info) => {
+    for (let i = 0; i < rules.length; i += 1) {
+      const allowed = rules[i].allows(context, source, args);
+      if (allowed instanceof Promise) {
+        return (async () => {
+          let ok = await allowed;
+          for (let j = i + 1; !ok && j < rules.length; j += 1) ok = await rules[j].allows(context, source, args);
+          if (!ok) throw denial(context, rules, info.fieldName);
+          return resolve(source, args, context, info);
+        })();
+      }
+      if (allowed) return resolve(source, args, context, info);
+    }
+    throw denial(context, rules, info.fieldName);
+  };
+}
+const argument = (name) => (source, args) => args[name];
+const parentField = (name) => (source) => source[name];
 
 const resolvers = {
   Query: {
-    registration: (_, { crid }, { loaders }) => loaders.registrationByCrid.load(crid),
+    registration: guard([reads('registrations'), customerSelf(argument('crid'))],
+      (_, { crid }, { loaders }) => loaders.registrationByCrid.load(crid)),
     catalog: async (_, args, { tenant, loaders }) => {
       const offset = decodeCursor(args.after);
       const limit = args.first ?? 10;
@@ -405,26 +691,25 @@ const resolvers = {
     },
   },
   Registration: {
-    registrationId: (row) => String(row.id),
+    crid: guard(registrationData(parentField('crid')), (row) => row.crid),
+    registrationId: guard(registrationData(parentField('crid')), (row) => String(row.id)),
     firstName: (row) => row.first_name,
     lastName: (row) => row.last_name,
     // USR-1: third-party identity providers always report STANDARD; MG2: LITE, then UNVERIFIED
-    state: (row, _, { tenant }) => {
-      if ((tenant.user_provider || '').trim().toUpperCase() !== 'MG2') return 'STANDARD';
-      if (!row.has_password) return 'LITE';
-      return row.email_verified ? 'STANDARD' : 'UNVERIFIED';
-    },
-    linkedSubscriptions: async (row, { role }, { loaders }) => {
+    state: guard(registrationData(parentField('crid')), (row, _, { tenant }) => registrationState(row, tenant)),
+    linkedSubscriptions: guard([reads('subscriptions'), customerSelf(parentField('crid'))], async (row, { role }, { loaders }) => {
       const links = await loaders.linksByRegistrationId.load(row.id);
       const ids = links.filter((link) => role == null || link.role === role).map((link) => link.subscription_id);
       const subscriptions = await loaders.subscriptionById.loadMany(ids);
       return subscriptions.filter((s) => s !== null && !(s instanceof Error));
-    },
+    }),
   },
   CustomerSubscription: {
     householdLevel: (s, _, { loaders }) => (s.householdLevelId == null ? null : loaders.householdLevelById.load(s.householdLevelId)),
-    paymentMethod: (s, _, { loaders }) => loaders.paymentMethodBySubscriptionId.load(s.id),
-    billingOptions: (s, _, { loaders }) => loaders.billingOptionsBySubscriptionId.load(s.id),
+    paymentMethod: guard([reads('payments'), customerLinked(parentField('id'))],
+      (s, _, { loaders }) => loaders.paymentMethodBySubscriptionId.load(s.id)),
+    billingOptions: guard([reads('subscriptions'), reads('payments'), customerLinked(parentField('id'))],
+      (s, _, { loaders }) => loaders.billingOptionsBySubscriptionId.load(s.id)),
     offer: (s, _, { loaders }) => (s.offerId == null ? null : loaders.offerById.load(s.offerId)),
   },
   Offer: {
@@ -442,8 +727,12 @@ async function startWorker() {
   // dates stay ISO strings (as papergraph's Date scalar prints them), numerics exact strings
   pg.types.setTypeParser(1082, (value) => value);
   circulation = new UndiciPool(CIRCULATION, { connections: UPSTREAM_CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000 });
+  auth0 = new UndiciPool(AUTH0, { connections: 4, pipelining: 1, keepAliveTimeout: 30_000 });
 
-  const server = new ApolloServer({ typeDefs, resolvers, introspection: false, includeStacktraceInErrorResponses: false });
+  const server = new ApolloServer({
+    typeDefs, resolvers, introspection: false, includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginCacheControlDisabled()],
+  });
   await server.start();
 
   const httpServer = http.createServer((req, res) => {
@@ -465,13 +754,29 @@ async function startWorker() {
         const raw = Buffer.concat(chunks).toString('utf8');
         const body = raw && (headers.get('content-type') || '').startsWith('application/json') ? JSON.parse(raw) : raw;
         const url = new URL(req.url, 'http://localhost');
+        let context;
+        try {
+          // before GraphQL runs, as papergraph's Authenticate middleware and get_context
+          const { principal, tenantCode } = await authenticate(headers);
+          const tenant = await tenantByCode(tenantCode || 'NCSDEMO');
+          if (!tenant) throw new Refusal(400, `Unknown tenant '${tenantCode}'`, 'BAD_REQUEST');
+          context = { tenant, principal, loaders: createLoaders(tenant), linkRoles: undefined };
+          const registration = await customerRegistration(context);
+          if (registration && !(registration.has_password && registration.email_verified)) {
+            const message = 'This registration cannot sign in until its e-mail address is verified and it has a password (USR-8)';
+            throw new Refusal(401, message, 'UNAUTHENTICATED', {
+              'www-authenticate': `Bearer realm="papergraph", error="invalid_token", error_description="${message}"`,
+            });
+          }
+        } catch (error) {
+          if (!(error instanceof Refusal)) throw error;
+          res.writeHead(error.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...error.headers });
+          res.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }));
+          return;
+        }
         const result = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: url.search, body },
-          context: async () => {
-            const tenant = await tenantByCode(headers.get('x-tenant') || 'NCSDEMO');
-            if (!tenant) throw new Error('Unknown tenant');
-            return { tenant, loaders: createLoaders(tenant) };
-          },
+          context: async () => context,
         });
         for (const [key, value] of result.headers) res.setHeader(key, value);
         res.statusCode = result.status || 200;
