@@ -191,8 +191,8 @@ async def check_stop_reason(context: Any, reason: str, codes: type[Enum]) -> Non
 
 def subscriber_email(subscription: Any) -> Optional[str]:
     """STP-4: the subscriber's e-mail as the circulation system holds it (MSG-4 falls back to the owner's)."""
-    subscriber = getattr(subscription, "subscriber", None)
-    return (subscriber.email or None) if subscriber is not None else None
+    record = getattr(subscription, "subscriber_record", None) or {}
+    return record.get("email") or None
 
 
 @dataclass
