@@ -11,6 +11,8 @@
 //   invitation/     invitation(token) shows who invites whom; acceptInvitation signed in, or with a password
 //                   that creates the invited address's registration, then signIn
 //   subscribe/      a stranger's purchase without an account (demo/purchase.js, BUY-4, BUY-10, BUY-11)
+//   reset-password/ finishForgotPassword with the link's token: e.g. the password of a registration an anonymous
+//                   purchase created (BUY-4, USR-3); saving it does not sign in
 //
 // A publisher's front end knows its own tenant: an anonymous request names it in `X-Tenant`; a signed-in one
 // carries it in the token. The access token goes where demo/app.js keeps it, so the account page (`/demo/`)

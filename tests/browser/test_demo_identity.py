@@ -34,7 +34,7 @@ from tests.support import NODE_DIR, papergraph_run, require_node
 TENANT = "CPRDEMO"
 CUSTOMER = {"firstName": "Nina", "lastName": "Novak", "email": "nina.novak@example.com", "password": "Sunny-days-42!"}
 GUEST = {"firstName": "Gus", "lastName": "Gray", "email": "gus.gray@example.com", "password": "Guest-pass-42!"}
-STRANGER = {"firstName": "Sam", "lastName": "Stone", "email": "sam.stone@example.com"}
+STRANGER = {"firstName": "Sam", "lastName": "Stone", "email": "sam.stone@example.com", "password": "Stone-age-42!"}
 OFFER = "All Access Digital, 1 month"  # CPRDEMO's digital offer (sandbox/demo.py): 9.99 + 0.80 tax, no fees
 ADDRESS = {"House number": "12", "Street": "Elm Ave", "City": "Springfield", "Postal code": "60601",
            "Country": "US"}
@@ -55,14 +55,16 @@ CLAIMED = """query ($token: String!) { purchaseClaim(token: $token) { subscripti
 
 
 async def test_the_links_of_the_journeys_messages_land_on_demo_pages(tmp_path):
-    """MSG-2, INV-4: under the default front end (papergraph's `/demo/`), the verification, invitation and
-    sign-in links that messages carry open the demo's pages, their query kept through the trailing-slash redirect."""
+    """MSG-2, INV-4, BUY-10, USR-3: under the default front end (papergraph's `/demo/`), the verification,
+    invitation, claim (sign-in) and set-password links that messages carry open the demo's pages, their query
+    kept through the trailing-slash redirect."""
     # given
     settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db")
     base = settings.frontend_base_url
     links = {"verify-email.js": front_end_link(base, "verify-email", email="a@example.com", code="c0de"),
              "invitation.js": front_end_link(base, "invitation", token="t0ken"),
-             "sign-in.js": front_end_link(base, "sign-in")}
+             "sign-in.js": front_end_link(base, "sign-in", claim="t0ken"),
+             "reset-password.js": front_end_link(base, "reset-password", token="t0ken")}
 
     # when
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url=base,
@@ -227,6 +229,10 @@ def test_demo_identity_journey_sign_up_verify_sign_in_buy_invite_and_accept(demo
     for message in (stranger_verification, welcome):
         assert [to["Address"] for to in message["To"]] == [STRANGER["email"]]
     assert not [m for m in stranger_mail if "bought with your e-mail" in m["Subject"]]
+    # and with them the stranger verified the address, chose a password and signed in: the subscription is theirs
+    assert "Owner" in outcome["strangerCardShown"] and "active" in outcome["strangerCardShown"]
+    stranger_links = api(base, MINE, token=signed_in(base, STRANGER))["me"]["links"]
+    assert stranger_links == [{"role": "OWNER", "subscriptionId": stranger_id}]
     # and the guest's registered e-mail got the claim message (BUY-10), to them only, its link into the demo's
     # sign-in page carrying a sealed token, not the subscription id; the purchase sent no other message
     [claim] = [m for m in guest_mail if "bought with your e-mail" in m["Subject"]]

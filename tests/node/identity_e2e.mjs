@@ -4,11 +4,12 @@
 // papergraph's own sign-in, buys a new subscription with a new card in NavigaPay's hosted iframe and invites a
 // guest; then the guest, in a browser of their own, reads the invitation mail, follows its link, accepts with a
 // new password and sees the subscription on their account page; and a stranger buys without an account, once with
-// their own new e-mail (its verification and confirmation mails) and once with the guest's, who then signs out,
+// their own new e-mail (its verification and confirmation mails: they verify, choose a password from the
+// confirmation's link and sign in to see it as theirs) and once with the guest's, who then signs out,
 // follows the claim mail's link, signs in, claims the subscription and sees it on their account page as its owner.
 //
 // usage: node identity_e2e.mjs '{"baseUrl", "chromium", "artifacts", "customer": {firstName, lastName, email,
-//   password}, "guest": {...}, "stranger": {firstName, lastName, email}, "offer", "address": {...}, "card": {...}}'
+//   password}, "guest": {...}, "stranger": {...}, "offer", "address": {...}, "card": {...}}'
 // Prints one JSON line: {"ok": true, "steps": [...], ...} or {"ok": false, "error", "step", "screenshot",
 // "console"} (exit 1). Every request leaving the machine is aborted and reported in "offline".
 import path from 'node:path';
@@ -192,6 +193,36 @@ async function run(context, base) {
   const strangerWelcome = await openMail(strangerPage, base, stranger.email, 'Welcome to');
   steps.push('stranger mails');
 
+  // the stranger verifies the address, chooses a password from the confirmation's link and signs in: the
+  // subscription is theirs (BUY-4, USR-3, USR-8)
+  step = 'stranger verifies';
+  const strangerVerifyLink = strangerVerification.links.find((href) => href.includes('/verify-email'));
+  await strangerPage.goto(strangerVerifyLink);
+  await strangerPage.getByRole('button', { name: 'Verify my e-mail address' }).click();
+  await strangerPage.getByText('Your address is verified').waitFor();
+  steps.push(step);
+  step = 'stranger chooses a password';
+  const passwordLink = strangerWelcome.links.find((href) => href.includes('/reset-password'));
+  if (!passwordLink) throw new Error(`no password link in: ${strangerWelcome.text}`);
+  await strangerPage.goto(passwordLink);
+  const passwordForm = strangerPage.getByRole('form', { name: 'Choose a password' });
+  await passwordForm.getByRole('button', { name: 'Save the password' }).and(strangerPage.locator(':enabled')).waitFor();
+  await passwordForm.getByLabel('New password').fill(stranger.password);
+  await passwordForm.getByRole('button', { name: 'Save the password' }).click();
+  await strangerPage.getByText('Your password is saved').waitFor();
+  await strangerPage.getByRole('link', { name: 'Sign in' }).click();
+  const strangerSignIn = strangerPage.getByRole('form', { name: 'Sign in' });
+  await strangerSignIn.getByRole('button', { name: 'Sign in' }).and(strangerPage.locator(':enabled')).waitFor();
+  await strangerSignIn.getByLabel('E-mail').fill(stranger.email);
+  await strangerSignIn.getByLabel('Password').fill(stranger.password);
+  await strangerSignIn.getByRole('button', { name: 'Sign in' }).click();
+  await strangerPage.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();
+  const strangerId = strangerBought.match(/Thank you: (\S+) /)[1];
+  const strangerCardShown = await strangerPage.getByRole('article', { name: strangerId }).innerText();
+  await strangerPage.getByRole('button', { name: 'Sign out' }).click();  // the present is bought anonymously
+  await strangerPage.locator('#buy, #invite').first().waitFor({ state: 'detached' });
+  steps.push(step);
+
   // then, as a present, with the guest's e-mail, registered: the subscription waits for them to claim it (BUY-10)
   step = 'stranger buys for the guest';
   await strangerPage.goto(`${base}/demo/subscribe/`);
@@ -244,8 +275,8 @@ async function run(context, base) {
 
   return { mailboxLink, verification, verifiedAt, codeAgain, prefilled, who, offersSeen, bought, subscriptionId, ownerCard,
     invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, strangerBought,
-    strangerVerification, strangerWelcome, giftBought, claim, claimLink, claimIntro, claimShown, claimedCard, claimAgain,
-    claimButtonAgain, usedLink };
+    strangerVerification, strangerWelcome, strangerCardShown, giftBought, claim, claimLink, claimIntro, claimShown,
+    claimedCard, claimAgain, claimButtonAgain, usedLink };
 }
 
 function blockOutside(route) {
