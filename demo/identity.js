@@ -4,12 +4,15 @@
 // HTML file under demo/ whose path is the one papergraph's messages link to (`Site.FrontEndUrl`, here `/demo/`):
 //
 //   sign-in/        createUser (a self-service sign-up: verifyEmail is on, the answer never says whether the
-//                   e-mail was known) and signIn (login name + password → papergraph's RS256 access token)
+//                   e-mail was known) and signIn (login name + password → papergraph's RS256 access token);
+//                   with ?claim= (the CLAIMPURCHASE link) purchaseClaim and claimPurchase once signed in (BUY-10)
 //   verify-email/   verifyEmail with the link's e-mail and code, on a click (a mail scanner fetching the link
 //                   must not use up the single-use code); verifying never signs in (SSN-2)
 //   invitation/     invitation(token) shows who invites whom; acceptInvitation signed in, or with a password
 //                   that creates the invited address's registration, then signIn
-//   subscribe/      a stranger's purchase without an account (demo/purchase.js, BUY-10, BUY-11)
+//   subscribe/      a stranger's purchase without an account (demo/purchase.js, BUY-4, BUY-10, BUY-11)
+//   reset-password/ finishForgotPassword with the link's token: e.g. the password of a registration an anonymous
+//                   purchase created (BUY-4, USR-3); saving it does not sign in
 //
 // A publisher's front end knows its own tenant: an anonymous request names it in `X-Tenant`; a signed-in one
 // carries it in the token. The access token goes where demo/app.js keeps it, so the account page (`/demo/`)

@@ -1,7 +1,7 @@
 // Buying a NEW subscription (docs/demo.md, the identity journey): a term of an offer from the catalog, a new card
 // typed into NavigaPay's hosted page, and purchaseSubscription. The account page (demo/journey.js) shows it to a
-// signed-in customer, whose purchase is theirs; demo/subscribe/ to a stranger, who gives a name and an e-mail and
-// whose subscription waits to be claimed from that address (BUY-10).
+// signed-in customer, whose purchase is theirs; demo/subscribe/ to a stranger, who gives a name and an e-mail: a new
+// e-mail gets an unverified account that owns it (BUY-4, USR-3), a registered one's owner is mailed a claim link (BUY-10).
 //
 //   catalog → startPaymentSession { offerId, term } (a new start, BUY-11; signed in or not) → the hosted iframe,
 //   whose postMessage { type: "navigapay:tokenized", profileId, groupId } is accepted only from that frame and

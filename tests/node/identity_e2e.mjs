@@ -3,10 +3,13 @@
 // customer signs up, reads the verification mail on /demo/mail, follows its link and verifies, signs in with
 // papergraph's own sign-in, buys a new subscription with a new card in NavigaPay's hosted iframe and invites a
 // guest; then the guest, in a browser of their own, reads the invitation mail, follows its link, accepts with a
-// new password and sees the subscription on their account page; and a stranger buys without an account.
+// new password and sees the subscription on their account page; and a stranger buys without an account, once with
+// their own new e-mail (its verification and confirmation mails: they verify, choose a password from the
+// confirmation's link and sign in to see it as theirs) and once with the guest's, who then signs out,
+// follows the claim mail's link, signs in, claims the subscription and sees it on their account page as its owner.
 //
 // usage: node identity_e2e.mjs '{"baseUrl", "chromium", "artifacts", "customer": {firstName, lastName, email,
-//   password}, "guest": {...}, "offer", "address": {...}, "card": {...}}'
+//   password}, "guest": {...}, "stranger": {...}, "offer", "address": {...}, "card": {...}}'
 // Prints one JSON line: {"ok": true, "steps": [...], ...} or {"ok": false, "error", "step", "screenshot",
 // "console"} (exit 1). Every request leaving the machine is aborted and reported in "offline".
 import path from 'node:path';
@@ -169,7 +172,8 @@ async function run(context, base) {
   await guestPage.screenshot({ path: path.join(config.artifacts, 'identity-guest.png'), fullPage: true });
   steps.push(step);
 
-  // a stranger, in a browser of their own, buys without an account (BUY-11); the subscription waits (BUY-10)
+  // a stranger, in a browser of their own, buys without an account (BUY-11): first with their own, new e-mail,
+  // which gets an unverified account owning it and the verification and confirmation mails (BUY-4, USR-3)
   step = 'stranger buys';
   const strangerContext = await context.browser().newContext({ locale: 'en-US' });
   await strangerContext.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, blockOutside);
@@ -177,24 +181,102 @@ async function run(context, base) {
   strangerPage.setDefaultTimeout(STEP_TIMEOUT);
   watch(strangerPage, 'stranger');
   current = strangerPage;
+  const strangerCard = { ...card, name: `${stranger.firstName} ${stranger.lastName}` };
   await strangerPage.goto(`${base}/demo/`);
   await strangerPage.getByRole('link', { name: 'subscribe without an account' }).click();
   const strangerBuy = strangerPage.getByRole('region', { name: 'Buy a new subscription' });
   await buyNew(strangerPage, strangerBuy, { 'First name': stranger.firstName, 'Last name': stranger.lastName,
-    'E-mail': stranger.email, ...address }, { ...card, name: `${stranger.firstName} ${stranger.lastName}` });
+    'E-mail': stranger.email, ...address }, strangerCard);
   const strangerBought = await strangerPage.getByRole('status').filter({ hasText: 'Thank you' }).innerText();
   steps.push(step);
-  const claim = await openMail(strangerPage, base, stranger.email, 'bought with your e-mail');
+  const strangerVerification = await openMail(strangerPage, base, stranger.email, 'Verify your e-mail');
+  const strangerWelcome = await openMail(strangerPage, base, stranger.email, 'Welcome to');
+  steps.push('stranger mails');
+
+  // the stranger verifies the address, chooses a password from the confirmation's link and signs in: the
+  // subscription is theirs (BUY-4, USR-3, USR-8)
+  step = 'stranger verifies';
+  const strangerVerifyLink = strangerVerification.links.find((href) => href.includes('/verify-email'));
+  await strangerPage.goto(strangerVerifyLink);
+  await strangerPage.getByRole('button', { name: 'Verify my e-mail address' }).click();
+  await strangerPage.getByText('Your address is verified').waitFor();
+  steps.push(step);
+  step = 'stranger chooses a password';
+  const passwordLink = strangerWelcome.links.find((href) => href.includes('/reset-password'));
+  if (!passwordLink) throw new Error(`no password link in: ${strangerWelcome.text}`);
+  await strangerPage.goto(passwordLink);
+  const passwordForm = strangerPage.getByRole('form', { name: 'Choose a password' });
+  await passwordForm.getByRole('button', { name: 'Save the password' }).and(strangerPage.locator(':enabled')).waitFor();
+  await passwordForm.getByLabel('New password').fill(stranger.password);
+  await passwordForm.getByRole('button', { name: 'Save the password' }).click();
+  await strangerPage.getByText('Your password is saved').waitFor();
+  await strangerPage.getByRole('link', { name: 'Sign in' }).click();
+  const strangerSignIn = strangerPage.getByRole('form', { name: 'Sign in' });
+  await strangerSignIn.getByRole('button', { name: 'Sign in' }).and(strangerPage.locator(':enabled')).waitFor();
+  await strangerSignIn.getByLabel('E-mail').fill(stranger.email);
+  await strangerSignIn.getByLabel('Password').fill(stranger.password);
+  await strangerSignIn.getByRole('button', { name: 'Sign in' }).click();
+  await strangerPage.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();
+  const strangerId = strangerBought.match(/Thank you: (\S+) /)[1];
+  const strangerCardShown = await strangerPage.getByRole('article', { name: strangerId }).innerText();
+  await strangerPage.getByRole('button', { name: 'Sign out' }).click();  // the present is bought anonymously
+  await strangerPage.locator('#buy, #invite').first().waitFor({ state: 'detached' });
+  steps.push(step);
+
+  // then, as a present, with the guest's e-mail, registered: the subscription waits for them to claim it (BUY-10)
+  step = 'stranger buys for the guest';
+  await strangerPage.goto(`${base}/demo/subscribe/`);
+  const giftBuy = strangerPage.getByRole('region', { name: 'Buy a new subscription' });
+  await buyNew(strangerPage, giftBuy, { 'First name': guest.firstName, 'Last name': guest.lastName,
+    'E-mail': guest.email, ...address }, strangerCard);
+  const giftBought = await strangerPage.getByRole('status').filter({ hasText: 'Thank you' }).innerText();
+  steps.push(step);
+
+  // the guest signs out, reads the claim mail, follows its link, signs in again and claims
+  step = 'guest signs out';
+  current = guestPage;
+  await guestPage.getByRole('button', { name: 'Sign out' }).click();
+  await guestPage.locator('#buy, #invite').first().waitFor({ state: 'detached' });
+  steps.push(step);
+  const claim = await openMail(guestPage, base, guest.email, 'bought with your e-mail');
   steps.push('claim mail');
 
+  step = 'claim';
+  const claimLink = claim.links.find((href) => href.includes('/sign-in?claim='));
+  if (!claimLink) throw new Error(`no claim link in: ${claim.text}`);
+  await guestPage.locator(`#links a[href="${claimLink}"]`).first().click();
+  const claimIntro = await guestPage.locator('#claim-text').innerText();
+  const claimSignIn = guestPage.getByRole('form', { name: 'Sign in' });
+  await claimSignIn.getByRole('button', { name: 'Sign in' }).and(guestPage.locator(':enabled')).waitFor();
+  await claimSignIn.getByLabel('E-mail').fill(guest.email);
+  await claimSignIn.getByLabel('Password').fill(guest.password);
+  await claimSignIn.getByRole('button', { name: 'Sign in' }).click();
+  const claimButton = guestPage.getByRole('button', { name: 'Claim the subscription' });
+  await claimButton.waitFor();
+  const claimShown = await guestPage.locator('#claim-text').innerText();
+  await claimButton.click();
+  await guestPage.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();
+  const giftId = giftBought.match(/Thank you: (\S+) /)[1];
+  const claimedCard = await guestPage.getByRole('article', { name: giftId }).innerText();
+  await guestPage.screenshot({ path: path.join(config.artifacts, 'identity-claimed.png'), fullPage: true });
+  steps.push(step);
+
+  step = 'claim link used again';  // still signed in: the page shows the claim as done, and offers no claim
+  await guestPage.goto(claimLink);
+  await guestPage.locator('#claim-text').filter({ hasText: 'claimed already' }).waitFor();
+  const claimAgain = await guestPage.locator('#claim-text').innerText();
+  const claimButtonAgain = await claimButton.isVisible();
+  steps.push(step);
+
   step = 'link used again';
-  current = guestPage;
   await guestPage.goto(acceptLink);
   const usedLink = await guestPage.locator('#invitation-text, #problem').filter({ hasText: /\S/ }).first().innerText();
   steps.push(step);
 
   return { mailboxLink, verification, verifiedAt, codeAgain, prefilled, who, offersSeen, bought, subscriptionId, ownerCard,
-    invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, strangerBought, claim, usedLink };
+    invited, pending, ownerToken, signOutStatus, invitation, invitationTitle, guestCard, guestWho, strangerBought,
+    strangerVerification, strangerWelcome, strangerCardShown, giftBought, claim, claimLink, claimIntro, claimShown,
+    claimedCard, claimAgain, claimButtonAgain, usedLink };
 }
 
 function blockOutside(route) {
