@@ -35,6 +35,7 @@ from resolvers.mutations.file_complaint import FileComplaint
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
+from resolvers.mutations.move_subscriber import MoveSubscriber
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
 from resolvers.mutations.restart_subscription import RestartSubscription
@@ -66,6 +67,7 @@ from resolvers.queries.invitations import InvitationQueries
 from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.tenant_settings import TenantSettingsQueries
 from resolvers.mutations.update_settings import UpdateSettings
+from resolvers.mutations.update_subscriber_details import UpdateSubscriberDetails
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
@@ -112,6 +114,8 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
               UpdateAutoPay, AddTip]
 # servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
 MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
+# subscriber details and address (ADR-1..5)
+MUTATIONS += [UpdateSubscriberDetails, MoveSubscriber]
 
 
 @strawberry.type

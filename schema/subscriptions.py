@@ -45,8 +45,10 @@ from schema.servicing import Complaint, TemporaryStop
 
 if TYPE_CHECKING:
     from schema.offers import Offer
+    from schema.subscriber import AddressMove
 
 LazyOffer = Annotated["Offer", strawberry.lazy("schema.offers")]
+LazyAddressMove = Annotated["AddressMove", strawberry.lazy("schema.subscriber")]
 
 
 @strawberry.enum(description="SUB-1")
@@ -146,6 +148,15 @@ class SubscriberAddress:
     city: Optional[str]
     postal_code: Optional[str]
     country: Optional[str]
+    level_designator: Optional[str] = strawberry.field(default=None, description=(
+        "Australian level designator from address standardization, e.g. Level (ADR-4); null when none."))
+    level_number: Optional[str] = strawberry.field(default=None, description="The level's number (ADR-4).")
+
+    @classmethod
+    def from_record(cls, address: dict[str, Any]) -> "SubscriberAddress":
+        return cls(house_number=address.get("houseNumber"), street_name=address.get("streetName"),
+                   city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
+                   level_designator=address.get("levelDesignator"), level_number=address.get("levelNumber"))
 
 
 @strawberry.type(description="The subscriber's contact details, for staff.")
@@ -165,10 +176,7 @@ class Subscriber:
             first_name=record.get("firstName"), last_name=record.get("lastName"), email=record.get("email"),
             phones=list(record.get("phones") or []), company_name=record.get("companyName"),
             postal_code=(address or {}).get("postalCode"),
-            address=SubscriberAddress(
-                house_number=address.get("houseNumber"), street_name=address.get("streetName"),
-                city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
-            ) if address else None,
+            address=SubscriberAddress.from_record(address) if address else None,
         )
 
 
@@ -261,6 +269,16 @@ class CustomerSubscription:
     ), extensions=allow(staff_read(SUBSCRIPTIONS), customer_owner(parent("id"))))
     async def complaints(self, info: Info) -> list[Complaint]:
         return await info.context.loaders.complaints_by_subscription_id.load(str(self.id))
+
+    @strawberry.field(description=(
+        "The subscriber's address moves, oldest first, each SCHEDULED until its effective date and APPLIED from "
+        "then (ADR-3), read live from the circulation system. One upstream call per subscription."
+    ), extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
+    async def address_moves(self, info: Info) -> list[LazyAddressMove]:
+        from schema.subscriber import AddressMove
+
+        records = await info.context.services.circulation.get_moves(info.context.tenant.code, str(self.id))
+        return [AddressMove.from_record(record) for record in records]
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
     async def offer(self, info: Info) -> Optional[LazyOffer]:
