@@ -55,10 +55,12 @@ class RegistrationRepository:
 
     async def search_registrations(
         self, tenant_id: int, *, offset: int, limit: int, email: str | None = None,
-        metadata: Sequence[tuple[str, str]] = (), crid: str | None = None,
+        metadata: Sequence[tuple[str, str]] = (), crid: str | None = None, first_name: str | None = None,
+        last_name: str | None = None,
     ) -> Page:
         """USR-2 lookups, ordered by registration id. E-mail compares case-insensitively; a metadata filter
-        matches a top-level key whose value is that string; every filter must match."""
+        matches a top-level key whose value is that string; names match by case-insensitive prefix (`lower(col)
+        LIKE 'ada%'`, the expression indexes of migration 0014); every filter must match."""
         total = sa.func.count().over().label("total")
         query = select(Registration, total).where(Registration.tenant_id == tenant_id)
         if email is not None:
@@ -67,6 +69,9 @@ class RegistrationRepository:
             query = query.where(Registration.crid == crid)
         for key, value in metadata:
             query = query.where(self._metadata_equals(key, value))
+        for column, prefix in ((Registration.first_name, first_name), (Registration.last_name, last_name)):
+            if prefix is not None:
+                query = query.where(sa.func.lower(column).like(_like_prefix(prefix), escape="\\"))
         rows = await self._all(query.order_by(Registration.id).offset(offset).limit(limit))
         if rows:
             count = int(rows[0][1])
@@ -163,6 +168,12 @@ class RegistrationRepository:
             key: Page(rows=page.rows, total=page.total, has_more=offset + len(page.rows) < (page.total or 0))
             for key, page in pages.items()
         }
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching values that start with `prefix` (lower-cased), its wildcards taken literally."""
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 # the loaders' bulk reads (datasources/reads.py): compiled once, one statement for any number of keys
