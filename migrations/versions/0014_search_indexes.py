@@ -1,9 +1,9 @@
 """search indexes (SUB-2, USR-2: staff search by case-insensitive name prefix and e-mail stays fast)
 
-`users(firstName:, lastName:)` matches `lower(first_name) LIKE 'ada%'` and `users(email:)` compares
-`lower(email)`: on PostgreSQL these use expression indexes on `lower(...)`, the name ones with
-`text_pattern_ops` so a LIKE prefix becomes an index range whatever the database's collation; SQLite gets the
-same expressions with its default operator class (it is not the large-data backend).
+`users(firstName:, lastName:)` matches a prefix as a range, `lower(last_name) >= 'and'` and `< 'and' || U+10FFFF`,
+and `users(email:)` compares `lower(email)`. On PostgreSQL the name indexes are on `lower(...) COLLATE "C"`
+(byte order, like the statement's comparison, whatever the database's collation), so the range is an index range
+even in a generic plan with bound parameters — a `LIKE $1` pattern would not be; SQLite compares bytes already.
 
 Revision ID: 0014
 Revises: 0010
@@ -29,8 +29,9 @@ INDEXES = {
 def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for name, expression in INDEXES.items():
-        ops = " text_pattern_ops" if postgresql and "name" in expression else ""
-        op.execute(f"CREATE INDEX {name} ON registration (tenant_id, {expression}{ops})")
+        if postgresql and "name" in expression:
+            expression = f'({expression} COLLATE "C")'
+        op.execute(f"CREATE INDEX {name} ON registration (tenant_id, {expression})")
 
 
 def downgrade() -> None:

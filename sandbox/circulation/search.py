@@ -3,7 +3,7 @@
 Per paper, one index over its records:
 - names and company (`firstName`, `lastName`, `companyName`): case-insensitive **prefix** match ("acme" finds
   "Acme Media"), through a sorted list of `(casefolded value, id)` pairs searched with `bisect` — the first
-  key at or after the prefix, then forward while keys start with it;
+  key at or after the prefix up to the first after every key starting with it;
 - `accountNumber`, `email`, `postalCode`: case-insensitive exact match, through dicts;
 - `phone`: by digits, with or without the country code. A phone is filed under its digits and, when it is
   written internationally (`+…`), also under its national number (`phonenumbers` finds where the country code
@@ -50,13 +50,15 @@ def phone_query_keys(criterion: str) -> set[str]:
 
 
 def _national_number(all_digits: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse("+" + all_digits, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.national_significant_number(parsed)
+    """The digits after the country code, read as libphonenumber reads `+<digits>`: country codes are prefix-free,
+    so the first one to three digits that are a known country code (`phonenumbers`' own table) are it. A table
+    lookup, not `phonenumbers.parse` (whose 50 µs a call made indexing 100k records take seconds)."""
+    for length in (1, 2, 3):
+        code = all_digits[:length]
+        if len(code) == length and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = all_digits[length:]
+            return national if len(national) >= 4 else None
+    return None
 
 
 def _value(record: dict[str, Any], field: str) -> str | None:
@@ -161,13 +163,11 @@ class SearchIndex:
         return sorted(matches)
 
     def _prefixed(self, field: str, prefix: str) -> set[str]:
+        """Keys from `prefix` up to (not including) `prefix + U+10FFFF`: exactly those starting with it."""
         entries = self.sorted[field]
-        out: set[str] = set()
-        at = bisect_left(entries, (prefix, ""))
-        while at < len(entries) and entries[at][0].startswith(prefix):
-            out.add(entries[at][1])
-            at += 1
-        return out
+        low = bisect_left(entries, (prefix, ""))
+        high = bisect_left(entries, (prefix + "\U0010ffff", ""), low)
+        return {rid for _, rid in entries[low:high]}
 
 
 def _discard(index: dict[str, set[str]], key: str, rid: str) -> None:
