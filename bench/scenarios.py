@@ -237,7 +237,8 @@ def scenarios(scale: int) -> list[Scenario]:
                  note="registration(crid) → linkedSubscriptions (~11) → householdLevel, offer, paymentMethod, "
                       "billingOptions, availabilities"),
         Scenario("staff_search", "staff subscription search", STAFF_SEARCH, principal="staff",
-                 variables={"search": {"lastName": "Garcia"}, "first": 20}),
+                 variables={"search": {"lastName": "gar"}, "first": 20},
+                 note="SUB-2: a case-insensitive last-name prefix (the emulator's index, sandbox/circulation/search.py)"),
         Scenario("catalog", "catalog", CATALOG, variables={"first": 20}, peer=True),
         Scenario("payment_quote", "payment quote", PAYMENT_QUOTE, principal="staff",
                  variables={"subscriptionId": payable[0], "input": {"makePayment": {

@@ -337,16 +337,20 @@ class ExpiringSubscriptionGroup:
     subscriptions: list[CustomerSubscription]
 
 
-@strawberry.input(description="SUB-2: at least one criterion; every given criterion must match (case-insensitive).")
+@strawberry.input(description=(
+    "SUB-2: at least one criterion; every given criterion must match, ignoring case. Names and company match by "
+    "prefix (\"acme\" finds \"Acme Media\"); account number, e-mail and postal code exactly."))
 class SubscriptionSearchInput:
-    first_name: Optional[str] = None
-    last_name: Optional[str] = None
+    first_name: Optional[str] = strawberry.field(default=None, description="A prefix of the first name.")
+    last_name: Optional[str] = strawberry.field(default=None, description="A prefix of the last name.")
     account_number: Optional[str] = None
     email: Optional[str] = None
-    phone: Optional[str] = strawberry.field(default=None, description="Compared by its digits.")
+    phone: Optional[str] = strawberry.field(default=None, description=(
+        "Compared by its digits, with or without the country code (\"+1 555 010 0200\" and \"(555) 010-0200\" find "
+        "each other)."))
     postal_code: Optional[str] = strawberry.field(
         default=None, description="Must match the tenant's PostalCodeMask (SUB-3): 9 a digit, A a letter, * any.")
-    company_name: Optional[str] = None
+    company_name: Optional[str] = strawberry.field(default=None, description="A prefix of the company name.")
 
     def criteria(self) -> dict[str, Optional[str]]:
         return {"firstName": self.first_name, "lastName": self.last_name, "accountNumber": self.account_number,
