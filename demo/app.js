@@ -16,6 +16,8 @@
 //   after a lost answer cannot charge twice (PAY-4);
 // - text from the API goes into the page as text (textContent), never as HTML.
 
+import { addressSection } from './address.js';  // the delivery address and its moves (ADR-1, ADR-3)
+
 const config = await (await fetch('config.json')).json();
 const TOKEN_KEY = 'papergraph-demo-token';
 const $ = (selector) => document.querySelector(selector);
@@ -229,6 +231,7 @@ function subscriptionCard(s) {
     }
   }
   card.append(actions);
+  card.append(addressSection(s, { graphql, element, showStatus, showProblem, userErrorMessages }));
   return card;
 }
 

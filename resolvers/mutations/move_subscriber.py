@@ -33,8 +33,9 @@ MoveSubscriberError = error_type("MoveSubscriber", MoveSubscriberErrorCode)
 @strawberry.input(description="A move of the subscriber's delivery address (ADR-3).")
 class MoveSubscriberInput:
     subscription_id: strawberry.ID = strawberry.field(description="The subscription whose delivery moves.")
-    effective_date: date = strawberry.field(description=(
-        "The first day delivered to the new address: today or later in the tenant's time zone."))
+    effective_date: Optional[date] = strawberry.field(default=None, description=(
+        "The first day delivered to the new address: today or later in the tenant's time zone; omitted, today "
+        "(tenant time)."))
     address: SubscriberAddressInput = strawberry.field(description="The new delivery address.")
     billing_method: Optional[str] = strawberry.field(default=None, description=(
         "NCS comp subscriptions only, and required there (ADR-4)."))
@@ -70,10 +71,10 @@ class MoveSubscriber:
         subscription_id = str(input.subscription_id).strip()
         try:
             subscription = await may_change(context, subscription_id, Code)
+            today = tenant_today(context.services.clock(), tenant.time_zone)
             try:
                 move = validate_move(
-                    effective_date=input.effective_date,
-                    today=tenant_today(context.services.clock(), tenant.time_zone),
+                    effective_date=input.effective_date or today, today=today,
                     address=input.address.as_dict(), postal_code_mask=tenant.settings.get("PostalCodeMask"),
                     circulation_kind=tenant.circulation_kind, subscription_kind=subscription.kind.value,
                     billing_method=input.billing_method, rate_code=input.rate_code)

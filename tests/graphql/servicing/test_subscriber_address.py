@@ -53,10 +53,11 @@ async def details(client, world, who: str = "owner", **fields) -> dict:
     return (await graphql(client, DETAILS, variables, **world.headers[who]))["data"]["updateSubscriberDetails"]
 
 
-async def move(client, world, effective: str = "2026-06-01", who: str = "owner", address: dict | None = None,
+async def move(client, world, effective: str | None = "2026-06-01", who: str = "owner", address: dict | None = None,
                **fields) -> dict:
-    variables = {"input": {"subscriptionId": world.subscription_id, "effectiveDate": effective,
-                           "address": address or ADDRESS, **fields}}
+    variables = {"input": {"subscriptionId": world.subscription_id, "address": address or ADDRESS, **fields}}
+    if effective is not None:
+        variables["input"]["effectiveDate"] = effective
     body = await graphql(client, MOVE, variables, **world.headers[who])
     assert "errors" not in body, body
     return body["data"]["moveSubscriber"]
@@ -204,6 +205,14 @@ async def test_adr_3_midnight_tenant_time_decides_today(api_client, own_tenant, 
         "message": "A move is effective today (2026-06-02) or later, in the tenant's time zone"}]
     assert today["userErrors"] == [] and today["move"]["status"] == "APPLIED"
     assert circulation_record(own_tenant, world)["subscriber"]["address"]["streetName"] == "Oak St"
+
+
+async def test_adr_3_without_an_effective_date_the_move_is_today_tenant_time(api_client, own_tenant, services, tokens):
+    world = await servicing_world(own_tenant, services, tokens)
+    world.set_clock(LAST_SECOND_OF_JUNE_1)  # already 2 June in UTC
+    payload = await move(api_client, world, None)
+    assert payload["userErrors"] == [] and payload["move"]["effectiveDate"] == "2026-06-01"
+    assert payload["move"]["status"] == "APPLIED"
 
 
 async def test_adr_3_a_future_move_is_scheduled_and_applies_on_its_day(api_client, own_tenant, services, tokens):
