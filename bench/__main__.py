@@ -2,7 +2,8 @@
 `python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
 (bench/scaleout.py),
 `python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py), and
-`python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py).
+`python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py), and
+`python -m bench search [--subscriptions 100000 --registrations 100000]` (bench/search.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
 git). Exit status 1 when the run could not complete, with the reason on stderr.
