@@ -1,4 +1,5 @@
-"""Subscriber address moves as papergraph shows them (ADR-3, ADR-4), and the address input of `moveSubscriber`."""
+"""The subscriber's address and its moves as papergraph shows them (ADR-3, ADR-4), and the address input of
+`moveSubscriber`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,27 @@ from datetime import date
 from typing import Any, Optional
 
 import strawberry
+from strawberry.types import Info
 
-from schema.subscriptions import SubscriberAddress
+from auth.permissions import SUBSCRIPTIONS, allow, customer_linked, parent, reads
+
+
+@strawberry.type(description="The subscriber's postal address, as the circulation system holds it.")
+class SubscriberAddress:
+    house_number: Optional[str]
+    street_name: Optional[str]
+    city: Optional[str]
+    postal_code: Optional[str]
+    country: Optional[str]
+    level_designator: Optional[str] = strawberry.field(default=None, description=(
+        "Australian level designator from address standardization, e.g. Level (ADR-4); null when none."))
+    level_number: Optional[str] = strawberry.field(default=None, description="The level's number (ADR-4).")
+
+    @classmethod
+    def from_record(cls, address: dict[str, Any]) -> "SubscriberAddress":
+        return cls(house_number=address.get("houseNumber"), street_name=address.get("streetName"),
+                   city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
+                   level_designator=address.get("levelDesignator"), level_number=address.get("levelNumber"))
 
 
 @strawberry.type(description="A dated change of the delivery address, as the circulation system keeps it (ADR-3).")
@@ -43,3 +63,16 @@ class SubscriberAddressInput:
         return {"houseNumber": self.house_number, "streetName": self.street_name, "city": self.city,
                 "postalCode": self.postal_code, "country": self.country, "levelDesignator": self.level_designator,
                 "levelNumber": self.level_number}
+
+
+def subscription_address_moves_field():
+    """`CustomerSubscription.addressMoves`, owned here so that this module needs nothing of schema/subscriptions.py."""
+
+    async def address_moves(root, info: Info) -> list[AddressMove]:
+        records = await info.context.services.circulation.get_moves(info.context.tenant.code, str(root.id))
+        return [AddressMove.from_record(record) for record in records]
+
+    return strawberry.field(resolver=address_moves, description=(
+        "The subscriber's address moves, oldest first, each SCHEDULED until its effective date and APPLIED from "
+        "then (ADR-3), read live from the circulation system. One upstream call per subscription."
+    ), extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))

@@ -42,13 +42,12 @@ from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
 from schema.servicing import Complaint, TemporaryStop
+from schema.subscriber import SubscriberAddress, subscription_address_moves_field
 
 if TYPE_CHECKING:
     from schema.offers import Offer
-    from schema.subscriber import AddressMove
 
 LazyOffer = Annotated["Offer", strawberry.lazy("schema.offers")]
-LazyAddressMove = Annotated["AddressMove", strawberry.lazy("schema.subscriber")]
 
 
 @strawberry.enum(description="SUB-1")
@@ -141,24 +140,6 @@ class ScheduledStop:
                    end_date=_date(end) if end else None, reason=record.get("reason"))
 
 
-@strawberry.type(description="The subscriber's postal address, as the circulation system holds it.")
-class SubscriberAddress:
-    house_number: Optional[str]
-    street_name: Optional[str]
-    city: Optional[str]
-    postal_code: Optional[str]
-    country: Optional[str]
-    level_designator: Optional[str] = strawberry.field(default=None, description=(
-        "Australian level designator from address standardization, e.g. Level (ADR-4); null when none."))
-    level_number: Optional[str] = strawberry.field(default=None, description="The level's number (ADR-4).")
-
-    @classmethod
-    def from_record(cls, address: dict[str, Any]) -> "SubscriberAddress":
-        return cls(house_number=address.get("houseNumber"), street_name=address.get("streetName"),
-                   city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
-                   level_designator=address.get("levelDesignator"), level_number=address.get("levelNumber"))
-
-
 @strawberry.type(description="The subscriber's contact details, for staff.")
 class Subscriber:
     first_name: Optional[str]
@@ -225,6 +206,7 @@ class CustomerSubscription:
     links = subscription_links_field()  # LNK-1, owned by schema/registrations.py
     events = subscription_events_field()  # NOT-1, owned by schema/registrations.py
     payments = subscription_payments_field()  # PAY-4, owned by schema/payments.py
+    address_moves = subscription_address_moves_field()  # ADR-3, owned by schema/subscriber.py
     offer_id: strawberry.Private[Optional[int]]
 
     @strawberry.field(description="The household level this subscription references (HHL-1).")
@@ -269,16 +251,6 @@ class CustomerSubscription:
     ), extensions=allow(staff_read(SUBSCRIPTIONS), customer_owner(parent("id"))))
     async def complaints(self, info: Info) -> list[Complaint]:
         return await info.context.loaders.complaints_by_subscription_id.load(str(self.id))
-
-    @strawberry.field(description=(
-        "The subscriber's address moves, oldest first, each SCHEDULED until its effective date and APPLIED from "
-        "then (ADR-3), read live from the circulation system. One upstream call per subscription."
-    ), extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
-    async def address_moves(self, info: Info) -> list[LazyAddressMove]:
-        from schema.subscriber import AddressMove
-
-        records = await info.context.services.circulation.get_moves(info.context.tenant.code, str(self.id))
-        return [AddressMove.from_record(record) for record in records]
 
     @strawberry.field(description="The offer the subscription was bought from; null when unknown.")
     async def offer(self, info: Info) -> Optional[LazyOffer]:
