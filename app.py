@@ -45,6 +45,7 @@ from server.limits import OperationPolicy
 from server.observe import InFlight, Observe
 from server.throttle import Throttle
 from server.probes import allowed_networks, database_hook, metrics_endpoint, ready_endpoint
+from server.statements import statement_route
 from services import Services, build_sandboxes, build_services, start_messages
 from settings import Settings, UpstreamMode
 from telemetry.context import current_request
@@ -265,7 +266,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     graphql = Authenticate(view, lambda: services().verifiers, lambda: services().session_guard)
     routes = [Route("/ping", ping, methods=["GET"]), Route("/graphql", graphql, methods=["GET", "POST"]),
               Route("/ready", ready_endpoint(services, settings.readiness_timeout), methods=["GET"]),
-              Route("/.well-known/jwks.json", jwks_endpoint(services), methods=["GET"])]
+              Route("/.well-known/jwks.json", jwks_endpoint(services), methods=["GET"]),
+              statement_route(view.get_context, lambda endpoint: Authenticate(  # EBL-4: a statement's PDF
+                  endpoint, lambda: services().verifiers, lambda: services().session_guard))]
     if settings.metrics:
         routes.append(Route("/metrics", metrics_endpoint(services, allowed_networks(settings.metrics_allowed_networks)),
                             methods=["GET"]))

@@ -26,6 +26,9 @@ from datasources.budget import time_left
 from telemetry import metrics
 
 
+DOCUMENT_TYPES = frozenset({"application/pdf", "application/octet-stream"})  # answered as bytes, not decoded
+
+
 class UpstreamError(Exception):
     """An upstream answered with an error, or did not answer. `code` is the stable GraphQL error code.
 
@@ -281,6 +284,8 @@ class RestDataSource:
             raise self.error_from_response(response)
         if response.status_code == 204 or not response.content:
             return None
+        if response.headers.get("content-type", "").split(";")[0].strip() in DOCUMENT_TYPES:
+            return response.content  # a document (a bill statement's PDF, EBL-4): its bytes, untouched
         return _decode(response)
 
 

@@ -20,7 +20,19 @@ from urllib.parse import quote
 
 import httpx
 
-from datasources.base import RestDataSource, UpstreamNotFound
+from datasources.base import RestDataSource, UpstreamNotFound, UpstreamRejected
+
+# EZ-4: how each circulation system names the fields of the current plan (canonical name → the kind's)
+_PLAN_KEYS = ("term", "length", "lengthUnit", "paidThroughDate", "rate", "tax", "otherCosts", "amount", "autoRenew",
+              "balance")
+PLAN_FIELDS: dict[str, dict[str, str]] = {
+    "NCS": {k: k for k in _PLAN_KEYS},
+    "MATRIX": dict(zip(_PLAN_KEYS, ("termCode", "termLength", "termUnit", "paidThru", "rateAmount", "taxAmount",
+                                    "otherCharges", "totalAmount", "autoRenew", "accountBalance"))),
+    "CIRCPRO": {k: k[0].upper() + k[1:] for k in _PLAN_KEYS},
+    "SAXO": dict(zip(_PLAN_KEYS, ("term", "periodLength", "periodUnit", "expiryDate", "price", "vat", "fees", "total",
+                                  "renewAutomatically", "balance"))),
+}
 
 BATCH_SIZE = 500  # the upstream's limit on ids per batch request
 MONEY_FIELDS = frozenset({
@@ -103,6 +115,30 @@ class CirculationDataSource(RestDataSource):
     async def get_transactions(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
         return _money((await self.get(_sub(paper_code, subscription_id) + "/transactions"))["transactions"])
 
+    async def get_current_plan(self, paper_code: str, subscription_id: str, circulation_kind: str) -> dict[str, Any]:
+        """EZ-4: the current plan read live, in one shape whatever the kind names its fields (`PLAN_FIELDS`):
+        term, length, lengthUnit, paidThroughDate, rate, tax, otherCosts, amount (Decimal), autoRenew, balance."""
+        answer = (await self.get(_sub(paper_code, subscription_id) + "/plan"))["plan"]
+        names = PLAN_FIELDS.get(circulation_kind, PLAN_FIELDS["NCS"])
+        plan = {canonical: answer.get(wire) for canonical, wire in names.items()}
+        for key in ("rate", "tax", "otherCosts", "amount", "balance"):
+            plan[key] = Decimal(str(plan[key] if plan[key] is not None else "0"))
+        return plan
+
+    async def get_statements(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
+        """EBL-4: `{id, issueDate, periodStart, periodEnd, amountDue (Decimal), currency}`, newest first."""
+        statements = (await self.get(_sub(paper_code, subscription_id) + "/statements"))["statements"]
+        for statement in statements:
+            statement["amountDue"] = Decimal(str(statement["amountDue"]))
+        return statements
+
+    async def get_statement_pdf(self, paper_code: str, subscription_id: str, statement_id: str) -> bytes:
+        """EBL-4: the statement's PDF; UpstreamNotFound (STATEMENT_NOT_FOUND) when it is not this subscription's."""
+        document = await self.get(_sub(paper_code, subscription_id) + f"/statements/{quote(statement_id, safe='')}")
+        if not isinstance(document, bytes):
+            raise UpstreamRejected(self.service, 200, None, "circulation answered a statement that is not a document")
+        return document
+
     # mutations -------------------------------------------------------------------------------------
     async def apply_payment(
         self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
@@ -177,6 +213,21 @@ class CirculationDataSource(RestDataSource):
         return await self.post(_sub(paper_code, subscription_id) + "/complaints",
                                {"category": category, "deliveryDate": delivery_date.isoformat(),
                                 "redelivery": redelivery}, idempotency_key=idempotency_key)
+
+    async def cancel_auto_pay(self, paper_code: str, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
+        """EZ-5 → {transactionId, subscription}; 409 NOT_ON_AUTO_PAY."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/autopay/cancel", {},
+                                      idempotency_key=idempotency_key))
+
+    async def sign_up_ebill(self, paper_code: str, subscription_id: str, email: str,
+                            idempotency_key: str) -> dict[str, Any]:
+        """EBL-1, EBL-2 → {transactionId, subscription}; bills go to `email`."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/ebill", {"email": email},
+                                      idempotency_key=idempotency_key))
+
+    async def sign_out_ebill(self, paper_code: str, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/ebill/cancel", {},
+                                      idempotency_key=idempotency_key))
 
     async def create_subscription(
         self, paper_code: str, body: dict[str, Any], idempotency_key: str | None = None

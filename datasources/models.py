@@ -195,6 +195,13 @@ class Offer(SQLModel, table=True):
     check_email: bool = False
     check_address: bool = False
     check_postal_code: bool = False
+    # subscription validation (BUY-6, BUY-7): the check runs only when one is set, and refuses naming it
+    validate_no_existing: bool = False
+    validate_stopped_recently: bool = False
+    validate_outstanding_balance: bool = False
+    # address requirements (BUY-8): either one makes Address the check's criterion, neither Postal code
+    requires_delivery_address: bool = False
+    requires_billing_address: bool = False
 
 
 class OfferTerm(SQLModel, table=True):
@@ -307,8 +314,8 @@ class PaymentSession(SQLModel, table=True):
 
 
 class PendingClaim(SQLModel, table=True):
-    """BUY-10: a subscription bought anonymously, linked to no registration, waiting for the owner of the
-    e-mail it was bought with to sign in and claim it (the claim flow and its MSG-1 message come later)."""
+    """BUY-10: a subscription bought anonymously with a registered e-mail, linked to no registration, waiting for
+    the owner of that e-mail to sign in and claim it (`claimPurchase`, from the CLAIMPURCHASE message's link)."""
 
     __tablename__ = "pending_claim"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "subscription_id"),

@@ -36,13 +36,21 @@ def message_data(event: Event) -> dict[str, Any]:
     return sa.inspect(event).info.setdefault("message_data", {})
 
 
+def without_message(event: Event) -> Event:
+    """Marks an event whose message another event's message carries (the set-password link of a registration
+    created by a purchase rides in the purchase confirmation): it writes no outbox row of its own."""
+    sa.inspect(event).info["without_message"] = True
+    return event
+
+
 def session_class(secret_key: str, listeners: list[Callable[[], None]]) -> type[OutboxSession]:
     return type("BoundOutboxSession", (OutboxSession,), {"secret_key": secret_key, "outbox_listeners": listeners})
 
 
 @sa_event.listens_for(OutboxSession, "after_flush")
 def _collect(session: Session, _flush_context) -> None:
-    events = [obj for obj in session.new if isinstance(obj, Event) and sends_message(obj.type_code)]
+    events = [obj for obj in session.new if isinstance(obj, Event) and sends_message(obj.type_code)
+              and not sa.inspect(obj).info.get("without_message")]
     if not events:
         return
     wanted = {(e.tenant_id, e.type_code) for e in events}
@@ -95,3 +103,38 @@ def unseal_data(secret_key: str, sealed: str | None) -> dict[str, Any]:
     from domain.crypto import unseal
 
     return json.loads(unseal(secret_key, PURPOSE, sealed, max_length=1 << 20))
+
+
+def seal_data(secret_key: str, data: dict[str, Any]) -> str | None:
+    if not data:
+        return None
+    from domain.crypto import seal
+
+    return seal(secret_key, PURPOSE, json.dumps(data))
+
+
+async def resend(db, secret_key: str, event: Event, to: str | None, record: Event,
+                 allowed: Callable[[dict[str, Any]], bool]) -> MessageOutbox | None:
+    """MSG-1: a new outbox message for `event`, with its first message's data (and `to`, when given), and the
+    `record` event, in one transaction; the worker is woken after commit. None when the tenant has no template for
+    the event's type (no template, no message). `allowed(data)` is asked first: False raises PermissionError."""
+    async with db.session() as session:
+        templated = (await session.execute(sa.select(MessageTemplate.id).where(
+            MessageTemplate.tenant_id == event.tenant_id, MessageTemplate.event_type == event.type_code))).first()
+        if templated is None:
+            return None
+        first = (await session.execute(sa.select(MessageOutbox.sealed_data).where(
+            MessageOutbox.event_id == event.id).order_by(MessageOutbox.id).limit(1))).first()
+        data = unseal_data(secret_key, first[0] if first else None)
+        if to is not None and not allowed(data):
+            raise PermissionError(event.type_code)
+        if to is not None:
+            data["resendTo"] = to
+        row = MessageOutbox(tenant_id=event.tenant_id, event_id=event.id, event_type=event.type_code, state=PENDING,
+                            sealed_data=seal_data(secret_key, data), next_attempt_at=utcnow(), created_at=utcnow())
+        session.add(row)
+        session.add(record)
+        session.info["outbox_written"] = True  # wakes the delivery worker after commit
+        await session.commit()
+        await session.refresh(row)
+        return row

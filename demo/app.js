@@ -16,6 +16,7 @@
 //   after a lost answer cannot charge twice (PAY-4);
 // - text from the API goes into the page as text (textContent), never as HTML.
 
+import { accountPanel } from './account.js';  // billing and auto-pay on an owner's card (EBL, EZ-4, EZ-5)
 import { addressSection } from './address.js';  // the delivery address and its moves (ADR-1, ADR-3)
 
 const config = await (await fetch('config.json')).json();
@@ -231,6 +232,7 @@ function subscriptionCard(s) {
     }
   }
   card.append(actions);
+  if (s.role === 'OWNER') card.append(accountPanel(s, { graphql, element, money, showStatus, showProblem, token: () => sessionStorage.getItem(TOKEN_KEY) }));
   card.append(addressSection(s, { graphql, element, showStatus, showProblem, userErrorMessages }));
   return card;
 }
@@ -495,3 +497,5 @@ if (sessionStorage.getItem(TOKEN_KEY)) {
 } else {
   signOut();
 }
+
+import('./journey.js').then((journey) => journey.start({ graphql, showDashboard }));  // buy and invite (journey.js)

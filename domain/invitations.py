@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
 from domain.crypto import InvalidToken, seal, unseal
-from domain.links import GUEST, check_link_limits
+from domain.links import GUEST, check_allowed_registrations, check_link_limits
 from domain.money import RuleError
 from domain.registrations import RegistrationRuleError
 from domain.users import validate_metadata
@@ -67,8 +67,7 @@ def check_invitation_limits(link_roles: Iterable[str], pending: int, new: int, *
         check_link_limits(roles, GUEST, owners_limit=owners_limit, guests_limit=guests_limit, max_links=max_links,
                           field=field)
         roles.append(GUEST)
-    if allowed_registrations is not None and len(roles) > allowed_registrations:
-        raise RuleError(f"The subscription's offer allows {allowed_registrations} registrations", field, "OFR-7")
+    check_allowed_registrations(len(roles), allowed_registrations, field)
 
 
 def is_current(state: str, expires_at: datetime, now: datetime) -> bool:

@@ -28,3 +28,12 @@ def check_role_change(existing_roles: Iterable[str], from_role: str, to_role: st
     roles = list(existing_roles)
     roles.remove(from_role)
     check_link_limits(roles, to_role, **limits)
+
+
+def check_allowed_registrations(links: int, allowed_registrations: int | None,
+                                field: Sequence[str] = ("input", "subscriptionId")) -> None:
+    """OFR-7: `links` (every link the subscription would have, pending invitations counted, INV-3) may not exceed
+    its offer's allowed registrations; None (the product is not one of the tenant's offers) sets no bound.
+    Lowering the allowance removes no link: it only stops new ones (and transfers) while above it."""
+    if allowed_registrations is not None and links > allowed_registrations:
+        raise RuleError(f"The subscription's offer allows {allowed_registrations} registrations", field, "OFR-7")

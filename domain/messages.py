@@ -31,6 +31,10 @@ MESSAGE_EVENTS: dict[str, str] = {
     "CLAIMPURCHASE": "sign in and claim a purchase made with this e-mail (BUY-10)",
 }
 
+# messages whose link is a secret for the recipient alone (a password, a verification, an invitation, a claim):
+# staff resend them only to their own recipient (MSG-1, decision)
+SECRET_LINK_MESSAGES = frozenset({"PWDREQ", "VERIFYCODE", "CREATELOGIN", "INVITEGUEST", "CLAIMPURCHASE"})
+
 PENDING = "PENDING"
 SENT = "SENT"
 FAILED = "FAILED"
@@ -40,6 +44,13 @@ FRONT_END_SETTING = "Site.FrontEndUrl"
 
 def sends_message(event_type: str) -> bool:
     return event_type in MESSAGE_EVENTS
+
+
+def may_resend_elsewhere(event_type: str, data: dict) -> bool:
+    """MSG-1 (decision): staff may resend a message to another address unless it carries a link that is a secret
+    of its recipient (SECRET_LINK_MESSAGES, or a purchase confirmation with a password link)."""
+    return event_type not in SECRET_LINK_MESSAGES and not data.get("changePasswordUrl") and \
+        not data.get("setPasswordLink")
 
 
 def retry_delay(attempt: int, base_seconds: float, cap_seconds: float = 3600.0) -> timedelta:

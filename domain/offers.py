@@ -15,7 +15,7 @@ Decisions where the documents are silent:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -153,6 +153,16 @@ def validate_check_criteria(criteria: CheckCriteria, field: Sequence[str] = ("ch
     if selected in (["last_name"], ["postal_code"]):
         raise RuleError(ONE_MORE, field, "OFR-4")
     return criteria
+
+
+def criteria_in_force(criteria: CheckCriteria, *, requires_address: bool) -> CheckCriteria:
+    """BUY-8: an offer requiring a delivery or billing address compares the Address (its Postal code criterion is
+    disabled); an offer requiring neither compares the Postal code (its Address criterion is disabled). A disabled
+    criterion counts as off even when it was stored checked; the stored choice comes back if the requirement
+    changes again."""
+    if requires_address:
+        return replace(criteria, postal_code=False)
+    return replace(criteria, address=False)
 
 
 def effective_check_fields(criteria: CheckCriteria, *, subscription_has_phone: bool) -> list[str]:

@@ -331,6 +331,11 @@ def payment_window_start(now: datetime) -> datetime:
     return now - PAYMENT_WINDOW
 
 
+# EZ-6: what a method change inside PM-5's window answers, word for word
+METHOD_CHANGE_WINDOW_MESSAGE = ("Payment method was modified recently. Please wait 24 hours or call our Customer "
+                                "Support team.")
+
+
 def method_change_window_start(now: datetime) -> datetime:
     """PM-5: a payment method attached at or after this instant may not be changed yet."""
     return now - METHOD_CHANGE_WINDOW
@@ -347,12 +352,10 @@ def check_payment_method_accepted(circulation_kind: str, payment_type: PaymentMe
 
 
 def check_method_change_window(attached_at: Optional[datetime], now: datetime, field: Sequence[str]) -> None:
-    """PM-5: a subscription's payment method may change at most once per 24 hours (per subscription)."""
+    """PM-5: a subscription's payment method may change at most once per 24 hours (per subscription); EZ-6: the
+    refusal says so in the source documents' words."""
     if attached_at is not None and now - attached_at < METHOD_CHANGE_WINDOW:
-        opens = attached_at + METHOD_CHANGE_WINDOW
-        raise PaymentRuleError(ErrorCode.PAYMENT_METHOD_CHANGE_WINDOW,
-                               f"The payment method was changed in the last 24 hours; it may change again after "
-                               f"{opens.isoformat(timespec='minutes')}", field, "PM-5")
+        raise PaymentRuleError(ErrorCode.PAYMENT_METHOD_CHANGE_WINDOW, METHOD_CHANGE_WINDOW_MESSAGE, field, "PM-5")
 
 
 def statement_descriptor(value: str) -> str:

@@ -3,8 +3,11 @@ criteria), country-only addresses (BUY-2), the customer reference number (BUY-3)
 existing subscriber (BUY-5) and what a purchase charges.
 
 Decisions where the documents are silent:
-- "Existing subscription" means one that is not stopped (STOPPED, PERMANENTLY_STOPPED): a stopped
-  subscription is restarted, not bought again. The product (the offer) is always compared (OFR-4).
+- The check runs only when the offer sets a subscription-validation flag (BUY-6); a subscription it matches
+  (OFR-4, whatever its status) then refuses the purchase for each flag it trips (BUY-7): "no existing
+  subscription" — ACTIVE, PAUSED or IN_GRACE; "stopped recently" — STOPPED or PERMANENTLY_STOPPED at most 30
+  days ago, tenant time; "no outstanding balance" — a balance below zero, any status. The product (the offer)
+  is always compared (OFR-4).
 - A phone criterion is skipped for an existing subscription without phones (OFR-4) and when the buyer
   gives no phone. The circulation search is asked for the criteria it can match exactly (last name,
   e-mail, postal code — an address is searched by its postal code and then compared in full); phones and
@@ -20,7 +23,9 @@ Decisions where the documents are silent:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any, Mapping, Sequence
 
 from domain.money import RuleError
@@ -119,10 +124,9 @@ def check_search_criteria(criteria: CheckCriteria, applicant: Applicant) -> dict
 
 
 def is_same_subscription(criteria: CheckCriteria, applicant: Applicant, record: Mapping[str, Any]) -> bool:
-    """BUY-1 / OFR-4: an existing (not stopped) subscription to the same product whose subscriber matches
-    every selected criterion; phone is skipped when either side has none."""
-    if record.get("status") in STOPPED_STATUSES:
-        return False
+    """OFR-4: a subscription to the same product whose subscriber matches every selected criterion, whatever
+    its status (BUY-7 then asks what the status and balance of a match mean); phone is skipped when either side
+    has none."""
     if _fold(record.get("productCode")) != _fold(applicant.product):
         return False
     subscriber = record.get("subscriber") or {}
@@ -148,9 +152,96 @@ def is_same_subscription(criteria: CheckCriteria, applicant: Applicant, record: 
     return True
 
 
-def find_same_subscription(criteria: CheckCriteria, applicant: Applicant, records: Sequence[Mapping[str, Any]]
-                           ) -> Mapping[str, Any] | None:
-    return next((r for r in records if is_same_subscription(criteria, applicant, r)), None)
+# -- BUY-6, BUY-7: the offer's subscription validation ------------------------------------------------
+class ValidationFlag(Enum):
+    """BUY-6: the offer's subscription-validation flags, in the order a refusal names them."""
+
+    NO_EXISTING_SUBSCRIPTION = "NO_EXISTING_SUBSCRIPTION"
+    SUBSCRIPTION_STOPPED_RECENTLY = "SUBSCRIPTION_STOPPED_RECENTLY"
+    NO_OUTSTANDING_BALANCE = "NO_OUTSTANDING_BALANCE"
+
+
+EXISTING_STATUSES = frozenset({"ACTIVE", "PAUSED", "IN_GRACE"})  # BUY-7 (decision)
+STOPPED_RECENTLY_DAYS = 30  # BUY-7 (decision): stopped on today - 30 still counts, today - 31 no longer
+FLAG_MESSAGES = {
+    ValidationFlag.NO_EXISTING_SUBSCRIPTION: ACTIVE_SUBSCRIPTION_EXISTS,
+    ValidationFlag.SUBSCRIPTION_STOPPED_RECENTLY: (
+        "A subscription with the same characteristics was stopped in the last 30 days; the purchase cannot be "
+        "completed"),
+    ValidationFlag.NO_OUTSTANDING_BALANCE: (
+        "A subscription with the same characteristics has an outstanding balance; the purchase cannot be "
+        "completed"),
+}
+
+
+@dataclass(frozen=True)
+class SubscriptionValidation:
+    """BUY-6: which validation flags the offer sets; with none, no check runs."""
+
+    no_existing: bool = False
+    stopped_recently: bool = False
+    outstanding_balance: bool = False
+
+    def flags(self) -> list[ValidationFlag]:
+        return [flag for flag, on in ((ValidationFlag.NO_EXISTING_SUBSCRIPTION, self.no_existing),
+                                      (ValidationFlag.SUBSCRIPTION_STOPPED_RECENTLY, self.stopped_recently),
+                                      (ValidationFlag.NO_OUTSTANDING_BALANCE, self.outstanding_balance)) if on]
+
+    @property
+    def runs(self) -> bool:
+        return bool(self.flags())
+
+
+def stopped_on(record: Mapping[str, Any]) -> date | None:
+    """The day a stopped subscription stopped: the circulation system's `stopDate`, else its `endDate` (a record
+    stopped before the system kept a stop date). None when it gives neither."""
+    for key in ("stopDate", "endDate"):
+        value = record.get(key)
+        if value:
+            try:
+                return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def _balance(record: Mapping[str, Any]) -> Decimal:
+    try:
+        return Decimal(str(record.get("balance") or "0"))
+    except InvalidOperation:
+        return Decimal("0")
+
+
+def flags_matched(validation: SubscriptionValidation, record: Mapping[str, Any], today: date
+                  ) -> set[ValidationFlag]:
+    """BUY-7 for one subscription the check matched (OFR-4): existing — ACTIVE, PAUSED or IN_GRACE; stopped
+    recently — STOPPED or PERMANENTLY_STOPPED on a day at most 30 days before `today` (the tenant's); outstanding
+    — a balance below zero, whatever the status. A credit (balance > 0) never blocks."""
+    matched: set[ValidationFlag] = set()
+    status = record.get("status")
+    if validation.no_existing and status in EXISTING_STATUSES:
+        matched.add(ValidationFlag.NO_EXISTING_SUBSCRIPTION)
+    if validation.stopped_recently and status in STOPPED_STATUSES:
+        day = stopped_on(record)
+        if day is not None and (today - day).days <= STOPPED_RECENTLY_DAYS:
+            matched.add(ValidationFlag.SUBSCRIPTION_STOPPED_RECENTLY)
+    if validation.outstanding_balance and _balance(record) < 0:
+        matched.add(ValidationFlag.NO_OUTSTANDING_BALANCE)
+    return matched
+
+
+def validation_failures(validation: SubscriptionValidation, criteria: CheckCriteria, applicant: Applicant,
+                        records: Sequence[Mapping[str, Any]], today: date) -> set[ValidationFlag]:
+    """BUY-6/BUY-7: the flags the candidates `records` trip (each must match the applicant, OFR-4)."""
+    matched: set[ValidationFlag] = set()
+    for record in records:
+        if is_same_subscription(criteria, applicant, record):
+            matched |= flags_matched(validation, record, today)
+    return matched
+
+
+def ordered(flags: set[ValidationFlag]) -> list[ValidationFlag]:
+    return [flag for flag in ValidationFlag if flag in flags]
 
 
 # -- BUY-3 ------------------------------------------------------------------------------------------

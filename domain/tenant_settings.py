@@ -1,7 +1,10 @@
-"""Changing a tenant's settings (SET-2, SET-3), as pure functions.
+"""Changing a tenant's settings (SET-2, SET-3, SET-4), as pure functions.
 
 SET-2 (decision): flags are 0/1; percentages 0 to 100 ("10.5" is 10.5%); amounts >= 0; the default owner limit
 >= 1 and the guest limit >= 0, both at most `Subscription.MaxLinks`; unknown keys are refused.
+SET-4 (decision): `Config.System.RestrictCreateUser` (true/false in the source documents) and
+`Auth0.App.LogOutFromIDP` are flags like the others (0/1); the three flow settings take only the values the
+source documents name, exactly spelt, or empty for the default behaviour (CHOICES).
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from domain.tenants import SETTING_DEFAULTS, TenantSettings
 FLAGS = frozenset({
     "Billing.CreditCard.ProcessingFee.Enable", "Billing.CreditCard.ProcessingFee.Tax.Enable",
     "Restart.ApplyCreditBalance", "Purchase.GenerateCRN", "Security.RequireManagerMfa",
+    "Auth0.App.LogOutFromIDP", "Config.System.RestrictCreateUser",
 })
+CHOICES: dict[str, tuple[str, ...]] = {  # SET-4: "" is the default behaviour
+    "Flow.Auth0.IntegrationType": ("", "Custom"),
+    "Flow.AddressMove": ("", "RealTime"),
+    "MelissaDataIntegration": ("", "GlobalOnPremise", "GlobalCheckAPI"),
+}
 PERCENTAGES = frozenset({"Billing.CreditCard.ProcessingFee.Percentage",
                          "Billing.CreditCard.ProcessingFee.Tax.Percentage"})
 AMOUNTS = frozenset({"DTI.ActivationFeeAmount", "Payments.MaximumTipAmountAllowed"})
@@ -72,6 +81,11 @@ def _value(key: str, value: str, field: list[str]) -> str:
         if not number.is_finite() or number < 0 or (key in PERCENTAGES and number > 100):
             bounds = "between 0 and 100" if key in PERCENTAGES else "0 or more"
             raise RuleError(f"{key} must be {bounds}", field, "SET-2")
+        return value
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            named = ", ".join(repr(choice) for choice in CHOICES[key])
+            raise RuleError(f"{key} must be one of {named}", field, "SET-4")
         return value
     if key in COUNTS:
         if not value.isdigit() or (key == "Subscription.MaxLinks" and int(value) < 1):

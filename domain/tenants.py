@@ -28,6 +28,12 @@ SETTING_DEFAULTS: dict[str, str] = {
     "Auth0.App.Connection": "Username-Password-Authentication",
     "PostalCodeMask": "99999",
     "Security.RequireManagerMfa": "0",
+    # SET-4: beyond TEN-2 (values and effects in docs/account-servicing.md)
+    "Auth0.App.LogOutFromIDP": "0",  # SSN-4: 1 makes signOut end the tenant's own IdP session too
+    "Flow.Auth0.IntegrationType": "",  # "Custom": new Auth0 users get internal CRIDs prefixed "nav"
+    "Flow.AddressMove": "",  # "RealTime": address moves go to the circulation system at once (ADR-4)
+    "MelissaDataIntegration": "",  # "GlobalOnPremise" / "GlobalCheckAPI": standardization's extra fields (ADR-4)
+    "Config.System.RestrictCreateUser": "0",  # 1: a purchase never creates a registration
     # MSG: where message links point (docs/messages.md); empty: PAPERGRAPH_FRONTEND_URL
     "Site.FrontEndUrl": "",
 }

@@ -62,8 +62,11 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
             total = f"{payment.total:.2f}"
         else:  # nothing charged (a free start, or credit covered a restart, RST-4)
             lines, total = [], f"{event.amount or 0:.2f}"
+        change_password_url = data.get("changePasswordUrl")
+        if not change_password_url and data.get("setPasswordLink") and event.crid:  # MG2 generated password
+            change_password_url = await _set_password_link(db, settings, base, tenant.id, event.crid)
         context.update(subscription_id=event.subscription_id, lines=lines, total=total,
-                       change_password_url=data.get("changePasswordUrl"),
+                       change_password_url=change_password_url,
                        account_url=front_end_link(base, "account", subscription=event.subscription_id))
     elif kind == "EXPIRENOTICE":
         recipient = details.get("email") or recipient
@@ -83,7 +86,14 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
                        accept_url=front_end_link(base, "invitation", token=token))
     elif kind == "CLAIMPURCHASE":
         recipient = details.get("email")
-        context.update(claim_url=front_end_link(base, "sign-in", claim=event.subscription_id))
+        from domain.claims import claim_token
+
+        if details.get("claimId") is None or not details.get("expiresAt"):
+            raise NoRecipient(f"{kind} event {event.id} names no claim")
+        token = claim_token(settings.secret_key, details["claimId"], _expiry(details))
+        context.update(claim_url=front_end_link(base, "sign-in", claim=token),
+                       expires_at=details.get("expiresAt"))
+    recipient = data.get("resendTo") or recipient  # MSG-1: staff resent it elsewhere (resendMessage)
     if not recipient:
         raise NoRecipient(f"{kind} event {event.id} has no recipient")
     return Composed(recipient=recipient, context=context)
@@ -97,6 +107,18 @@ async def _registration(db, tenant_id: int, crid: str) -> Registration | None:
     async with db.session() as session:
         return (await session.execute(select(Registration).where(
             Registration.tenant_id == tenant_id, Registration.crid == crid))).scalar_one_or_none()
+
+
+async def _set_password_link(db, settings, base: str, tenant_id: int, crid: str) -> str | None:
+    """USR-3 on MG2: the reset link of the registration's newest PWDREQ, the one its creation recorded (USR-7)."""
+    async with db.session() as session:
+        event = (await session.execute(select(Event).where(
+            Event.tenant_id == tenant_id, Event.crid == crid, Event.type_code == "PWDREQ")
+            .order_by(Event.id.desc()).limit(1))).scalar_one_or_none()
+    if event is None:
+        return None
+    token = link_token(settings.secret_key, FORGOT_PASSWORD, event.id, _expiry(event.details or {}))
+    return front_end_link(base, "reset-password", token=token)
 
 
 async def _payment(db, payment_id: int) -> Payment | None:

@@ -19,6 +19,7 @@ from domain.passwords import PASSWORD_POLICY, generate_password, hash_password
 from domain.registrations import MG2, RegistrationRuleError
 
 AUTH0 = "Auth0"
+INTEGRATION_TYPE, CUSTOM, CUSTOM_PREFIX = "Flow.Auth0.IntegrationType", "Custom", "nav"  # SET-4
 
 
 class ProviderRefused(Exception):
@@ -87,6 +88,10 @@ class Auth0Identity:
     async def create(self, *, email: str, password: str | None, first_name: str | None, last_name: str | None,
                      metadata: dict[str, Any], crid: str | None, verified: bool) -> CreatedIdentity:
         passwordless = not password
+        if crid is None and (self.tenant.settings.get(INTEGRATION_TYPE) or "") == CUSTOM:
+            # SET-4: "Custom" integrations give new users an internal id prefixed "nav" (Auth0 keeps its own
+            # provider prefix in front of a custom id: the CRID is "auth0|nav…")
+            crid = f"{CUSTOM_PREFIX}{uuid.uuid4().hex}"
         try:
             user = await self.auth0.create_user(
                 email=email, password=password or generate_password(),

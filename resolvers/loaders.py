@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from resolvers.dataloaders.account import AccountLoaders
 from resolvers.dataloaders.entitlements import EntitlementLoaders
 from resolvers.dataloaders.households import HouseholdLoaders
 from resolvers.dataloaders.offers import OfferLoaders
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class Loaders(SubscriptionLoaders, HouseholdLoaders, RegistrationLoaders, OfferLoaders, EntitlementLoaders,
-              PaymentLoaders, ServicingLoaders):
+              PaymentLoaders, ServicingLoaders, AccountLoaders):
     def __init__(self, services: "Services", tenant: "TenantContext") -> None:
         self.services = services
         self.tenant = tenant

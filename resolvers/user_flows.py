@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from datasources.models import Event, Registration, utcnow
-from datasources.outbox import message_data
+from datasources.outbox import message_data, without_message
 from datasources.repositories.users import DuplicateRow, UserRepository, new_event
-from domain.passwords import validate_password
+from domain.passwords import generate_password, validate_password
 from domain.registrations import RegistrationRuleError, clean_email
 from domain.users import (
     EVENT_CREATE,
     EVENT_CREATE_PENDING,
+    EVENT_FORGOT_PASSWORD_START,
     EVENT_VERIFICATION_CODE,
     FORGOT_PASSWORD,
     VERIFY_EMAIL,
@@ -87,6 +88,7 @@ class PreparedUser:
     events: list[Event]
     identity: Any
     change_password_url: str | None
+    set_password_event: Event | None = None  # MG2, generated password: the link to choose one (USR-3, USR-7)
 
     async def undo(self) -> None:
         await self.identity.delete(self.registration.crid)
@@ -95,10 +97,12 @@ class PreparedUser:
 async def prepare_registration(
     context, *, email: str, password: str | None = None, first_name: str | None = None,
     last_name: str | None = None, metadata: Any = None, crid: str | None = None, verify_email: bool = False,
-    ignore_provider: bool = False, field_prefix: tuple[str, ...] = ("input",),
+    ignore_provider: bool = False, field_prefix: tuple[str, ...] = ("input",), generated_password: bool = False,
 ) -> PreparedUser:
     """USR-3 (create), USR-4, USR-5: validates, refuses an e-mail or CRID already registered, and creates
-    the user in the identity provider."""
+    the user in the identity provider. With `generated_password` a passwordless user gets a generated password
+    and a link to choose their own: Auth0's change-password ticket, or on MG2 a set-password link (a PWDREQ
+    event whose link another message carries, USR-7) — for the e-mail's owner only, never for the caller."""
     tenant = context.tenant
     email = checked_email(email, [*field_prefix, "email"])
     if password is not None and password != "":
@@ -125,8 +129,11 @@ async def prepare_registration(
         raise UserFlowError("CRID_ALREADY_REGISTERED", "A registration with this CRID already exists",
                             [*field_prefix, "customerRegistrationId"])
     identity = provider(context, ignore_provider)
+    own_generated = generate_password() if password is None and generated_password and identity.keeps_password \
+        else None
     try:
-        created = await identity.create(email=email, password=password, first_name=first_name, last_name=last_name,
+        created = await identity.create(email=email, password=password or own_generated, first_name=first_name,
+                                        last_name=last_name,
                                         metadata=metadata, crid=crid, verified=not verify_email)
     except ProviderRefused as error:
         raise UserFlowError(error.code, str(error), [*field_prefix, *error.field])
@@ -141,8 +148,14 @@ async def prepare_registration(
         message_data(events[0])["changePasswordUrl"] = created.change_password_url
     if verify_email:
         events.append(verification_event(tenant.id, created.crid, email, now))
+    set_password_event = None
+    if own_generated is not None:
+        set_password_event = without_message(new_event(
+            tenant.id, EVENT_FORGOT_PASSWORD_START, crid=created.crid, created_at=now,
+            details={"expiresAt": link_expiry(now).isoformat(), "reason": "GENERATED_PASSWORD"}))
+        events.append(set_password_event)
     return PreparedUser(registration=row, events=events, identity=identity,
-                        change_password_url=created.change_password_url)
+                        change_password_url=created.change_password_url, set_password_event=set_password_event)
 
 
 async def create_registration(context, *, field_prefix: tuple[str, ...] = ("input",), **fields: Any) -> NewUser:

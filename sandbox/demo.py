@@ -176,6 +176,7 @@ def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: 
             "trial_available": True, "activation_fee": money(0), "digital": True,
             "valid_from": anchor - timedelta(days=365), "valid_to": anchor + timedelta(days=365),
             "allowed_registrations": 5, "delivery_areas": [],
+            "validation": {"no_existing": True},  # BUY-6: the check runs
             "check_criteria": {"last_name": True, "email": True, "phone": False, "address": False, "postal_code": False},
             "terms": [
                 {"id": t * 1000 + 111, "code": "1M", "length": 1, "length_unit": "MONTH", "rate": money("9.99"),
@@ -193,6 +194,7 @@ def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: 
             "category": "PRINT", "trial_available": False, "activation_fee": money("4.95"), "digital": False,
             "valid_from": anchor - timedelta(days=365), "valid_to": anchor + timedelta(days=365),
             "allowed_registrations": 3, "delivery_areas": postal_codes[:3],
+            "validation": {"no_existing": True},  # BUY-6: the check runs
             "check_criteria": {"last_name": True, "email": False, "phone": False, "address": False, "postal_code": True},
             "terms": [
                 {"id": t * 1000 + 121, "code": "13W", "length": 13, "length_unit": "WEEK", "rate": money("65.00"),
@@ -208,6 +210,7 @@ def _tenant(data: DemoData, t: int, tenant: dict[str, Any], scale: int, anchor: 
             "activation_fee": money(0), "digital": False,
             "valid_from": anchor - timedelta(days=400), "valid_to": anchor - timedelta(days=30),
             "allowed_registrations": 2, "delivery_areas": postal_codes[:2],
+            "validation": {"no_existing": True},  # BUY-6: the check runs
             "check_criteria": {"last_name": False, "email": True, "phone": True, "address": False, "postal_code": False},
             "terms": [
                 {"id": t * 1000 + 131, "code": "26W", "length": 26, "length_unit": "WEEK", "rate": money("52.00"),

@@ -112,7 +112,9 @@ async def seed_database(db: Database, data: DemoData) -> dict[str, int]:
         await insert(conn, Offer, [
             {"id": o["id"], "tenant_id": tenant_ids[o["tenant"]], "group_id": o["group_id"],
              **{f: o[f] for f in offer_fields},
-             **{f"check_{k}": v for k, v in o["check_criteria"].items()}}
+             **{f"check_{k}": v for k, v in o["check_criteria"].items()},
+             **{f"validate_{k}": v for k, v in o.get("validation", {}).items()},
+             **{f"requires_{k}_address": v for k, v in o.get("address_requirements", {}).items()}}
             for o in data.offers
         ])
         await insert(conn, OfferTerm, [

@@ -20,11 +20,13 @@ from strawberry.types import Info
 
 from resolvers.errors import CodedError, ErrorCodes, log_graphql_errors
 from resolvers.mutations.add_tip import AddTip
+from resolvers.mutations.cancel_auto_pay import CancelAutoPay
 from resolvers.mutations.cancel_subscription import CancelSubscription
 from resolvers.mutations.cancel_temporary_stop import CancelTemporaryStop
 from resolvers.mutations.change_temporary_stop_restart import ChangeTemporaryStopRestart
 from resolvers.mutations.change_customer_registration_id import ChangeCustomerRegistrationId
 from resolvers.mutations.change_email import ChangeEmail
+from resolvers.mutations.claim_purchase import ClaimPurchase
 from resolvers.mutations.change_password import ChangePassword
 from resolvers.mutations.complete_payment_session import CompletePaymentSession
 from resolvers.mutations.create_temporary_entitlement import CreateTemporaryEntitlement
@@ -38,6 +40,7 @@ from resolvers.mutations.make_payment import MakePayment
 from resolvers.mutations.move_subscriber import MoveSubscriber
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
+from resolvers.mutations.resend_message import ResendMessage
 from resolvers.mutations.restart_subscription import RestartSubscription
 from resolvers.mutations.schedule_temporary_stop import ScheduleTemporaryStop
 from resolvers.mutations.send_verification_code import SendVerificationCode
@@ -51,7 +54,9 @@ from resolvers.mutations.update_invitation import UpdateInvitation
 from resolvers.mutations.refresh_session import RefreshSession
 from resolvers.mutations.sign_in import SignIn
 from resolvers.mutations.sign_out import SignOut
+from resolvers.mutations.sign_out_e_bill import SignOutEBill
 from resolvers.mutations.sign_up_auto_pay import SignUpAutoPay
+from resolvers.mutations.sign_up_e_bill import SignUpEBill
 from resolvers.mutations.start_forgot_password import StartForgotPassword
 from resolvers.mutations.start_payment_session import StartPaymentSession
 from resolvers.mutations.transfer_subscription_link import TransferSubscriptionLink
@@ -61,6 +66,7 @@ from resolvers.mutations.update_household_level import UpdateHouseholdLevel
 from resolvers.mutations.update_user import UpdateUser
 from resolvers.mutations.verify_email import VerifyEmail
 from resolvers.mutations.verify_manager_mfa import VerifyManagerMfa
+from resolvers.queries.claims import ClaimQueries
 from resolvers.queries.entitlements import EntitlementQueries
 from resolvers.queries.households import HouseholdQueries
 from resolvers.queries.invitations import InvitationQueries
@@ -105,6 +111,10 @@ MUTATIONS += [CreateUser, UpdateUser, ChangeEmail, ChangePassword, ChangeCustome
 MUTATIONS += [SignIn, RefreshSession, SignOut]
 # invitations of guests (INV)
 MUTATIONS += [InviteGuests, UpdateInvitation, CancelInvitation, AcceptInvitation]
+# claiming an anonymous purchase (BUY-10)
+MUTATIONS += [ClaimPurchase]
+# messages: staff resend one (MSG-1)
+MUTATIONS += [ResendMessage]
 # tenant settings (SET-1..3)
 MUTATIONS += [UpdateSettings]
 # staff second factor (MGR-2)
@@ -114,6 +124,8 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
               UpdateAutoPay, AddTip]
 # servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
 MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
+# account servicing: eBill (EBL-1, EBL-2), auto-pay cancel (EZ-5)
+MUTATIONS += [SignUpEBill, SignOutEBill, CancelAutoPay]
 # subscriber details and address (ADR-1..5)
 MUTATIONS += [UpdateSubscriberDetails, MoveSubscriber]
 
@@ -121,7 +133,7 @@ MUTATIONS += [UpdateSubscriberDetails, MoveSubscriber]
 @strawberry.type
 class Query(SubscriptionQueries, HouseholdQueries, RegistrationQueries, OfferQueries, EntitlementQueries,
             UserLinkQueries, ManagerQueries, ViewerQueries, PaymentQueries, InvitationQueries, ServicingQueries,
-            TenantSettingsQueries):
+            TenantSettingsQueries, ClaimQueries):
     pass
 
 

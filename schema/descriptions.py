@@ -80,8 +80,17 @@ ERROR_CODES: dict[str, str] = {
     "OFFER_NOT_AVAILABLE": "The offer is not on sale today, or does not deliver to the address (OFR-2, OFR-3).",
     "OFFER_CHECK_MISCONFIGURED": "The offer's active-subscription check criteria are invalid, so no purchase can pass "
                                  "it (OFR-4).",
-    "ACTIVE_SUBSCRIPTION_EXISTS": "The offer's active-subscription check found a matching subscription: nothing is "
-                                  "created (BUY-1, BUY-7).",
+    "ACTIVE_SUBSCRIPTION_EXISTS": "The offer's active-subscription check found a matching ACTIVE, PAUSED or "
+                                  "IN_GRACE subscription (flag \"no existing subscription\"): nothing is created "
+                                  "(BUY-1, BUY-7).",
+    "SUBSCRIPTION_STOPPED_RECENTLY": "The offer refuses subscribers whose matching subscription stopped in the last "
+                                     "30 days, tenant time, and one did: nothing is created (BUY-7).",
+    "OUTSTANDING_BALANCE": "The offer refuses subscribers with an outstanding balance, and a matching subscription "
+                           "owes money (balance below zero, any status): nothing is created (BUY-7).",
+    "SIGN_IN_REQUIRED": "The publication creates no accounts at purchase (`Config.System.RestrictCreateUser`): sign "
+                        "in first; every anonymous purchase gets this answer, whatever its e-mail (SET-4, BUY-10).",
+    "USER_CREATION_RESTRICTED": "No registration has the subscriber's e-mail and the publication creates none at "
+                                "purchase (`Config.System.RestrictCreateUser`, SET-4).",
     "INVALID_ADDRESS": "The address is incomplete, or country-only on a tenant that is not MATRIX (BUY-2).",
     # payment methods and sessions
     "FLOW_NOT_SUPPORTED": "The tenant's circulation system does not offer this flow (PM-1).",

@@ -63,6 +63,24 @@ class ActiveSubscriptionCheck:
     email: bool
     address: bool
     postal_code: bool
+    no_existing_subscription: bool = strawberry.field(default=False, description=(
+        "Validation flag: refuse a purchase matching an ACTIVE, PAUSED or IN_GRACE subscription (BUY-6, BUY-7)."))
+    subscription_stopped_recently: bool = strawberry.field(default=False, description=(
+        "Validation flag: refuse a purchase matching a subscription stopped in the last 30 days, tenant time "
+        "(BUY-6, BUY-7)."))
+    no_outstanding_balance: bool = strawberry.field(default=False, description=(
+        "Validation flag: refuse a purchase matching a subscription with a balance below zero, any status; a "
+        "credit never blocks (BUY-6, BUY-7)."))
+    requires_delivery_address: bool = strawberry.field(default=False, description=(
+        "Address requirement: with this or `requiresBillingAddress` the check compares the Address, and Postal "
+        "code counts as off; with neither, the Postal code, and Address counts as off (BUY-8)."))
+    requires_billing_address: bool = strawberry.field(default=False, description=(
+        "Address requirement; see `requiresDeliveryAddress` (BUY-8)."))
+
+    @strawberry.field(description=(
+        "Whether a purchase runs the check: only when a validation flag is set (BUY-6: no flag, no check)."))
+    def runs(self) -> bool:
+        return self.no_existing_subscription or self.subscription_stopped_recently or self.no_outstanding_balance
 
 
 @strawberry.federation.type(keys=["id"], description="An offer customers can subscribe to (OFR-1).")
@@ -114,6 +132,11 @@ class Offer:
             active_subscription_check=ActiveSubscriptionCheck(
                 last_name=row.check_last_name, phone=row.check_phone, email=row.check_email,
                 address=row.check_address, postal_code=row.check_postal_code,
+                no_existing_subscription=row.validate_no_existing,
+                subscription_stopped_recently=row.validate_stopped_recently,
+                no_outstanding_balance=row.validate_outstanding_balance,
+                requires_delivery_address=row.requires_delivery_address,
+                requires_billing_address=row.requires_billing_address,
             ),
             offer_id=row.id, group_id=row.group_id,
         )

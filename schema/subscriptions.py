@@ -37,6 +37,7 @@ from domain.availability import (
     restart_availability,
     tip_availability,
 )
+from schema.account import subscription_bill_statements_field, subscription_current_plan_field
 from schema.common import Money
 from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
@@ -206,6 +207,8 @@ class CustomerSubscription:
     links = subscription_links_field()  # LNK-1, owned by schema/registrations.py
     events = subscription_events_field()  # NOT-1, owned by schema/registrations.py
     payments = subscription_payments_field()  # PAY-4, owned by schema/payments.py
+    bill_statements = subscription_bill_statements_field()  # EBL-4, owned by schema/account.py
+    current_plan = subscription_current_plan_field()  # EZ-4, owned by schema/account.py
     address_moves = subscription_address_moves_field()  # ADR-3, owned by schema/subscriber.py
     offer_id: strawberry.Private[Optional[int]]
 

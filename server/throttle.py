@@ -81,6 +81,7 @@ SENSITIVE_MUTATIONS: dict[str, tuple[str, ...] | str | None] = {
     "signIn": None,
     "refreshSession": None,
     "acceptInvitation": None,  # the link's token is the secret
+    "claimPurchase": None,  # the link's token is the secret (BUY-10)
 }
 
 

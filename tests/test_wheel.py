@@ -67,6 +67,8 @@ def test_papergraph_migrates_and_runs_from_a_wheel_in_a_fresh_venv(installed_whe
         ping = httpx.get(f"{server.base}/ping")
         answer = httpx.post(f"{server.base}/graphql", json={"query": TYPENAME_QUERY})
         demo = httpx.get(f"{server.base}/demo/")
+        demo_parts = [httpx.get(f"{server.base}/demo/{part}").status_code for part in (
+            "identity.js", "journey.js", "identity.css", "sign-in/", "verify-email/verify-email.js", "mail/mail.js")]
         graphiql = httpx.get(f"{server.base}/graphql", headers={"accept": "text/html"})
         react = httpx.get(f"{server.base}/graphiql/react@18.2.0/umd/react.production.min.js")
         where = run(str(installed_wheel / "python"), "-c", "import cli, migrations; print(cli.__file__); "
@@ -77,6 +79,7 @@ def test_papergraph_migrates_and_runs_from_a_wheel_in_a_fresh_venv(installed_whe
     assert answer.status_code == 200
     assert answer.json()["data"] == {"__typename": "Query"}
     assert demo.status_code == 200 and "<html" in demo.text.lower()
+    assert demo_parts == [200] * 6  # the pages in folders of their own too (the identity journey's, the mailbox)
     # GraphiQL's assets travel in the wheel (server/graphiql.py): none from unpkg.com
     assert graphiql.status_code == 200 and "unpkg.com" not in graphiql.text and "/graphiql/graphiql@" in graphiql.text
     assert react.status_code == 200 and react.headers["content-type"].startswith("application/javascript")

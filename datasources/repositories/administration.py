@@ -45,12 +45,7 @@ class AdministrationRepository:
         last slot (LNK-2)."""
         async with self.db.session() as session:
             await self.db.serialize(session, link.tenant_id, f"links:{link.subscription_id}")
-            roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
-                SubscriptionLink.tenant_id == link.tenant_id, SubscriptionLink.subscription_id == link.subscription_id))]
-            pending = (await session.execute(select(sa.func.count()).select_from(Invitation).where(
-                Invitation.tenant_id == link.tenant_id, Invitation.subscription_id == link.subscription_id,
-                Invitation.state == "PENDING", Invitation.expires_at > utcnow()))).scalar_one()
-            check(roles + ["GUEST"] * pending)
+            check(await self._roles_with_pending(session, link.tenant_id, link.subscription_id))
             session.add(link)
             try:
                 await session.flush()
@@ -61,6 +56,16 @@ class AdministrationRepository:
             await session.commit()
             await session.refresh(link)
             return link
+
+    @staticmethod
+    async def _roles_with_pending(session, tenant_id: int, subscription_id: str) -> list[str]:
+        """The subscription's link roles, each pending invitation counted as a GUEST (INV-3)."""
+        roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
+            SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.subscription_id == subscription_id))]
+        pending = (await session.execute(select(sa.func.count()).select_from(Invitation).where(
+            Invitation.tenant_id == tenant_id, Invitation.subscription_id == subscription_id,
+            Invitation.state == "PENDING", Invitation.expires_at > utcnow()))).scalar_one()
+        return roles + ["GUEST"] * pending
 
     async def remove_link(self, tenant_id: int, link_id: int, event: Event) -> bool:
         async with self.db.session() as session:
@@ -73,14 +78,18 @@ class AdministrationRepository:
             await session.commit()
             return True
 
-    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event
-                        ) -> SubscriptionLink | None:
-        """None when the link is gone (removed since the caller read it)."""
+    async def move_link(self, tenant_id: int, link_id: int, registration_id: int, event: Event,
+                        check: Callable[[list[str]], None] | None = None) -> SubscriptionLink | None:
+        """None when the link is gone (removed since the caller read it). `check`, like add_link's, sees the
+        subscription's roles with pending invitations as GUESTs (the moved link counted once) and may raise."""
         async with self.db.session() as session:
             link = (await session.execute(select(SubscriptionLink).where(
                 SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.id == link_id))).scalar_one_or_none()
             if link is None:
                 return None
+            if check is not None:
+                await self.db.serialize(session, tenant_id, f"links:{link.subscription_id}")
+                check(await self._roles_with_pending(session, tenant_id, link.subscription_id))
             link.registration_id = registration_id
             session.add(event)
             try:

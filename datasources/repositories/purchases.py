@@ -6,7 +6,11 @@ registration, link or entitlements: its subscription waits to be claimed (`Pendi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from datasources.db import Database
@@ -57,6 +61,9 @@ class PurchaseRepository:
             await session.flush()
             if record.claim_event is not None:
                 record.claim_event.parent_id = record.start_event.id
+                if record.pending_claim is not None:  # the claim link's token names the claim (domain/claims.py)
+                    record.claim_event.details = {**(record.claim_event.details or {}),
+                                                  "claimId": record.pending_claim.id}
                 session.add(record.claim_event)
             if record.link_event is not None:
                 record.link_event.parent_id = record.start_event.id
@@ -72,3 +79,52 @@ class PurchaseRepository:
                 SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.registration_id == registration_id,
                 SubscriptionLink.role == "OWNER").order_by(SubscriptionLink.id))
             return [row[0] for row in rows]
+
+    async def pending_claim(self, tenant_id: int, claim_id: int) -> PendingClaim | None:
+        async with self.db.session() as session:
+            return (await session.execute(select(PendingClaim).where(
+                PendingClaim.tenant_id == tenant_id, PendingClaim.id == claim_id))).scalar_one_or_none()
+
+    async def start_event(self, tenant_id: int, subscription_id: str) -> Event | None:
+        """The STARTSTD event of a purchase (its offer and term are in its details)."""
+        async with self.db.session() as session:
+            return (await session.execute(select(Event).where(
+                Event.tenant_id == tenant_id, Event.subscription_id == subscription_id, Event.type_code == "STARTSTD")
+                .order_by(Event.id).limit(1))).scalar_one_or_none()
+
+    async def claim(self, claim: PendingClaim, registration: Registration, now: datetime,
+                    entitlements: Iterable[TemporaryEntitlement], events: Iterable[Event],
+                    check: Callable[[list[str]], None]) -> SubscriptionLink | None:
+        """BUY-10: in one transaction, the claim is used up (only if nobody used it meanwhile), the registration is
+        linked as OWNER (`check` judges LNK-2 against the subscription's links), it gets the purchase's temporary
+        entitlements and the purchase's payment row names it (BUY-4), and the events are recorded. None when the
+        claim was used meanwhile; DuplicateRow when the registration is linked to the subscription already."""
+        from datasources.repositories.users import DuplicateRow
+
+        async with self.db.session() as session:
+            roles = [row[0] for row in await session.execute(select(SubscriptionLink.role).where(
+                SubscriptionLink.tenant_id == claim.tenant_id, SubscriptionLink.subscription_id == claim.subscription_id))]
+            check(roles)
+            used = await session.execute(sa.update(PendingClaim).where(
+                PendingClaim.id == claim.id, PendingClaim.claimed_at.is_(None)).values(
+                claimed_at=now, claimed_by_registration_id=registration.id))
+            if used.rowcount != 1:
+                await session.rollback()
+                return None
+            link = SubscriptionLink(tenant_id=claim.tenant_id, registration_id=registration.id,
+                                    subscription_id=claim.subscription_id, role="OWNER", created_at=now)
+            session.add(link)
+            try:
+                await session.flush()
+            except IntegrityError as error:
+                await session.rollback()
+                raise DuplicateRow("link") from error
+            await session.execute(sa.update(Payment).where(
+                Payment.tenant_id == claim.tenant_id, Payment.subscription_id == claim.subscription_id,
+                Payment.flow == "PURCHASE", Payment.crid.is_(None)).values(crid=registration.crid))
+            session.add_all(list(entitlements))
+            for event in events:
+                session.add(event)
+            await session.commit()
+            await session.refresh(link)
+            return link

@@ -13,8 +13,9 @@ from auth.permissions import SUBSCRIPTIONS, allow, arg, changes, customer_owner
 from datasources.models import SubscriptionLink as LinkRow, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
-from domain.links import check_link_limits
+from domain.links import check_allowed_registrations, check_link_limits
 from domain.money import RuleError
+from resolvers.invitation_flows import allowed_registrations
 from resolvers.link_flows import link_event, link_limits, may_link_crid
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import LinkRole, SubscriptionLink
@@ -51,7 +52,8 @@ class LinkSubscriptionPayload:
 class LinkSubscription:
     @strawberry.mutation(description=(
         "Link a registration to a subscription as OWNER or GUEST, within the tenant's owner, guest and total "
-        "limits (LNK-2); records UPDATELINK. A customer links only their own registration; only staff with "
+        "limits (LNK-2) and the offer's allowed registrations (OFR-7), pending invitations counted (INV-3); records "
+        "UPDATELINK. A customer links only their own registration; only staff with "
         "FULL_CONTROL link a named CRID (LNK-4)."
     ), extensions=allow(changes(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
     async def link_subscription(self, info: Info, input: LinkSubscriptionInput) -> Optional[LinkSubscriptionPayload]:
@@ -71,10 +73,12 @@ class LinkSubscription:
                 raise Refusal(Code.REGISTRATION_NOT_FOUND, "No registration has this CRID",
                               ["input", "customerRegistrationId"])
             limits = link_limits(tenant)
+            allowed = await allowed_registrations(context, subscription_id)
 
             def check(roles: list[str]) -> None:
                 try:
                     check_link_limits(roles, input.role.value, **limits)
+                    check_allowed_registrations(len(roles) + 1, allowed)  # OFR-7, pending invitations counted
                 except RuleError as error:
                     raise Refusal.from_rule(error, Code.LINK_LIMIT_REACHED)
 

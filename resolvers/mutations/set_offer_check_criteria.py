@@ -38,6 +38,16 @@ class SetOfferCheckCriteriaInput:
     email: bool = False
     address: bool = False
     postal_code: bool = False
+    no_existing_subscription: Optional[bool] = strawberry.field(default=None, description=(
+        "Validation flag (BUY-6, BUY-7); null keeps the offer's."))
+    subscription_stopped_recently: Optional[bool] = strawberry.field(default=None, description=(
+        "Validation flag (BUY-6, BUY-7); null keeps the offer's."))
+    no_outstanding_balance: Optional[bool] = strawberry.field(default=None, description=(
+        "Validation flag (BUY-6, BUY-7); null keeps the offer's."))
+    requires_delivery_address: Optional[bool] = strawberry.field(default=None, description=(
+        "Address requirement (BUY-8); null keeps the offer's."))
+    requires_billing_address: Optional[bool] = strawberry.field(default=None, description=(
+        "Address requirement (BUY-8); null keeps the offer's."))
 
 
 @strawberry.type
@@ -51,7 +61,9 @@ class SetOfferCheckCriteria:
     @strawberry.mutation(description=(
         "Set an offer's active-subscription-check criteria. At least one (\"Please select at least one search "
         "parameter\"); last name alone or postal code alone is not enough (\"Please select one more search "
-        "parameter\"); address and postal code never together (OFR-4). Records UPDATEOFFER."
+        "parameter\"); address and postal code never together (OFR-4). Optionally sets the subscription-validation "
+        "flags (BUY-6: the check runs only with one) and address requirements (BUY-8: Address or Postal code in "
+        "force). Records UPDATEOFFER."
     ), extensions=allow(changes(OFFERS)))
     async def set_offer_check_criteria(self, info: Info, input: SetOfferCheckCriteriaInput
                                        ) -> Optional[SetOfferCheckCriteriaPayload]:
@@ -75,6 +87,14 @@ class SetOfferCheckCriteria:
             event = Event(tenant_id=tenant.id, type_code=EVENT, created_at=utcnow(), details={
                 "offerId": offer.id, "checkCriteria": criteria.selected(), "before": before.selected()})
             changes = {f"check_{name}": getattr(criteria, name) for name in names}
+            for column, given in (("validate_no_existing", input.no_existing_subscription),
+                                  ("validate_stopped_recently", input.subscription_stopped_recently),
+                                  ("validate_outstanding_balance", input.no_outstanding_balance),
+                                  ("requires_delivery_address", input.requires_delivery_address),
+                                  ("requires_billing_address", input.requires_billing_address)):
+                if given is not None and given != getattr(offer, column):
+                    event.details[column] = {"before": getattr(offer, column), "after": given}
+                    changes[column] = given
             offer = await repository.update_one(OfferRow, [OfferRow.id == offer.id], changes, event)
         except Refusal as refusal:
             return SetOfferCheckCriteriaPayload(user_errors=[refusal.as_error(SetOfferCheckCriteriaError)])

@@ -13,6 +13,9 @@ from auth.permissions import SUBSCRIPTIONS, CustomerManagesLink, allow, arg, cha
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.users import DuplicateRow, UserRepository
 from domain.ids import integer_id
+from domain.links import check_allowed_registrations
+from domain.money import RuleError
+from resolvers.invitation_flows import allowed_registrations
 from resolvers.link_flows import link_event, may_link_crid
 from resolvers.mutation_support import Refusal, error_type
 from schema.registrations import SubscriptionLink
@@ -23,6 +26,9 @@ class TransferSubscriptionLinkErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     REGISTRATION_NOT_FOUND = "REGISTRATION_NOT_FOUND"
     ALREADY_LINKED = "ALREADY_LINKED"
+    LINK_LIMIT_REACHED = strawberry.enum_value("LINK_LIMIT_REACHED", description=(
+        "OFR-7: the subscription has more links (pending invitations counted) than its offer now allows (the "
+        "allowance was lowered): existing links stay, but none moves to another registration."))
     REGISTRATION_NOT_OWN = strawberry.enum_value("REGISTRATION_NOT_OWN", description=(
         "LNK-4: the target CRID is not the signed-in customer's own (or the caller is a partner): only staff with "
         "FULL_CONTROL move a link to a named CRID."))
@@ -47,7 +53,8 @@ class TransferSubscriptionLinkPayload:
 class TransferSubscriptionLink:
     @strawberry.mutation(description=(
         "Move a link, with its role, to another registration (by CRID); records UPDATELINK with both CRIDs. A "
-        "customer may move a link only to their own registration (LNK-4)."
+        "customer may move a link only to their own registration (LNK-4). Refused while the subscription has more "
+        "links than its offer allows (OFR-7, after the allowance was lowered)."
     ), extensions=allow(changes(SUBSCRIPTIONS), CustomerManagesLink(arg("input", "link_id"))))
     async def transfer_subscription_link(self, info: Info, input: TransferSubscriptionLinkInput
                                          ) -> Optional[TransferSubscriptionLinkPayload]:
@@ -73,8 +80,16 @@ class TransferSubscriptionLink:
                 return TransferSubscriptionLinkPayload(link=SubscriptionLink.from_row(link, crid))
             event = link_event(tenant.id, crid=target.crid, subscription_id=link.subscription_id, action="TRANSFER",
                                role=link.role, linkId=link.id, fromCrid=crid, toCrid=target.crid)
+            allowed = await allowed_registrations(context, link.subscription_id)
+
+            def check(roles: list[str]) -> None:  # OFR-7: the count stays, and must be within the allowance
+                try:
+                    check_allowed_registrations(len(roles), allowed, ["input", "linkId"])
+                except RuleError as error:
+                    raise Refusal.from_rule(error, Code.LINK_LIMIT_REACHED)
+
             try:
-                link = await repository.move_link(tenant.id, link.id, target.id, event)
+                link = await repository.move_link(tenant.id, link.id, target.id, event, check)
             except DuplicateRow:
                 raise Refusal(Code.ALREADY_LINKED, "That registration is already linked to this subscription",
                               ["input", "customerRegistrationId"])

@@ -15,6 +15,8 @@ Auth0's statuses, bodies and error shapes so both paths are tested against what 
          → {access_token, id_token (with openid), scope, expires_in, token_type: "Bearer"}
     GET  /userinfo                           the user's profile, for a token whose aud has {issuer}userinfo
     POST /lo/reset                           {ticket, newPassword}: the page a password-change ticket opens
+    GET  /v2/logout?client_id&returnTo[&federated]  ends the browser session (recorded in `store.logouts`;
+                                             `federated` also the upstream IdP's, SSN-4) → 302 returnTo
     Management API, Bearer token for `{issuer}api/v2/` with the scope named:
     GET    /api/v2/users?q=&page=&per_page=&include_totals=&search_engine=v3   read:users (`sandbox.auth0.query`)
     GET    /api/v2/users-by-email?email=     read:users

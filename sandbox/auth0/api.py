@@ -207,6 +207,16 @@ async def password_change_ticket(request: Request, store: Auth0Store) -> Respons
     return JSONResponse({"ticket": store.password_change_ticket(await _json_body(request))}, status_code=201)
 
 
+async def logout(request: Request, store: Auth0Store) -> Response:
+    """The browser's `GET /v2/logout?client_id&returnTo[&federated]`: back to `returnTo`, or a plain page."""
+    query = request.query_params
+    return_to = query.get("returnTo")
+    store.logout(query.get("client_id"), "federated" in query, return_to)
+    if return_to:
+        return RedirectResponse(return_to, status_code=302)
+    return Response("You have been logged out.", media_type="text/plain")
+
+
 def api_routes() -> list[Route]:
     return [
         Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
@@ -214,6 +224,7 @@ def api_routes() -> list[Route]:
         Route("/oauth/token", oauth(token), methods=["POST"]),
         Route("/userinfo", oauth(userinfo), methods=["GET"]),
         Route("/lo/reset", oauth(reset_password), methods=["POST"]),
+        Route("/v2/logout", oauth(logout), methods=["GET"]),
         Route("/api/v2/users", management("read:users", list_users), methods=["GET"]),
         Route("/api/v2/users", management("create:users", create_user), methods=["POST"]),
         Route("/api/v2/users-by-email", management("read:users", users_by_email), methods=["GET"]),

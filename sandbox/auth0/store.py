@@ -136,6 +136,7 @@ class Auth0Store:
         self.tickets: dict[str, dict[str, Any]] = {}
         self.mfa_tokens: dict[str, dict[str, Any]] = {}
         self.outbox: list[dict[str, Any]] = []  # e-mails Auth0 would send (verification, …)
+        self.logouts: list[dict[str, Any]] = []  # browser visits of /v2/logout: {client_id, federated, returnTo}
 
     # keys and tokens -------------------------------------------------------------------------------
     @property
@@ -524,6 +525,16 @@ class Auth0Store:
                                 "result_url": body.get("result_url"),
                                 "mark_email_as_verified": bool(body.get("mark_email_as_verified"))}
         return f"{self.public_url}lo/reset?ticket={ticket}#"
+
+    def logout(self, client_id: str | None, federated: bool, return_to: str | None) -> None:
+        """`GET /v2/logout`: ends the browser's Auth0 session and, with `federated`, the upstream IdP's (SSN-4).
+        The emulator keeps no browser sessions, so it records the visit; an unknown client is refused like
+        Auth0's error page, and `returnTo` must be an absolute http(s) URL (Auth0 checks its allow-list)."""
+        if client_id is not None and client_id not in self.clients:
+            raise OAuthError(400, "invalid_request", "Unknown client")
+        if return_to is not None and not return_to.startswith(("http://", "https://")):
+            raise OAuthError(400, "invalid_request", "returnTo must be an absolute URL")
+        self.logouts.append({"client_id": client_id, "federated": federated, "returnTo": return_to})
 
     def redeem_ticket(self, ticket: str, new_password: str) -> str | None:
         """The reset page's form: set the password once, then the ticket is spent. → the result URL."""

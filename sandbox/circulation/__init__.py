@@ -42,7 +42,8 @@ starting with the field name; unknown body fields are refused. Subscription view
     PUT   /subscriptions/{id}/autopay    same body, update (409 when not on auto-pay)
     POST  /subscriptions/{id}/tips       {amount, recurring, paymentType, gatewayTransactionId|null, processingFee?,
                                           processingFeeTax?}  (NCS only; TIP-1; fees on one-time tips only, FEE-4)
-    POST  /subscriptions/{id}/cancel     {reason}  → {transactionId, subscription}  (409 when already stopped; SUB-4)
+    POST  /subscriptions/{id}/cancel     {reason}  → {transactionId, subscription}  (409 when already stopped; SUB-4;
+                                          the subscription keeps `stopDate`, today in paper time, until a restart)
     POST  /subscriptions                 {productCode, term, subscriber{firstName, lastName, email?, phones?,
                                           companyName?, address{houseNumber, streetName, city, postalCode, country}},
                                           digital, name?, customerReferenceNumber?}  → 201 subscription
@@ -67,6 +68,22 @@ starting with the field name; unknown body fields are refused. Subscription view
                                           (UNKNOWN_CATEGORY; DATE_IN_FUTURE after today, paper time zone; CMP-3
                                           redelivery: print only DIGITAL_SUBSCRIPTION, today only
                                           REDELIVERY_TODAY_ONLY, one per date 409 REDELIVERY_ALREADY_REQUESTED)
+    POST  /subscriptions/{id}/autopay/cancel  {}  → {transactionId, subscription}  (EZ-5: 409 NOT_ON_AUTO_PAY; ends
+                                          the recurring tip and donation, not the subscription)
+    GET   /subscriptions/{id}/plan       → {"plan": {...}}  the current plan, active or stopped (EZ-4), in the kind's
+                                          own field names (store.PLAN_FIELDS): NCS term, length, lengthUnit,
+                                          paidThroughDate, rate, tax, otherCosts, amount, autoRenew, balance; MATRIX
+                                          termCode, termLength, termUnit, paidThru, rateAmount, taxAmount,
+                                          otherCharges, totalAmount, autoRenew, accountBalance; CIRCPRO the NCS names
+                                          capitalised; SAXO term, periodLength, periodUnit, expiryDate, price, vat,
+                                          fees, total, renewAutomatically, balance
+    POST  /subscriptions/{id}/ebill      {email}  → {transactionId, subscription}  (EZ-3: 422 EBILL_NOT_AVAILABLE
+                                          when stopped or on auto-pay; 409 ALREADY_ON_EBILL; bills go to `email`)
+    POST  /subscriptions/{id}/ebill/cancel  {}  → {transactionId, subscription}  (409 NOT_ON_EBILL)
+    GET   /subscriptions/{id}/statements → {"statements": [{id, issueDate, periodStart, periodEnd, amountDue,
+                                          currency}]}  newest first, the last 6 monthly bills (EBL-4)
+    GET   /subscriptions/{id}/statements/{statementId}  → application/pdf, one page in the kind's style; another
+                                          subscription's statement → 404 STATEMENT_NOT_FOUND
     PATCH /subscriptions/{id}            any of {householdLevelId, name, customerReferenceNumber, ebill,
                                           subscriber: {firstName?, lastName?, companyName?, phones?}}  → subscription
                                           (EZ-3 for ebill: true; a subscriber change is a SUBSCRIBER_DETAILS ledger
@@ -91,12 +108,14 @@ ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_
 INVALID_AMOUNT,
 EBILL_NOT_AVAILABLE, DIGITAL_SUBSCRIPTION, DATE_NOT_OFFERED, DATE_IN_PAST, RESTART_NOT_AFTER_START, OVERLAPPING_STOP,
 STOP_ALREADY_STARTED, UNKNOWN_CATEGORY, DATE_IN_FUTURE, REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED,
-MOVE_ALREADY_SCHEDULED, MOVE_BILLING_REQUIRED, MOVE_BILLING_NOT_SUPPORTED.
+ALREADY_ON_EBILL, NOT_ON_EBILL, STATEMENT_NOT_FOUND, MOVE_ALREADY_SCHEDULED, MOVE_BILLING_REQUIRED,
+MOVE_BILLING_NOT_SUPPORTED.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`
 (state only; faults have `DELETE /_sandbox/faults`), `GET /_sandbox/ledger[?paperCode=]` →
-`{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, TIP, CANCEL
+`{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, AUTOPAY_CANCEL, TIP, CANCEL,
+EBILL_SIGNUP, EBILL_SIGNOUT,
 START, SUBSCRIBER_DETAILS, ADDRESS_MOVE and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART and TEMPORARY_STOP_CANCEL changes, each with its amounts and `balanceBefore`/`balanceAfter`.
 """
 

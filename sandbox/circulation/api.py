@@ -195,6 +195,8 @@ def endpoint(
             result = await handler(request, store, paper)
         except CirculationError as exc:
             return error(exc.status, exc.code, exc.message)
+        if isinstance(result, Response):  # a document (a statement's PDF): a read, never remembered
+            return result
         if key:
             # Snapshot now: the stored answer must not follow later changes of the live record.
             result = orjson.loads(orjson.dumps(result, default=_json_default))
@@ -363,6 +365,43 @@ async def cancel(request: Request, store: CirculationStore, paper: Paper) -> Any
     return {**result, "subscription": public_view(result["subscription"])}
 
 
+async def cancel_auto_pay(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    Body(await read_json(request)).finish()
+    result = store.cancel_auto_pay(paper, request.path_params["id"])
+    return {**result, "subscription": public_view(result["subscription"])}
+
+
+async def get_current_plan(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"plan": store.current_plan(paper, request.path_params["id"])}
+
+
+# eBill (EBL-1, EBL-2, EBL-4) ------------------------------------------------------------------------------
+async def sign_up_ebill(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    email = b.string("email").strip()
+    b.finish()
+    if "@" not in email:
+        raise invalid("email: must be an e-mail address")
+    result = store.sign_up_ebill(paper, request.path_params["id"], email)
+    return {**result, "subscription": public_view(result["subscription"])}
+
+
+async def sign_out_ebill(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    Body(await read_json(request)).finish()
+    result = store.sign_out_ebill(paper, request.path_params["id"])
+    return {**result, "subscription": public_view(result["subscription"])}
+
+
+async def get_statements(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"statements": store.statements(paper, request.path_params["id"])}
+
+
+async def get_statement_pdf(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    pdf = store.statement_pdf(paper, request.path_params["id"], request.path_params["statementId"])
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'inline; filename="{request.path_params["statementId"]}.pdf"'})
+
+
 # temporary stops (STP-1, STP-2) -----------------------------------------------------------------------
 async def get_temporary_stops(request: Request, store: CirculationStore, paper: Paper) -> Any:
     return {"temporaryStops": store.temporary_stops(paper, request.path_params["id"])}
@@ -529,6 +568,12 @@ def api_routes() -> list[Route]:
         Route(sub + "/autopay", mutation(sign_up_auto_pay), methods=["POST"]),
         Route(sub + "/autopay", mutation(update_auto_pay), methods=["PUT"]),
         Route(sub + "/tips", mutation(add_tip), methods=["POST"]),
+        Route(sub + "/autopay/cancel", mutation(cancel_auto_pay), methods=["POST"]),
+        Route(sub + "/plan", endpoint(get_current_plan), methods=["GET"]),
+        Route(sub + "/ebill", mutation(sign_up_ebill), methods=["POST"]),
+        Route(sub + "/ebill/cancel", mutation(sign_out_ebill), methods=["POST"]),
+        Route(sub + "/statements", endpoint(get_statements), methods=["GET"]),
+        Route(sub + "/statements/{statementId}", endpoint(get_statement_pdf), methods=["GET"]),
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
         Route(sub + "/moves", endpoint(get_moves), methods=["GET"]),
         Route(sub + "/moves", mutation(move_subscriber, status=201), methods=["POST"]),

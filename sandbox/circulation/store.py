@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sandbox.circulation.search import SearchIndex
+from sandbox.circulation.statements import statement_pdf, statements as bill_statements
 
 CC = "CREDIT_CARD"
 BANK = "BANK"
@@ -58,6 +59,17 @@ STOP_REASONS = (
     ("DELIVERY", "Delivery problems"), ("DIGITAL_ONLY", "Reads online only"), ("DECEASED", "Subscriber deceased"),
     ("OTHER", "Another reason"),
 )
+# EZ-4: the current plan as each circulation system names its fields (canonical name → the kind's)
+_PLAN_KEYS = ("term", "length", "lengthUnit", "paidThroughDate", "rate", "tax", "otherCosts", "amount", "autoRenew",
+              "balance")
+PLAN_FIELDS: dict[str, dict[str, str]] = {
+    "NCS": {k: k for k in _PLAN_KEYS},
+    "MATRIX": dict(zip(_PLAN_KEYS, ("termCode", "termLength", "termUnit", "paidThru", "rateAmount", "taxAmount",
+                                    "otherCharges", "totalAmount", "autoRenew", "accountBalance"))),
+    "CIRCPRO": {k: k[0].upper() + k[1:] for k in _PLAN_KEYS},
+    "SAXO": dict(zip(_PLAN_KEYS, ("term", "periodLength", "periodUnit", "expiryDate", "price", "vat", "fees", "total",
+                                  "renewAutomatically", "balance"))),
+}
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
 # ADR-4: an NCS comp-subscription move carries its billing method and rate code (`Flow.AddressMove` RealTime);
 # the other kinds have no such fields and refuse them.
@@ -282,6 +294,7 @@ class CirculationStore:
         record["balance"] = before + due - cost
         record["status"] = "ACTIVE"  # RST-2: active at once, even for a future date
         record["restartScheduled"] = False
+        record.pop("stopDate", None)
         record["endDate"] = _add_term(restart_date, option).isoformat()
         entry = self._record("RESTART", paper, record, before, {
             "amount": option["amount"], "tip": r["tip"], "donation": r["donation"],
@@ -349,12 +362,78 @@ class CirculationStore:
             raise CirculationError(409, "ALREADY_STOPPED", "the subscription is already stopped")
         today = paper.today(self.clock())
         record["status"] = "STOPPED"
+        record["stopDate"] = today.isoformat()  # the day it stopped, paper time (BUY-7: "stopped recently")
         record["autoPay"] = record["ebill"] = False
         record["autoPayPlan"] = None
         if record.get("endDate") and date.fromisoformat(record["endDate"]) > today:
             record["endDate"] = today.isoformat()
         entry = self._record("CANCEL", paper, record, record["balance"], {"reason": reason})
         return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def cancel_auto_pay(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        """EZ-5: auto-pay ends with its recurring tip and donation; the subscription itself goes on (it renews
+        by bill from now on)."""
+        record = self.subscription(paper, subscription_id)
+        if not record["autoPay"]:
+            raise CirculationError(409, "NOT_ON_AUTO_PAY", "the subscription is not on auto-pay")
+        plan = record.get("autoPayPlan") or {}
+        record["autoPay"] = False
+        record["autoPayPlan"] = None
+        for o in record["billingOptions"]:
+            o["autoRenew"] = False
+        entry = self._record("AUTOPAY_CANCEL", paper, record, record["balance"], {
+            "optionTerm": plan.get("term"), "tip": plan.get("tip", ZERO), "donation": plan.get("donation", ZERO)})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def sign_up_ebill(self, paper: Paper, subscription_id: str, email: str) -> dict[str, Any]:
+        """EZ-3, EBL-1, EBL-2: bills go by e-mail to `email` from now on."""
+        record = self.subscription(paper, subscription_id)
+        if record["status"] in STOPPED_STATUSES or record["autoPay"]:
+            reason = "stopped" if record["status"] in STOPPED_STATUSES else "on auto-pay"
+            raise CirculationError(422, "EBILL_NOT_AVAILABLE", f"eBill is not available: the subscription is {reason}")
+        if record["ebill"]:
+            raise CirculationError(409, "ALREADY_ON_EBILL", "the subscription is already on eBill")
+        record["ebill"], record["ebillEmail"] = True, email
+        entry = self._record("EBILL_SIGNUP", paper, record, record["balance"], {"email": email})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def sign_out_ebill(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        record = self.subscription(paper, subscription_id)
+        if not record["ebill"]:
+            raise CirculationError(409, "NOT_ON_EBILL", "the subscription is not on eBill")
+        record["ebill"], record["ebillEmail"] = False, None
+        entry = self._record("EBILL_SIGNOUT", paper, record, record["balance"], {})
+        return {"transactionId": entry["transactionId"], "subscription": record}
+
+    def current_plan(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
+        """EZ-4: the plan the subscription is on, active or stopped, in the paper's own wire shape
+        (`PLAN_FIELDS`): the auto-pay plan's option when on auto-pay, else the first billing option."""
+        record = self.subscription(paper, subscription_id)
+        options = record["billingOptions"]
+        term = (record.get("autoPayPlan") or {}).get("term")
+        option = next((o for o in options if o["term"] == term), options[0] if options else None)
+        canonical = {
+            "term": option["term"] if option else None, "length": option["length"] if option else None,
+            "lengthUnit": option.get("lengthUnit") if option else None, "paidThroughDate": record.get("endDate"),
+            "rate": option["rate"] if option else ZERO, "tax": option["tax"] if option else ZERO,
+            "otherCosts": to_money(option.get("otherCosts") or 0) if option else ZERO,
+            "amount": option["amount"] if option else ZERO,
+            "autoRenew": bool(record["autoPay"]) and record["status"] not in STOPPED_STATUSES,
+            "balance": record["balance"],
+        }
+        return {PLAN_FIELDS[paper.kind][k]: v for k, v in canonical.items()}
+
+    def statements(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        """EBL-4: newest first (sandbox/circulation/statements.py)."""
+        return bill_statements(self.subscription(paper, subscription_id), paper.today(self.clock()))
+
+    def statement_pdf(self, paper: Paper, subscription_id: str, statement_id: str) -> bytes:
+        record = self.subscription(paper, subscription_id)
+        statement = next((s for s in bill_statements(record, paper.today(self.clock())) if s["id"] == statement_id),
+                         None)
+        if statement is None:
+            raise CirculationError(404, "STATEMENT_NOT_FOUND", f"the subscription has no statement {statement_id!r}")
+        return statement_pdf(paper.kind, record, statement)
 
     # temporary stops (STP-1, STP-2) ------------------------------------------------------------------
     def temporary_stop_dates(self, paper: Paper, subscription_id: str) -> list[date]:

@@ -90,6 +90,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "acceptInvitation": ('mutation { acceptInvitation(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
     "pendingInvitations": ('{ pendingInvitations(subscriptionId: "S-1") { id } }', {OWNER, READ, FULL}),
     "invitation": ('{ invitation(token: "x") { email } }', EVERYONE),
+    # BUY-10: anyone may ask; only the e-mail's owner gets an answer or a claim (tests/graphql/messages/
+    # test_purchase_claim.py), everyone else null or a user error
+    "claimPurchase": ('mutation { claimPurchase(input: {token: "x"}) { userErrors { code } } }', EVERYONE),
+    "purchaseClaim": ('{ purchaseClaim(token: "x") { state } }', EVERYONE),
+    "resendMessage": ('mutation { resendMessage(input: {eventId: "0"}) { queued } }', {FULL}),  # MSG-1
     # -- sign-in of own-auth tenants (SSN) --
     "signIn": ('mutation { signIn(input: {loginName: "x@example.com", password: "y"}) { userErrors { code } } }',
                EVERYONE),
@@ -171,6 +176,14 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                       "length: 1, paymentType: CREDIT_CARD}) { userErrors { code } } }", {OWNER, FULL, PARTNER}),
     "addTip": ('mutation { addTip(input: {subscriptionId: "S-1", idempotencyKey: "", total: "0.00", amount: "0.00", '
                "recurring: false, paymentType: CREDIT_CARD}) { userErrors { code } } }", {OWNER, FULL, PARTNER}),
+    "cancelAutoPay": ('mutation { cancelAutoPay(input: {subscriptionId: "S-1"}) { userErrors { code } } }',
+                      {OWNER, FULL, PARTNER}),  # EZ-5: refused NOT_ON_AUTO_PAY, so harmless
+    # -- eBill (EBL-1): owners and staff; the sign-out first (refused NOT_ON_EBILL); the owner's sign-up then
+    # succeeds and the rest are refused ALREADY_ON_EBILL, which no later row depends on
+    "signOutEBill": ('mutation { signOutEBill(input: {subscriptionId: "S-1"}) { userErrors { code } } }',
+                     {OWNER, FULL}),
+    "signUpEBill": ('mutation { signUpEBill(input: {subscriptionId: "S-1"}) { userErrors { code } } }',
+                    {OWNER, FULL}),
     "enrollManagerMfa": ("mutation { enrollManagerMfa { userErrors { code } } }", {NONE, READ, FULL}),
     "verifyManagerMfa": ('mutation { verifyManagerMfa(input: {code: "x"}) { userErrors { code } } }',
                          {NONE, READ, FULL}),

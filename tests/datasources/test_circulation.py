@@ -292,3 +292,29 @@ def test_money_fields_become_decimal_at_any_depth_and_nothing_else_changes():
     assert option["nested"][0]["amount"] == Decimal("0.005")
     assert converted["name"] == "12.50" and converted["counts"] == [1, "2.00", None]
     assert converted["amount"] is None and option["term"] == "1M"
+
+
+# -- account servicing (EZ-4, EBL-4) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("paper,kind", [("NCSDEMO", "NCS"), ("MTXDEMO", "MATRIX"), ("CPRDEMO", "CIRCPRO"),
+                                        ("SAXDEMO", "SAXO")])
+async def test_ez_4_current_plan_is_one_shape_whatever_the_kind_calls_its_fields(reader, loaded_app, paper, kind):
+    # given: a subscription on auto-pay
+    record = next(r for r in loaded_app.state.store.papers[paper].subscriptions.values() if r["autoPay"])
+    # when
+    plan = await reader.get_current_plan(paper, record["id"], kind)
+    # then
+    assert set(plan) == {"term", "length", "lengthUnit", "paidThroughDate", "rate", "tax", "otherCosts", "amount",
+                         "autoRenew", "balance"}
+    assert plan["paidThroughDate"] == record["endDate"] and plan["autoRenew"] is True
+    assert isinstance(plan["amount"], Decimal) and plan["balance"] == record["balance"]
+
+
+async def test_ebl_4_a_statement_comes_back_as_its_bytes(reader, loaded_app):
+    record = next(r for r in loaded_app.state.store.papers[NCS].subscriptions.values() if r["startDate"] < "2025-06-01")
+    statements = await reader.get_statements(NCS, record["id"])
+    pdf = await reader.get_statement_pdf(NCS, record["id"], statements[0]["id"])
+    assert isinstance(statements[0]["amountDue"], Decimal)
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3")  # binary, not decoded as text
+    with pytest.raises(UpstreamNotFound) as missing:
+        await reader.get_statement_pdf(NCS, record["id"], "ST-nope")
+    assert missing.value.body["code"] == "STATEMENT_NOT_FOUND"

@@ -412,14 +412,15 @@ def test_mny1_accepted_amounts_come_back_with_two_places(value, positive):
     assert str(money_input(value, ["input", "tip"], positive=positive)) == str(D(value).quantize(D("0.01")))
 
 
-def test_pm5_the_refusal_says_when_the_method_may_change_again():
+def test_ez_6_the_pm5_refusal_says_what_the_documents_say():
+    """EZ-6 words the refusal (it replaced a message naming the instant the window opens)."""
     attached = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
     error = refused(lambda: check_method_change_window(attached, attached + timedelta(hours=23),
                                                        ["input", "subscriptionId"]))
 
     assert (error.field, error.rule) == (["input", "subscriptionId"], "PM-5")
-    assert str(error).endswith("2026-11-25T12:00+00:00")  # attached + 24 hours
+    assert str(error) == "Payment method was modified recently. Please wait 24 hours or call our Customer Support team."
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

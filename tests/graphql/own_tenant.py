@@ -54,14 +54,21 @@ class OwnTenant:
 
     async def offer(self, *, digital: bool = True, check: dict[str, bool] | None = None, activation_fee: str = "0.00",
                     terms: list[dict[str, Any]] | None = None, areas: list[str] = (), entitlements: list[str] = (),
-                    allowed_registrations: int = 3, valid_to: date | None = None) -> Offer:
+                    allowed_registrations: int = 3, valid_to: date | None = None,
+                    validation: dict[str, bool] | None = None, requires: dict[str, bool] | None = None) -> Offer:
+        """`validation`: the subscription-validation flags (BUY-6: `no_existing`, `stopped_recently`,
+        `outstanding_balance`); by default "no existing subscription", so the check runs as BUY-1 tests expect.
+        `requires`: the address requirements (BUY-8: `delivery`, `billing`), none by default."""
         group = await self.add(OfferGroup(tenant_id=self.id, name="Own group", category="DIGITAL"))
         criteria = check if check is not None else {"last_name": True, "email": True}
+        validation = validation if validation is not None else {"no_existing": True}
         offer = await self.add(Offer(
             tenant_id=self.id, group_id=group.id, name="Own offer", vendor="Own", category="DIGITAL",
             digital=digital, activation_fee=Decimal(activation_fee), valid_from=tenant_today(self.time_zone) - timedelta(days=10),
             valid_to=valid_to, allowed_registrations=allowed_registrations,
             **{f"check_{k}": v for k, v in criteria.items()},
+            **{f"validate_{k}": v for k, v in validation.items()},
+            **{f"requires_{k}_address": v for k, v in (requires or {}).items()},
         ))
         for term in terms or [{"code": "1M", "length": 1, "length_unit": "MONTH", "rate": Decimal("10.00"),
                                "tax": Decimal("0.80")}]:

@@ -32,7 +32,7 @@ async function run(page, base) {
   await page.getByLabel('E-mail').fill(config.username);
   await page.getByLabel('Password').fill(config.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  await page.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();  // not the page's h1, "My subscriptions"
   steps.push(step);
 
   step = 'dashboard';

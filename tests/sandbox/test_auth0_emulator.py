@@ -518,3 +518,31 @@ def test_runs_alone_with_the_issuer_from_its_port():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# /v2/logout (SSN-4: Auth0.App.LogOutFromIDP) -----------------------------------------------------------
+@pytest.mark.parametrize("query, federated", [
+    ({"returnTo": "https://reader.example.com/bye", "federated": ""}, True),
+    ({"returnTo": "https://reader.example.com/bye", "client_id": SPA_CLIENT_ID}, False),
+], ids=["federated", "auth0-session-only"])
+async def test_ssn_4_logout_returns_the_browser_and_records_whether_the_idp_session_ends(app, auth0, query, federated):
+    response = await auth0.get("/v2/logout", params=query)
+
+    assert response.status_code == 302 and response.headers["location"] == "https://reader.example.com/bye"
+    assert app.state.store.logouts == [{"client_id": query.get("client_id"), "federated": federated,
+                                        "returnTo": "https://reader.example.com/bye"}]
+
+
+async def test_ssn_4_logout_without_return_to_shows_a_page(app, auth0):
+    response = await auth0.get("/v2/logout")
+
+    assert response.status_code == 200 and "logged out" in response.text
+
+
+@pytest.mark.parametrize("query", [{"client_id": "no-such-client"}, {"returnTo": "javascript:alert(1)"}],
+                         ids=["unknown-client", "relative-return"])
+async def test_ssn_4_logout_refuses_an_unknown_client_or_a_non_http_return(app, auth0, query):
+    response = await auth0.get("/v2/logout", params=query)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert app.state.store.logouts == []

@@ -531,6 +531,19 @@ async def test_sub_4_in_grace_with_a_past_end_date_can_be_cancelled(client, pick
     assert again.status_code == 409 and again.json()["code"] == "ALREADY_STOPPED"
 
 
+@pytest.mark.parametrize("paper", [NCS, MATRIX, CIRCPRO, SAXO])
+async def test_buy_7_a_cancel_records_the_stop_date_the_purchase_check_reads(client, pick, paper):
+    # given: a subscription still running (an in-grace one's end date is already past: not the day it stopped)
+    record = pick(paper, lambda r: r["status"] in ("ACTIVE", "IN_GRACE") and not r.get("stopDate"))
+    # when
+    response = await client.post(api(paper, f"/subscriptions/{record['id']}/cancel"), json={"reason": "moving"})
+    # then: the paper's today (the clock is noon UTC of the anchor date: the anchor date in every paper's zone)
+    assert response.status_code == 200
+    assert response.json()["subscription"]["stopDate"] == ANCHOR.isoformat()
+    searched = await client.get(api(paper, "/subscriptions/search"), params={"accountNumber": record["accountNumber"]})
+    assert {r["id"]: r.get("stopDate") for r in searched.json()["subscriptions"]}[record["id"]] == ANCHOR.isoformat()
+
+
 async def test_cancel_requires_a_reason(client):
     response = await client.post(api(NCS, "/subscriptions/NCS-0000001/cancel"), json={})
     assert response.status_code == 400

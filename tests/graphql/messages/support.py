@@ -74,6 +74,16 @@ def link_in(message: dict, path: str) -> str:
     return link
 
 
+async def redeem_ticket(app, text: str, password: str) -> int:
+    """Posts the reset page's form of the Auth0 change-password ticket `text` carries (the emulator's `/lo/reset`);
+    → the HTTP status (200 or a redirect: the password was set; 400: the ticket is spent or unknown)."""
+    [url] = re.findall(r"https?://\S+/lo/reset\?ticket=[^\s#\"<]+", text)
+    auth0 = app.state.sandboxes["auth0"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=auth0), base_url="http://auth0.sandbox") as client:
+        answer = await client.post("/lo/reset", data={"ticket": query_of(url)["ticket"], "newPassword": password})
+    return answer.status_code
+
+
 def query_of(link: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(link).query).items()}
 
@@ -84,4 +94,5 @@ async def outbox(services, tenant) -> list[MessageOutbox]:
                                            .order_by(MessageOutbox.id))).scalars())
 
 
-__all__ = ["FRONT_END", "Inbox", "link_in", "messaging_tenant", "outbox", "query_of", "sa", "with_templates"]
+__all__ = ["FRONT_END", "Inbox", "link_in", "messaging_tenant", "outbox", "query_of", "redeem_ticket", "sa",
+           "with_templates"]

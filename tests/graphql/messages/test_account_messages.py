@@ -4,7 +4,8 @@ SMTP delivery; each link points at the tenant's front end and works once."""
 from __future__ import annotations
 
 from tests.conftest import graphql
-from tests.graphql.messages.support import FRONT_END, Inbox, link_in, messaging_tenant, outbox, query_of
+from tests.graphql.messages.support import FRONT_END, Inbox, link_in, messaging_tenant, outbox, query_of, \
+    redeem_ticket
 from tests.graphql.users.support import create_user, unique_email
 
 START_FORGOT = """
@@ -81,7 +82,7 @@ async def test_msg1_no_template_no_message(app, staff_api_client, own_tenant, se
     assert [row.event_type for row in await outbox(services, tenant)] == ["CREATELOGIN"]
 
 
-async def test_usr3_passwordless_user_gets_the_change_password_link(app, staff_api_client, own_tenant):
+async def test_usr3_passwordless_user_gets_the_change_password_link_that_works_once(app, staff_api_client, own_tenant):
     # given: an Auth0 tenant, whose passwordless users get a change-password ticket
     tenant = await messaging_tenant(own_tenant)
     email = unique_email()
@@ -93,6 +94,9 @@ async def test_usr3_passwordless_user_gets_the_change_password_link(app, staff_a
     [message] = await inbox.wait_for(email)
     assert "Choose your password here: http" in message["Text"]
     assert f"{FRONT_END}/sign-in" in message["Text"]
+    # ...and the ticket sets a password once
+    assert await redeem_ticket(app, message["Text"], "Chosen-pass-12!") in (200, 303)
+    assert await redeem_ticket(app, message["Text"], "Other-pass-12!") == 400
 
 
 async def test_the_demo_mailbox_page_and_the_inbox_api_are_served_in_embedded_mode(app, api_client, staff_api_client,

@@ -74,7 +74,7 @@ async def test_buy4_msg3_purchase_confirmation_lists_the_charge_with_its_fee_lin
     assert f"Total: {payload['charged']['amount']} USD" in confirmation["Text"]
 
 
-async def test_buy10_msg1_an_anonymous_purchase_sends_the_claim_message_to_known_and_unknown_emails_alike(
+async def test_buy10_buy4_msg1_an_anonymous_purchase_sends_the_claim_to_a_known_email_and_the_confirmation_to_a_new_one(
         app, api_client, own_tenant, sandboxes):
     # given: a registered e-mail and a new one, two anonymous buyers, each with a card of their own session
     from tests.graphql.own_tenant import own_registration
@@ -83,21 +83,25 @@ async def test_buy10_msg1_an_anonymous_purchase_sends_the_claim_message_to_known
     tenant, offer, _ = await setup(own_tenant, sandboxes)
     await with_templates(tenant)
     known = await own_registration(tenant, email=f"known.{tenant.code.lower()}@example.com")
+    new = f"new.{tenant.code.lower()}@example.com"
     inbox = Inbox(app)
     answers = []
-    for email in (known.email, f"new.{tenant.code.lower()}@example.com"):
+    for email in (known.email, new):
         posted = await card_typed_in(api_client, await new_start_session(api_client, tenant, offer))
         data = purchase_input(offer, None, paymentSession=posted, subscriber={"email": email})
         del data["paymentProfileId"]
         # when
         answers.append((await graphql(api_client, PURCHASE, {"input": data}, x_tenant=tenant.code))["data"])
-    # then: each e-mail's owner is asked to claim its subscription; nothing else is said to either
-    for answer, email in zip(answers, (known.email, f"new.{tenant.code.lower()}@example.com")):
-        payload = answer["purchaseSubscription"]
-        assert payload["userErrors"] == [] and payload["registration"] is None
-        [claim] = await inbox.wait_for(email)
-        assert claim["Subject"] == "A Own Test Paper subscription bought with your e-mail"
-        assert f"{FRONT_END}/sign-in?claim={payload['subscription']['id']}" in claim["Text"]
+    # then: the known e-mail's owner is asked to claim its subscription (BUY-10), with a link that is not the
+    # subscription id; the new e-mail gets the confirmation and the verification message (BUY-4, USR-3)
+    for answer in answers:
+        assert answer["purchaseSubscription"]["userErrors"] == [] and answer["purchaseSubscription"]["registration"] is None
+    known_id, new_id = (answer["purchaseSubscription"]["subscription"]["id"] for answer in answers)
+    [claim] = await inbox.wait_for(known.email)
+    assert claim["Subject"] == "A Own Test Paper subscription bought with your e-mail"
+    assert f"{FRONT_END}/sign-in?claim=" in claim["Text"] and known_id not in claim["Text"]
+    subjects = sorted(m["Subject"] for m in await inbox.wait_for(new, 2))
+    assert subjects == ["Verify your e-mail for Own Test Paper", f"Welcome to Own Test Paper: your subscription {new_id}"]
 
 
 async def test_msg3_restart_receipt_lists_the_option_and_the_card_fee(app, api_client, own_tenant, sandboxes, services,

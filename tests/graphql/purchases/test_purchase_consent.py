@@ -52,10 +52,11 @@ def without_ids(body: dict, subscription: dict | None) -> str:
     return text
 
 
-async def test_buy10_an_anonymous_purchase_answers_the_same_for_a_known_and_an_unknown_email(
-        api_client, own_tenant, sandboxes, services):
+@pytest.mark.parametrize("provider", ["MG2", "Auth0"])
+async def test_buy10_buy4_an_anonymous_purchase_answers_the_same_for_a_known_and_an_unknown_email(
+        api_client, own_tenant, sandboxes, services, provider):
     # given: a registration with a known e-mail, and two anonymous buyers with cards tokenized anonymously
-    tenant, offer, _ = await setup(own_tenant, sandboxes)
+    tenant, offer, _ = await setup(own_tenant, sandboxes, settings={"Flow.UserProvider": provider})
     known = await own_registration(tenant, email="known.buyer@example.com", first_name="Kim", last_name="Known",
                                    user_metadata={"secret": "s3cr3t-metadata"})
     registrations_before = await rows(services, tenant, Registration)
@@ -67,22 +68,31 @@ async def test_buy10_an_anonymous_purchase_answers_the_same_for_a_known_and_an_u
     # when
     for_known = await graphql(api_client, PURCHASE, {"input": known_input}, **tenant.headers)
     for_unknown = await graphql(api_client, PURCHASE, {"input": unknown_input}, **tenant.headers)
-    # then: both bought (charged), neither names a registration, and the answers are byte-equal apart from ids
+    # then: both bought (charged), neither names a registration or carries a password link, and the answers are
+    # byte-equal apart from ids
     known_payload = for_known["data"]["purchaseSubscription"]
     unknown_payload = for_unknown["data"]["purchaseSubscription"]
     assert known_payload["userErrors"] == [] and known_payload["registration"] is None
+    assert known_payload["changePasswordUrl"] is None and unknown_payload["changePasswordUrl"] is None
     assert known_payload["subscription"]["status"] == "ACTIVE"
     assert without_ids(for_known, known_payload["subscription"]) == \
         without_ids(for_unknown, unknown_payload["subscription"])
     assert known.crid not in json.dumps(for_known) and "s3cr3t-metadata" not in json.dumps(for_known)
     assert len(sales(sandboxes, tenant)) == 2
-    # nothing is linked to the known registration, no registration is created for the unknown e-mail...
-    assert await rows(services, tenant, SubscriptionLink) == []
-    assert [r.id for r in await rows(services, tenant, Registration)] == [r.id for r in registrations_before]
-    # ...and both subscriptions wait to be claimed by their e-mail's owner
+    # the known e-mail's subscription is linked to nobody and waits for its owner to claim it (BUY-10)...
     claims = {(c.subscription_id, c.email, c.claimed_at) for c in await rows(services, tenant, PendingClaim)}
-    assert claims == {(known_payload["subscription"]["id"], known.email, None),
-                      (unknown_payload["subscription"]["id"], "nobody.yet@example.com", None)}
+    assert claims == {(known_payload["subscription"]["id"], known.email, None)}
+    # ...the new e-mail got an UNVERIFIED registration, with a generated password (not the buyer's), as OWNER
+    # (BUY-4, USR-3)
+    [new] = [r for r in await rows(services, tenant, Registration) if r.id not in {b.id for b in registrations_before}]
+    assert (new.email, new.email_verified, new.has_password) == ("nobody.yet@example.com", False, True)
+    if provider == "MG2":
+        from domain.passwords import verify_password
+
+        assert new.password_hash and not verify_password("Buyer-pass-1!", new.password_hash)
+    [link] = await rows(services, tenant, SubscriptionLink)
+    assert (link.registration_id, link.subscription_id, link.role) == (new.id, unknown_payload["subscription"]["id"],
+                                                                      "OWNER")
 
 
 async def test_buy10_a_signed_in_customers_purchase_is_theirs_whatever_the_email(api_client, own_tenant, sandboxes,
