@@ -52,6 +52,59 @@ query StaffSubscriptionSearch($search: SubscriptionSearchInput!, $first: Int) {
 }
 """
 
+# The customer-service console (issue 16 item 4): search → one subscription → its stops / its complaints, one
+# query each, as a staff member walks them.
+CONSOLE_SEARCH = """
+query ConsoleSearch($search: SubscriptionSearchInput!, $first: Int) {
+  subscriptions(search: $search, first: $first) {
+    totalCount
+    nodes {
+      id accountNumber status digital endDate balance { amount currency }
+      subscriber { firstName lastName email phones postalCode }
+      offer { id name }
+      complaints { id category deliveryDate }
+    }
+  }
+}
+"""
+
+CONSOLE_SUBSCRIPTION = """
+query ConsoleSubscription($id: ID!) {
+  subscription(id: $id) {
+    id accountNumber status kind deliverySchedule digital startDate endDate balance { amount currency }
+    autoPay ebill billingMethod productCode
+    subscriber { firstName lastName email phones companyName address { houseNumber streetName city postalCode country } }
+    offer { id name group { id name } }
+    householdLevel { label }
+    paymentMethod { type cardBrand cardLast4 }
+    billingOptions { term rate { amount currency } amount { amount currency } autoRenew }
+    links { role registration { crid email firstName lastName } }
+    restartAvailability { available reasons { code message } }
+    ebillAvailability { signUpAllowed manageAllowed }
+  }
+  stopReasons { code description }
+}
+"""
+
+CONSOLE_STOPS = """
+query ConsoleStops($id: ID!) {
+  subscription(id: $id) { id digital status temporaryStops { id startDate restartDate reason } }
+  temporaryStopDates(subscriptionId: $id)
+  stopSaver(subscriptionId: $id) { steps downgradeOffers { id name lowestCommercialPrice { amount currency } } }
+}
+"""
+
+CONSOLE_COMPLAINTS = """
+query ConsoleComplaints($id: ID!) {
+  subscription(id: $id) {
+    id
+    complaints { id circulationComplaintId category deliveryDate resolution createdAt
+                 temporaryEntitlement { entitlementCode reason startsAt expiresAt active } }
+  }
+  complaintCategories { code description }
+}
+"""
+
 CATALOG = """
 query Catalog($first: Int) {
   catalog(first: $first) {
@@ -239,6 +292,15 @@ def scenarios(scale: int) -> list[Scenario]:
         Scenario("staff_search", "staff subscription search", STAFF_SEARCH, principal="staff",
                  variables={"search": {"lastName": "gar"}, "first": 20},
                  note="SUB-2: a case-insensitive last-name prefix (the emulator's index, sandbox/circulation/search.py)"),
+        Scenario("console_search", "console: subscription search", CONSOLE_SEARCH, principal="staff",
+                 variables={"search": {"lastName": "Garcia"}, "first": 20},
+                 note="search → offer, complaints per subscription (batched)"),
+        Scenario("console_subscription", "console: one subscription", CONSOLE_SUBSCRIPTION, principal="staff",
+                 variables={"id": payable[0]}),
+        Scenario("console_stops", "console: temporary stops", CONSOLE_STOPS, principal="staff",
+                 variables={"id": payable[0]}, note="stops and offered dates read live; StopSaver steps and offers"),
+        Scenario("console_complaints", "console: complaints", CONSOLE_COMPLAINTS, principal="staff",
+                 variables={"id": payable[0]}),
         Scenario("catalog", "catalog", CATALOG, variables={"first": 20}, peer=True),
         Scenario("payment_quote", "payment quote", PAYMENT_QUOTE, principal="staff",
                  variables={"subscriptionId": payable[0], "input": {"makePayment": {

@@ -181,6 +181,13 @@ class CirculationDataSource(RestDataSource):
         return _money(await self.post(_sub(paper_code, subscription_id) + "/cancel", {"reason": reason},
                                       idempotency_key=idempotency_key))
 
+    async def schedule_downgrade(
+        self, paper_code: str, subscription_id: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """STP-4: body productCode, term, length, lengthUnit, rate, tax, reason → {transactionId, downgrade}."""
+        return _money(await self.post(_sub(paper_code, subscription_id) + "/downgrade", body,
+                                      idempotency_key=idempotency_key))
+
     async def schedule_temporary_stop(
         self, paper_code: str, subscription_id: str, start: date, restart: date | None, reason: str | None,
         idempotency_key: str,

@@ -16,6 +16,7 @@
 //   after a lost answer cannot charge twice (PAY-4);
 // - text from the API goes into the page as text (textContent), never as HTML.
 
+import { servicingSection } from './servicing.js';
 import { accountPanel } from './account.js';  // billing and auto-pay on an owner's card (EBL, EZ-4, EZ-5)
 import { addressSection } from './address.js';  // the delivery address and its moves (ADR-1, ADR-3)
 
@@ -232,6 +233,7 @@ function subscriptionCard(s) {
     }
   }
   card.append(actions);
+  if (s.role === 'OWNER' && !stopped) card.append(servicingSection(s, { graphql, element, showStatus, showProblem }));
   if (s.role === 'OWNER') card.append(accountPanel(s, { graphql, element, money, showStatus, showProblem, token: () => sessionStorage.getItem(TOKEN_KEY) }));
   card.append(addressSection(s, { graphql, element, showStatus, showProblem, userErrorMessages }));
   return card;

@@ -29,6 +29,8 @@ MESSAGE_EVENTS: dict[str, str] = {
     "MGRMFADISABLE": "second factor disabled notice to the manager (MSG-5)",
     "INVITEGUEST": "invitation to join a subscription (INV-4)",
     "CLAIMPURCHASE": "sign in and claim a purchase made with this e-mail (BUY-10)",
+    "DOWNGRADESUBSCRIPTION": "StopSaver downgrade notice to the subscriber (STP-4, MSG-4)",
+    "CANCELSUBSCRIPTION": "cancel notice to the subscriber, from self-service or staff alike (STP-4, MSG-4)",
 }
 
 # messages whose link is a secret for the recipient alone (a password, a verification, an invitation, a claim):

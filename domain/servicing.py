@@ -9,6 +9,7 @@ share one suspended day.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
@@ -150,3 +151,78 @@ def stop_saver_steps(*, digital: bool, temporary_stop_loaded: bool) -> list[str]
     """STP-3/STP-4: temp stop (print only, and only when its data loaded), downgrade, cancel (order: decision)."""
     steps = ["TEMPORARY_STOP"] if not digital and temporary_stop_loaded else []
     return steps + ["DOWNGRADE", "CANCEL"]
+
+
+# the StopSaver state machine (STP-3, STP-4) ---------------------------------------------------------------
+# A flow is the STOPSAVER event (its id is the flow's id and the parent event of everything done in it); each
+# step the subscriber passes over is a STOPSAVERSTEP child event; a TEMPSTOP, DOWNGRADESUBSCRIPTION or
+# CANCELSUBSCRIPTION child event ends it. The state is read back from those events: nothing else is stored.
+FLOW_EVENT, STEP_EVENT = "STOPSAVER", "STOPSAVERSTEP"
+OUTCOME_OF_EVENT = {"TEMPSTOP": "TEMPORARY_STOP", "DOWNGRADESUBSCRIPTION": "DOWNGRADED",
+                    "CANCELSUBSCRIPTION": "CANCELLED"}
+STEP_OF_OUTCOME = {"TEMPORARY_STOP": "TEMPORARY_STOP", "DOWNGRADED": "DOWNGRADE", "CANCELLED": "CANCEL"}
+
+
+@dataclass(frozen=True)
+class StopSaverState:
+    steps: tuple[str, ...]
+    passed: tuple[str, ...] = ()
+    outcome: Optional[str] = None
+
+    @property
+    def current(self) -> Optional[str]:
+        """The step shown now; None once the flow has ended (an outcome is recorded)."""
+        if self.outcome is not None:
+            return None
+        return next((step for step in self.steps if step not in self.passed), None)
+
+    @classmethod
+    def from_events(cls, steps: Sequence[str], children: Iterable[tuple[str, dict]]) -> "StopSaverState":
+        """The state from the flow's child events (type code, details), oldest first."""
+        passed: list[str] = []
+        outcome = None
+        for type_code, details in children:
+            if type_code == STEP_EVENT and details.get("step") not in passed:
+                passed.append(details.get("step"))
+            elif type_code in OUTCOME_OF_EVENT and outcome is None:
+                outcome = OUTCOME_OF_EVENT[type_code]
+        return cls(tuple(steps), tuple(passed), outcome)
+
+
+def check_pass_step(state: StopSaverState, step: str) -> None:
+    """STP-4 (decision): a step is passed over only when it is the one shown now; CANCEL is the last step and has
+    nothing after it (the subscriber keeps the subscription by leaving the flow)."""
+    check_step_is_current(state, step)
+    if step == "CANCEL":
+        raise ServicingRuleError("LAST_STEP", "CANCEL is the last step: cancel, or leave the flow to keep the "
+                                 "subscription", ["step"], "STP-4")
+
+
+def check_step_is_current(state: StopSaverState, step: str) -> None:
+    """STP-4 (decision): the front end walks the steps in order, so an action belongs to the step shown now."""
+    if state.outcome is not None:
+        raise ServicingRuleError("STOP_SAVER_ENDED", f"The flow has ended ({state.outcome})", ["stopSaverId"],
+                                 "STP-4")
+    if state.current != step:
+        raise ServicingRuleError("STEP_NOT_CURRENT", f"The step shown now is {state.current}, not {step}",
+                                 ["stopSaverId"], "STP-4")
+
+
+@dataclass(frozen=True)
+class OfferRate:
+    offer_id: int
+    group_id: int
+    rate: Optional[Decimal]  # the lowest commercial term's rate (OFR-6); None without one
+    valid_from: date
+    valid_to: Optional[date]
+
+
+def downgrade_offer_ids(current: OfferRate, candidates: Iterable[OfferRate], today: date) -> list[int]:
+    """STP-4: the offers of the current offer's group, valid today, whose rate is lower, cheapest first. The rate of
+    an offer is its lowest commercial rate (OFR-6, decision); an offer without one is never a downgrade."""
+    if current.rate is None:
+        return []
+    found = [c for c in candidates
+             if c.offer_id != current.offer_id and c.group_id == current.group_id and c.rate is not None
+             and c.rate < current.rate and c.valid_from <= today and (c.valid_to is None or today <= c.valid_to)]
+    return [c.offer_id for c in sorted(found, key=lambda c: (c.rate, c.offer_id))]

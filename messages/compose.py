@@ -93,6 +93,13 @@ async def compose(services, tenant: TenantContext, outbox: MessageOutbox, event:
         token = claim_token(settings.secret_key, details["claimId"], _expiry(details))
         context.update(claim_url=front_end_link(base, "sign-in", claim=token),
                        expires_at=details.get("expiresAt"))
+    elif kind in ("DOWNGRADESUBSCRIPTION", "CANCELSUBSCRIPTION"):
+        # MSG-4: to the subscriber's e-mail the event recorded (STP-4), else the owner's (the event's CRID)
+        recipient = details.get("subscriberEmail") or recipient
+        context.update(subscription_id=event.subscription_id, reason=event.reason,
+                       offer_name=details.get("offerName"), term=details.get("term"), rate=details.get("rate"),
+                       effective_date=details.get("effectiveDate"),
+                       account_url=front_end_link(base, "account", subscription=event.subscription_id))
     recipient = data.get("resendTo") or recipient  # MSG-1: staff resent it elsewhere (resendMessage)
     if not recipient:
         raise NoRecipient(f"{kind} event {event.id} has no recipient")

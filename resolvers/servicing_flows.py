@@ -19,10 +19,15 @@ from typing import Any, Awaitable, Callable, Optional
 import strawberry
 
 from auth.principals import PrincipalKind
-from datasources.base import UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from datasources.base import UpstreamError, UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
-from domain.servicing import ServicingRuleError, StopPeriod, tenant_today
+from datasources.repositories.servicing import StopSaverRepository
+from domain.ids import integer_id
+from domain.offers import TermPrice, lowest_commercial_price
+from domain.servicing import (
+    OfferRate, ServicingRuleError, StopPeriod, StopSaverState, downgrade_offer_ids, stop_saver_steps, tenant_today,
+)
 from resolvers.mutation_support import Refusal
 from schema.servicing import TemporaryStop
 
@@ -43,11 +48,19 @@ ERROR_CODES: dict[str, str] = {
     "REDELIVERY_ALREADY_REQUESTED": "A redelivery is already requested for this delivery date (CMP-3).",
     "EEDITION_NOT_AVAILABLE": "The tenant has no EEDITION entitlement to grant (CMP-2).",
     "NO_REPORTER": "Staff filed without naming the reporter, and the subscription has no owner (CMP-1).",
+    "STOP_SAVER_NOT_FOUND": "The subscription has no StopSaver flow with this id (STP-4).",
+    "STOP_SAVER_ENDED": "The StopSaver flow has already ended with a temporary stop, a downgrade or a cancel (STP-4).",
+    "STEP_NOT_CURRENT": "The step is not the one the StopSaver flow shows now: steps are walked in order (STP-4).",
+    "LAST_STEP": "CANCEL is the last step: there is nothing after it to go on to (STP-4).",
+    "UNKNOWN_STOP_REASON": "The reason is not a code of the tenant's stop-reason list (`stopReasons`, STP-4, STP-5).",
+    "NOT_A_DOWNGRADE": "The offer is not a downgrade offer: same group, lower rate, valid today (STP-4).",
+    "DOWNGRADE_ALREADY_SCHEDULED": "A downgrade is already waiting for the next renewal (STP-4).",
     "INVALID": "An input value is malformed (e.g. a reason longer than 64 characters).",
     "CIRCULATION_REFUSED": "The circulation system refused the change for a reason of its own (see the message).",
 }
 UPSTREAM_CODES = {code: code for code in ERROR_CODES} | {"TEMPORARY_STOP_NOT_FOUND": "STOP_NOT_FOUND",
-                                                        "SUBSCRIPTION_NOT_FOUND": "NOT_FOUND"}
+                                                        "SUBSCRIPTION_NOT_FOUND": "NOT_FOUND",
+                                                        "SAME_PRODUCT": "NOT_A_DOWNGRADE"}
 SCHEDULE_EVENT, RESTART_EVENT, CANCEL_EVENT = "TEMPSTOP", "TEMPSTOPRESTART", "TEMPSTOPCANCEL"
 MAX_REASON = 64
 
@@ -135,14 +148,94 @@ async def acting_crid(context: Any, subscription_id: str) -> Optional[str]:
 
 
 async def record_stop_event(context: Any, type_code: str, subscription_id: str, result: dict[str, Any],
-                            reason: Optional[str] = None, **details: Any) -> None:
+                            reason: Optional[str] = None, parent_id: Optional[int] = None, **details: Any) -> None:
     """NOT-1: one event per change, once per circulation transaction (a replayed answer is the same change)."""
     stop = result["temporaryStop"]
     await AdministrationRepository(context.services.db).record_upstream_change(Event(
         tenant_id=context.tenant.id, type_code=type_code, subscription_id=subscription_id,
-        crid=await acting_crid(context, subscription_id), reason=reason,
+        crid=await acting_crid(context, subscription_id), reason=reason, parent_id=parent_id,
         source=context.principal.kind.value.upper(),  # CUSTOMER or STAFF: who acted
         details={"circulationTransactionId": result.get("transactionId"), "temporaryStopId": stop["id"],
                  "startDate": stop["startDate"], "restartDate": stop.get("restartDate"), **details},
         created_at=utcnow()))
     context.loaders.temporary_stops_by_subscription_id.clear(subscription_id)
+
+
+# StopSaver (STP-4) ----------------------------------------------------------------------------------------
+@dataclass
+class Flow:
+    event: Event
+    state: StopSaverState
+
+
+async def load_flow(context: Any, subscription_id: str, flow_id: Any, codes: type[Enum]) -> Flow:
+    """The subscription's StopSaver flow named by `flow_id`, with its state read back from its events."""
+    number = integer_id(flow_id)
+    found = None if number is None else await StopSaverRepository(context.services.db).flow(
+        context.tenant.id, number, subscription_id)
+    if found is None:
+        raise Refusal(codes["STOP_SAVER_NOT_FOUND"], "The subscription has no StopSaver flow with this id",
+                      ["input", "stopSaverId"])
+    root, children = found
+    return Flow(root, StopSaverState.from_events((root.details or {}).get("steps", []),
+                                                 [(e.type_code, e.details or {}) for e in children]))
+
+
+async def check_stop_reason(context: Any, reason: str, codes: type[Enum]) -> None:
+    """STP-4/STP-5: a code of the tenant's stop-reason list, read live from its circulation system."""
+    reasons = await context.services.circulation.get_stop_reasons(context.tenant.code)
+    if reason not in {r["code"] for r in reasons}:
+        raise Refusal(codes["UNKNOWN_STOP_REASON"], "The reason is not one of the tenant's stop reasons",
+                      ["input", "reason"])
+
+
+def subscriber_email(subscription: Any) -> Optional[str]:
+    """STP-4: the subscriber's e-mail as the circulation system holds it (MSG-4 falls back to the owner's)."""
+    subscriber = getattr(subscription, "subscriber", None)
+    return (subscriber.email or None) if subscriber is not None else None
+
+
+@dataclass
+class DowngradeOffer:
+    offer: Any  # the Offer row
+    term: Any  # its lowest-rate commercial OfferTerm: the one the downgrade renews on
+
+
+async def downgrade_offers(context: Any, subscription: Any) -> list[DowngradeOffer]:
+    """STP-4: the offers of the subscription's offer group at a lower rate, valid today (tenant time), cheapest
+    first; empty when the subscription's offer is unknown. Two SQL statements, whatever the group's size."""
+    if subscription.offer_id is None:
+        return []
+    current = await context.loaders.offer_by_id.load(subscription.offer_id)
+    if current is None:
+        return []
+    group = await StopSaverRepository(context.services.db).group_offers(context.tenant.id, current.group_id)
+    from schema.offers import OfferTerm as OfferTermType
+
+    rates, cheapest = {}, {}
+    for offer, terms in group:
+        # the offers' terms are read already: `lowestCommercialPrice` and `terms` of the offers shown cost nothing more
+        context.loaders.terms_by_offer_id.prime(offer.id, [OfferTermType.from_row(t, context.tenant.currency)
+                                                           for t in terms])
+        rate = lowest_commercial_price(TermPrice(t.rate, t.commercial) for t in terms)
+        rates[offer.id] = OfferRate(offer.id, offer.group_id, rate, offer.valid_from, offer.valid_to)
+        cheapest[offer.id] = next((t for t in terms if t.commercial and t.rate == rate), None)
+    if current.offer_id not in rates:
+        return []
+    today = tenant_today(context.services.clock(), context.tenant.time_zone)
+    by_id = {offer.id: offer for offer, _ in group}
+    return [DowngradeOffer(by_id[i], cheapest[i])
+            for i in downgrade_offer_ids(rates[current.offer_id], rates.values(), today)]
+
+
+async def stop_saver_plan(context: Any, subscription: Any) -> tuple[list[str], Optional[list[date]]]:
+    """STP-3: the steps and the temp-stop step's offered dates. A digital subscriber never gets the step (nor its
+    read); a print subscriber whose dates fail to load goes on to the next step."""
+    dates = None
+    if not subscription.digital:
+        try:
+            dates = await context.loaders.temporary_stop_dates_by_subscription_id.load(str(subscription.id))
+        except UpstreamError:
+            dates = None
+    steps = stop_saver_steps(digital=subscription.digital, temporary_stop_loaded=dates is not None)
+    return steps, dates if "TEMPORARY_STOP" in steps else None

@@ -43,6 +43,7 @@ from resolvers.mutations.request_access import RequestAccess
 from resolvers.mutations.resend_message import ResendMessage
 from resolvers.mutations.restart_subscription import RestartSubscription
 from resolvers.mutations.schedule_temporary_stop import ScheduleTemporaryStop
+from resolvers.mutations.stop_saver import StopSaverMutations
 from resolvers.mutations.send_verification_code import SendVerificationCode
 from resolvers.mutations.set_manager_access_levels import SetManagerAccessLevels
 from resolvers.mutations.set_offer_allowed_registrations import SetOfferAllowedRegistrations
@@ -124,6 +125,7 @@ MUTATIONS += [StartPaymentSession, CompletePaymentSession, MakePayment, RestartS
               UpdateAutoPay, AddTip]
 # servicing: temporary stops (STP-1, STP-2), complaints (CMP-1..3)
 MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporaryStop, FileComplaint]
+MUTATIONS += [StopSaverMutations]  # STP-4
 # account servicing: eBill (EBL-1, EBL-2), auto-pay cancel (EZ-5)
 MUTATIONS += [SignUpEBill, SignOutEBill, CancelAutoPay]
 # subscriber details and address (ADR-1..5)

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
 
+from schema.common import Money
 from schema.registrations import TemporaryEntitlement
+
+if TYPE_CHECKING:
+    from schema.offers import Offer
+
+LazyOffer = Annotated["Offer", strawberry.lazy("schema.offers")]
 
 
 @strawberry.type(description=(
@@ -88,3 +94,51 @@ class StopSaver:
     steps: list[StopSaverStep] = strawberry.field(description="The steps to show, in order.")
     temporary_stop_dates: Optional[list[date]] = strawberry.field(description=(
         "The dates offered for the temporary-stop step; null when that step is not shown."))
+    downgrade_offers: list[LazyOffer] = strawberry.field(description=(
+        "The offers the downgrade step offers (STP-4): the same offer group at a lower rate (an offer's rate is "
+        "its lowest commercial rate), valid today, cheapest first; empty when there is none."))
+
+
+@strawberry.enum(description="How a StopSaver flow ended (STP-4).")
+class StopSaverOutcome(Enum):
+    TEMPORARY_STOP = strawberry.enum_value("TEMPORARY_STOP", description="A temporary stop was scheduled instead.")
+    DOWNGRADED = strawberry.enum_value("DOWNGRADED", description="A downgrade waits for the next renewal.")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="The subscription was cancelled.")
+
+
+@strawberry.type(description=(
+    "One walk through StopSaver (STP-4), kept by papergraph as events: the front end starts it "
+    "(`startStopSaver`), passes over steps in order (`passStopSaverStep`) and ends it with `scheduleTemporaryStop`, "
+    "`downgradeSubscription` or `cancelSubscription`, each given `stopSaverId`."))
+class StopSaverFlow:
+    id: strawberry.ID = strawberry.field(description=(
+        "The flow's id: the id of its STOPSAVER event, the parent event of everything recorded in it."))
+    subscription_id: strawberry.ID = strawberry.field(description="The subscription the flow is for.")
+    steps: list[StopSaverStep] = strawberry.field(description="The steps of this flow, in order, fixed at its start.")
+    passed_steps: list[StopSaverStep] = strawberry.field(description="The steps the subscriber passed over.")
+    current_step: Optional[StopSaverStep] = strawberry.field(description=(
+        "The step to show now; null once the flow has ended."))
+    outcome: Optional[StopSaverOutcome] = strawberry.field(description="How the flow ended; null while it runs.")
+
+    @classmethod
+    def of(cls, flow_id: int, subscription_id: str, state: Any) -> "StopSaverFlow":
+        return cls(id=strawberry.ID(str(flow_id)), subscription_id=strawberry.ID(subscription_id),
+                   steps=[StopSaverStep(s) for s in state.steps], passed_steps=[StopSaverStep(s) for s in state.passed],
+                   current_step=StopSaverStep(state.current) if state.current else None,
+                   outcome=StopSaverOutcome(state.outcome) if state.outcome else None)
+
+
+@strawberry.type(description="A downgrade waiting for the subscription's next renewal (STP-4).")
+class ScheduledDowngrade:
+    offer_id: strawberry.ID = strawberry.field(description="The offer (product) the subscription renews on.")
+    term: str = strawberry.field(description="The term it renews on: the offer's lowest-rate commercial term.")
+    rate: Money = strawberry.field(description="The term's rate before tax.")
+    effective_date: date = strawberry.field(description=(
+        "The renewal day the downgrade applies, in the tenant's calendar (the current term's end)."))
+    reason: str = strawberry.field(description="The stop-reason code given (see `stopReasons`).")
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], currency: str) -> "ScheduledDowngrade":
+        return cls(offer_id=strawberry.ID(str(record["productCode"])), term=record["term"],
+                   rate=Money.of(record["rate"], currency), effective_date=date.fromisoformat(record["effectiveDate"]),
+                   reason=record["reason"])

@@ -42,7 +42,7 @@ from schema.common import Money
 from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
-from schema.servicing import Complaint, TemporaryStop
+from schema.servicing import Complaint, ScheduledDowngrade, TemporaryStop
 from schema.subscriber import SubscriberAddress, subscription_address_moves_field
 
 if TYPE_CHECKING:
@@ -201,6 +201,8 @@ class CustomerSubscription:
     subscriber: Optional[Subscriber] = strawberry.field(
         description="Contact details of the subscriber: for staff, partners and linked customers (LNK-3).",
         extensions=allow(reads(SUBSCRIPTIONS), customer_linked(parent("id"))))
+    scheduled_downgrade: Optional[ScheduledDowngrade] = strawberry.field(default=None, description=(
+        "A downgrade waiting for the next renewal (STP-4), as the circulation system holds it; null when none."))
     restart_availability: Availability = strawberry.field(description="RST-1: whether a restart is available, and why not.")
     tip_availability: TipAvailability = strawberry.field(description="TIP-1: whether tips are available, and why not.")
     ebill_availability: EbillAvailability = strawberry.field(description="EZ-3.")
@@ -293,6 +295,8 @@ class CustomerSubscription:
             household_level_id=int(level) if level is not None else None,
             product_code=product or None,
             subscriber=Subscriber.from_record(subscriber) if subscriber else None,
+            scheduled_downgrade=(ScheduledDowngrade.from_record(record["scheduledDowngrade"], record["currency"])
+                                 if record.get("scheduledDowngrade") else None),
             restart_availability=restart,
             tip_availability=tips,
             ebill_availability=ebill,

@@ -1,14 +1,17 @@
-"""Complaints as papergraph records them (CMP-1, CMP-2): the COMPLAINT event, and the temporary entitlement a
-resolution with e-edition access grants, written in one transaction (NOT-1) and read back per subscription."""
+"""Servicing as papergraph records it: complaints (CMP-1, CMP-2), the COMPLAINT event and the temporary entitlement a
+resolution with e-edition access grants, written in one transaction (NOT-1) and read back per subscription; and the
+StopSaver flow (STP-4), kept as events: its STOPSAVER event and the events recorded under it."""
 
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from datasources.db import Database
-from datasources.models import Event, TemporaryEntitlement
+from datasources.models import Event, Offer, OfferTerm, TemporaryEntitlement
+from domain.servicing import FLOW_EVENT
 
 COMPLAINT_EVENT = "COMPLAINT"
 
@@ -47,3 +50,39 @@ class ComplaintRepository:
                 TemporaryEntitlement.tenant_id == tenant_id,
                 TemporaryEntitlement.event_id.in_(event_ids)))).scalars()) if event_ids else []
         return events, {row.event_id: row for row in granted}
+
+
+class StopSaverRepository:
+    """The StopSaver flow as events (STP-4): the STOPSAVER event and the events recorded under it (`parent_id`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, event: Event) -> Event:
+        async with self.db.session() as session:
+            session.add(event)
+            await session.commit()
+            await session.refresh(event)
+            return event
+
+    async def flow(self, tenant_id: int, flow_id: int, subscription_id: str) -> Optional[tuple[Event, list[Event]]]:
+        """The flow's event and its children, oldest first; None when the tenant has no such flow for that
+        subscription (another subscription's flow is not found either)."""
+        async with self.db.session() as session:
+            rows = list((await session.execute(select(Event).where(
+                Event.tenant_id == tenant_id, Event.subscription_id == subscription_id,
+                sa.or_(Event.id == flow_id, Event.parent_id == flow_id)).order_by(Event.id))).scalars())
+        root = next((e for e in rows if e.id == flow_id and e.type_code == FLOW_EVENT), None)
+        if root is None:
+            return None
+        return root, [e for e in rows if e.parent_id == flow_id]
+
+    async def group_offers(self, tenant_id: int, group_id: int) -> list[tuple[Offer, list[OfferTerm]]]:
+        """The offers of one group with their terms (STP-4's downgrade candidates), in two statements."""
+        async with self.db.session() as session:
+            offers = list((await session.execute(select(Offer).where(
+                Offer.tenant_id == tenant_id, Offer.group_id == group_id).order_by(Offer.id))).scalars())
+            ids = [o.id for o in offers]
+            terms = list((await session.execute(select(OfferTerm).where(OfferTerm.offer_id.in_(ids))
+                                                .order_by(OfferTerm.id))).scalars()) if ids else []
+        return [(o, [t for t in terms if t.offer_id == o.id]) for o in offers]

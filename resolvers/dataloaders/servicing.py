@@ -48,6 +48,25 @@ class ServicingLoaders:
         return results
 
     @cached_property
+    def temporary_stop_dates_by_subscription_id(self) -> DataLoader:
+        """`load(id)` → the offered stop dates (STP-1), read live once per request however many fields ask
+        (`temporaryStopDates` and `stopSaver` in one console query); a failed read fails only its key."""
+        return DataLoader(self._temporary_stop_dates_by_subscription_id)
+
+    async def _temporary_stop_dates_by_subscription_id(self, ids: Sequence[str]) -> list:
+        circulation, paper, bound = self.services.circulation, self.tenant.code, self._upstream_single_calls
+
+        async def dates(subscription_id: str):
+            async with bound:
+                return await circulation.get_temporary_stop_dates(paper, subscription_id)
+
+        results = await asyncio.gather(*(dates(i) for i in ids), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result
+        return results
+
+    @cached_property
     def complaints_by_subscription_id(self) -> DataLoader:
         """`load(id)` → list[Complaint], oldest first, each with the e-edition access it granted."""
         return DataLoader(self._complaints_by_subscription_id)

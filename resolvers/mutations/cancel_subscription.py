@@ -24,6 +24,8 @@ from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.idempotency import validate_key
 from resolvers.mutation_support import Refusal, error_type
+from domain.servicing import ServicingRuleError, check_step_is_current
+from resolvers.servicing_flows import load_flow, subscriber_email
 from schema.subscriptions import CustomerSubscription
 
 CANCEL_EVENT = "CANCELSUBSCRIPTION"
@@ -40,6 +42,12 @@ class CancelSubscriptionErrorCode(Enum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     UNKNOWN_STOP_REASON = strawberry.enum_value("UNKNOWN_STOP_REASON", description=(
         "The reason is not a code of the tenant's stop-reason list (`stopReasons`, STP-5)."))
+    STOP_SAVER_NOT_FOUND = strawberry.enum_value("STOP_SAVER_NOT_FOUND", description=(
+        "The subscription has no StopSaver flow with this `stopSaverId` (STP-4)."))
+    STOP_SAVER_ENDED = strawberry.enum_value("STOP_SAVER_ENDED", description=(
+        "The StopSaver flow has already ended (STP-4)."))
+    STEP_NOT_CURRENT = strawberry.enum_value("STEP_NOT_CURRENT", description=(
+        "The StopSaver flow is not at its CANCEL step: the earlier steps are passed first (STP-4)."))
 
 
 CancelSubscriptionError = error_type("CancelSubscription", CancelSubscriptionErrorCode)
@@ -54,6 +62,8 @@ class CancelSubscriptionInput:
         "Recommended: retrying with the same key after a failure (e.g. a timeout) answers the cancellation that "
         "was made, and records it, instead of ALREADY_STOPPED; the same key for another subscription or reason "
         "is refused."))
+    stop_saver_id: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "The StopSaver flow this cancel ends, at its CANCEL step (STP-4); the event is recorded under it."))
 
 
 @strawberry.type
@@ -74,7 +84,8 @@ async def _cancel(circulation, paper_code: str, subscription_id: str, reason: st
 class CancelSubscription:
     @strawberry.mutation(description=(
         "Cancel (stop) a subscription in the circulation system; allowed for an in-grace subscription whatever "
-        "its end date (SUB-4). Records CANCELSUBSCRIPTION."
+        "its end date (SUB-4). Records CANCELSUBSCRIPTION with the reason (STP-5) and the subscriber's e-mail, which "
+        "is sent the cancel message (MSG-4); with `stopSaverId`, the CANCEL step of that StopSaver flow (STP-4)."
     ), extensions=allow(changes(SUBSCRIPTIONS), customer_owner(arg("input", "subscription_id"))))
     async def cancel_subscription(self, info: Info, input: CancelSubscriptionInput) -> Optional[CancelSubscriptionPayload]:
         context = info.context
@@ -94,6 +105,17 @@ class CancelSubscription:
             current = await context.loaders.subscription_by_id.load(subscription_id)
             if current is None:
                 raise Refusal(Code.NOT_FOUND, "No subscription has this id", ["input", "subscriptionId"])
+            flow = None
+            if input.stop_saver_id is not None:  # STP-4: the cancel step of a StopSaver flow
+                flow = await load_flow(context, subscription_id, input.stop_saver_id, Code)
+                # a retry with the client's key after a lost answer finds the flow ended by that very cancel: it
+                # goes on, and the circulation system replays the cancellation already made (recorded once)
+                replay = client_key is not None and flow.state.outcome == "CANCELLED"
+                try:
+                    if not replay:
+                        check_step_is_current(flow.state, "CANCEL")
+                except ServicingRuleError as error:
+                    raise Refusal(Code[error.code], str(error), ["input", *error.field])
             # STP-5: a code from the tenant's list, read live like the rest of the circulation system's answers
             if reason not in {r["code"] for r in await context.services.circulation.get_stop_reasons(tenant.code)}:
                 raise Refusal(Code.UNKNOWN_STOP_REASON, "The reason is not one of the tenant's stop reasons",
@@ -113,10 +135,13 @@ class CancelSubscription:
             return CancelSubscriptionPayload(user_errors=[refusal.as_error(CancelSubscriptionError)])
         owner = next((link.crid for link in await context.loaders.links_by_subscription_id.load(subscription_id)
                       if link.role.value == "OWNER"), None)
+        # STP-4/MSG-4: the reason, the flow as parent and the subscriber's e-mail, whoever acts
         await AdministrationRepository(context.services.db).record_upstream_change(Event(
             tenant_id=tenant.id, type_code=CANCEL_EVENT, subscription_id=subscription_id, crid=owner, reason=reason,
+            parent_id=flow.event.id if flow is not None else None, source=context.principal.kind.value.upper(),
             details={"circulationTransactionId": result.get("transactionId"),
-                     "statusBefore": None if stopped else current.status.value},  # a replay: not known here
+                     "statusBefore": None if stopped else current.status.value,  # a replay: not known here
+                     "subscriberEmail": subscriber_email(current)},
             created_at=utcnow()))
         context.loaders.subscription_by_id.clear(subscription_id)
         return CancelSubscriptionPayload(subscription=context.loaders.subscription_from_record(result["subscription"]))

@@ -10,16 +10,20 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import SUBSCRIPTIONS, allow, arg, customer_owner, staff_change
-from domain.servicing import ServicingRuleError, check_offered_and_free, check_print_subscription, check_stop_dates
+from domain.servicing import (
+    ServicingRuleError, check_offered_and_free, check_print_subscription, check_step_is_current, check_stop_dates,
+)
 from resolvers.mutation_support import Refusal
 from resolvers.servicing_flows import (
-    MAX_REASON, SCHEDULE_EVENT, call_circulation, error_codes, error_type, record_stop_event, refusal, stop_facts,
+    MAX_REASON, SCHEDULE_EVENT, call_circulation, error_codes, error_type, load_flow, record_stop_event, refusal,
+    stop_facts,
 )
 from schema.servicing import TemporaryStop
 
 ScheduleTemporaryStopErrorCode = error_codes("ScheduleTemporaryStop", [
     "NOT_FOUND", "DIGITAL_SUBSCRIPTION", "SUBSCRIPTION_STOPPED", "DATE_IN_PAST", "DATE_NOT_OFFERED",
-    "RESTART_NOT_AFTER_START", "OVERLAPPING_STOP", "INVALID", "CIRCULATION_REFUSED"])
+    "RESTART_NOT_AFTER_START", "OVERLAPPING_STOP", "INVALID", "CIRCULATION_REFUSED", "STOP_SAVER_NOT_FOUND",
+    "STOP_SAVER_ENDED", "STEP_NOT_CURRENT"])
 ScheduleTemporaryStopError = error_type("ScheduleTemporaryStop", ScheduleTemporaryStopErrorCode)
 
 
@@ -32,6 +36,8 @@ class ScheduleTemporaryStopInput:
     restart_date: Optional[date] = strawberry.field(default=None, description=(
         "The day delivery resumes, after `startDate` and within the offered dates; omit for an open-ended stop."))
     reason: Optional[str] = strawberry.field(default=None, description="Why, at most 64 characters; default VACATION.")
+    stop_saver_id: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "The StopSaver flow this stop ends, at its TEMPORARY_STOP step (STP-4); the event is recorded under it."))
 
 
 ScheduleTemporaryStopArgument = Annotated[ScheduleTemporaryStopInput, strawberry.argument(description="The stop to schedule.")]
@@ -62,7 +68,12 @@ class ScheduleTemporaryStop:
             if reason is not None and len(reason) > MAX_REASON:
                 raise Refusal(Code.INVALID, f"The reason must be at most {MAX_REASON} characters", ["input", "reason"])
             facts = await stop_facts(context, subscription_id, Code, offered=False)
+            flow = None
+            if input.stop_saver_id is not None:  # STP-4: the temp-stop step of a StopSaver flow
+                flow = await load_flow(context, subscription_id, input.stop_saver_id, Code)
             try:
+                if flow is not None:
+                    check_step_is_current(flow.state, "TEMPORARY_STOP")
                 check_print_subscription(facts.subscription.digital, facts.subscription.status.value)
                 # the cheap checks first; the offered dates are read live only for a request that passes them
                 check_stop_dates(input.start_date, input.restart_date, facts.today)
@@ -78,5 +89,6 @@ class ScheduleTemporaryStop:
         except Refusal as refused:
             return ScheduleTemporaryStopPayload(user_errors=[refused.as_error(ScheduleTemporaryStopError)])
         await record_stop_event(context, SCHEDULE_EVENT, subscription_id, result,
-                                reason=result["temporaryStop"].get("reason"))
+                                reason=result["temporaryStop"].get("reason"),
+                                parent_id=flow.event.id if flow is not None else None)
         return ScheduleTemporaryStopPayload(temporary_stop=TemporaryStop.from_record(result["temporaryStop"]))

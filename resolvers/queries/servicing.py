@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from auth.permissions import ANY_CUSTOMER, SUBSCRIPTIONS, allow, arg, customer_owner, staff_read
-from datasources.base import UpstreamError, UpstreamNotFound
-from domain.servicing import stop_saver_steps
+from datasources.base import UpstreamNotFound
+from resolvers.servicing_flows import downgrade_offers, stop_saver_plan
 from schema.servicing import ComplaintCategory, StopReason, StopSaver, StopSaverStep
 
 
@@ -26,8 +26,7 @@ class ServicingQueries:
         subscription_id: Annotated[strawberry.ID, strawberry.argument(description="The subscription to stop.")],
     ) -> Optional[list[date]]:
         try:
-            return await info.context.services.circulation.get_temporary_stop_dates(
-                info.context.tenant.code, str(subscription_id).strip())
+            return await info.context.loaders.temporary_stop_dates_by_subscription_id.load(str(subscription_id).strip())
         except UpstreamNotFound as error:
             if isinstance(error.body, dict) and error.body.get("code") == "SUBSCRIPTION_NOT_FOUND":
                 return None
@@ -49,7 +48,7 @@ class ServicingQueries:
 
     @strawberry.field(description=(
         "The StopSaver flow for a subscription (STP-3, STP-4): the temporary-stop step for print subscribers only, "
-        "skipped when its data fails to load; then downgrade and cancel. Null for an unknown subscription. Owners "
+        "skipped when its data fails to load; then downgrade (with its offers) and cancel. Null for an unknown subscription. Owners "
         "and staff."
     ), extensions=allow(staff_read(SUBSCRIPTIONS), customer_owner(arg("subscription_id"))))
     async def stop_saver(
@@ -60,13 +59,7 @@ class ServicingQueries:
         subscription = await context.loaders.subscription_by_id.load(str(subscription_id).strip())
         if subscription is None:
             return None
-        dates = None
-        if not subscription.digital:  # STP-3: never a temp-stop step, so never its read, for a digital subscriber
-            try:
-                dates = await context.services.circulation.get_temporary_stop_dates(
-                    context.tenant.code, str(subscription.id))
-            except UpstreamError:
-                dates = None  # STP-3: the step failed to load, so the flow goes on to the next
-        steps = stop_saver_steps(digital=subscription.digital, temporary_stop_loaded=dates is not None)
+        steps, dates = await stop_saver_plan(context, subscription)
+        offers = [context.loaders.offer_from_row(o.offer) for o in await downgrade_offers(context, subscription)]
         return StopSaver(subscription_id=subscription.id, steps=[StopSaverStep(s) for s in steps],
-                         temporary_stop_dates=dates if "TEMPORARY_STOP" in steps else None)
+                         temporary_stop_dates=dates, downgrade_offers=offers)

@@ -49,6 +49,15 @@ starting with the field name; unknown body fields are refused. Subscription view
                                           digital, name?, customerReferenceNumber?}  → 201 subscription
                                           (the product's billing options are copied from an existing subscription
                                           to it in this paper: unknown product → 422 UNKNOWN_PRODUCT)
+    POST  /subscriptions/{id}/downgrade  {productCode, term, length, lengthUnit, rate, tax, reason}  → 201
+                                          {transactionId, downgrade{..., effectiveDate}} (STP-4, every kind alike:
+                                          applied at the next renewal, the end date, or tomorrow when that is
+                                          past or missing; SUBSCRIPTION_STOPPED, SAME_PRODUCT, NOT_A_DOWNGRADE
+                                          when the rate is not below every current option's, 409
+                                          DOWNGRADE_ALREADY_SCHEDULED; a cancel drops it). On its day the product
+                                          and billing options switch (ledger DOWNGRADE_APPLIED); the subscription
+                                          view shows it as `scheduledDowngrade` until then.
+    GET   /subscriptions/{id}/downgrade        → {"downgrade": {...}|null}
     GET   /subscriptions/{id}/temporary-stops      → {"temporaryStops": [{id, startDate, restartDate|null, reason}]}
     GET   /subscriptions/{id}/temporary-stop-dates → {"dates": [...]}  the start/restart dates offered (STP-1): a
                                                      window of 90 days from today + 1 (NCS, CIRCPRO) or + 2
@@ -107,16 +116,17 @@ SUBSCRIPTION_STOPPED, RESTART_NOT_AVAILABLE, INVALID_RESTART_DATE, PAYMENT_REQUI
 ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_PRODUCT, PROCESSING_FEE_NOT_ALLOWED,
 INVALID_AMOUNT,
 EBILL_NOT_AVAILABLE, DIGITAL_SUBSCRIPTION, DATE_NOT_OFFERED, DATE_IN_PAST, RESTART_NOT_AFTER_START, OVERLAPPING_STOP,
-STOP_ALREADY_STARTED, UNKNOWN_CATEGORY, DATE_IN_FUTURE, REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED,
-ALREADY_ON_EBILL, NOT_ON_EBILL, STATEMENT_NOT_FOUND, MOVE_ALREADY_SCHEDULED, MOVE_BILLING_REQUIRED,
-MOVE_BILLING_NOT_SUPPORTED.
+STOP_ALREADY_STARTED, SAME_PRODUCT, NOT_A_DOWNGRADE, DOWNGRADE_ALREADY_SCHEDULED, UNKNOWN_CATEGORY, DATE_IN_FUTURE,
+REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED, ALREADY_ON_EBILL, NOT_ON_EBILL, STATEMENT_NOT_FOUND,
+MOVE_ALREADY_SCHEDULED, MOVE_BILLING_REQUIRED, MOVE_BILLING_NOT_SUPPORTED.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`
 (state only; faults have `DELETE /_sandbox/faults`), `GET /_sandbox/ledger[?paperCode=]` →
 `{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, AUTOPAY_CANCEL, TIP, CANCEL,
 EBILL_SIGNUP, EBILL_SIGNOUT,
-START, SUBSCRIBER_DETAILS, ADDRESS_MOVE and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART and TEMPORARY_STOP_CANCEL changes, each with its amounts and `balanceBefore`/`balanceAfter`.
+START, SUBSCRIBER_DETAILS, ADDRESS_MOVE and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART, TEMPORARY_STOP_CANCEL, COMPLAINT, DOWNGRADE and
+DOWNGRADE_APPLIED changes, each with its amounts and `balanceBefore`/`balanceAfter`.
 """
 
 from __future__ import annotations

@@ -184,6 +184,7 @@ def endpoint(
             return error(401, "UNAUTHORIZED", "missing or wrong bearer API key")
         try:
             paper = store.paper(request.path_params["paperCode"])
+            store.apply_due_downgrades(paper)  # STP-4: renewals whose day has come, before anything is read
             store.settle(paper)  # ADR-3: moves whose day has come are applied before any read or change
             key = request.headers.get("idempotency-key") if honours_idempotency_key else None
             if key:
@@ -363,6 +364,22 @@ async def cancel(request: Request, store: CirculationStore, paper: Paper) -> Any
     b.finish()
     result = store.cancel(paper, request.path_params["id"], reason)
     return {**result, "subscription": public_view(result["subscription"])}
+
+
+# downgrades (STP-4) ------------------------------------------------------------------------------------
+async def schedule_downgrade(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    body = {"productCode": b.string("productCode"), "term": b.string("term"), "length": b.integer("length"),
+            "lengthUnit": b.choice("lengthUnit", ("DAY", "WEEK", "MONTH", "YEAR")),
+            "rate": b.money("rate", positive=True), "tax": b.money("tax"), "reason": b.string("reason")}
+    b.finish()
+    if body["length"] < 1:
+        raise invalid("length: must be at least 1")
+    return store.schedule_downgrade(paper, request.path_params["id"], body)
+
+
+async def get_downgrade(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"downgrade": store.subscription(paper, request.path_params["id"])["scheduledDowngrade"]}
 
 
 async def cancel_auto_pay(request: Request, store: CirculationStore, paper: Paper) -> Any:
@@ -575,6 +592,8 @@ def api_routes() -> list[Route]:
         Route(sub + "/statements", endpoint(get_statements), methods=["GET"]),
         Route(sub + "/statements/{statementId}", endpoint(get_statement_pdf), methods=["GET"]),
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
+        Route(sub + "/downgrade", endpoint(get_downgrade), methods=["GET"]),
+        Route(sub + "/downgrade", mutation(schedule_downgrade, status=201), methods=["POST"]),
         Route(sub + "/moves", endpoint(get_moves), methods=["GET"]),
         Route(sub + "/moves", mutation(move_subscriber, status=201), methods=["POST"]),
         Route(sub + "/temporary-stops", endpoint(get_temporary_stops), methods=["GET"]),

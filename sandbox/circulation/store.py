@@ -102,6 +102,7 @@ class Paper:
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     index: SearchIndex = field(default_factory=SearchIndex)  # SUB-2
     scheduled_moves: dict[str, dict[str, Any]] = field(default_factory=dict)  # subscription id → its pending move
+    pending_downgrades: set[str] = field(default_factory=set)  # ids with a scheduledDowngrade (STP-4)
 
     def today(self, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.time_zone)).date()
@@ -171,6 +172,8 @@ class CirculationStore:
                 paper.scheduled_moves[record["id"]] = pending
             else:
                 paper.scheduled_moves.pop(record["id"], None)
+            if record["scheduledDowngrade"]:
+                paper.pending_downgrades.add(record["id"])
         return len(prepared)
 
     # reads -----------------------------------------------------------------------------------------
@@ -365,10 +368,59 @@ class CirculationStore:
         record["stopDate"] = today.isoformat()  # the day it stopped, paper time (BUY-7: "stopped recently")
         record["autoPay"] = record["ebill"] = False
         record["autoPayPlan"] = None
+        record["scheduledDowngrade"] = None  # STP-4: a cancelled subscription never renews, so never downgrades
+        paper.pending_downgrades.discard(record["id"])
         if record.get("endDate") and date.fromisoformat(record["endDate"]) > today:
             record["endDate"] = today.isoformat()
         entry = self._record("CANCEL", paper, record, record["balance"], {"reason": reason})
         return {"transactionId": entry["transactionId"], "subscription": record}
+
+    # downgrades (STP-4) -------------------------------------------------------------------------------
+    def schedule_downgrade(self, paper: Paper, subscription_id: str, d: dict[str, Any]) -> dict[str, Any]:
+        """Record a downgrade to another product at a lower rate, applied at the next renewal (every kind)."""
+        record = self.subscription(paper, subscription_id)
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription does not renew")
+        if str(d["productCode"]) == str(record.get("productCode")):
+            raise CirculationError(422, "SAME_PRODUCT", "productCode: the subscription already has this product")
+        if record.get("scheduledDowngrade"):
+            raise CirculationError(409, "DOWNGRADE_ALREADY_SCHEDULED", "a downgrade is already scheduled")
+        current = [o["rate"] for o in record["billingOptions"]]
+        if current and d["rate"] >= min(current):
+            raise CirculationError(422, "NOT_A_DOWNGRADE", f"rate: not lower than the current rate ({min(current)})")
+        today = paper.today(self.clock())
+        end = date.fromisoformat(record["endDate"]) if record.get("endDate") else None
+        effective = end if end is not None and end > today else today + timedelta(days=1)
+        downgrade = {"productCode": str(d["productCode"]), "term": d["term"], "length": d["length"],
+                     "lengthUnit": d["lengthUnit"], "rate": d["rate"], "tax": d["tax"], "reason": d["reason"],
+                     "effectiveDate": effective.isoformat()}
+        record["scheduledDowngrade"] = downgrade
+        paper.pending_downgrades.add(record["id"])
+        entry = self._record("DOWNGRADE", paper, record, record["balance"], {"downgrade": dict(downgrade)})
+        return {"transactionId": entry["transactionId"], "downgrade": downgrade}
+
+    def apply_due_downgrades(self, paper: Paper) -> None:
+        """The renewal: a scheduled downgrade whose day has come replaces the product and its billing options."""
+        if not paper.pending_downgrades:
+            return
+        today = paper.today(self.clock())
+        for subscription_id in sorted(paper.pending_downgrades):
+            record = paper.subscriptions.get(subscription_id)
+            downgrade = (record or {}).get("scheduledDowngrade")
+            if record is None or not downgrade:
+                paper.pending_downgrades.discard(subscription_id)
+                continue
+            if date.fromisoformat(downgrade["effectiveDate"]) > today:
+                continue
+            auto_renew = any(o.get("autoRenew") for o in record["billingOptions"])
+            record["productCode"] = downgrade["productCode"]
+            record["billingOptions"] = [{
+                "term": downgrade["term"], "length": downgrade["length"], "lengthUnit": downgrade["lengthUnit"],
+                "rate": downgrade["rate"], "tax": downgrade["tax"], "otherCosts": ZERO,
+                "amount": downgrade["rate"] + downgrade["tax"], "autoRenew": auto_renew}]
+            record["scheduledDowngrade"] = None
+            paper.pending_downgrades.discard(subscription_id)
+            self._record("DOWNGRADE_APPLIED", paper, record, record["balance"], {"downgrade": dict(downgrade)})
 
     def cancel_auto_pay(self, paper: Paper, subscription_id: str) -> dict[str, Any]:
         """EZ-5: auto-pay ends with its recurring tip and donation; the subscription itself goes on (it renews
@@ -692,6 +744,10 @@ def _internal(record: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
     out.setdefault("complaints", [])
     out.setdefault("moves", [])
     out.setdefault("restartScheduled", False)
+    out.setdefault("scheduledDowngrade", None)
+    if out["scheduledDowngrade"]:
+        out["scheduledDowngrade"] = {**out["scheduledDowngrade"],
+                                     **{k: to_money(out["scheduledDowngrade"][k]) for k in ("rate", "tax")}}
     out.setdefault("autoPayPlan", None)
     return out
 

@@ -127,6 +127,13 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                        "{ userErrors { code } } }", {OWNER, GUEST, READ, FULL}),
     "fileComplaint": ('mutation { fileComplaint(input: {subscriptionId: "S-1", category: "NONE-SUCH", deliveryDate: '
                       '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
+    # -- StopSaver (STP-4): owners and staff only; starting a flow records only its STOPSAVER event --
+    "startStopSaver": ('mutation { startStopSaver(input: {subscriptionId: "S-1"}) { userErrors { code } } }',
+                       {OWNER, FULL}),
+    "passStopSaverStep": ('mutation { passStopSaverStep(input: {subscriptionId: "S-1", stopSaverId: "none", step: '
+                          'CANCEL}) { userErrors { code } } }', {OWNER, FULL}),
+    "downgradeSubscription": ('mutation { downgradeSubscription(input: {subscriptionId: "S-1", stopSaverId: "none", '
+                              'offerId: "0", reason: ""}) { userErrors { code } } }', {OWNER, FULL}),
     "linkSubscription": ('mutation { linkSubscription(input: {subscriptionId: "S-1", customerRegistrationId: '
                          '"nobody", role: GUEST}) { userErrors { code } } }', {OWNER, FULL}),
     "unlinkSubscription": ('mutation { unlinkSubscription(input: {linkId: "$LINK"}) { userErrors { code } } }',

@@ -119,3 +119,53 @@ def test_stp_3_stop_saver_steps():
     assert stop_saver_steps(digital=False, temporary_stop_loaded=True) == ["TEMPORARY_STOP", "DOWNGRADE", "CANCEL"]
     assert stop_saver_steps(digital=True, temporary_stop_loaded=True) == ["DOWNGRADE", "CANCEL"]
     assert stop_saver_steps(digital=False, temporary_stop_loaded=False) == ["DOWNGRADE", "CANCEL"]
+
+
+# the StopSaver state machine and downgrade offers (STP-4) ---------------------------------------------------
+def test_stp_4_state_walks_the_steps_in_order_and_an_outcome_ends_it():
+    from domain.servicing import StopSaverState
+
+    steps = ["TEMPORARY_STOP", "DOWNGRADE", "CANCEL"]
+    assert StopSaverState.from_events(steps, []).current == "TEMPORARY_STOP"
+    passed = StopSaverState.from_events(steps, [("STOPSAVERSTEP", {"step": "TEMPORARY_STOP"})])
+    assert (passed.current, passed.passed) == ("DOWNGRADE", ("TEMPORARY_STOP",))
+    ended = StopSaverState.from_events(steps, [("STOPSAVERSTEP", {"step": "TEMPORARY_STOP"}),
+                                               ("DOWNGRADESUBSCRIPTION", {})])
+    assert (ended.current, ended.outcome) == (None, "DOWNGRADED")
+    assert StopSaverState.from_events(steps, [("TEMPSTOP", {})]).outcome == "TEMPORARY_STOP"
+
+
+def test_stp_4_only_the_current_step_acts_cancel_is_last_and_an_ended_flow_refuses():
+    from domain.servicing import ServicingRuleError, StopSaverState, check_pass_step, check_step_is_current
+
+    def code(call, *args) -> str:
+        with pytest.raises(ServicingRuleError) as refused:
+            call(*args)
+        return refused.value.code
+
+    state = StopSaverState(("DOWNGRADE", "CANCEL"))
+    check_step_is_current(state, "DOWNGRADE")
+    assert code(check_step_is_current, state, "CANCEL") == "STEP_NOT_CURRENT"
+    assert code(check_pass_step, StopSaverState(("DOWNGRADE", "CANCEL"), ("DOWNGRADE",)), "CANCEL") == "LAST_STEP"
+    assert code(check_step_is_current, StopSaverState(("CANCEL",), (), "CANCELLED"), "CANCEL") == "STOP_SAVER_ENDED"
+
+
+def test_stp_4_downgrade_offers_lower_rate_same_group_valid_today():
+    from decimal import Decimal
+
+    from domain.servicing import OfferRate, downgrade_offer_ids
+
+    today = date(2026, 6, 1)
+    current = OfferRate(1, 10, Decimal("10.00"), date(2026, 1, 1), None)
+    candidates = [
+        current,
+        OfferRate(2, 10, Decimal("9.99"), date(2026, 1, 1), None),  # a cent lower: a downgrade
+        OfferRate(3, 10, Decimal("10.00"), date(2026, 1, 1), None),  # the same rate: not lower
+        OfferRate(4, 10, Decimal("5.00"), date(2026, 6, 1), date(2026, 6, 1)),  # valid today only: yes
+        OfferRate(5, 10, Decimal("4.00"), date(2026, 1, 1), date(2026, 5, 31)),  # ended yesterday
+        OfferRate(6, 10, Decimal("4.00"), date(2026, 6, 2), None),  # starts tomorrow
+        OfferRate(7, 11, Decimal("1.00"), date(2026, 1, 1), None),  # another group
+        OfferRate(8, 10, None, date(2026, 1, 1), None),  # no commercial term
+    ]
+    assert downgrade_offer_ids(current, candidates, today) == [4, 2]
+    assert downgrade_offer_ids(OfferRate(1, 10, None, date(2026, 1, 1), None), candidates, today) == []

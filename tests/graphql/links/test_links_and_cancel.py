@@ -264,7 +264,8 @@ async def test_sub4_not1_a_client_retry_with_its_key_gets_the_cancellation_that_
     assert [e["code"] for e in keyless["data"]["cancelSubscription"]["userErrors"]] == ["ALREADY_STOPPED"]
     [cancellation] = cancellations(sandboxes, tenant)
     [event] = await cancel_events(services, tenant)
-    assert event.details == {"circulationTransactionId": cancellation["transactionId"], "statusBefore": None}
+    assert event.details == {"circulationTransactionId": cancellation["transactionId"], "statusBefore": None,
+                             "subscriberEmail": "existing@example.com"}  # STP-4, MSG-4
 
 
 async def test_sub4_a_key_is_bound_to_its_subscription_and_reason(staff_api_client, own_tenant, sandboxes):

@@ -24,13 +24,15 @@ class World:
     set_clock: Callable[[datetime], None]
 
 
-async def servicing_world(own_tenant, services, tokens, kind: str = "NCS", *, digital: bool = False) -> World:
-    tenant = await own_tenant(kind)
+async def servicing_world(own_tenant, services, tokens, kind: str = "NCS", *, digital: bool = False,
+                          tenant=None, **fields: Any) -> World:
+    """`fields` go to the circulation record (e.g. product, terms, endDate); `tenant`: one made already."""
+    tenant = tenant or await own_tenant(kind)
     subscription_id = f"{tenant.code}-P1"
-    own_tenant.add_subscription(tenant, subscription_id, product="1", digital=digital,
+    own_tenant.add_subscription(tenant, subscription_id, **{"product": "1", **fields}, digital=digital,
                                 deliverySchedule="Digital" if digital else "7-Day")
     owner, guest = await tenant.add(*[
-        Registration(tenant_id=tenant.id, crid=f"auth0|{name}-{tenant.code.lower()}", email=f"{name}@example.com")
+        Registration(tenant_id=tenant.id, crid=f"auth0|{name}-{tenant.code.lower()}", email=f"{name}-{tenant.code.lower()}@example.com")
         for name in ("owner", "guest")])
     await tenant.add(SubscriptionLink(tenant_id=tenant.id, registration_id=owner.id, subscription_id=subscription_id,
                                       role="OWNER"),

@@ -1,0 +1,101 @@
+// The demo's servicing part end to end (demo/servicing.js), in headless Chromium driven by playwright-core
+// (tests/browser/test_demo_servicing.py runs it against a papergraph it started): sign in as the demo subscriber,
+// open a print subscription's stops and complaints, schedule a vacation stop and cancel it, then report a missed
+// delivery made good with e-edition access.
+//
+// usage: node servicing_e2e.mjs '{"baseUrl", "chromium", "username", "password", "subscription", "artifacts"}'
+// Prints one JSON line: {"ok": true, "steps": [...], "scheduled", "cancelled", "complained", "stops", "history",
+// "console": [...]} or, on failure, {"ok": false, "error", "step", "screenshot", "console": [...]} (exit 1).
+// Requests leaving the machine are aborted and reported.
+import path from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const STEP_TIMEOUT = 15_000;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const consoleLines = [];
+const offline = [];
+const steps = [];
+let step = 'launch';
+
+async function run(page, base) {
+  const id = config.subscription;
+
+  step = 'sign in';
+  await page.goto(`${base}/demo/`);
+  await page.getByLabel('E-mail').fill(config.username);
+  await page.getByLabel('Password').fill(config.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  steps.push(step);
+
+  step = 'open servicing';
+  const article = page.getByRole('article', { name: id });
+  await article.getByRole('button', { name: 'Stops and complaints' }).click();
+  const panel = page.getByRole('region', { name: `Servicing ${id}` });
+  const stops = panel.getByRole('list', { name: `Vacation stops of ${id}` });
+  await stops.getByText('No vacation stop scheduled.').waitFor();
+  steps.push(step);
+
+  step = 'schedule stop';
+  const form = panel.getByRole('form', { name: `Schedule a vacation stop for ${id}` });
+  const start = await form.getByLabel('Stop from').inputValue();
+  const restart = await form.getByLabel('Restart on').inputValue();
+  await form.getByRole('button', { name: 'Schedule stop' }).click();
+  const scheduledStatus = page.getByRole('status').filter({ hasText: `Vacation stop scheduled from ${start}` });
+  await scheduledStatus.waitFor();
+  await stops.getByText(`From ${start} until ${restart} (VACATION)`).waitFor();
+  const scheduled = { start, restart, status: await scheduledStatus.innerText() };
+  steps.push(step);
+
+  step = 'cancel stop';
+  await stops.getByRole('button', { name: 'Cancel stop' }).click();
+  const cancelledStatus = page.getByRole('status').filter({ hasText: `Vacation stop from ${start} cancelled` });
+  await cancelledStatus.waitFor();
+  await stops.getByText('No vacation stop scheduled.').waitFor();
+  const cancelled = await cancelledStatus.innerText();
+  steps.push(step);
+
+  step = 'complain';
+  const complaint = panel.getByRole('form', { name: `Report a delivery problem for ${id}` });
+  await complaint.getByLabel('Problem').selectOption('MISSED');
+  await complaint.getByLabel('Make it good with').selectOption('EEDITION_ACCESS');
+  const deliveryDate = await complaint.getByLabel('Delivery date').inputValue();
+  await complaint.getByRole('button', { name: 'Report problem' }).click();
+  const complainedStatus = page.getByRole('status').filter({ hasText: 'Problem recorded: e-edition access until' });
+  await complainedStatus.waitFor();
+  const history = panel.getByRole('list', { name: `Delivery problems of ${id}` });
+  await history.getByText(`MISSED on ${deliveryDate}`).waitFor();
+  steps.push(step);
+
+  return { scheduled, cancelled, deliveryDate, complained: await complainedStatus.innerText(),
+    stops: await stops.innerText(), history: await history.innerText() };
+}
+
+const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
+const context = await browser.newContext({ locale: 'en-US' });
+await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
+  offline.push(route.request().url());
+  return route.abort();
+});
+const page = await context.newPage();
+page.setDefaultTimeout(STEP_TIMEOUT);
+page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+let exitCode = 0;
+try {
+  const outcome = await run(page, config.baseUrl.replace(/\/$/, ''));
+  console.log(JSON.stringify({ ok: true, steps, ...outcome, offline, console: consoleLines }));
+} catch (error) {
+  const screenshot = path.join(config.artifacts, `servicing-${step.replaceAll(' ', '-')}.png`);
+  await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
+  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), step, steps, screenshot,
+    url: page.url(), offline, console: consoleLines }));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
