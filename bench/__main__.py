@@ -2,7 +2,8 @@
 `python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
 (bench/scaleout.py),
 `python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py), and
-`python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py).
+`python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py), and
+`python -m bench search [--subscriptions 100000 --registrations 100000]` (bench/search.py).
 
 Prints the Markdown report and where the JSON and Markdown files were written (bench/results/, ignored by
 git). Exit status 1 when the run could not complete, with the reason on stderr.
@@ -84,7 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     limits.add_argument("--latency-ms", type=float, default=0, help="latency the emulators add to every call")
     limits.add_argument("--limits", default="", help="comma-separated limits to measure (default: all)")
     limits.add_argument("--budget-ms", type=float, default=100, help="CPU a single request may take")
+    search = commands.add_parser("search", help="staff search over 100k subscriptions (emulator index) and 100k "
+                                                "registrations (PostgreSQL, migration 0014) (bench/search.py)")
+    search.add_argument("--subscriptions", type=int, default=100_000, help="subscriptions in the emulator's paper")
+    search.add_argument("--registrations", type=int, default=100_000, help="registrations in the PostgreSQL tenant")
+    search.add_argument("--repeat", type=int, default=200, help="searches timed per criterion (the median is shown)")
+    search.add_argument("--database", default="papergraph_bench_search", help="PostgreSQL database created and dropped")
+    search.add_argument("--skip-postgres", action="store_true", help="the emulator part only")
     args = parser.parse_args(argv)
+
+    if args.command == "search":
+        from bench.search import run as run_search
+
+        return run_search(args.subscriptions, args.registrations, args.repeat, args.database, args.skip_postgres)
 
     if args.command == "limits":
         from bench.limits import run as run_limits

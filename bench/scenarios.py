@@ -291,7 +291,8 @@ def scenarios(scale: int) -> list[Scenario]:
                  note="registration(crid) → linkedSubscriptions (~11) → householdLevel, offer, paymentMethod, "
                       "billingOptions, availabilities"),
         Scenario("staff_search", "staff subscription search", STAFF_SEARCH, principal="staff",
-                 variables={"search": {"lastName": "Garcia"}, "first": 20}),
+                 variables={"search": {"lastName": "gar"}, "first": 20},
+                 note="SUB-2: a case-insensitive last-name prefix (the emulator's index, sandbox/circulation/search.py)"),
         Scenario("console_search", "console: subscription search", CONSOLE_SEARCH, principal="staff",
                  variables={"search": {"lastName": "Garcia"}, "first": 20},
                  note="search → offer, complaints per subscription (batched)"),

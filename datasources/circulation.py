@@ -248,6 +248,25 @@ class CirculationDataSource(RestDataSource):
         """changes: any of householdLevelId, name, customerReferenceNumber, ebill, subscriber{phones}."""
         return _money(await self.patch(_sub(paper_code, subscription_id), changes))
 
+    async def update_subscriber(self, paper_code: str, subscription_id: str, details: dict[str, Any]) -> dict[str, Any]:
+        """ADR-1: any of firstName, lastName, companyName (null removes it), phones (primary first)."""
+        return _money(await self.patch(_sub(paper_code, subscription_id), {"subscriber": details}))
+
+    async def get_moves(self, paper_code: str, subscription_id: str) -> list[dict[str, Any]]:
+        """ADR-3: the subscription's address moves, oldest first."""
+        return (await self.get(_sub(paper_code, subscription_id) + "/moves"))["moves"]
+
+    async def move_subscriber(self, paper_code: str, subscription_id: str, effective: date, address: dict[str, str],
+                              billing_method: str | None, rate_code: str | None, idempotency_key: str
+                              ) -> dict[str, Any]:
+        """ADR-3, ADR-4 → {transactionId, move{id, effectiveDate, address, billingMethod, rateCode, status}}."""
+        body: dict[str, Any] = {"effectiveDate": effective.isoformat(), "address": address}
+        if billing_method is not None:
+            body["billingMethod"] = billing_method
+        if rate_code is not None:
+            body["rateCode"] = rate_code
+        return await self.post(_sub(paper_code, subscription_id) + "/moves", body, idempotency_key=idempotency_key)
+
     # machinery -------------------------------------------------------------------------------------
     async def _batched(self, path: str, param: str, ids: Iterable[str]) -> list[dict[str, Any]]:
         unique = list(dict.fromkeys(ids))

@@ -18,6 +18,7 @@
 
 import { servicingSection } from './servicing.js';
 import { accountPanel } from './account.js';  // billing and auto-pay on an owner's card (EBL, EZ-4, EZ-5)
+import { addressSection } from './address.js';  // the delivery address and its moves (ADR-1, ADR-3)
 
 const config = await (await fetch('config.json')).json();
 const TOKEN_KEY = 'papergraph-demo-token';
@@ -234,6 +235,7 @@ function subscriptionCard(s) {
   card.append(actions);
   if (s.role === 'OWNER' && !stopped) card.append(servicingSection(s, { graphql, element, showStatus, showProblem }));
   if (s.role === 'OWNER') card.append(accountPanel(s, { graphql, element, money, showStatus, showProblem, token: () => sessionStorage.getItem(TOKEN_KEY) }));
+  card.append(addressSection(s, { graphql, element, showStatus, showProblem, userErrorMessages }));
   return card;
 }
 

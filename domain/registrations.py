@@ -82,11 +82,13 @@ class MetadataFilter:
 
 @dataclass(frozen=True)
 class UserLookup:
-    """A validated `users` lookup: at most one kind of key is set (none lists every user)."""
+    """A validated `users` lookup: an e-mail, an encrypted CRID, or metadata and/or name-prefix filters."""
 
     email: str | None = None
     metadata: tuple[MetadataFilter, ...] = field(default_factory=tuple)
     encrypted_crid: str | None = None
+    first_name: str | None = None  # SUB-2/USR-2 (issue 17): a case-insensitive prefix
+    last_name: str | None = None
 
     @property
     def single(self) -> bool:
@@ -94,15 +96,33 @@ class UserLookup:
         return self.email is not None or self.encrypted_crid is not None
 
 
+EMPTY_LOOKUP_MESSAGE = "Please enter a value in at least one of the input fields."
+
+
 def validate_user_lookup(
     email: str | None = None,
     metadata: Sequence[MetadataFilter] | None = None,
     encrypted_crid: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> UserLookup:
     """USR-2: an e-mail or metadata filters, never both; at most 10 metadata filters, each key and value
     at most 100 characters; an encrypted CRID is a lookup key of its own, so it combines with neither.
-    The e-mail is cleaned by USR-4."""
+    The e-mail is cleaned by USR-4. First and last name are case-insensitive prefixes (issue 17), combined with
+    each other and with metadata, never with an e-mail or CRID. No criterion at all is a validation error."""
     filters = tuple(metadata or ())
+    names = {}
+    for name, value in (("firstName", first_name), ("lastName", last_name)):
+        if value is not None and value.strip():
+            if len(value.strip()) > MAX_METADATA_TEXT:
+                raise RegistrationRuleError(f"`{name}` must be at most {MAX_METADATA_TEXT} characters", [name],
+                                            "USR-2")
+            names[name] = value.strip()
+    if names and (email is not None or encrypted_crid is not None):
+        raise RegistrationRuleError("Names narrow a metadata lookup or stand alone; an e-mail or CRID finds one user",
+                                    [next(iter(names))], "USR-2")
+    if email is None and encrypted_crid is None and not filters and not names:
+        raise RegistrationRuleError(EMPTY_LOOKUP_MESSAGE, [], "USR-2")
     if email is not None and filters:
         raise RegistrationRuleError("Look users up by e-mail or by metadata, not both", ["metadata"], "USR-2")
     if encrypted_crid is not None and (email is not None or filters):
@@ -127,7 +147,8 @@ def validate_user_lookup(
     if encrypted_crid is not None and not encrypted_crid.strip():
         raise RegistrationRuleError("Encrypted CRID must not be blank", ["encryptedCrid"], "USR-2")
     return UserLookup(email=cleaned, metadata=filters,
-                      encrypted_crid=encrypted_crid.strip() if encrypted_crid is not None else None)
+                      encrypted_crid=encrypted_crid.strip() if encrypted_crid is not None else None,
+                      first_name=names.get("firstName"), last_name=names.get("lastName"))
 
 
 @dataclass(frozen=True)

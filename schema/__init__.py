@@ -37,6 +37,7 @@ from resolvers.mutations.file_complaint import FileComplaint
 from resolvers.mutations.finish_forgot_password import FinishForgotPassword
 from resolvers.mutations.link_subscription import LinkSubscription
 from resolvers.mutations.make_payment import MakePayment
+from resolvers.mutations.move_subscriber import MoveSubscriber
 from resolvers.mutations.purchase_subscription import PurchaseSubscription
 from resolvers.mutations.request_access import RequestAccess
 from resolvers.mutations.resend_message import ResendMessage
@@ -73,6 +74,7 @@ from resolvers.queries.invitations import InvitationQueries
 from resolvers.queries.managers import ManagerQueries
 from resolvers.queries.tenant_settings import TenantSettingsQueries
 from resolvers.mutations.update_settings import UpdateSettings
+from resolvers.mutations.update_subscriber_details import UpdateSubscriberDetails
 from resolvers.queries.offers import OfferQueries
 from resolvers.queries.payments import PaymentQueries
 from resolvers.queries.registrations import RegistrationQueries
@@ -126,6 +128,8 @@ MUTATIONS += [ScheduleTemporaryStop, ChangeTemporaryStopRestart, CancelTemporary
 MUTATIONS += [StopSaverMutations]  # STP-4
 # account servicing: eBill (EBL-1, EBL-2), auto-pay cancel (EZ-5)
 MUTATIONS += [SignUpEBill, SignOutEBill, CancelAutoPay]
+# subscriber details and address (ADR-1..5)
+MUTATIONS += [UpdateSubscriberDetails, MoveSubscriber]
 
 
 @strawberry.type

@@ -43,6 +43,7 @@ from schema.households import HouseholdLevel
 from schema.payments import PaymentMethod, subscription_payments_field
 from schema.registrations import subscription_events_field, subscription_links_field
 from schema.servicing import Complaint, ScheduledDowngrade, TemporaryStop
+from schema.subscriber import SubscriberAddress, subscription_address_moves_field
 
 if TYPE_CHECKING:
     from schema.offers import Offer
@@ -140,15 +141,6 @@ class ScheduledStop:
                    end_date=_date(end) if end else None, reason=record.get("reason"))
 
 
-@strawberry.type(description="The subscriber's postal address, as the circulation system holds it.")
-class SubscriberAddress:
-    house_number: Optional[str]
-    street_name: Optional[str]
-    city: Optional[str]
-    postal_code: Optional[str]
-    country: Optional[str]
-
-
 @strawberry.type(description="The subscriber's contact details, for staff.")
 class Subscriber:
     first_name: Optional[str]
@@ -166,10 +158,7 @@ class Subscriber:
             first_name=record.get("firstName"), last_name=record.get("lastName"), email=record.get("email"),
             phones=list(record.get("phones") or []), company_name=record.get("companyName"),
             postal_code=(address or {}).get("postalCode"),
-            address=SubscriberAddress(
-                house_number=address.get("houseNumber"), street_name=address.get("streetName"),
-                city=address.get("city"), postal_code=address.get("postalCode"), country=address.get("country"),
-            ) if address else None,
+            address=SubscriberAddress.from_record(address) if address else None,
         )
 
 
@@ -230,6 +219,7 @@ class CustomerSubscription:
     payments = subscription_payments_field()  # PAY-4, owned by schema/payments.py
     bill_statements = subscription_bill_statements_field()  # EBL-4, owned by schema/account.py
     current_plan = subscription_current_plan_field()  # EZ-4, owned by schema/account.py
+    address_moves = subscription_address_moves_field()  # ADR-3, owned by schema/subscriber.py
     offer_id: strawberry.Private[Optional[int]]
     subscriber_record: strawberry.Private[Optional[dict[str, Any]]]  # built into a Subscriber only when asked for
 
@@ -336,16 +326,20 @@ class ExpiringSubscriptionGroup:
     subscriptions: list[CustomerSubscription]
 
 
-@strawberry.input(description="SUB-2: at least one criterion; every given criterion must match (case-insensitive).")
+@strawberry.input(description=(
+    "SUB-2: at least one criterion; every given criterion must match, ignoring case. Names and company match by "
+    "prefix (\"acme\" finds \"Acme Media\"); account number, e-mail and postal code exactly."))
 class SubscriptionSearchInput:
-    first_name: Optional[str] = None
-    last_name: Optional[str] = None
+    first_name: Optional[str] = strawberry.field(default=None, description="A prefix of the first name.")
+    last_name: Optional[str] = strawberry.field(default=None, description="A prefix of the last name.")
     account_number: Optional[str] = None
     email: Optional[str] = None
-    phone: Optional[str] = strawberry.field(default=None, description="Compared by its digits.")
+    phone: Optional[str] = strawberry.field(default=None, description=(
+        "Compared by its digits, with or without the country code (\"+1 555 010 0200\" and \"(555) 010-0200\" find "
+        "each other)."))
     postal_code: Optional[str] = strawberry.field(
         default=None, description="Must match the tenant's PostalCodeMask (SUB-3): 9 a digit, A a letter, * any.")
-    company_name: Optional[str] = None
+    company_name: Optional[str] = strawberry.field(default=None, description="A prefix of the company name.")
 
     def criteria(self) -> dict[str, Optional[str]]:
         return {"firstName": self.first_name, "lastName": self.last_name, "accountNumber": self.account_number,

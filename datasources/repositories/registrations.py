@@ -55,10 +55,12 @@ class RegistrationRepository:
 
     async def search_registrations(
         self, tenant_id: int, *, offset: int, limit: int, email: str | None = None,
-        metadata: Sequence[tuple[str, str]] = (), crid: str | None = None,
+        metadata: Sequence[tuple[str, str]] = (), crid: str | None = None, first_name: str | None = None,
+        last_name: str | None = None,
     ) -> Page:
         """USR-2 lookups, ordered by registration id. E-mail compares case-insensitively; a metadata filter
-        matches a top-level key whose value is that string; every filter must match."""
+        matches a top-level key whose value is that string; names match by case-insensitive prefix (a range
+        over `lower(col)`, the expression indexes of migration 0014); every filter must match."""
         total = sa.func.count().over().label("total")
         query = select(Registration, total).where(Registration.tenant_id == tenant_id)
         if email is not None:
@@ -67,11 +69,30 @@ class RegistrationRepository:
             query = query.where(Registration.crid == crid)
         for key, value in metadata:
             query = query.where(self._metadata_equals(key, value))
-        rows = await self._all(query.order_by(Registration.id).offset(offset).limit(limit))
+        order = Registration.id
+        for column, prefix in ((Registration.first_name, first_name), (Registration.last_name, last_name)):
+            if prefix is not None:
+                query = query.where(*self._starts_with(column, prefix))
+                # `id + 0`: the same order, but not the primary key's. Ordered by `id` with a LIMIT, PostgreSQL walks
+                # the primary key filtering every row (145 ms over 100k registrations) although the total needs
+                # every match anyway; this way it reads the matches from the name index and sorts the top N (13 ms).
+                order = Registration.id + 0
+        rows = await self._all(query.order_by(order).offset(offset).limit(limit))
         if rows:
             count = int(rows[0][1])
             return Page(rows=[row[0] for row in rows], total=count, has_more=offset + len(rows) < count)
         return Page(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False)
+
+    def _starts_with(self, column, prefix: str) -> tuple[Any, Any]:
+        """`lower(column)` starts with `prefix` (lower-cased), as the byte-order range [prefix, prefix + U+10FFFF):
+        an index range even with the prefix a bound parameter (a `LIKE $1` is not, in a generic plan), on the
+        `COLLATE "C"` indexes of migration 0014 on PostgreSQL; SQLite compares bytes already (its `lower` folds
+        ASCII letters only)."""
+        lowered = sa.func.lower(column)
+        if self.db.engine.dialect.name == "postgresql":
+            lowered = lowered.collate("C")
+        low = prefix.lower()
+        return lowered >= low, lowered < low + "\U0010FFFF"
 
     def _metadata_equals(self, key: str, value: str):
         """Top-level `key` holds the string `value`. The key is matched literally: on SQLite through

@@ -8,7 +8,7 @@ null (or an empty list or page), never an error.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -50,8 +50,9 @@ class RegistrationQueries:
         return await info.context.loaders.registration_by_crid.load(crid)
 
     @strawberry.field(description=(
-        "Users found by e-mail, by metadata filters or by encrypted CRID — one kind of key at a time; "
-        "without any, every user. An e-mail or CRID lookup answers at most one user. Pages of 10 by default (USR-2)."
+        "Users found by e-mail, by encrypted CRID, or by metadata filters and/or first- and last-name prefixes "
+        "(case-insensitive); an e-mail or CRID stands alone and answers at most one user. No criterion at all is a "
+        "BAD_USER_INPUT error. Pages of 10 by default (USR-2)."
     ), extensions=allow(reads(REGISTRATIONS)))
     async def users(
         self,
@@ -61,11 +62,15 @@ class RegistrationQueries:
         encrypted_crid: Optional[str] = None,
         first: Optional[int] = None,
         after: Optional[str] = None,
+        first_name: Annotated[Optional[str], strawberry.argument(description=(
+            "Users whose first name starts with this, ignoring case (\"ad\" finds \"Ada\").")) ] = None,
+        last_name: Annotated[Optional[str], strawberry.argument(description=(
+            "Users whose last name starts with this, ignoring case.")) ] = None,
     ) -> Optional[Connection[Registration]]:
         with _as_bad_user_input():
             lookup = validate_user_lookup(
                 email=email, metadata=[MetadataFilter(f.key, f.value) for f in metadata or []],
-                encrypted_crid=encrypted_crid,
+                encrypted_crid=encrypted_crid, first_name=first_name, last_name=last_name,
             )
         offset, limit = page_window(first, after, info.context.settings.max_page_size)
         crid = None
@@ -78,6 +83,7 @@ class RegistrationQueries:
         page = await loaders.registration_repository.search_registrations(
             info.context.tenant.id, offset=offset, limit=min(limit, 1) if lookup.single else limit,
             email=lookup.email, metadata=[(f.key, f.value) for f in lookup.metadata], crid=crid,
+            first_name=lookup.first_name, last_name=lookup.last_name,
         )
         registrations = [loaders.registration_from_row(row) for row in page.rows]
         loaders.prime_registrations(registrations)

@@ -46,7 +46,8 @@ class SubscriptionQueries:
 
     @strawberry.field(description=(
         "Subscriptions found by first or last name, account number, e-mail, phone, postal code or company "
-        "name (SUB-2): at least one criterion, else a BAD_USER_INPUT error; the postal code must match the "
+        "name (SUB-2): at least one criterion, else a BAD_USER_INPUT error; names and company by case-insensitive "
+        "prefix, phones by digits with or without the country code; the postal code must match the "
         "tenant's PostalCodeMask (SUB-3). No match is an empty connection."
     ), extensions=allow(reads(SUBSCRIPTIONS)))
     async def subscriptions(self, info: Info, search: SubscriptionSearchInput, first: Optional[int] = None,

@@ -15,7 +15,9 @@ starting with the field name; unknown body fields are refused. Subscription view
     GET   /subscriptions?ids=a,b                   → {"subscriptions": [...]}   (≤500 ids; unknown ids omitted)
     GET   /subscriptions/search?firstName&lastName&accountNumber&email&phone&postalCode&companyName&limit&offset
                                                    → {"total", "subscriptions"} (SUB-2: ≥1 criterion, all must
-                                                     match, case-insensitive, phones by digits; limit ≤500, default 50)
+                                                     match, case-insensitive; names and company by prefix, phones by
+                                                     digits with or without the country code, through the paper's
+                                                     index (search.py); limit ≤500, default 50)
     GET   /subscriptions/expiring?from&to          → {"subscriptions"} not stopped, endDate in [from, to] (NOT-2)
     GET   /billing-options?subscriptionIds=a,b     → {"billingOptions": {id: [option...]}}  (≤500 ids)
     GET   /subscriptions/{id}/billing-options      → {"billingOptions": [option...]}
@@ -92,7 +94,19 @@ starting with the field name; unknown body fields are refused. Subscription view
     GET   /subscriptions/{id}/statements/{statementId}  → application/pdf, one page in the kind's style; another
                                           subscription's statement → 404 STATEMENT_NOT_FOUND
     PATCH /subscriptions/{id}            any of {householdLevelId, name, customerReferenceNumber, ebill,
-                                          subscriber: {phones}}  → subscription  (EZ-3 for ebill: true)
+                                          subscriber: {firstName?, lastName?, companyName?, phones?}}  → subscription
+                                          (EZ-3 for ebill: true; a subscriber change is a SUBSCRIBER_DETAILS ledger
+                                          entry with the values before and after, ADR-1)
+    GET   /subscriptions/{id}/moves                → {"moves": [{id, effectiveDate, address, billingMethod, rateCode,
+                                                     status SCHEDULED|APPLIED}]}  (ADR-3)
+    POST  /subscriptions/{id}/moves      {effectiveDate, address{houseNumber, streetName, city, postalCode, country,
+                                          levelDesignator?, levelNumber?}, billingMethod?, rateCode?}  → 201
+                                          {transactionId, move}: today or later (paper time zone; DATE_IN_PAST),
+                                          applied at once when today, else applied when its day comes (before any
+                                          request reads the paper); one pending move (409 MOVE_ALREADY_SCHEDULED);
+                                          SUBSCRIPTION_STOPPED; ADR-4: an NCS COMPLIMENTARY move needs billingMethod
+                                          and rateCode (MOVE_BILLING_REQUIRED), every other one refuses them
+                                          (MOVE_BILLING_NOT_SUPPORTED)
 
 Every POST and PUT honours `Idempotency-Key`: the same key with the same request replays the stored
 answer (header `Idempotent-Replayed: true`) without applying twice; with another request it is 409
@@ -103,14 +117,15 @@ ALREADY_ON_AUTO_PAY, NOT_ON_AUTO_PAY, TIP_NOT_ALLOWED, ALREADY_STOPPED, UNKNOWN_
 INVALID_AMOUNT,
 EBILL_NOT_AVAILABLE, DIGITAL_SUBSCRIPTION, DATE_NOT_OFFERED, DATE_IN_PAST, RESTART_NOT_AFTER_START, OVERLAPPING_STOP,
 STOP_ALREADY_STARTED, SAME_PRODUCT, NOT_A_DOWNGRADE, DOWNGRADE_ALREADY_SCHEDULED, UNKNOWN_CATEGORY, DATE_IN_FUTURE,
-REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED, ALREADY_ON_EBILL, NOT_ON_EBILL, STATEMENT_NOT_FOUND.
+REDELIVERY_TODAY_ONLY, REDELIVERY_ALREADY_REQUESTED, ALREADY_ON_EBILL, NOT_ON_EBILL, STATEMENT_NOT_FOUND,
+MOVE_ALREADY_SCHEDULED, MOVE_BILLING_REQUIRED, MOVE_BILLING_NOT_SUPPORTED.
 
 Admin (no API key, no faults): `POST /_sandbox/load` `{"papers": [{code, kind, currency, timeZone}],
 "subscriptions": [record...]}` (additive upsert, so a seeder sends chunks), `POST /_sandbox/reset`
 (state only; faults have `DELETE /_sandbox/faults`), `GET /_sandbox/ledger[?paperCode=]` →
 `{"entries": [...]}` with every applied PAYMENT, RESTART, AUTOPAY_SIGNUP, AUTOPAY_UPDATE, AUTOPAY_CANCEL, TIP, CANCEL,
 EBILL_SIGNUP, EBILL_SIGNOUT,
-START and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART, TEMPORARY_STOP_CANCEL, COMPLAINT, DOWNGRADE and
+START, SUBSCRIBER_DETAILS, ADDRESS_MOVE and the TEMPORARY_STOP, TEMPORARY_STOP_RESTART, TEMPORARY_STOP_CANCEL, COMPLAINT, DOWNGRADE and
 DOWNGRADE_APPLIED changes, each with its amounts and `balanceBefore`/`balanceAfter`.
 """
 

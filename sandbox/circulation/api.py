@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.circulation.store import (
-    BANK, CC, COMPLAINT_CATEGORIES, SEARCH_FIELDS, STOP_REASONS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
+    ADDRESS_FIELDS, BANK, CC, COMPLAINT_CATEGORIES, LEVEL_FIELDS, SEARCH_FIELDS, STOP_REASONS, ZERO, CirculationError, CirculationStore, Paper, fingerprint, public_view, to_money,
 )
 
 MAX_BATCH = 500
@@ -185,6 +185,7 @@ def endpoint(
         try:
             paper = store.paper(request.path_params["paperCode"])
             store.apply_due_downgrades(paper)  # STP-4: renewals whose day has come, before anything is read
+            store.settle(paper)  # ADR-3: moves whose day has come are applied before any read or change
             key = request.headers.get("idempotency-key") if honours_idempotency_key else None
             if key:
                 payload = await read_json(request)
@@ -504,13 +505,62 @@ async def update_subscription(request: Request, store: CirculationStore, paper: 
     if "ebill" in b.data:
         changes["ebill"] = b.boolean("ebill")
     if "subscriber" in b.data:
+        # ADR-1: the subscriber's names, company and phones (primary first); the address changes by a move
         s = b.object("subscriber")
-        changes["phones"] = s.strings("phones")
+        details: dict[str, Any] = {}
+        for name in ("firstName", "lastName"):
+            if name in s.data:
+                details[name] = _text(s, name, nullable=False)
+        if "companyName" in s.data:
+            details["companyName"] = _text(s, "companyName", nullable=True)
+        if "phones" in s.data:
+            details["phones"] = s.strings("phones")
         s.finish()
+        if not details:
+            raise invalid("subscriber: nothing to change")
+        changes["subscriber"] = details
     b.finish()
     if not changes:
         raise invalid("body: nothing to change")
     return public_view(store.update(paper, request.path_params["id"], changes))
+
+
+MAX_TEXT = 100
+
+
+def _text(b: Body, name: str, *, nullable: bool, required: bool = True) -> str | None:
+    value = b.string(name, nullable=nullable, required=required)
+    if value is None:
+        return None
+    if len(value) > MAX_TEXT or (not value.strip() and not nullable):
+        raise invalid(f"{b.prefix}{name}: must be 1 to {MAX_TEXT} characters")
+    return value.strip() or None
+
+
+# address moves (ADR-3, ADR-4) --------------------------------------------------------------------------
+async def get_moves(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    return {"moves": store.moves(paper, request.path_params["id"])}
+
+
+async def move_subscriber(request: Request, store: CirculationStore, paper: Paper) -> Any:
+    b = Body(await read_json(request))
+    effective = b.day("effectiveDate")
+    a = b.object("address")
+    address: dict[str, Any] = {k: _text(a, k, nullable=False) for k in ADDRESS_FIELDS}
+    for name in LEVEL_FIELDS:
+        value = _text(a, name, nullable=True, required=False)
+        if value is not None:
+            address[name] = value
+    a.finish()
+    if ("levelDesignator" in address) != ("levelNumber" in address):
+        raise invalid("address.levelNumber: levelDesignator and levelNumber come together")
+    body = {"effectiveDate": effective, "address": address,
+            "billingMethod": _text(b, "billingMethod", nullable=True, required=False),
+            "rateCode": _text(b, "rateCode", nullable=True, required=False)}
+    b.finish()
+    if effective is None:
+        raise invalid("effectiveDate: must not be null")
+    return store.move(paper, request.path_params["id"], body)
 
 
 def api_routes() -> list[Route]:
@@ -544,6 +594,8 @@ def api_routes() -> list[Route]:
         Route(sub + "/cancel", mutation(cancel), methods=["POST"]),
         Route(sub + "/downgrade", endpoint(get_downgrade), methods=["GET"]),
         Route(sub + "/downgrade", mutation(schedule_downgrade, status=201), methods=["POST"]),
+        Route(sub + "/moves", endpoint(get_moves), methods=["GET"]),
+        Route(sub + "/moves", mutation(move_subscriber, status=201), methods=["POST"]),
         Route(sub + "/temporary-stops", endpoint(get_temporary_stops), methods=["GET"]),
         Route(sub + "/complaints", endpoint(get_complaints), methods=["GET"]),
         Route(sub + "/complaints", mutation(file_complaint, status=201), methods=["POST"]),

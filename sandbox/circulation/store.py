@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from sandbox.circulation.search import SearchIndex
 from sandbox.circulation.statements import statement_pdf, statements as bill_statements
 
 CC = "CREDIT_CARD"
@@ -70,6 +71,12 @@ PLAN_FIELDS: dict[str, dict[str, str]] = {
                                   "renewAutomatically", "balance"))),
 }
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
+# ADR-4: an NCS comp-subscription move carries its billing method and rate code (`Flow.AddressMove` RealTime);
+# the other kinds have no such fields and refuse them.
+MOVE_BILLING_KINDS = frozenset({"NCS"})
+ADDRESS_FIELDS = ("houseNumber", "streetName", "city", "postalCode", "country")
+LEVEL_FIELDS = ("levelDesignator", "levelNumber")  # ADR-4: Australian level from address standardization
+DETAIL_FIELDS = ("firstName", "lastName", "companyName", "phones")
 
 
 class CirculationError(Exception):
@@ -93,6 +100,8 @@ class Paper:
     currency: str
     time_zone: str
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    index: SearchIndex = field(default_factory=SearchIndex)  # SUB-2
+    scheduled_moves: dict[str, dict[str, Any]] = field(default_factory=dict)  # subscription id → its pending move
     pending_downgrades: set[str] = field(default_factory=set)  # ids with a scheduledDowngrade (STP-4)
 
     def today(self, now: datetime) -> date:
@@ -126,6 +135,7 @@ class CirculationStore:
         self._start_seq = itertools.count(1)
         self._stop_seq = itertools.count(1)
         self._complaint_seq = itertools.count(1)
+        self._move_seq = itertools.count(1)
 
     # loading ---------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -156,6 +166,12 @@ class CirculationStore:
             prepared.append((paper, _internal(record, copy=not owned)))
         for paper, record in prepared:
             paper.subscriptions[record["id"]] = record
+            paper.index.invalidate()
+            pending = next((m for m in record["moves"] if m.get("status") == "SCHEDULED"), None)
+            if pending is not None:
+                paper.scheduled_moves[record["id"]] = pending
+            else:
+                paper.scheduled_moves.pop(record["id"], None)
             if record["scheduledDowngrade"]:
                 paper.pending_downgrades.add(record["id"])
         return len(prepared)
@@ -177,10 +193,11 @@ class CirculationStore:
 
     @staticmethod
     def search(paper: Paper, criteria: dict[str, str]) -> list[dict[str, Any]]:
-        """SUB-2: every given criterion must match, case-insensitively; phones compare by digits."""
-        wanted = {k: (_digits(v) if k == "phone" else v.strip().casefold()) for k, v in criteria.items()}
-        return [r for r in sorted(paper.subscriptions.values(), key=lambda r: r["id"])
-                if all(_matches(r, k, v) for k, v in wanted.items())]
+        """SUB-2: every given criterion must match, case-insensitively: names and company by prefix, phones by
+        digits with or without the country code, the rest exactly (`sandbox.circulation.search`); by id."""
+        if paper.index.stale:
+            paper.index.rebuild(paper.subscriptions.values())
+        return [paper.subscriptions[i] for i in paper.index.ids(criteria)]
 
     @staticmethod
     def expiring(paper: Paper, start: date, end: date) -> list[dict[str, Any]]:
@@ -609,6 +626,7 @@ class CirculationStore:
             "complaints": [],
         }
         paper.subscriptions[subscription_id] = record
+        paper.index.put(record)
         self._record("START", paper, record, ZERO, {"optionTerm": c["term"], "productCode": c["productCode"]})
         return record
 
@@ -618,11 +636,74 @@ class CirculationStore:
             # EZ-3
             reason = "stopped" if record["status"] in STOPPED_STATUSES else "on auto-pay"
             raise CirculationError(422, "EBILL_NOT_AVAILABLE", f"eBill is not available: the subscription is {reason}")
-        phones = changes.pop("phones", None)
+        details = changes.pop("subscriber", None) or {}
         record.update(changes)
-        if phones is not None:
-            record["subscriber"]["phones"] = phones
+        if details:
+            subscriber = record.setdefault("subscriber", {})
+            before = {k: copy.deepcopy(subscriber.get(k)) for k in details}
+            subscriber.update(details)
+            paper.index.put(record)
+            # ADR-1: a details change is a change of the circulation subscriber, on the ledger like any other
+            self._record("SUBSCRIBER_DETAILS", paper, record, record["balance"],
+                         {"before": before, "after": copy.deepcopy(details)})
         return record
+
+    # subscriber address moves (ADR-3, ADR-4) ---------------------------------------------------------
+    def settle(self, paper: Paper) -> None:
+        """Moves whose effective date has come (paper time zone) are applied before anything reads the paper."""
+        if not paper.scheduled_moves:
+            return
+        today = paper.today(self.clock())
+        for subscription_id, move in list(paper.scheduled_moves.items()):
+            if date.fromisoformat(move["effectiveDate"]) <= today:
+                record = paper.subscriptions.get(subscription_id)
+                del paper.scheduled_moves[subscription_id]
+                if record is not None:
+                    self._apply_move(paper, record, move)
+
+    def moves(self, paper: Paper, subscription_id: str) -> list[dict[str, Any]]:
+        return list(self.subscription(paper, subscription_id).get("moves") or [])
+
+    def move(self, paper: Paper, subscription_id: str, m: dict[str, Any]) -> dict[str, Any]:
+        """ADR-3: effective today or later (paper time zone), applied at once when today, else scheduled (one
+        pending move at a time). ADR-4: level designator/number stored with the address; NCS comp moves carry
+        `billingMethod` and `rateCode`, which no other kind or subscription accepts."""
+        record = self.subscription(paper, subscription_id)
+        if record["status"] in STOPPED_STATUSES:
+            raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription has no delivery to move")
+        today = paper.today(self.clock())
+        if m["effectiveDate"] < today:
+            raise CirculationError(422, "DATE_IN_PAST", f"effectiveDate is before today ({today})")
+        billing = m["billingMethod"] is not None or m["rateCode"] is not None
+        comp = record["kind"] == "COMPLIMENTARY" and paper.kind in MOVE_BILLING_KINDS
+        if comp and (m["billingMethod"] is None or m["rateCode"] is None):
+            raise CirculationError(422, "MOVE_BILLING_REQUIRED",
+                                   "an NCS comp-subscription move needs billingMethod and rateCode (ADR-4)")
+        if billing and not comp:
+            raise CirculationError(422, "MOVE_BILLING_NOT_SUPPORTED",
+                                   f"billingMethod and rateCode belong to NCS comp-subscription moves only, not "
+                                   f"{paper.kind} {record['kind']} (ADR-4)")
+        if subscription_id in paper.scheduled_moves and m["effectiveDate"] > today:
+            raise CirculationError(409, "MOVE_ALREADY_SCHEDULED", "a move is already scheduled: it moves first")
+        move = {"id": f"MV{next(self._move_seq):07d}", "effectiveDate": m["effectiveDate"].isoformat(),
+                "address": dict(m["address"]), "billingMethod": m["billingMethod"], "rateCode": m["rateCode"],
+                "status": "SCHEDULED"}
+        record.setdefault("moves", []).append(move)
+        entry = self._record("ADDRESS_MOVE", paper, record, record["balance"], {"move": copy.deepcopy(move)})
+        if m["effectiveDate"] == today:
+            self._apply_move(paper, record, move)
+        else:
+            paper.scheduled_moves[subscription_id] = move
+        return {"transactionId": entry["transactionId"], "move": move}
+
+    def _apply_move(self, paper: Paper, record: dict[str, Any], move: dict[str, Any]) -> None:
+        record.setdefault("subscriber", {})["address"] = dict(move["address"])
+        if move["billingMethod"] is not None:
+            record["billingMethod"] = move["billingMethod"]
+        if move["rateCode"] is not None:
+            record["rateCode"] = move["rateCode"]
+        move["status"] = "APPLIED"
+        paper.index.put(record)
 
     # ledger ----------------------------------------------------------------------------------------
     def _record(self, operation: str, paper: Paper, record: dict[str, Any], before: Decimal,
@@ -639,7 +720,8 @@ class CirculationStore:
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The subscription as `GET /subscriptions/...` shows it: billing options and scheduled stops have
     their own endpoints (stops are read live, SUB-4), so the view a dataloader batches stays small."""
-    return {k: v for k, v in record.items() if k not in ("billingOptions", "scheduledStops", "temporaryStops", "complaints")}
+    return {k: v for k, v in record.items()
+            if k not in ("billingOptions", "scheduledStops", "temporaryStops", "complaints", "moves")}
 
 
 def _copied(value: Any) -> Any:
@@ -660,6 +742,7 @@ def _internal(record: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
     out.setdefault("scheduledStops", [])
     out.setdefault("temporaryStops", [])
     out.setdefault("complaints", [])
+    out.setdefault("moves", [])
     out.setdefault("restartScheduled", False)
     out.setdefault("scheduledDowngrade", None)
     if out["scheduledDowngrade"]:
@@ -716,18 +799,6 @@ def _add_term(start: date, option: dict[str, Any]) -> date:
 def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
-
-def _matches(record: dict[str, Any], key: str, wanted: str) -> bool:
-    subscriber = record.get("subscriber") or {}
-    if key == "accountNumber":
-        return record["accountNumber"].casefold() == wanted
-    if key == "phone":
-        return bool(wanted) and any(_digits(p) == wanted for p in subscriber.get("phones") or [])
-    if key == "postalCode":
-        value = (subscriber.get("address") or {}).get("postalCode")
-    else:
-        value = subscriber.get(key)
-    return value is not None and value.strip().casefold() == wanted
 
 
 def fingerprint(method: str, path: str, payload: Any) -> str:

@@ -38,7 +38,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "me": ("{ me { crid } }", EVERYONE),
     "viewer": ("{ viewer { kind } }", EVERYONE),
     "registration": ('{ registration(crid: "$OWNER") { crid } }', {OWNER, READ, FULL}),
-    "users": ("{ users { totalCount } }", STAFF_READ),
+    "users": ('{ users(lastName: "Per") { totalCount } }', STAFF_READ),
     "temporaryEntitlements": ('{ temporaryEntitlements(crid: "$OWNER") { id } }', {OWNER, READ, FULL}),
     "subscriptionLinks": ('{ subscriptionLinks(subscriptionId: "S-1") { totalCount } }', {OWNER, GUEST, READ, FULL}),
     "subscriptionLinks/crid": ('{ subscriptionLinks(crid: "$OWNER") { totalCount } }', {OWNER, READ, FULL}),
@@ -118,6 +118,13 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
                                    '"none", restartDate: "2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
     "cancelTemporaryStop": ('mutation { cancelTemporaryStop(input: {subscriptionId: "S-1", stopId: "none"}) '
                             "{ userErrors { code } } }", {OWNER, FULL}),
+    # -- subscriber details and address (ADR-1): read-level access reaches the mutation, where a guest and
+    # read-only staff get a user error; the inputs here are refused by validation, so nothing changes --
+    "updateSubscriberDetails": ('mutation { updateSubscriberDetails(input: {subscriptionId: "S-1"}) '
+                                "{ userErrors { code } } }", {OWNER, GUEST, READ, FULL}),
+    "moveSubscriber": ('mutation { moveSubscriber(input: {subscriptionId: "S-1", effectiveDate: "2000-01-01", '
+                       'address: {houseNumber: "1", streetName: "x", city: "x", postalCode: "1", country: "US"}}) '
+                       "{ userErrors { code } } }", {OWNER, GUEST, READ, FULL}),
     "fileComplaint": ('mutation { fileComplaint(input: {subscriptionId: "S-1", category: "NONE-SUCH", deliveryDate: '
                       '"2000-01-01"}) { userErrors { code } } }', {OWNER, FULL}),
     # -- StopSaver (STP-4): owners and staff only; starting a flow records only its STOPSAVER event --

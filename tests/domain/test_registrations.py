@@ -105,9 +105,13 @@ def test_usr2_email_lookup_is_cleaned_and_single():
     assert lookup.single
 
 
-def test_usr2_no_key_lists_everyone_and_metadata_lookup_is_not_single():
-    assert validate_user_lookup() == validate_user_lookup(email=None, metadata=[], encrypted_crid=None)
+def test_usr2_no_key_is_a_validation_error_and_metadata_lookup_is_not_single():
+    with pytest.raises(RegistrationRuleError, match="at least one of the input fields"):
+        validate_user_lookup()
+    with pytest.raises(RegistrationRuleError, match="at least one of the input fields"):
+        validate_user_lookup(email=None, metadata=[], encrypted_crid=None, first_name="  ")
     assert not validate_user_lookup(metadata=[MetadataFilter("k", "v")]).single
+    assert not validate_user_lookup(last_name=" an ").single
 
 
 def test_usr2_usr4_email_lookup_with_zero_width_space_is_rejected():

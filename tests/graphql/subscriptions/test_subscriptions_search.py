@@ -32,7 +32,7 @@ def _error(body: dict) -> dict:
 
 async def test_sub2_search_by_last_name_is_case_insensitive(staff_api_client):
     # given
-    expected = _matching("NCSDEMO", lambda s: s["subscriber"]["lastName"] == "Brown")
+    expected = _matching("NCSDEMO", lambda s: s["subscriber"]["lastName"].lower().startswith("brown"))  # a prefix
 
     # when
     body = await graphql(staff_api_client, SEARCH_QUERY, {"search": {"lastName": "  bROWN "}, "first": 100})
@@ -156,3 +156,39 @@ async def test_search_upstream_outage_is_a_coded_error(staff_api_client, sandbox
 
     error = _error(body)
     assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE" and "Traceback" not in str(body)
+
+
+# -- issue 17: search staff can use (SUB-2) --------------------------------------------------------------
+async def test_sub2_company_prefix_acme_finds_acme_media(staff_api_client):
+    expected = _matching("NCSDEMO", lambda s: (s["subscriber"]["companyName"] or "").lower().startswith("acme"))
+
+    body = await graphql(staff_api_client, SEARCH_QUERY, {"search": {"companyName": "acme"}, "first": 100})
+
+    assert body["data"]["subscriptions"]["totalCount"] == len(expected) > 0
+    assert [e["node"]["id"] for e in body["data"]["subscriptions"]["edges"]] == expected
+
+
+async def test_sub2_names_match_by_prefix_not_by_substring(staff_api_client):
+    record = next(s for s in DEMO.subscriptions_of("NCSDEMO"))
+    last = record["subscriber"]["lastName"]
+    expected = _matching("NCSDEMO", lambda s: s["subscriber"]["lastName"].lower().startswith(last[:3].lower()))
+
+    prefix = await graphql(staff_api_client, SEARCH_QUERY, {"search": {"lastName": last[:3].upper()}, "first": 100})
+    inner = await graphql(staff_api_client, SEARCH_QUERY, {"search": {"lastName": last[1:]}, "first": 100})
+
+    assert [e["node"]["id"] for e in prefix["data"]["subscriptions"]["edges"]] == expected[:100]
+    assert record["id"] not in [e["node"]["id"] for e in inner["data"]["subscriptions"]["edges"]]
+
+
+@pytest.mark.parametrize("shape", ["international", "national", "formatted", "country code without plus"])
+async def test_sub2_phone_with_or_without_country_code(staff_api_client, shape):
+    record = next(s for s in DEMO.subscriptions_of("NCSDEMO") if s["subscriber"]["phones"])
+    phone = record["subscriber"]["phones"][0]  # +1555NNNNNNN
+    national = phone[2:]
+    criterion = {"international": phone, "national": national,
+                 "formatted": f"({national[:3]}) {national[3:6]}-{national[6:]}",
+                 "country code without plus": "1 " + national}[shape]
+
+    body = await graphql(staff_api_client, SEARCH_QUERY, {"search": {"phone": criterion}, "first": 100})
+
+    assert record["id"] in [e["node"]["id"] for e in body["data"]["subscriptions"]["edges"]]

@@ -1,0 +1,112 @@
+"""What `updateSubscriberDetails` and `moveSubscriber` share (ADR-1..5): their error codes and error types, who
+may change subscriber data, the circulation call, and the event each change records (NOT-1).
+
+ADR-1: the guard lets every principal that may *read* the subscription in (staff with READ_ONLY or more, linked
+customers), so that a guest and a read-only staff member get a typed user error saying why — `NOT_OWNER` and
+`FULL_CONTROL_REQUIRED` — instead of a bare FORBIDDEN. Strangers and partners are still refused by the guard.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any, Awaitable, Callable, Optional
+
+import strawberry
+
+from auth.permissions import SUBSCRIPTIONS, staff_change
+from auth.principals import PrincipalKind
+from datasources.base import UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from datasources.models import Event, utcnow
+from datasources.repositories.administration import AdministrationRepository
+from domain.subscriber import SubscriberRuleError
+from resolvers.mutation_support import Refusal
+
+ERROR_CODES: dict[str, str] = {
+    "NOT_FOUND": "The tenant has no subscription with this id.",
+    "NOT_OWNER": "Only an owner changes subscriber data; a guest reads it only (ADR-1).",
+    "FULL_CONTROL_REQUIRED": "Staff change subscriber data with FULL_CONTROL of SUBSCRIPTIONS only (ADR-1, MGR-1).",
+    "NOTHING_TO_CHANGE": "The input names nothing to change.",
+    "INVALID": "An input value is malformed: blank, too long, or holding a forbidden character.",
+    "INVALID_PHONE": "A phone breaks ADR-5: 7 to 15 digits, an optional leading +, separators space - . ( ).",
+    "DATE_IN_PAST": "The move's effective date is before today in the tenant's time zone (ADR-3).",
+    "INVALID_POSTAL_CODE": "The postal code does not match the tenant's PostalCodeMask (ADR-3).",
+    "NOT_DELIVERABLE": "The subscription's offer does not deliver to the new postal code (OFR-2).",
+    "MOVE_BILLING_REQUIRED": "An NCS comp-subscription move needs a billing method and a rate code (ADR-4).",
+    "MOVE_BILLING_NOT_SUPPORTED": "A billing method and rate code belong to NCS comp-subscription moves only (ADR-4).",
+    "MOVE_ALREADY_SCHEDULED": "A later move is already scheduled for this subscription: it moves first.",
+    "SUBSCRIPTION_STOPPED": "The subscription is stopped: there is no delivery to move.",
+    "CIRCULATION_REFUSED": "The circulation system refused the change for a reason of its own (see the message).",
+}
+UPSTREAM_CODES = {code: code for code in ERROR_CODES} | {"SUBSCRIPTION_NOT_FOUND": "NOT_FOUND"}
+DETAILS_EVENT, MOVE_EVENT = "CHGSUBSCRIBER", "ADDRESSMOVE"
+
+
+def error_codes(mutation: str, codes: list[str]) -> type[Enum]:
+    members = {code: strawberry.enum_value(code, description=ERROR_CODES[code]) for code in codes}
+    return strawberry.enum(Enum(f"{mutation}ErrorCode", members),
+                           description=f"Why `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+
+
+def error_type(mutation: str, codes: type[Enum]) -> type:
+    namespace = {
+        "__annotations__": {"code": codes, "field": Optional[list[str]], "message": str},
+        "__module__": __name__,
+        "code": strawberry.field(description="What kind of refusal this is."),
+        "field": strawberry.field(description="The path of the input field at fault, when one is."),
+        "message": strawberry.field(description="A human-readable explanation."),
+    }
+    return strawberry.type(type(f"{mutation}Error", (), namespace),
+                           description=f"A reason `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+
+
+def refusal(error: SubscriberRuleError, codes: type[Enum]) -> Refusal:
+    return Refusal(codes[error.code], str(error), ["input", *error.field])
+
+
+async def may_change(context: Any, subscription_id: str, codes: type[Enum]) -> Any:
+    """ADR-1: the subscription (NOT_FOUND when the tenant has none) when the principal may change its subscriber
+    data; a guest is NOT_OWNER, staff below FULL_CONTROL of SUBSCRIPTIONS FULL_CONTROL_REQUIRED."""
+    principal = context.principal
+    if principal.kind is PrincipalKind.CUSTOMER:
+        role = (await context.customer_link_roles()).get(subscription_id)
+        if role != "OWNER":  # the guard let only linked customers in: this is a guest
+            raise Refusal(codes["NOT_OWNER"], "A guest reads the subscriber's details but cannot change them",
+                          ["input", "subscriptionId"])
+    elif not staff_change(SUBSCRIPTIONS).allows(context, None, {}):
+        raise Refusal(codes["FULL_CONTROL_REQUIRED"], "Changing subscriber data needs FULL_CONTROL of SUBSCRIPTIONS",
+                      ["input", "subscriptionId"])
+    subscription = await context.loaders.subscription_by_id.load(subscription_id)
+    if subscription is None:
+        raise Refusal(codes["NOT_FOUND"], "No subscription has this id", ["input", "subscriptionId"])
+    return subscription
+
+
+async def call_circulation(call: Callable[[str], Awaitable[dict[str, Any]]], key_prefix: str,
+                           codes: type[Enum]) -> dict[str, Any]:
+    """The write, asked once more with the same idempotency key when the answer is lost; upstream refusals become
+    user errors with the matching code."""
+    key = f"{key_prefix}:{uuid.uuid4().hex}"
+    try:
+        try:
+            return await call(key)
+        except (UpstreamTimeout, UpstreamUnavailable):
+            return await call(key)
+    except (UpstreamRejected, UpstreamNotFound) as error:
+        body = error.body if isinstance(error.body, dict) else {}
+        code = UPSTREAM_CODES.get(str(body.get("code")), "CIRCULATION_REFUSED")
+        if code not in codes.__members__:
+            code = "CIRCULATION_REFUSED"
+        raise Refusal(codes[code], str(body.get("message") or "The circulation system refused it"),
+                      ["input", "subscriptionId"]) from error
+
+
+async def record_event(context: Any, type_code: str, subscription_id: str, details: dict[str, Any]) -> None:
+    """NOT-1: one event per change; `details` names what changed, never the values (personal data)."""
+    crid = context.principal.crid if context.principal.kind is PrincipalKind.CUSTOMER else next(
+        (link.crid for link in await context.loaders.links_by_subscription_id.load(subscription_id)
+         if link.role.value == "OWNER"), None)
+    await AdministrationRepository(context.services.db).record_upstream_change(Event(
+        tenant_id=context.tenant.id, type_code=type_code, subscription_id=subscription_id, crid=crid,
+        source=context.principal.kind.value.upper(), details=details, created_at=utcnow()))
+    context.loaders.subscription_by_id.clear(subscription_id)

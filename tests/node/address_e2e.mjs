@@ -1,0 +1,90 @@
+// The demo's address change end to end, in headless Chromium driven by playwright-core (tests/browser/
+// test_demo_address.py runs it against a papergraph it started): sign in as the demo subscriber, read the delivery
+// address of an owned subscription, try a postal code the paper's PostalCodeMask refuses (the user error is shown,
+// nothing moves), then move with a valid one and see the card show the new address and the applied move.
+//
+// usage: node address_e2e.mjs '{"baseUrl", "chromium", "username", "password", "subscription", "address", "badPostalCode", "artifacts"}'
+// Prints one JSON line: {"ok": true, "steps", "before", "refusal", "status", "after", "console"} or, on failure,
+// {"ok": false, "error", "step", "screenshot", "console"} (exit 1). Requests leaving the machine are aborted.
+import path from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const STEP_TIMEOUT = 15_000;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const consoleLines = [];
+const offline = [];
+const steps = [];
+let step = 'launch';
+
+async function run(page, base) {
+  step = 'sign in';
+  await page.goto(`${base}/demo/`);
+  await page.getByLabel('E-mail').fill(config.username);
+  await page.getByLabel('Password').fill(config.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  steps.push(step);
+
+  step = 'read address';
+  const region = page.getByRole('region', { name: `Delivery address ${config.subscription}` });
+  const current = region.locator('.current-address');
+  await current.filter({ hasNotText: 'Loading' }).waitFor();
+  const before = await current.innerText();
+  steps.push(step);
+
+  async function fillAndMove(address) {
+    for (const [label, value] of [['House number', address.houseNumber], ['Street', address.streetName],
+      ['City', address.city], ['Postal code', address.postalCode], ['Country', address.country]]) {
+      await region.getByLabel(label).fill(value);
+    }
+    await region.getByRole('button', { name: 'Move', exact: true }).click();
+  }
+
+  step = 'refused postal code';
+  await region.getByRole('button', { name: 'Change address' }).click();
+  await fillAndMove({ ...config.address, postalCode: config.badPostalCode });
+  const alert = page.getByRole('alert').filter({ hasText: 'INVALID_POSTAL_CODE' });
+  await alert.waitFor();
+  const refusal = await alert.innerText();
+  steps.push(step);
+
+  step = 'move';
+  await fillAndMove(config.address);
+  const status = page.getByRole('status').filter({ hasText: 'Address changed to' });
+  await status.waitFor();
+  await region.locator('.moves li').filter({ hasText: 'Moved on' }).waitFor();
+  await current.filter({ hasText: config.address.streetName }).waitFor();
+  const after = await region.innerText();
+  steps.push(step);
+
+  return { before, refusal, status: await status.innerText(), after };
+}
+
+const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
+const context = await browser.newContext({ locale: 'en-US' });
+await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
+  offline.push(route.request().url());
+  return route.abort();
+});
+const page = await context.newPage();
+page.setDefaultTimeout(STEP_TIMEOUT);
+page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+let exitCode = 0;
+try {
+  const outcome = await run(page, config.baseUrl.replace(/\/$/, ''));
+  console.log(JSON.stringify({ ok: true, steps, ...outcome, offline, console: consoleLines }));
+} catch (error) {
+  const screenshot = path.join(config.artifacts, `address-${step.replaceAll(' ', '-')}.png`);
+  await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
+  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), step, steps, screenshot,
+    url: page.url(), offline, console: consoleLines }));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
