@@ -5,7 +5,7 @@ and `users(email:)` compares `lower(email)`. On PostgreSQL the name indexes are 
 (byte order, like the statement's comparison, whatever the database's collation), so the range is an index range
 even in a generic plan with bound parameters — a `LIKE $1` pattern would not be; SQLite compares bytes already.
 
-Revision ID: 0014
+Revision ID: 0016
 Revises: 0015 (re-chained after merging main, which brought 0015 on 0010: a database already at 0015 upgrades to 0014)
 Create Date: 2026-12-07 03:00:00
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0014'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
