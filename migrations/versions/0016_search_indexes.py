@@ -6,7 +6,7 @@ and `users(email:)` compares `lower(email)`. On PostgreSQL the name indexes are 
 even in a generic plan with bound parameters — a `LIKE $1` pattern would not be; SQLite compares bytes already.
 
 Revision ID: 0016
-Revises: 0015 (re-chained after merging main, which brought 0015 on 0010: a database already at 0015 upgrades to 0014)
+Revises: 0015
 Create Date: 2026-12-07 03:00:00
 """
 
