@@ -346,6 +346,35 @@ def test_pm1_matrix_auto_pay_by_bank_is_refused():
     assert error.code is ErrorCode.PAYMENT_METHOD_NOT_ALLOWED
 
 
+@pytest.mark.parametrize("kind,payment_type,debt,accepted", [
+    ("CIRCPRO", BANK, D("-20.45"), False),  # the debt is a one-time payment: CIRCPRO takes a card only
+    ("CIRCPRO", BANK, D("-0.01"), False),
+    ("CIRCPRO", BANK, D("0.00"), True),  # no debt, nothing paid now: PM-1's auto-pay column alone
+    ("CIRCPRO", CC, D("-20.45"), True),
+    ("NCS", BANK, D("-20.45"), True),
+    ("SAXO", BANK, D("-20.45"), True),
+])
+def test_ez1_pm1_a_sign_ups_debt_is_paid_by_a_type_the_one_time_payment_accepts(kind, payment_type, debt, accepted):
+    def quote():
+        return auto_pay_quote(account(balance=debt), plan(payment_type=payment_type), kind, NO_FEES, sign_up=True)
+
+    if accepted:
+        assert quote().total == -debt
+        return
+    error = refused(quote)
+    assert (error.code, error.rule, error.field) == (
+        ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, "PM-1", ["input", "paymentType"])
+    assert str(error) == ("The CIRCPRO circulation system accepts CREDIT_CARD for paying the outstanding debt: pay "
+                          "it first, then sign up for auto-pay")
+
+
+def test_ez1_pm1_an_update_by_bank_on_circpro_with_a_debt_is_accepted():
+    quote = auto_pay_quote(account(auto_pay=True, balance=D("-20.45")), plan(payment_type=BANK), "CIRCPRO", NO_FEES,
+                           sign_up=False)
+
+    assert quote.total == D("0.00")
+
+
 # -- settings and GW-3 ------------------------------------------------------------------------------------
 def test_ten2_payment_settings_defaults():
     settings = PaymentSettings.from_tenant(TenantSettings(name="The Daily Ledger"))
