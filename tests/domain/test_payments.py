@@ -25,7 +25,10 @@ from domain.payments import (
     check_client_fees,
     check_client_total,
     check_method_change_window,
+    check_payment_method_accepted,
     check_payment_type,
+    check_tip_and_donation,
+    method_change_window_start,
     money_input,
     one_time_payment_quote,
     payment_window_start,
@@ -373,6 +376,101 @@ def test_ez1_pm1_an_update_by_bank_on_circpro_with_a_debt_is_accepted():
                            sign_up=False)
 
     assert quote.total == D("0.00")
+
+
+# -- TIP-3: TIP-2's bound on every tip and donation in every flow ---------------------------------------------
+MAXIMUM_25 = PaymentSettings(maximum_tip=D("25.00"))
+
+
+@pytest.mark.parametrize("name", ["tip", "donation"])
+@pytest.mark.parametrize("flow", ["one-time payment", "auto-pay sign-up", "auto-pay update"])
+def test_tip3_a_tip_or_donation_is_at_most_the_tenants_maximum_in_every_flow(flow, name):
+    def quote(amount: Decimal):
+        if flow == "one-time payment":
+            return one_time_payment_quote(account(), payment(**{name: amount}), "NCS", MAXIMUM_25)
+        return auto_pay_quote(account(auto_pay=flow == "auto-pay update"), plan(**{name: amount}), "SAXO",
+                              MAXIMUM_25, sign_up=flow == "auto-pay sign-up")
+
+    quote(D("25.00"))  # the maximum itself is allowed
+    error = refused(lambda: quote(D("25.01")))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", name], "TIP-3", f"A {name} may be at most 25.00")
+
+
+def test_tip3_the_default_maximum_is_100():
+    assert PaymentSettings().maximum_tip == D("100.00")
+    one_time_payment_quote(account(), payment(tip=D("100.00")), "NCS", NO_FEES)
+    error = refused(lambda: one_time_payment_quote(account(), payment(tip=D("100.01")), "NCS", NO_FEES))
+    assert error.code is ErrorCode.TIP_TOO_LARGE
+
+
+def test_tip3_without_a_maximum_no_bound_is_checked_and_pm2_still_is():
+    check_tip_and_donation("NCS", D("1000000.00"), D("1000000.00"), ["input"])
+    check_tip_and_donation("NCS", D("1000000.00"), D("1000000.00"), ["input"], None)
+    error = refused(lambda: check_tip_and_donation("CIRCPRO", D("0.00"), D("1.00"), ["input"]))
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", "donation"], "PM-2")
+
+
+def test_tip3_the_bound_is_checked_on_the_tip_first_then_the_donation():
+    error = refused(lambda: check_tip_and_donation("NCS", D("30.00"), D("40.00"), ["input"], D("25.00")))
+    assert error.field == ["input", "tip"]
+    error = refused(lambda: check_tip_and_donation("NCS", D("25.00"), D("40.00"), ["input"], D("25.00")))
+    assert error.field == ["input", "donation"]
+
+
+# -- PM-1 for a payment method (GW-1), PM-5's method window, facts from circulation records -------------------
+@pytest.mark.parametrize("kind,payment_type,accepted", [
+    ("NCS", CC, True), ("NCS", BANK, True), ("SAXO", BANK, True), ("CIRCPRO", BANK, True),  # auto-pay by bank
+    ("MATRIX", CC, True), ("MATRIX", BANK, False), ("UNKNOWN", CC, False),
+])
+def test_pm1_a_payment_method_must_serve_some_flow_of_the_circulation_system(kind, payment_type, accepted):
+    if accepted:
+        check_payment_method_accepted(kind, payment_type, ["input", "paymentType"])
+        return
+    error = refused(lambda: check_payment_method_accepted(kind, payment_type, ["input", "paymentType"]))
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+        f"The {kind} circulation system accepts no {payment_type.value} payments")
+
+
+def test_pm5_the_method_change_window_starts_24_hours_back():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    assert method_change_window_start(now) == datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def test_pay3_a_billing_option_from_its_circulation_record():
+    option = BillingOptionFacts.from_record({"term": "1M", "length": "3", "amount": "10.785", "tax": "0.805"})
+
+    assert option == BillingOptionFacts(term="1M", length=3, amount=D("10.79"), tax=D("0.81"))
+    assert isinstance(option.length, int)
+    assert BillingOptionFacts.from_record({"term": "12M", "length": 12, "amount": "106.92"}).tax == D("0.00")
+    assert BillingOptionFacts.from_record({"term": "12M", "length": 12, "amount": "1", "tax": None}).tax == D("0.00")
+
+
+def test_an_account_from_its_circulation_record():
+    record = {"status": "ACTIVE", "kind": "REGULAR", "digital": 1, "autoPay": 0, "balance": "-20.455",
+              "restartScheduled": 1}
+    options = [{"term": "1M", "length": 1, "amount": "10.79", "tax": "0.80"},
+               {"term": "12M", "length": 12, "amount": "106.92", "tax": "7.92"}]
+
+    facts = Account.from_record(record, options)
+
+    assert facts == Account(status="ACTIVE", kind="REGULAR", digital=True, auto_pay=False, balance=D("-20.46"),
+                            options=(MONTH, YEAR), restart_scheduled=True)
+    assert (facts.debt, facts.stopped) == (D("20.46"), False)
+    other = Account.from_record({"status": "STOPPED", "kind": "TRIAL", "digital": 0, "autoPay": 1, "balance": "5"},
+                                [])
+    assert (other.digital, other.auto_pay, other.restart_scheduled, other.options) == (False, True, False, ())
+    assert (other.balance, other.debt, other.stopped, other.kind) == (D("5.00"), D("0.00"), True, "TRIAL")
+
+
+def test_a_payment_rule_error_keeps_a_missing_field_as_none():
+    error = PaymentRuleError(ErrorCode.INVALID, "why", None, "PAY-4")
+
+    assert (error.code, error.field, error.rule, str(error)) == (ErrorCode.INVALID, None, "PAY-4", "why")
+    assert PaymentRuleError(ErrorCode.INVALID, "why", ("input", "x"), "PAY-4").field == ["input", "x"]
 
 
 # -- settings and GW-3 ------------------------------------------------------------------------------------

@@ -332,3 +332,20 @@ def test_pay3_a_restart_with_an_unknown_term_names_the_term_field():
     error = refused(lambda: restart_quote(stopped(), restart(option_term="6M"), "NCS", CREDIT_OFF, TODAY))
 
     assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])
+
+
+# -- TIP-3: TIP-2's bound on every tip and donation in every flow ---------------------------------------------
+def _restart_with(extra, settings):
+    return restart_quote(stopped(), restart(**extra), "NCS", settings, TODAY)
+
+
+@pytest.mark.parametrize("name", ["tip", "donation"])
+def test_tip3_a_restarts_tip_or_donation_is_at_most_the_maximum(name):
+    settings = PaymentSettings(maximum_tip=D("25.00"))
+
+    quote, _ = _restart_with({name: D("25.00")}, settings)
+    error = refused(lambda: _restart_with({name: D("25.01")}, settings))
+
+    assert getattr(quote, name) == D("25.00")
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", name], "TIP-3", f"A {name} may be at most 25.00")
