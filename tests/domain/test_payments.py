@@ -473,6 +473,58 @@ def test_a_payment_rule_error_keeps_a_missing_field_as_none():
     assert PaymentRuleError(ErrorCode.INVALID, "why", ("input", "x"), "PAY-4").field == ["input", "x"]
 
 
+# -- what each refusal says: the userError's message, shown to the customer as it is -------------------------
+STOPPED = dict(status="STOPPED")
+
+
+@pytest.mark.parametrize("call,code,field,rule,message", [
+    (lambda: check_payment_type(PaymentFlow.RESTART, "CIRCPRO", CC, ["input", "paymentType"]),
+     ErrorCode.FLOW_NOT_SUPPORTED, ["input", "paymentType"], "PM-1",
+     "The CIRCPRO circulation system does not support this flow"),
+    (lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "NCS", None, ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+     "The NCS circulation system accepts BANK or CREDIT_CARD for this flow"),
+    (lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+     "The MATRIX circulation system accepts CREDIT_CARD for this flow"),
+    (lambda: check_card_brand("Diners Club", ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-3", "Diners Club cards are not accepted"),
+    (lambda: one_time_payment_quote(account(**STOPPED), payment(), "NCS", NO_FEES),
+     ErrorCode.SUBSCRIPTION_STOPPED, ["input", "subscriptionId"], "RST-1",
+     "A stopped subscription is paid through a restart"),
+    (lambda: one_time_payment_quote(account(), payment(option_term="6M"), "NCS", NO_FEES),
+     ErrorCode.INVALID_OPTION, ["input", "optionTerm"], "PAY-3", "The subscription has no billing option with this term"),
+    (lambda: one_time_payment_quote(account(), payment(option_amount=D("10.78")), "NCS", NO_FEES),
+     ErrorCode.INVALID_OPTION, ["input", "optionAmount"], "PAY-3", "The 1M option costs 10.79, not 10.78"),
+    (lambda: one_time_payment_quote(account(), payment(tip=D("1.00")), "MATRIX", NO_FEES),
+     ErrorCode.TIP_NOT_SUPPORTED, ["input", "tip"], "PM-2", "The MATRIX circulation system accepts no tip or donation"),
+    (lambda: auto_pay_quote(account(**STOPPED), plan(), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.SUBSCRIPTION_STOPPED, ["input", "subscriptionId"], "EZ-3", "A stopped subscription cannot be on auto-pay"),
+    (lambda: auto_pay_quote(account(auto_pay=True), plan(), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.ALREADY_ON_AUTO_PAY, ["input", "subscriptionId"], "EZ-1", "The subscription is already on auto-pay"),
+    (lambda: auto_pay_quote(account(), plan(), "NCS", NO_FEES, sign_up=False),
+     ErrorCode.NOT_ON_AUTO_PAY, ["input", "subscriptionId"], "EZ-2",
+     "The subscription is not on auto-pay: sign up first"),
+    (lambda: auto_pay_quote(account(), plan(term="6M"), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2", "The term and length match none of the billing options"),
+    (lambda: auto_pay_quote(account(), plan(term=None), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2", "The term and length match none of the billing options"),
+], ids=["flow", "no-type", "type", "diners", "stopped-payment", "term", "amount", "tip", "stopped-auto-pay",
+        "already", "not-on", "plan", "no-term"])
+def test_each_refusal_names_its_code_field_rule_and_says_why(call, code, field, rule, message):
+    error = refused(call)
+
+    assert (error.code, error.field, error.rule, str(error)) == (code, field, rule, message)
+
+
+def test_a_plan_or_option_term_is_matched_without_its_spaces():
+    quote = auto_pay_quote(account(), plan(term=" 1M "), "NCS", NO_FEES, sign_up=True)
+    assert quote.total == D("0.00")
+    assert one_time_payment_quote(account(), payment(option_term=" 1M "), "NCS", NO_FEES).option_amount == D("10.79")
+    error = refused(lambda: one_time_payment_quote(account(), payment(option_term=None), "NCS", NO_FEES))
+    assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])
+
+
 # -- settings and GW-3 ------------------------------------------------------------------------------------
 def test_ten2_payment_settings_defaults():
     settings = PaymentSettings.from_tenant(TenantSettings(name="The Daily Ledger"))
