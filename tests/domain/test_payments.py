@@ -641,3 +641,12 @@ def test_pm1_the_refusal_lists_what_the_flow_accepts():
     error = refused(lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]))
 
     assert str(error) == "The MATRIX circulation system accepts CREDIT_CARD for this flow"
+
+
+def test_mny1_a_refused_amount_is_named_by_the_last_part_of_its_field():
+    error = refused(lambda: money_input(D("-1.00"), ["input", "payment", "tip"]))
+    assert (str(error), error.field) == ("`tip` must be zero or more", ["input", "payment", "tip"])
+    error = refused(lambda: money_input(D("1.001"), ["input", "payment", "donation"]))
+    assert str(error) == "`donation` must have at most two decimal places"
+    error = refused(lambda: money_input(D("0"), ["input", "payment", "amount"], positive=True, rule="TIP-2"))
+    assert (str(error), error.rule) == ("`amount` must be greater than zero", "TIP-2")
