@@ -36,7 +36,7 @@ class Clock:
     so `wall` starts at the real time."""
 
     def __init__(self) -> None:
-        self.mono = 1000.0
+        self.mono = 100_000.0  # a monotonic clock's reading is large: time since boot
         self.wall = real_time.time()
 
     def monotonic(self) -> float:
@@ -330,7 +330,7 @@ class Named:
         self.issuer = issuer
 
     async def verify(self, text: str) -> dict:
-        return {"by": self.issuer}
+        return {"by": self.issuer, "token": text}
 
 
 @pytest.mark.parametrize("body,chosen", [
@@ -339,17 +339,39 @@ class Named:
     (claims(iss="https://unknown.example/"), ISSUER),
     (claims(iss=None), ISSUER),
     (claims(iss=7), ISSUER),
+    (claims(iss=["https://own.papergraph/"]), ISSUER),  # not a string (nor hashable): the default
 ])
 async def test_ssn3_the_issuer_picks_the_verifier_and_an_unknown_one_goes_to_the_default(body, chosen):
     router = IssuerRouter(Named(ISSUER), [Named("https://own.papergraph/")])  # type: ignore[list-item]
 
-    assert router.for_token(token(body)).issuer == chosen
-    assert await router.verify(token(body)) == {"by": chosen}
+    text = token(body)
+    assert router.for_token(text).issuer == chosen
+    assert await router.verify(text) == {"by": chosen, "token": text}
 
 
-@pytest.mark.parametrize("text", ["garbage", "e30.WzFd.sig", "e30.bm90IGpzb24.sig"])
+def _compact(header: bytes, payload: bytes) -> str:
+    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (header, payload, b"sig"))
+
+
+@pytest.mark.parametrize("text", ["garbage", _compact(b'{"alg":"RS256"}', b'[1]'),
+                                  _compact(b'{"alg":"RS256"}', b'"https://own.papergraph/"'),
+                                  _compact(b'{"alg":"RS256"}', b"not json"), "\u00e9.e30.sig"])
 def test_ssn3_a_token_whose_payload_is_not_an_object_goes_to_the_default(text):
     default = Named(ISSUER)
     router = IssuerRouter(default, [Named("https://own.papergraph/")])  # type: ignore[arg-type,list-item]
 
     assert router.for_token(text) is default
+
+
+class CodeOnly(tokens.JoseError):
+    error = "X_CODE"
+
+
+def test_aut1_a_refusals_reason_is_the_errors_code_and_description():
+    from joserfc.errors import BadSignatureError, JoseError
+
+    assert tokens._reason(BadSignatureError()) == "bad_signature"
+    assert tokens._reason(BadSignatureError("the key said no")) == "bad_signature: the key said no"
+    assert tokens._reason(JoseError("something")) == "JoseError: something"  # no code: the error's name
+    assert tokens._reason(CodeOnly()) == "X_CODE"  # no description: the code alone, nothing else stripped
+    assert tokens._reason(CodeOnly("said X")) == "X_CODE: said X"

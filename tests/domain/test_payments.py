@@ -22,6 +22,7 @@ from domain.payments import (
     auto_pay_quote,
     charge_quote,
     check_card_brand,
+    check_debt_payment_type,
     check_client_fees,
     check_client_total,
     check_method_change_window,
@@ -650,3 +651,13 @@ def test_mny1_a_refused_amount_is_named_by_the_last_part_of_its_field():
     assert str(error) == "`donation` must have at most two decimal places"
     error = refused(lambda: money_input(D("0"), ["input", "payment", "amount"], positive=True, rule="TIP-2"))
     assert (str(error), error.rule) == ("`amount` must be greater than zero", "TIP-2")
+
+
+def test_ez1_pm1_the_debts_payment_type_refusal_names_what_the_one_time_payment_accepts():
+    check_debt_payment_type("NCS", BANK, ["input", "paymentType"])
+    error = refused(lambda: check_debt_payment_type("NCS", None, ["input", "paymentType"]))
+    assert str(error) == ("The NCS circulation system accepts BANK or CREDIT_CARD for paying the outstanding debt: "
+                          "pay it first, then sign up for auto-pay")
+    error = refused(lambda: check_debt_payment_type("UNKNOWN", CC, ["input", "paymentType"]))
+    assert str(error) == ("The UNKNOWN circulation system accepts no payment type for paying the outstanding debt: "
+                          "pay it first, then sign up for auto-pay")

@@ -387,3 +387,11 @@ def test_rst1_restart_availability_does_not_depend_on_ebill_or_auto_pay():
     for facts in ({"auto_pay": True}, {"digital": True}):
         quote, _ = restart_quote(stopped(**facts), restart(), "NCS", CREDIT_OFF, TODAY)
         assert quote.option_amount == D("10.79")
+
+
+def test_tip1_every_reason_is_said_one_after_the_other():
+    error = refused(lambda: tip_quote(active(status="STOPPED", digital=True), Tip(D("2.00"), False, CC), "NCS",
+                                      CREDIT_OFF))
+
+    assert str(error) == ("A one-time tip is not available for a digital subscription. A stopped subscription cannot "
+                          "receive a tip.")
