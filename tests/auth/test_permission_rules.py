@@ -492,3 +492,69 @@ def test_a_guarded_reference_checks_the_entitys_keys():
     with pytest.raises(Denied) as caught:
         asyncio.run(Entity.resolve_reference(info(context), id="S2"))
     assert "`_entities(Entity)`" in str(caught.value)
+
+
+# -- a rule hands its value both the object and the field's arguments -------------------------------------------
+SOURCE = SimpleNamespace(kind="the object the field belongs to")
+
+
+def both(name: str):
+    """A value that needs the object and the arguments both, as `parent(...)`/`arg(...)` values each need one."""
+    return lambda source, kwargs: kwargs.get(name) if source is SOURCE else None
+
+
+def test_every_rule_passes_the_object_and_the_arguments_to_its_values():
+    from auth.permissions import CreatedInRequest, StaffSelf
+
+    links = {5: (SimpleNamespace(subscription_id="S1"), "G1")}
+    owner = Context(customer("C1"), roles={"S1": OWNER}, registration=registration(registration_id=41), links=links,
+                    extra={CREATED_CRIDS: {"N1"}})
+    lookup = CustomerLinkLookup(both("crid"), both("registration_id"), both("subscription_id"))
+
+    assert allows(StaffSelf(both("subject")), Context(staff()), SOURCE, subject="auth0|other") is False
+    assert allows(CreatedInRequest(both("crid")), owner, SOURCE, crid="N1") is True
+    assert allows(CustomerSelf(both("crid")), owner, SOURCE, crid="C1") is True
+    assert allows(lookup, owner, SOURCE, crid="C1") is True
+    assert allows(lookup, owner, SOURCE, registration_id="41") is True
+    assert allows(lookup, owner, SOURCE, subscription_id="S1") is True
+    assert allows(CustomerManagesLink(both("id")), owner, SOURCE, id="5") is True
+    guest_of_mine = CustomerSelfOrOwnersGuest(both("crid"), both("subscription_id"), both("role"))
+    assert allows(guest_of_mine, owner, SOURCE, crid="C1") is True
+    assert allows(guest_of_mine, owner, SOURCE, crid="G1", subscription_id="S1", role=GUEST) is True
+    assert allows(Unprivileged(CustomerSelf(both("crid")), (("x", lambda s, k: s is SOURCE and bool(k.get("x"))),)),
+                  owner, SOURCE, crid="C1") is True
+    assert allows(Unprivileged(CustomerSelf(both("crid")), (("x", lambda s, k: s is SOURCE and bool(k.get("x"))),)),
+                  owner, SOURCE, crid="C1", x=True) is False
+
+
+def test_deciding_later_asks_the_remaining_rules_with_the_object_and_arguments():
+    context = Context(customer("C1"), roles={})
+    rules = [CustomerLinked(both("id")), CustomerSelf(both("crid"))]  # the first says no, the second yes (async)
+
+    asyncio.run(check(context, rules, SOURCE, {"id": "S1", "crid": "C1"}, "f"))
+    assert asyncio.run(decide(context, rules, SOURCE, {"id": "S1", "crid": "C1"}, "f")) is None
+
+
+def test_a_guard_hands_the_resolver_its_object_and_info():
+    [guard] = allow(customer_linked(arg("id")))
+    context = Context(customer(), roles={"S1": OWNER})
+    the_info = info(context)
+
+    def resolver(source, info, **kwargs):
+        return source, info, kwargs
+
+    assert asyncio.run(guard.resolve(resolver, SOURCE, the_info, id="S1")) == (SOURCE, the_info, {"id": "S1"})
+
+
+def test_a_guarded_reference_hands_the_entity_its_class_info_and_keys_and_takes_a_plain_function():
+    async def resolve_reference(cls, info, **keys):
+        return cls, info, keys
+
+    class Entity:
+        pass
+
+    Entity.resolve_reference = guarded_reference(customer_linked(arg("id")))(resolve_reference)
+    context = Context(customer(), roles={"S1": GUEST})
+    the_info = info(context)
+
+    assert asyncio.run(Entity.resolve_reference(the_info, id="S1")) == (Entity, the_info, {"id": "S1"})

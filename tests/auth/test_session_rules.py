@@ -72,6 +72,7 @@ def issuer(store: KeyStore, seconds: int = 900) -> OwnTokenIssuer:
 def test_ssn3_the_issuer_is_the_public_url_with_one_slash():
     assert own_issuer("https://pg.example") == "https://pg.example/"
     assert own_issuer("https://pg.example///") == "https://pg.example/"
+    assert own_issuer("https://pg.example/BOX/") == "https://pg.example/BOX/"  # only slashes are trimmed
     assert (PURPOSE, KEY_CACHE_SECONDS) == ("signing-key", 30.0)
 
 
