@@ -375,3 +375,27 @@ def test_aut1_a_refusals_reason_is_the_errors_code_and_description():
     assert tokens._reason(JoseError("something")) == "JoseError: something"  # no code: the error's name
     assert tokens._reason(CodeOnly()) == "X_CODE"  # no description: the code alone, nothing else stripped
     assert tokens._reason(CodeOnly("said X")) == "X_CODE: said X"
+
+
+async def test_aut1_the_key_set_is_fetched_again_after_an_hour_by_default(clock):
+    provider = Provider(jwk(KEY, "k1"))
+    cache = JwksCache(provider.fetch)  # as services.py builds it: the default max_age
+    first = await cache.key_set_for("k1")
+
+    clock.mono += 3599.9
+    assert await cache.key_set_for("k1") is first
+    clock.mono += 0.1
+    assert await cache.key_set_for("k1") is not first
+    assert (provider.calls, cache.fetches, cache.generation) == (2, 2, 2)
+
+
+@pytest.mark.parametrize("document", [{}, {"keys": []}, {"keys": [jwk(KEY, "enc", use="enc")]}])
+async def test_aut1_a_key_set_without_a_usable_key_refuses_every_token_as_unknown(clock, document):
+    """It used to raise joserfc's MissingKeyError out of the verifier: a 500 for every signed request."""
+    async def fetch() -> dict:
+        return document
+
+    check = TokenVerifier(JwksCache(fetch), issuer=ISSUER, audience=AUDIENCE)
+
+    assert await refusal(check, token()) == "unknown signing key"
+    assert check.jwks.fetches == 1
