@@ -529,7 +529,8 @@ def test_every_rule_passes_the_object_and_the_arguments_to_its_values():
 
 def test_deciding_later_asks_the_remaining_rules_with_the_object_and_arguments():
     context = Context(customer("C1"), roles={})
-    rules = [CustomerLinked(both("id")), CustomerSelf(both("crid"))]  # the first says no, the second yes (async)
+    # the first says no, the second yes (async), the last no: the rules after the first are asked in order
+    rules = [CustomerLinked(both("id")), CustomerSelf(both("crid")), staff_read(PAYMENTS)]
 
     asyncio.run(check(context, rules, SOURCE, {"id": "S1", "crid": "C1"}, "f"))
     assert asyncio.run(decide(context, rules, SOURCE, {"id": "S1", "crid": "C1"}, "f")) is None
