@@ -250,3 +250,23 @@ def test_ssn4_the_oldest_remembered_customer_goes_first(session_clock, monkeypat
     assert len(logouts.asked) == 3
     refused(session_guard, customer("A"), {"iat": 1.0})
     assert logouts.asked[-1] == ("T1", "A")
+
+
+def test_ssn3_ssn4_the_issuer_and_the_guard_read_through_a_repository_of_the_database_given():
+    db = object()
+
+    assert OwnTokenIssuer(db, secret_key=SECRET, issuer="i", audience="a", access_token_seconds=1).repository.db is db
+    assert SessionGuard(db).repository.db is db
+
+
+def test_ssn3_a_new_key_is_2048_bit_rsa_made_now(clock, monkeypatch):
+    import base64 as b64
+
+    monkeypatch.setattr(issuer_module, "utcnow", lambda: NOW)
+    store = KeyStore()
+    asyncio.run(issuer(store).jwks())
+
+    [key] = store.keys
+    modulus = b64.urlsafe_b64decode(key.public_jwk["n"] + "=" * (-len(key.public_jwk["n"]) % 4))
+    assert (key.public_jwk["kty"], len(modulus) * 8) == ("RSA", 2048)
+    assert key.created_at == NOW and key.retired_at is None
