@@ -559,3 +559,23 @@ def test_a_guarded_reference_hands_the_entity_its_class_info_and_keys_and_takes_
     the_info = info(context)
 
     assert asyncio.run(Entity.resolve_reference(the_info, id="S1")) == (Entity, the_info, {"id": "S1"})
+
+
+def test_deciding_at_once_and_a_guard_hand_the_object_to_the_rules_and_the_info_to_the_resolver():
+    from auth.permissions import StaffSelf
+
+    own_only = [StaffSelf(both("subject"))]
+    with pytest.raises(Denied):
+        decide(Context(staff()), own_only, SOURCE, {"subject": "auth0|other"}, "f")
+    [guard] = allow(*own_only)
+    the_info = info(Context(staff()))
+
+    def resolver(source, info, **kwargs):
+        return source, info, kwargs
+
+    assert guard.resolve(resolver, SOURCE, the_info, subject="auth0|staff") == (
+        SOURCE, the_info, {"subject": "auth0|staff"})
+    with pytest.raises(Denied):
+        guard.resolve(resolver, SOURCE, the_info, subject="auth0|other")
+    linked = Context(customer("C1"), roles={"S1": GUEST})
+    assert allows(CustomerLinked(both("id")), linked, SOURCE, id="S1") is True
