@@ -104,7 +104,7 @@ def write_results(statuses: dict[str, tuple[str, Path]], verdicts: dict[str, str
         totals[module.split(".")[0]].update(counts)
         lines.append(module.ljust(28) + "".join(str(counts[c]).rjust(12) for c in columns))
     for package in sorted(totals):
-        lines.append(f"{package}/ (all run)".ljust(28) + "".join(str(totals[package][c]).rjust(12) for c in columns))
+        lines.append(f"{package}/ (package)".ljust(28) + "".join(str(totals[package][c]).rjust(12) for c in columns))
     lines += ["", "# survivors"]
     for name in sorted(verdicts):
         lines.append(f"{name}  {verdicts[name]}")
@@ -137,7 +137,7 @@ def main(patterns: list[str]) -> int:
     survivors = sorted(name for name, status in statuses.items() if status == "survived")
     unjudged = [name for name in survivors if not verdicts[name].startswith("equivalent")]
     unreached = sorted(name for name, status in statuses.items() if status == "no tests")
-    stale = sorted(name for name in judged if everything.get(name, ("",))[0] not in ("", "survived"))
+    stale = sorted(name for name in judged if everything.get(name, ("",))[0] not in ("", "survived", "not checked"))
     print(f"mutants {len(statuses)}: killed {counts['killed']}, survived {len(survivors)} "
           f"(equivalent {len(survivors) - len(unjudged)}, not judged {len(unjudged)}), "
           f"no tests {counts['no tests']}, timeout {counts['timeout']}, suspicious {counts['suspicious']}, "
