@@ -1,0 +1,130 @@
+"""STP-1, STP-2, CMP-1, CMP-3 (servicing), OFR-5, OFR-7/INV-3 (offers and invitations) and MSG-3 (receipt lines)
+as plain functions: each refusal's code, field, rule and exact message, and each receipt line, for `make mutate`
+(the survivors of its first run over these modules)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from domain.invitations import check_invitation_limits
+from domain.links import GUEST, OWNER
+from domain.messages import receipt_lines
+from domain.money import RuleError
+from domain.offers import validate_allowed_registrations
+from domain.servicing import ServicingRuleError, StopPeriod, check_cancel, check_complaint, check_print_subscription
+
+TODAY = date(2026, 12, 7)
+
+
+def servicing_refusal(call) -> tuple[str, list[str], str, str]:
+    with pytest.raises(ServicingRuleError) as caught:
+        call()
+    error = caught.value
+    return error.code, error.field, error.rule, str(error)
+
+
+# -- STP-1, STP-2 -------------------------------------------------------------------------------------------------
+def test_stp1_only_running_print_delivery_can_be_suspended():
+    check_print_subscription(False, "ACTIVE")
+    assert servicing_refusal(lambda: check_print_subscription(True, "ACTIVE")) == (
+        "DIGITAL_SUBSCRIPTION", ["subscriptionId"], "STP-1", "A digital subscription has no print delivery to stop")
+    for status in ("STOPPED", "PERMANENTLY_STOPPED"):
+        assert servicing_refusal(lambda: check_print_subscription(False, status)) == (
+            "SUBSCRIPTION_STOPPED", ["subscriptionId"], "STP-1",
+            "The subscription is stopped: there is no delivery to stop")
+
+
+def stop(start: date) -> StopPeriod:
+    fields = StopPeriod.__dataclass_fields__
+    values = {"id": "S1", "start": start, "restart": start + timedelta(days=3)}
+    return StopPeriod(**{k: v for k, v in values.items() if k in fields})
+
+
+def test_stp2_a_stop_that_has_started_is_not_cancelled():
+    check_cancel(stop(TODAY + timedelta(days=1)), TODAY)
+    for start in (TODAY, TODAY - timedelta(days=1)):
+        assert servicing_refusal(lambda: check_cancel(stop(start), TODAY)) == (
+            "STOP_ALREADY_STARTED", ["stopId"], "STP-2",
+            "The stop has started: bring its restart date forward instead")
+
+
+# -- CMP-1, CMP-3 ---------------------------------------------------------------------------------------------------
+def test_cmp1_a_complaint_is_about_today_or_earlier():
+    check_complaint(TODAY, TODAY, redelivery=False, digital=True)
+    check_complaint(TODAY - timedelta(days=30), TODAY, redelivery=False, digital=False)
+    assert servicing_refusal(lambda: check_complaint(TODAY + timedelta(days=1), TODAY, redelivery=False,
+                                                     digital=False)) == (
+        "DATE_IN_FUTURE", ["deliveryDate"], "CMP-1", "The delivery date is after today (2026-12-07)")
+
+
+def test_cmp3_a_redelivery_is_for_todays_print_delivery_once():
+    check_complaint(TODAY, TODAY, redelivery=True, digital=False, redelivered_dates=[TODAY - timedelta(days=1)])
+    assert servicing_refusal(lambda: check_complaint(TODAY, TODAY, redelivery=True, digital=True)) == (
+        "DIGITAL_SUBSCRIPTION", ["resolution"], "CMP-3", "A digital subscription has nothing to redeliver")
+    assert servicing_refusal(lambda: check_complaint(TODAY - timedelta(days=1), TODAY, redelivery=True,
+                                                     digital=False)) == (
+        "REDELIVERY_TODAY_ONLY", ["deliveryDate"], "CMP-3", "Only today's delivery (2026-12-07) is redelivered")
+    assert servicing_refusal(lambda: check_complaint(TODAY, TODAY, redelivery=True, digital=False,
+                                                     redelivered_dates=[TODAY])) == (
+        "REDELIVERY_ALREADY_REQUESTED", ["deliveryDate"], "CMP-3", "A redelivery is already requested for this date")
+    # the future is refused first, whatever else is wrong
+    assert servicing_refusal(lambda: check_complaint(TODAY + timedelta(days=1), TODAY, redelivery=True,
+                                                     digital=True))[0] == "DATE_IN_FUTURE"
+
+
+# -- OFR-5 ----------------------------------------------------------------------------------------------------------
+def test_ofr5_allowed_registrations_from_1_to_max_links():
+    assert [validate_allowed_registrations(n, 10) for n in (1, 2, 10)] == [1, 2, 10]
+    with pytest.raises(RuleError) as caught:
+        validate_allowed_registrations(11, 10, ("input", "allowedRegistrations"))
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "Enter a value less than the maximum limit i.e. 10", ["input", "allowedRegistrations"], "OFR-5")
+    with pytest.raises(RuleError) as caught:
+        validate_allowed_registrations(0, 10)
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "Enter a value of at least 1", ["allowedRegistrations"], "OFR-5")
+
+
+# -- INV-3, OFR-7 ---------------------------------------------------------------------------------------------------
+LIMITS = dict(owners_limit=1, guests_limit=3, max_links=10)
+FIELD = ["input", "emails"]
+
+
+def test_inv3_pending_invitations_and_new_guests_count_against_the_guest_limit():
+    check_invitation_limits([OWNER, GUEST], 1, 1, allowed_registrations=None, field=FIELD, **LIMITS)
+    with pytest.raises(RuleError) as caught:
+        check_invitation_limits([OWNER, GUEST], 1, 2, allowed_registrations=None, field=FIELD, **LIMITS)
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "The subscription already has the maximum of 3 guest(s)", FIELD, "LNK-2")
+
+
+def test_inv3_an_owner_limit_of_zero_does_not_stop_guests():
+    check_invitation_limits([GUEST], 0, 2, owners_limit=0, guests_limit=3, max_links=10, allowed_registrations=None,
+                            field=FIELD)
+
+
+def test_ofr7_links_pending_and_new_invitations_fit_the_offers_allowed_registrations():
+    check_invitation_limits([OWNER], 1, 1, allowed_registrations=3, field=FIELD, **LIMITS)
+    with pytest.raises(RuleError) as caught:
+        check_invitation_limits([OWNER], 1, 2, allowed_registrations=3, field=FIELD, **LIMITS)
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "The subscription's offer allows 3 registrations", FIELD, "OFR-7")
+
+
+# -- MSG-3 ----------------------------------------------------------------------------------------------------------
+def test_msg3_a_receipt_shows_the_option_then_each_extra_charged_and_the_balance():
+    assert receipt_lines(option_amount="10.79", tip="2", donation="1.5", activation_fee="5.00", processing_fee="0.72",
+                         fee_tax="0.05", balance_applied="-20.45") == [
+        {"label": "Subscription", "amount": "10.79"}, {"label": "Tip", "amount": "2.00"},
+        {"label": "Donation", "amount": "1.50"}, {"label": "Activation fee", "amount": "5.00"},
+        {"label": "Credit-card processing fee", "amount": "0.72"}, {"label": "Processing fee tax", "amount": "0.05"},
+        {"label": "Account balance", "amount": "20.45"}]
+
+
+def test_msg3_zero_or_absent_extras_and_balance_are_left_out():
+    assert receipt_lines(option_amount="10.79", tip="0", donation=None, activation_fee="0.00", processing_fee=None,
+                         fee_tax="0", balance_applied="0.00") == [{"label": "Subscription", "amount": "10.79"}]
+    assert receipt_lines(option_amount="10.79", tip=None, donation=None, activation_fee=None, processing_fee=None,
+                         fee_tax=None, balance_applied="1.00")[-1] == {"label": "Account balance", "amount": "-1.00"}
