@@ -128,3 +128,73 @@ def test_msg3_zero_or_absent_extras_and_balance_are_left_out():
                          fee_tax="0", balance_applied="0.00") == [{"label": "Subscription", "amount": "10.79"}]
     assert receipt_lines(option_amount="10.79", tip=None, donation=None, activation_fee=None, processing_fee=None,
                          fee_tax=None, balance_applied="1.00")[-1] == {"label": "Account balance", "amount": "-1.00"}
+
+
+# -- STP-2: changing a stop's restart date --------------------------------------------------------------------------
+def test_stp2_a_new_restart_date_is_today_or_later_after_the_start_offered_and_free():
+    from domain.servicing import check_restart_change
+
+    running = StopPeriod("S1", TODAY - timedelta(days=2), TODAY + timedelta(days=5))
+    offered = [TODAY + timedelta(days=n) for n in range(0, 10)]
+    other = StopPeriod("S2", TODAY + timedelta(days=8), TODAY + timedelta(days=12))
+
+    check_restart_change(running, TODAY, TODAY, offered, [running, other])  # today, the stop itself ignored
+    check_restart_change(running, TODAY + timedelta(days=7), TODAY, offered, [other])
+    assert servicing_refusal(lambda: check_restart_change(running, TODAY - timedelta(days=1), TODAY, offered,
+                                                          [])) == (
+        "DATE_IN_PAST", ["restartDate"], "STP-2", "The restart date is before today (2026-12-07)")
+    future = StopPeriod("S3", TODAY + timedelta(days=3), TODAY + timedelta(days=5))
+    for restart in (TODAY + timedelta(days=3), TODAY + timedelta(days=2)):
+        assert servicing_refusal(lambda: check_restart_change(future, restart, TODAY, offered, [])) == (
+            "RESTART_NOT_AFTER_START", ["restartDate"], "STP-2", "The restart date must be after the start date")
+    assert servicing_refusal(lambda: check_restart_change(running, TODAY + timedelta(days=10), TODAY, offered,
+                                                          [])) == (
+        "DATE_NOT_OFFERED", ["restartDate"], "STP-2",
+        "The restart date must be one the circulation system offers: 2026-12-07 to 2026-12-16")
+    assert servicing_refusal(lambda: check_restart_change(running, TODAY + timedelta(days=1), TODAY, [], [])) == (
+        "DATE_NOT_OFFERED", ["restartDate"], "STP-2", "The circulation system offers no restart date now")
+    assert servicing_refusal(lambda: check_restart_change(running, TODAY + timedelta(days=9), TODAY, offered,
+                                                          [running, other])) == (
+        "OVERLAPPING_STOP", ["restartDate"], "STP-1", "The dates overlap temporary stop S2")
+
+
+# -- SSN-2: wrong passwords are throttled ---------------------------------------------------------------------------
+def test_ssn2_five_failures_within_15_minutes_block_the_key_until_the_oldest_ages_out():
+    from domain.sessions import FAILURE_WINDOW, MAX_FAILURES, FailureWindow
+
+    assert (MAX_FAILURES, FAILURE_WINDOW) == (5, timedelta(minutes=15))
+    window = FailureWindow()
+    key = ("T1", "ann")
+    for second in range(5):
+        assert window.blocked(key, 1000.0 + second) is False
+        window.failed(key, 1000.0 + second)
+    assert window.blocked(key, 1004.0) is True
+    assert window.blocked(("T1", "bob"), 1004.0) is False  # per key
+    assert window.blocked(key, 1000.0 + 900 - 0.5) is True
+    assert window.blocked(key, 1000.0 + 900) is False  # the first failure is exactly 15 minutes old
+    window.succeeded(key)
+    window.succeeded(("T1", "nobody"))
+    assert window.blocked(key, 1005.0) is False
+
+
+def test_ssn2_the_oldest_key_goes_first_when_the_window_is_full():
+    from domain.sessions import FailureWindow
+
+    window = FailureWindow(max_failures=1, max_keys=2)
+    window.failed(("a",), 1.0)
+    window.failed(("b",), 2.0)
+    window.failed(("b",), 3.0)  # a known key: nothing evicted
+    assert (window.blocked(("a",), 3.0), window.blocked(("b",), 3.0)) == (True, True)
+    window.failed(("c",), 4.0)  # a third key: the oldest ("a") goes
+    assert [window.blocked((k,), 4.0) for k in "abc"] == [False, True, True]
+    assert FailureWindow().max_keys == 100_000
+
+
+def test_ssn2_an_aged_out_key_is_forgotten():
+    from domain.sessions import FailureWindow
+
+    window = FailureWindow(window=timedelta(seconds=10))
+    window.failed(("a",), 100.0)
+    window.failed(("a",), 115.0)  # the first one has aged out: one failure counts
+    assert len(window._failures[("a",)]) == 1
+    assert window.blocked(("a",), 125.0) is False and ("a",) not in window._failures
