@@ -198,3 +198,56 @@ def test_ssn2_an_aged_out_key_is_forgotten():
     window.failed(("a",), 115.0)  # the first one has aged out: one failure counts
     assert len(window._failures[("a",)]) == 1
     assert window.blocked(("a",), 125.0) is False and ("a",) not in window._failures
+
+
+# -- EZ-3, INV-5, OFR-2, LNK-1: what each answer says -----------------------------------------------------------------
+def test_ez3_ebill_availability_and_what_it_says():
+    from domain.availability import EbillAvailability, Reason, ReasonCode, SubscriptionFacts, ebill_availability
+
+    def facts(**overrides):
+        values = dict(status="ACTIVE", kind="REGULAR", digital=False, auto_pay=False, ebill=False)
+        return SubscriptionFacts(**{**values, **overrides})
+
+    assert ebill_availability(facts()) == EbillAvailability(True, False, None)
+    assert ebill_availability(facts(status="STOPPED", auto_pay=True)) == EbillAvailability(
+        False, False, Reason(ReasonCode.STOPPED, "eBill is not available: the subscription is stopped."))
+    assert ebill_availability(facts(auto_pay=True, ebill=True)) == EbillAvailability(
+        False, False, Reason(ReasonCode.ON_AUTO_PAY, "eBill is not available: the subscription is on auto-pay."))
+    assert ebill_availability(facts(ebill=True)) == EbillAvailability(
+        False, True, Reason(ReasonCode.ALREADY_ON_EBILL, "The subscription is already on eBill."))
+
+
+def test_inv5_the_phone_key_is_phone_number():
+    from domain.invitations import validate_invitation_metadata
+    from domain.registrations import RegistrationRuleError
+
+    assert validate_invitation_metadata({"phoneNumber": "555"}, ["input", "metadata"]) == {"phoneNumber": "555"}
+    with pytest.raises(RegistrationRuleError) as caught:
+        validate_invitation_metadata({"phone": "555"}, ["input", "metadata"])
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "The phone key is `phoneNumber`", ["input", "metadata", "phone"], "INV-5")
+    with pytest.raises(RegistrationRuleError) as caught:
+        validate_invitation_metadata({"bad_key": 1}, ["input", "metadata"])
+    assert caught.value.field == ["input", "metadata", "bad_key"]  # USR-3's checks name the same field
+
+
+def test_ofr2_a_postal_code_input_is_normalised_not_blank_and_at_most_16_characters():
+    from domain.offers import validate_postal_code_input
+
+    assert validate_postal_code_input(" ab 12 ") == "AB12"
+    assert validate_postal_code_input("1" * 16) == "1" * 16
+    for value, message in ((None, "`zip` must not be blank"), ("  ", "`zip` must not be blank"),
+                           ("1" * 17, "`zip` must be at most 16 characters")):
+        with pytest.raises(RuleError) as caught:
+            validate_postal_code_input(value, ("input", "zip"))  # type: ignore[arg-type]
+        assert (str(caught.value), caught.value.field, caught.value.rule) == (message, ["input", "zip"], "OFR-2")
+
+
+def test_lnk1_a_lookup_needs_one_key():
+    from domain.registrations import RegistrationRuleError, validate_link_lookup
+
+    for keys in ({}, {"crid": " ", "registration_id": "", "subscription_id": "  "}):
+        with pytest.raises(RegistrationRuleError) as caught:
+            validate_link_lookup(**keys)
+        assert (str(caught.value), caught.value.field, caught.value.rule) == (
+            "Give at least one of crid, registrationId or subscriptionId", ["crid"], "LNK-1")
