@@ -251,3 +251,64 @@ def test_lnk1_a_lookup_needs_one_key():
             validate_link_lookup(**keys)
         assert (str(caught.value), caught.value.field, caught.value.rule) == (
             "Give at least one of crid, registrationId or subscriptionId", ["crid"], "LNK-1")
+
+
+# -- STP-1: a new stop's dates --------------------------------------------------------------------------------------
+def test_stp1_a_new_stops_dates():
+    from domain.servicing import check_new_stop
+
+    offered = [TODAY + timedelta(days=n) for n in range(1, 11)]
+    other = StopPeriod("S2", TODAY + timedelta(days=8), TODAY + timedelta(days=10))
+    start, restart = TODAY + timedelta(days=1), TODAY + timedelta(days=4)
+
+    check_new_stop(start, restart, TODAY, offered, [other])
+    check_new_stop(start, None, TODAY, offered, [])  # open-ended
+    check_new_stop(TODAY + timedelta(days=1), TODAY + timedelta(days=10), TODAY, offered, [])  # the last offered
+    cases = [
+        ((start, start, TODAY, offered, []),
+         ("RESTART_NOT_AFTER_START", ["restartDate"], "STP-1", "The restart date must be after the start date")),
+        ((start, start - timedelta(days=1), TODAY, offered, []),
+         ("RESTART_NOT_AFTER_START", ["restartDate"], "STP-1", "The restart date must be after the start date")),
+        ((TODAY - timedelta(days=1), None, TODAY, offered + [TODAY - timedelta(days=1)], []),
+         ("DATE_IN_PAST", ["startDate"], "STP-1", "The start date is before today (2026-12-07)")),
+        ((TODAY + timedelta(days=11), None, TODAY, offered, []),
+         ("DATE_NOT_OFFERED", ["startDate"], "STP-1",
+          "The start date must be one the circulation system offers: 2026-12-08 to 2026-12-17")),
+        ((start, TODAY + timedelta(days=11), TODAY, offered, []),
+         ("DATE_NOT_OFFERED", ["restartDate"], "STP-1",
+          "The restart date must be one the circulation system offers: 2026-12-08 to 2026-12-17")),
+        ((start, None, TODAY, [], []),
+         ("DATE_NOT_OFFERED", ["startDate"], "STP-1", "The circulation system offers no start date now")),
+        ((start, TODAY + timedelta(days=9), TODAY, offered, [other]),
+         ("OVERLAPPING_STOP", ["startDate"], "STP-1", "The dates overlap temporary stop S2")),
+    ]
+    for arguments, expected in cases:
+        assert servicing_refusal(lambda: check_new_stop(*arguments)) == expected, arguments
+
+
+# -- LNK-1: the registration id of a lookup -------------------------------------------------------------------------
+def test_lnk1_a_registration_id_is_a_numeric_id_within_bounds():
+    from domain.ids import MAX_INTEGER_ID
+    from domain.registrations import RegistrationRuleError, validate_link_lookup
+
+    lookup = validate_link_lookup(crid=" C1 ", registration_id=" 41 ", subscription_id=" S1 ")
+    assert (lookup.crid, lookup.registration_id, lookup.subscription_id) == ("C1", 41, "S1")
+    assert validate_link_lookup(crid="C1").registration_id is None
+    assert validate_link_lookup(registration_id=str(MAX_INTEGER_ID)).registration_id == MAX_INTEGER_ID
+    for bad in ("4a", "-1", "٣", str(MAX_INTEGER_ID + 1)):
+        with pytest.raises(RegistrationRuleError) as caught:
+            validate_link_lookup(registration_id=bad)
+        assert (str(caught.value), caught.value.field, caught.value.rule) == (
+            "registrationId must be a registration's numeric id", ["registrationId"], "LNK-1")
+
+
+def test_not2_the_expiry_window_is_1_to_90_days_ahead_inclusive():
+    from domain.availability import SubscriptionRuleError, expiry_window
+
+    assert expiry_window(TODAY, 1) == (TODAY, TODAY + timedelta(days=1))
+    assert expiry_window(TODAY, 90) == (TODAY, TODAY + timedelta(days=90))
+    for days in (0, 91, True):
+        with pytest.raises(SubscriptionRuleError) as caught:
+            expiry_window(TODAY, days, ("input", "daysAhead"))
+        assert (str(caught.value), caught.value.field, caught.value.rule) == (
+            "`daysAhead` must be between 1 and 90", ["input", "daysAhead"], "NOT-2")
