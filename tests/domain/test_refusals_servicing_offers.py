@@ -312,3 +312,37 @@ def test_not2_the_expiry_window_is_1_to_90_days_ahead_inclusive():
             expiry_window(TODAY, days, ("input", "daysAhead"))
         assert (str(caught.value), caught.value.field, caught.value.rule) == (
             "`daysAhead` must be between 1 and 90", ["input", "daysAhead"], "NOT-2")
+
+
+# -- USR-2: user lookups --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("keys,field,message", [
+    ({"email": "a@b.c", "metadata": [("k", "v")]}, ["metadata"], "Look users up by e-mail or by metadata, not both"),
+    ({"email": "a@b.c", "encrypted_crid": "x"}, ["encryptedCrid"],
+     "An encrypted CRID lookup cannot be combined with e-mail or metadata filters"),
+    ({"metadata": [("k", "v")], "encrypted_crid": "x"}, ["encryptedCrid"],
+     "An encrypted CRID lookup cannot be combined with e-mail or metadata filters"),
+    ({"metadata": [("k", "v")] * 11}, ["metadata"], "At most 10 metadata filters are allowed, got 11"),
+    ({"metadata": [("k", "v"), ("", "v")]}, ["metadata", "1", "key"], "A metadata filter key must not be empty"),
+    ({"metadata": [("k" * 101, "v")]}, ["metadata", "0", "key"], "A metadata filter key must be at most 100 characters"),
+    ({"metadata": [("k", "v"), ("k", "v" * 101)]}, ["metadata", "1", "value"],
+     "A metadata filter value must be at most 100 characters"),
+    ({"encrypted_crid": "  "}, ["encryptedCrid"], "Encrypted CRID must not be blank"),
+])
+def test_usr2_user_lookup_refusals(keys, field, message):
+    from domain.registrations import MetadataFilter, RegistrationRuleError, validate_user_lookup
+
+    if "metadata" in keys:
+        keys = {**keys, "metadata": [MetadataFilter(k, v) for k, v in keys["metadata"]]}
+    with pytest.raises(RegistrationRuleError) as caught:
+        validate_user_lookup(**keys)
+
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (message, field, "USR-2")
+
+
+def test_usr2_lookups_within_bounds():
+    from domain.registrations import MetadataFilter, validate_user_lookup
+
+    ten = [MetadataFilter("k" * 100, "v" * 100)] * 10
+    assert validate_user_lookup(metadata=ten).metadata == tuple(ten)
+    assert validate_user_lookup(encrypted_crid=" abc ").encrypted_crid == "abc"
+    assert validate_user_lookup(email=" Ann@Example.com ").email is not None
