@@ -250,3 +250,12 @@ def test_usr3_usr4_a_refused_name_or_text_is_named_by_the_last_part_of_its_field
     with pytest.raises(RuleError) as caught:
         free_text("a\x00", ["input", "contact", "city"])
     assert str(caught.value).startswith("`city` contains")
+
+
+def test_buy1_an_absent_last_name_matches_no_given_one():
+    from domain.offers import CheckCriteria
+    from domain.purchases import Address, Applicant, is_same_subscription
+
+    applicant = Applicant(product="P1", last_name="Xxxx", email="", phone=None, address=Address(country="US"))
+    record = {"status": "ACTIVE", "productCode": "P1", "subscriber": {}}
+    assert is_same_subscription(CheckCriteria(last_name=True), applicant, record) is False

@@ -174,7 +174,9 @@ def test_ssn2_five_failures_within_15_minutes_block_the_key_until_the_oldest_age
     assert window.blocked(key, 1000.0 + 900) is False  # the first failure is exactly 15 minutes old
     window.succeeded(key)
     window.succeeded(("T1", "nobody"))
-    assert window.blocked(key, 1005.0) is False
+    for second in range(4):  # a success forgets the failures: four new ones do not block
+        window.failed(key, 1005.0 + second)
+    assert window.blocked(key, 1009.0) is False
 
 
 def test_ssn2_the_oldest_key_goes_first_when_the_window_is_full():
