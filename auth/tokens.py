@@ -83,7 +83,9 @@ class JwksCache:
         self.fetches += 1
         document = await self._fetch()
         keys = [k for k in document.get("keys", []) if k.get("kty") == "RSA" and k.get("use", "sig") == "sig"]
-        self._keys = KeySet.import_key_set({"keys": keys})
+        # a document without a usable key (none at all, or only encryption or non-RSA keys) is an empty key set:
+        # every token is then refused as naming an unknown key, where importing nothing raised a 500
+        self._keys = KeySet.import_key_set({"keys": keys}) if keys else KeySet([])
         self._kids = {k["kid"] for k in keys if "kid" in k}
         self._fetched_at = time.monotonic()
         self.generation += 1

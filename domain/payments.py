@@ -257,6 +257,18 @@ def check_payment_type(flow: PaymentFlow, circulation_kind: str, payment_type: P
                                "PM-1")
 
 
+def check_debt_payment_type(circulation_kind: str, payment_type: PaymentMethodKind, field: Sequence[str]) -> None:
+    """EZ-1 with PM-1: an auto-pay sign-up pays its debt first as a one-time payment, so the debt's payment
+    type must be one the one-time payment accepts (CIRCPRO takes a bank account for auto-pay but only a card
+    for a one-time payment). Checked before anything is charged."""
+    allowed = allowed_payment_methods(PaymentFlow.ONE_TIME_PAYMENT, circulation_kind)
+    if payment_type not in allowed:
+        names = " or ".join(sorted(k.value for k in allowed)) or "no payment type"
+        raise PaymentRuleError(ErrorCode.PAYMENT_METHOD_NOT_ALLOWED,
+                               f"The {circulation_kind} circulation system accepts {names} for paying the "
+                               "outstanding debt: pay it first, then sign up for auto-pay", field, "PM-1")
+
+
 def check_card_brand(brand: Optional[str], field: Sequence[str]) -> None:
     """PM-3: Diners Club cards are refused, however the brand is spelt (DINERS, Diners Club, …)."""
     if brand and DINERS in brand.upper().replace(" ", "").replace("_", ""):
@@ -408,7 +420,8 @@ def auto_pay_quote(account: Account, plan: AutoPayPlan, circulation_kind: str, s
     """EZ-2: the plan carries a renewal term and length that must match a billing option; its tip and
     donation recur with each renewal (PM-2 applies) and are not charged now. EZ-1 with FEE-4: a sign-up
     pays the outstanding debt now, with a processing fee on the debt only (none without a debt); an
-    update charges nothing. A stopped subscription cannot be on auto-pay."""
+    update charges nothing; the debt's payment type must be one a one-time payment accepts (PM-1). A stopped
+    subscription cannot be on auto-pay."""
     flow = PaymentFlow.AUTO_PAY_SIGN_UP if sign_up else PaymentFlow.AUTO_PAY_UPDATE
     check_payment_type(flow, circulation_kind, plan.payment_type, [*prefix, "paymentType"])
     if account.stopped:
@@ -426,5 +439,7 @@ def auto_pay_quote(account: Account, plan: AutoPayPlan, circulation_kind: str, s
         raise PaymentRuleError(ErrorCode.INVALID_OPTION, "The term and length match none of the billing options",
                                [*prefix, "term"], "EZ-2")
     debt = account.debt if sign_up else ZERO
+    if debt > ZERO:  # EZ-1: the debt is a one-time payment, so PM-1's one-time column decides its method
+        check_debt_payment_type(circulation_kind, plan.payment_type, [*prefix, "paymentType"])
     return charge_quote(plan.payment_type, settings.fees, balance_applied=-debt, recurring_tip=plan.tip,
                         recurring_donation=plan.donation)

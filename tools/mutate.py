@@ -3,49 +3,112 @@
     python tools/mutate.py [PATTERN ...]     e.g. 'domain.payments*' 'domain.restarts*' (default: every mutant)
 
 Runs `mutmut run` for the mutants the patterns name, then reads every result and
-`tools/mutation-equivalents.txt`, the survivors judged equivalent: one per line, the mutant's name and a
-reason (`domain.money.x_round_money__mutmut_7  the context's rounding is set again two lines down`), `#`
-starts a comment. Prints killed / survived / equivalent / no tests / timeout counts and each survivor not in
-that file with the command that shows its diff, and fails when there is one: a survivor is either killed by
-a new test or recorded there with why it cannot change behaviour. Not in CI (it takes tens of minutes).
+`tools/mutation-equivalents.txt`, the survivors judged equivalent: one per line, the mutant's name, the
+fingerprint of its change in brackets and a reason
+(`domain.money.x_round_money__mutmut_7 [3f2a9c1e] the context's rounding is set again two lines down`); `#`
+starts a comment. mutmut names a mutant by its function and a running number, so an edit to the function can
+give the number to another change: the fingerprint (a hash of the changed lines, `mutmut show` without its
+line numbers) tells, and a recorded survivor whose change is no longer the one judged counts as not judged.
+
+Prints killed / survived / equivalent / no tests / timeout counts and each survivor not judged with the
+command that shows its diff, and fails when there is one (or a selected mutant no test reaches): a survivor is
+either killed by a new test or recorded with why it cannot change behaviour. Writes the figures per module
+and every survivor with its verdict to `tools/mutation-results.txt` (tracked: the last run's result), over
+every mutant that has a result, so a run of some modules keeps the others' figures. Not in CI.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
+import re
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "tools" / "mutation-equivalents.txt"
+RESULTS = ROOT / "tools" / "mutation-results.txt"
 MUTMUT = [sys.executable, "-m", "mutmut"]
+LINE = re.compile(r"^(?P<name>\S+)\s+\[(?P<print>[0-9a-f]{8})\]\s+(?P<reason>\S.*)$")
 
 
-def equivalents() -> dict[str, str]:
-    judged: dict[str, str] = {}
+def equivalents() -> dict[str, tuple[str, str]]:
+    """name -> (fingerprint, reason)."""
+    judged: dict[str, tuple[str, str]] = {}
     for number, line in enumerate(EQUIVALENTS.read_text().splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        name, _, reason = line.partition(" ")
-        if not reason.strip():
-            raise SystemExit(f"{EQUIVALENTS.name}:{number}: {name} needs a reason why it is equivalent")
-        judged[name] = reason.strip()
+        found = LINE.match(line)
+        if not found:
+            raise SystemExit(f"{EQUIVALENTS.name}:{number}: expected `<mutant> [<fingerprint>] <why it is "
+                             f"equivalent>`: {line[:80]}")
+        judged[found["name"]] = (found["print"], found["reason"])
     return judged
 
 
-def results() -> dict[str, str]:
-    answer = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True,
-                            check=True)
-    statuses = {}
-    for line in answer.stdout.splitlines():
-        name, sep, status = line.strip().rpartition(": ")
-        if sep:
-            statuses[name] = status
+def _mutmut():
+    """mutmut's own reading of the results (pinned version: see pyproject's dev extra)."""
+    os.chdir(ROOT)
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+    from mutmut.utils.file_utils import walk_mutatable_files
+    return SourceFileMutationData, get_diff_for_mutant, status_by_exit_code, walk_mutatable_files
+
+
+def results() -> dict[str, tuple[str, Path]]:
+    """Every mutant with a result: name -> (status, source path)."""
+    data, _, status_by_exit_code, walk = _mutmut()
+    statuses: dict[str, tuple[str, Path]] = {}
+    for path in walk():
+        mutation = data(path=path)
+        mutation.load()
+        for name, code in mutation.exit_code_by_key.items():
+            statuses[name] = (status_by_exit_code[code], path)
     return statuses
+
+
+def fingerprint(name: str, path: Path) -> str:
+    """A hash of the lines the mutant changes (what `mutmut show` prints, without line numbers)."""
+    _, diff, _, _ = _mutmut()
+    changed = [line for line in diff(name, path=path).splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return hashlib.sha1("\n".join(changed).encode()).hexdigest()[:8]
+
+
+def module_of(name: str) -> str:
+    return name.split(".x_")[0].split(".xǁ")[0]
+
+
+def write_results(statuses: dict[str, tuple[str, Path]], verdicts: dict[str, str]) -> None:
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for name, (status, _) in statuses.items():
+        counts = by_module[module_of(name)]
+        counts["total"] += 1
+        if status == "survived":
+            counts["equivalent" if verdicts[name].startswith("equivalent") else "not judged"] += 1
+        else:
+            counts[status] += 1
+    columns = ("total", "killed", "equivalent", "not judged", "no tests", "timeout", "suspicious", "not checked")
+    lines = ["# `make mutate` (tools/mutate.py): the last result of every mutant of domain/ and auth/ that has been",
+             "# run, per module, then every survivor with its verdict. Regenerated by each run; commit it with the",
+             "# tests and tools/mutation-equivalents.txt. docs/testing.md says how to read it.", "",
+             "module".ljust(28) + "".join(c.rjust(12) for c in columns)]
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for module in sorted(by_module):
+        counts = by_module[module]
+        totals[module.split(".")[0]].update(counts)
+        lines.append(module.ljust(28) + "".join(str(counts[c]).rjust(12) for c in columns))
+    for package in sorted(totals):
+        lines.append(f"{package}/ (package)".ljust(28) + "".join(str(totals[package][c]).rjust(12) for c in columns))
+    lines += ["", "# survivors"]
+    for name in sorted(verdicts):
+        lines.append(f"{name}  {verdicts[name]}")
+    RESULTS.write_text("\n".join(lines) + "\n")
 
 
 def main(patterns: list[str]) -> int:
@@ -53,21 +116,40 @@ def main(patterns: list[str]) -> int:
     if os.environ.get("MUTATE_SKIP_RUN") != "1":
         subprocess.run([*MUTMUT, "run", "--max-children", children, *patterns], cwd=ROOT, check=True)
     judged = equivalents()
-    statuses = {name: status for name, status in results().items()
+    everything = results()
+    verdicts: dict[str, str] = {}
+    for name, (status, path) in everything.items():
+        if status != "survived":
+            continue
+        recorded = judged.get(name)
+        current = fingerprint(name, path)
+        if recorded is None:
+            verdicts[name] = f"NOT JUDGED [{current}]"
+        elif recorded[0] != current:
+            verdicts[name] = f"NOT JUDGED [{current}]: recorded [{recorded[0]}] was another change"
+        else:
+            verdicts[name] = f"equivalent [{current}] {recorded[1]}"
+    if os.environ.get("MUTATE_NO_RESULTS") != "1":
+        write_results(everything, verdicts)
+    statuses = {name: status for name, (status, _) in everything.items()
                 if not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)}
     counts = Counter(statuses.values())
     survivors = sorted(name for name, status in statuses.items() if status == "survived")
-    unjudged = [name for name in survivors if name not in judged]
-    stale = sorted(name for name in judged if statuses.get(name) not in (None, "survived"))
+    unjudged = [name for name in survivors if not verdicts[name].startswith("equivalent")]
+    unreached = sorted(name for name, status in statuses.items() if status == "no tests")
+    stale = sorted(name for name in judged if everything.get(name, ("",))[0] not in ("", "survived", "not checked"))
     print(f"mutants {len(statuses)}: killed {counts['killed']}, survived {len(survivors)} "
           f"(equivalent {len(survivors) - len(unjudged)}, not judged {len(unjudged)}), "
           f"no tests {counts['no tests']}, timeout {counts['timeout']}, suspicious {counts['suspicious']}, "
           f"not checked {counts['not checked']}")
     for name in stale:
-        print(f"  recorded as equivalent but now {statuses[name]}: {name} (remove its line)")
+        print(f"  recorded as equivalent but now {everything[name][0]}: {name} (remove its line)")
     for name in unjudged:
-        print(f"  survived: {name}    (mutmut show {name})")
-    return 1 if unjudged else 0
+        print(f"  survived: {name}  {verdicts[name]}    (mutmut show {name})")
+    for name in unreached:
+        print(f"  no test reaches: {name}")
+    print(f"results: {RESULTS.relative_to(ROOT)}")
+    return 1 if unjudged or unreached else 0
 
 
 if __name__ == "__main__":

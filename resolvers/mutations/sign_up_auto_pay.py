@@ -7,6 +7,8 @@ refuses the auto-pay set-up, the payment stands (it is applied, and giving it ba
 debt): the answer has the payment APPLIED, the subscription not on auto-pay and the user error
 AUTO_PAY_SETUP_FAILED saying so; signing up again (a new key) charges nothing more, since the debt is paid.
 The plan's renewal term and length must match a billing option; its tip and donation recur (EZ-2).
+PM-1 with EZ-1: the debt's payment is a one-time payment, so its payment type must be one a one-time payment
+accepts (a CIRCPRO bank account is refused before anything is charged).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from domain.ledger import (
     check_transition,
     due_for_reconciliation,
     event_type,
+    is_final,
 )
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
@@ -85,3 +86,11 @@ def test_pay4_an_illegal_transition_says_which():
         check_transition(S.APPLIED, S.REFUNDED)
 
     assert str(caught.value) == "a payment cannot go from APPLIED to REFUNDED"
+
+
+@pytest.mark.parametrize("state", list(S))
+def test_pay4_is_final_names_exactly_the_final_states(state):
+    final = state in {S.APPLIED, S.DECLINED, S.FAILED, S.VOIDED, S.REFUNDED}
+
+    assert is_final(state) is final
+    assert is_final(state.value) is final  # as stored: the state's name

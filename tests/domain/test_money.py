@@ -6,7 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from domain.money import RuleError, money_sum, percent_of, round_money, to_decimal, validate_amount
+from domain.money import (
+    MAX_AMOUNT_TEXT,
+    MAX_FRACTION_DIGITS,
+    MAX_INTEGER_DIGITS,
+    InvalidAmount,
+    RuleError,
+    money_sum,
+    parse_amount,
+    percent_of,
+    round_money,
+    to_decimal,
+    validate_amount,
+)
 
 
 @pytest.mark.parametrize(("value", "rounded"), [
@@ -98,3 +110,89 @@ def test_mny1_without_a_field_the_amount_is_called_amount():
 @pytest.mark.parametrize("amount", ["0.01", "1", "12.30"])
 def test_mny1_a_positive_amount_passes_when_zero_is_not_allowed(amount):
     assert validate_amount(Decimal(amount), ["input", "total"], allow_zero=False) == Decimal(amount)
+
+
+def test_mny1_refused_values_say_what_was_wrong():
+    with pytest.raises(TypeError, match=r"^money must not be a float \(MNY-1\): 0\.1$"):
+        to_decimal(0.1)
+    with pytest.raises(TypeError, match=r"^money must not be a bool \(MNY-1\): True$"):
+        to_decimal(True)
+    with pytest.raises(ValueError, match=r"^not a decimal amount: 'ten'$"):
+        to_decimal("ten")
+    for value in ("NaN", "sNaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError, match=rf"^not a finite amount: '{value}'$"):
+            to_decimal(value)
+
+
+def test_mny2_a_part_with_more_than_two_places_is_a_bug_the_sum_names():
+    with pytest.raises(ValueError, match=r"^part Decimal\('1\.005'\) is not rounded to two places \(MNY-2\)$"):
+        money_sum([Decimal("1.00"), Decimal("1.005")])
+
+
+# -- parse_amount: the `Decimal` scalar's parser (MNY-1; issue 14 #11) -----------------------------------------
+def test_mny1_the_bounds_of_an_amount_text():
+    assert (MAX_INTEGER_DIGITS, MAX_FRACTION_DIGITS, MAX_AMOUNT_TEXT) == (18, 10, 30)
+
+
+@pytest.mark.parametrize("value,amount", [
+    ("10.79", "10.79"),
+    ("-1", "-1"),
+    ("2147483648.10", "2147483648.10"),
+    ("0.1234567890", "0.1234567890"),  # ten places: parsed here, refused by validate_amount with its own message
+    ("9" * 18, "9" * 18),
+    ("-" + "9" * 18 + "." + "9" * 10, "-" + "9" * 18 + "." + "9" * 10),  # the longest: 30 characters
+    (12, "12"),
+    (-3, "-3"),
+    (10.5, "10.5"),  # a JSON number with a fraction, from its shortest representation
+    (0.1, "0.1"),
+])
+def test_mny1_plain_decimal_amounts_are_parsed_exactly(value, amount):
+    parsed = parse_amount(value)
+
+    assert isinstance(parsed, Decimal) and str(parsed) == amount
+
+
+def refusal(value) -> str:
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(value)
+    assert isinstance(caught.value, ValueError)
+    return str(caught.value)
+
+
+def not_an_amount(shown: str) -> str:
+    return (f"{shown!r} is not an amount: a decimal such as \"10.79\", with at most 18 digits before the point and "
+            "10 after, and no exponent, NaN or Infinity")
+
+
+@pytest.mark.parametrize("value", ["1e3", "1E3", "NaN", "sNaN", "Infinity", "-Infinity", "+1", " 1", "1 ", "1.",
+                                   ".5", "1.2.3", "--1", "", "٣", "1_000", "9" * 19, "0." + "1" * 11, "0x10",
+                                   "1" * 19 + ".5"])
+def test_mny1_anything_but_a_plain_decimal_is_refused_with_the_text_shown(value):
+    assert refusal(value) == not_an_amount(value)
+
+
+def test_mny1_a_float_out_of_bounds_is_refused_as_its_text():
+    assert refusal(1e300) == not_an_amount("1e+300")
+    assert refusal(float("nan")) == not_an_amount("nan")
+
+
+def test_mny1_an_integer_beyond_18_digits_is_refused():
+    assert refusal(10 ** 18) == not_an_amount("1" + "0" * 18)
+    assert parse_amount(10 ** 18 - 1) == Decimal("9" * 18)
+
+
+def test_mny1_a_long_text_is_shown_cut_at_40_characters():
+    assert refusal("1" * 40) == not_an_amount("1" * 40)
+    assert refusal("1" * 41) == not_an_amount("1" * 40 + "…")
+    assert refusal("1" * 31) == not_an_amount("1" * 31)  # over 30: refused before the pattern is tried
+
+
+@pytest.mark.parametrize("value,message", [
+    (True, "an amount must be a decimal string such as \"10.79\", not a boolean"),
+    (False, "an amount must be a decimal string such as \"10.79\", not a boolean"),
+    (None, "an amount must be a decimal string such as \"10.79\""),
+    ([1], "an amount must be a decimal string such as \"10.79\""),
+    ({"amount": "1"}, "an amount must be a decimal string such as \"10.79\""),
+])
+def test_mny1_a_value_that_is_no_string_or_number_is_refused(value, message):
+    assert refusal(value) == message

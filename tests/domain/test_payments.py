@@ -22,10 +22,14 @@ from domain.payments import (
     auto_pay_quote,
     charge_quote,
     check_card_brand,
+    check_debt_payment_type,
     check_client_fees,
     check_client_total,
     check_method_change_window,
+    check_payment_method_accepted,
     check_payment_type,
+    check_tip_and_donation,
+    method_change_window_start,
     money_input,
     one_time_payment_quote,
     payment_window_start,
@@ -346,6 +350,182 @@ def test_pm1_matrix_auto_pay_by_bank_is_refused():
     assert error.code is ErrorCode.PAYMENT_METHOD_NOT_ALLOWED
 
 
+@pytest.mark.parametrize("kind,payment_type,debt,accepted", [
+    ("CIRCPRO", BANK, D("-20.45"), False),  # the debt is a one-time payment: CIRCPRO takes a card only
+    ("CIRCPRO", BANK, D("-0.01"), False),
+    ("CIRCPRO", BANK, D("0.00"), True),  # no debt, nothing paid now: PM-1's auto-pay column alone
+    ("CIRCPRO", CC, D("-20.45"), True),
+    ("NCS", BANK, D("-20.45"), True),
+    ("SAXO", BANK, D("-20.45"), True),
+])
+def test_ez1_pm1_a_sign_ups_debt_is_paid_by_a_type_the_one_time_payment_accepts(kind, payment_type, debt, accepted):
+    def quote():
+        return auto_pay_quote(account(balance=debt), plan(payment_type=payment_type), kind, NO_FEES, sign_up=True)
+
+    if accepted:
+        assert quote().total == -debt
+        return
+    error = refused(quote)
+    assert (error.code, error.rule, error.field) == (
+        ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, "PM-1", ["input", "paymentType"])
+    assert str(error) == ("The CIRCPRO circulation system accepts CREDIT_CARD for paying the outstanding debt: pay "
+                          "it first, then sign up for auto-pay")
+
+
+def test_ez1_pm1_an_update_by_bank_on_circpro_with_a_debt_is_accepted():
+    quote = auto_pay_quote(account(auto_pay=True, balance=D("-20.45")), plan(payment_type=BANK), "CIRCPRO", NO_FEES,
+                           sign_up=False)
+
+    assert quote.total == D("0.00")
+
+
+# -- TIP-3: TIP-2's bound on every tip and donation in every flow ---------------------------------------------
+MAXIMUM_25 = PaymentSettings(maximum_tip=D("25.00"))
+
+
+@pytest.mark.parametrize("name", ["tip", "donation"])
+@pytest.mark.parametrize("flow", ["one-time payment", "auto-pay sign-up", "auto-pay update"])
+def test_tip3_a_tip_or_donation_is_at_most_the_tenants_maximum_in_every_flow(flow, name):
+    def quote(amount: Decimal):
+        if flow == "one-time payment":
+            return one_time_payment_quote(account(), payment(**{name: amount}), "NCS", MAXIMUM_25)
+        return auto_pay_quote(account(auto_pay=flow == "auto-pay update"), plan(**{name: amount}), "SAXO",
+                              MAXIMUM_25, sign_up=flow == "auto-pay sign-up")
+
+    quote(D("25.00"))  # the maximum itself is allowed
+    error = refused(lambda: quote(D("25.01")))
+
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", name], "TIP-3", f"A {name} may be at most 25.00")
+
+
+def test_tip3_the_default_maximum_is_100():
+    assert PaymentSettings().maximum_tip == D("100.00")
+    one_time_payment_quote(account(), payment(tip=D("100.00")), "NCS", NO_FEES)
+    error = refused(lambda: one_time_payment_quote(account(), payment(tip=D("100.01")), "NCS", NO_FEES))
+    assert error.code is ErrorCode.TIP_TOO_LARGE
+
+
+def test_tip3_without_a_maximum_no_bound_is_checked_and_pm2_still_is():
+    check_tip_and_donation("NCS", D("1000000.00"), D("1000000.00"), ["input"])
+    check_tip_and_donation("NCS", D("1000000.00"), D("1000000.00"), ["input"], None)
+    error = refused(lambda: check_tip_and_donation("CIRCPRO", D("0.00"), D("1.00"), ["input"]))
+    assert (error.code, error.field, error.rule) == (ErrorCode.TIP_NOT_SUPPORTED, ["input", "donation"], "PM-2")
+
+
+def test_tip3_the_bound_is_checked_on_the_tip_first_then_the_donation():
+    error = refused(lambda: check_tip_and_donation("NCS", D("30.00"), D("40.00"), ["input"], D("25.00")))
+    assert error.field == ["input", "tip"]
+    error = refused(lambda: check_tip_and_donation("NCS", D("25.00"), D("40.00"), ["input"], D("25.00")))
+    assert error.field == ["input", "donation"]
+
+
+# -- PM-1 for a payment method (GW-1), PM-5's method window, facts from circulation records -------------------
+@pytest.mark.parametrize("kind,payment_type,accepted", [
+    ("NCS", CC, True), ("NCS", BANK, True), ("SAXO", BANK, True), ("CIRCPRO", BANK, True),  # auto-pay by bank
+    ("MATRIX", CC, True), ("MATRIX", BANK, False), ("UNKNOWN", CC, False),
+])
+def test_pm1_a_payment_method_must_serve_some_flow_of_the_circulation_system(kind, payment_type, accepted):
+    if accepted:
+        check_payment_method_accepted(kind, payment_type, ["input", "paymentType"])
+        return
+    error = refused(lambda: check_payment_method_accepted(kind, payment_type, ["input", "paymentType"]))
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+        f"The {kind} circulation system accepts no {payment_type.value} payments")
+
+
+def test_pm5_the_method_change_window_starts_24_hours_back():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+    assert method_change_window_start(now) == datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def test_pay3_a_billing_option_from_its_circulation_record():
+    option = BillingOptionFacts.from_record({"term": "1M", "length": "3", "amount": "10.785", "tax": "0.805"})
+
+    assert option == BillingOptionFacts(term="1M", length=3, amount=D("10.79"), tax=D("0.81"))
+    assert isinstance(option.length, int)
+    assert BillingOptionFacts.from_record({"term": "12M", "length": 12, "amount": "106.92"}).tax == D("0.00")
+    assert BillingOptionFacts.from_record({"term": "12M", "length": 12, "amount": "1", "tax": None}).tax == D("0.00")
+
+
+def test_an_account_from_its_circulation_record():
+    record = {"status": "ACTIVE", "kind": "REGULAR", "digital": 1, "autoPay": 0, "balance": "-20.455",
+              "restartScheduled": 1}
+    options = [{"term": "1M", "length": 1, "amount": "10.79", "tax": "0.80"},
+               {"term": "12M", "length": 12, "amount": "106.92", "tax": "7.92"}]
+
+    facts = Account.from_record(record, options)
+
+    assert facts == Account(status="ACTIVE", kind="REGULAR", digital=True, auto_pay=False, balance=D("-20.46"),
+                            options=(MONTH, YEAR), restart_scheduled=True)
+    assert (facts.debt, facts.stopped) == (D("20.46"), False)
+    other = Account.from_record({"status": "STOPPED", "kind": "TRIAL", "digital": 0, "autoPay": 1, "balance": "5"},
+                                [])
+    assert (other.digital, other.auto_pay, other.restart_scheduled, other.options) == (False, True, False, ())
+    assert (other.balance, other.debt, other.stopped, other.kind) == (D("5.00"), D("0.00"), True, "TRIAL")
+
+
+def test_a_payment_rule_error_keeps_a_missing_field_as_none():
+    error = PaymentRuleError(ErrorCode.INVALID, "why", None, "PAY-4")
+
+    assert (error.code, error.field, error.rule, str(error)) == (ErrorCode.INVALID, None, "PAY-4", "why")
+    assert PaymentRuleError(ErrorCode.INVALID, "why", ("input", "x"), "PAY-4").field == ["input", "x"]
+
+
+# -- what each refusal says: the userError's message, shown to the customer as it is -------------------------
+STOPPED = dict(status="STOPPED")
+
+
+@pytest.mark.parametrize("call,code,field,rule,message", [
+    (lambda: check_payment_type(PaymentFlow.RESTART, "CIRCPRO", CC, ["input", "paymentType"]),
+     ErrorCode.FLOW_NOT_SUPPORTED, ["input", "paymentType"], "PM-1",
+     "The CIRCPRO circulation system does not support this flow"),
+    (lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "NCS", None, ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+     "The NCS circulation system accepts BANK or CREDIT_CARD for this flow"),
+    (lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-1",
+     "The MATRIX circulation system accepts CREDIT_CARD for this flow"),
+    (lambda: check_card_brand("Diners Club", ["input", "paymentType"]),
+     ErrorCode.PAYMENT_METHOD_NOT_ALLOWED, ["input", "paymentType"], "PM-3", "Diners Club cards are not accepted"),
+    (lambda: one_time_payment_quote(account(**STOPPED), payment(), "NCS", NO_FEES),
+     ErrorCode.SUBSCRIPTION_STOPPED, ["input", "subscriptionId"], "RST-1",
+     "A stopped subscription is paid through a restart"),
+    (lambda: one_time_payment_quote(account(), payment(option_term="6M"), "NCS", NO_FEES),
+     ErrorCode.INVALID_OPTION, ["input", "optionTerm"], "PAY-3", "The subscription has no billing option with this term"),
+    (lambda: one_time_payment_quote(account(), payment(option_amount=D("10.78")), "NCS", NO_FEES),
+     ErrorCode.INVALID_OPTION, ["input", "optionAmount"], "PAY-3", "The 1M option costs 10.79, not 10.78"),
+    (lambda: one_time_payment_quote(account(), payment(tip=D("1.00")), "MATRIX", NO_FEES),
+     ErrorCode.TIP_NOT_SUPPORTED, ["input", "tip"], "PM-2", "The MATRIX circulation system accepts no tip or donation"),
+    (lambda: auto_pay_quote(account(**STOPPED), plan(), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.SUBSCRIPTION_STOPPED, ["input", "subscriptionId"], "EZ-3", "A stopped subscription cannot be on auto-pay"),
+    (lambda: auto_pay_quote(account(auto_pay=True), plan(), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.ALREADY_ON_AUTO_PAY, ["input", "subscriptionId"], "EZ-1", "The subscription is already on auto-pay"),
+    (lambda: auto_pay_quote(account(), plan(), "NCS", NO_FEES, sign_up=False),
+     ErrorCode.NOT_ON_AUTO_PAY, ["input", "subscriptionId"], "EZ-2",
+     "The subscription is not on auto-pay: sign up first"),
+    (lambda: auto_pay_quote(account(), plan(term="6M"), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2", "The term and length match none of the billing options"),
+    (lambda: auto_pay_quote(account(), plan(term=None), "NCS", NO_FEES, sign_up=True),
+     ErrorCode.INVALID_OPTION, ["input", "term"], "EZ-2", "The term and length match none of the billing options"),
+], ids=["flow", "no-type", "type", "diners", "stopped-payment", "term", "amount", "tip", "stopped-auto-pay",
+        "already", "not-on", "plan", "no-term"])
+def test_each_refusal_names_its_code_field_rule_and_says_why(call, code, field, rule, message):
+    error = refused(call)
+
+    assert (error.code, error.field, error.rule, str(error)) == (code, field, rule, message)
+
+
+def test_a_plan_or_option_term_is_matched_without_its_spaces():
+    quote = auto_pay_quote(account(), plan(term=" 1M "), "NCS", NO_FEES, sign_up=True)
+    assert quote.total == D("0.00")
+    assert one_time_payment_quote(account(), payment(option_term=" 1M "), "NCS", NO_FEES).option_amount == D("10.79")
+    error = refused(lambda: one_time_payment_quote(account(), payment(option_term=None), "NCS", NO_FEES))
+    assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])
+
+
 # -- settings and GW-3 ------------------------------------------------------------------------------------
 def test_ten2_payment_settings_defaults():
     settings = PaymentSettings.from_tenant(TenantSettings(name="The Daily Ledger"))
@@ -463,3 +643,22 @@ def test_pm1_the_refusal_lists_what_the_flow_accepts():
     error = refused(lambda: check_payment_type(PaymentFlow.ONE_TIME_PAYMENT, "MATRIX", BANK, ["input", "paymentType"]))
 
     assert str(error) == "The MATRIX circulation system accepts CREDIT_CARD for this flow"
+
+
+def test_mny1_a_refused_amount_is_named_by_the_last_part_of_its_field():
+    error = refused(lambda: money_input(D("-1.00"), ["input", "payment", "tip"]))
+    assert (str(error), error.field) == ("`tip` must be zero or more", ["input", "payment", "tip"])
+    error = refused(lambda: money_input(D("1.001"), ["input", "payment", "donation"]))
+    assert str(error) == "`donation` must have at most two decimal places"
+    error = refused(lambda: money_input(D("0"), ["input", "payment", "amount"], positive=True, rule="TIP-2"))
+    assert (str(error), error.rule) == ("`amount` must be greater than zero", "TIP-2")
+
+
+def test_ez1_pm1_the_debts_payment_type_refusal_names_what_the_one_time_payment_accepts():
+    check_debt_payment_type("NCS", BANK, ["input", "paymentType"])
+    error = refused(lambda: check_debt_payment_type("NCS", None, ["input", "paymentType"]))
+    assert str(error) == ("The NCS circulation system accepts BANK or CREDIT_CARD for paying the outstanding debt: "
+                          "pay it first, then sign up for auto-pay")
+    error = refused(lambda: check_debt_payment_type("UNKNOWN", CC, ["input", "paymentType"]))
+    assert str(error) == ("The UNKNOWN circulation system accepts no payment type for paying the outstanding debt: "
+                          "pay it first, then sign up for auto-pay")

@@ -332,3 +332,66 @@ def test_pay3_a_restart_with_an_unknown_term_names_the_term_field():
     error = refused(lambda: restart_quote(stopped(), restart(option_term="6M"), "NCS", CREDIT_OFF, TODAY))
 
     assert (error.code, error.field) == (ErrorCode.INVALID_OPTION, ["input", "optionTerm"])
+
+
+# -- TIP-3: TIP-2's bound on every tip and donation in every flow ---------------------------------------------
+def _restart_with(extra, settings):
+    return restart_quote(stopped(), restart(**extra), "NCS", settings, TODAY)
+
+
+@pytest.mark.parametrize("name", ["tip", "donation"])
+def test_tip3_a_restarts_tip_or_donation_is_at_most_the_maximum(name):
+    settings = PaymentSettings(maximum_tip=D("25.00"))
+
+    quote, _ = _restart_with({name: D("25.00")}, settings)
+    error = refused(lambda: _restart_with({name: D("25.01")}, settings))
+
+    assert getattr(quote, name) == D("25.00")
+    assert (error.code, error.field, error.rule, str(error)) == (
+        ErrorCode.TIP_TOO_LARGE, ["input", name], "TIP-3", f"A {name} may be at most 25.00")
+
+
+# -- what each refusal says: the userError's message, shown to the customer as it is -------------------------
+@pytest.mark.parametrize("call,code,field,rule,message", [
+    (lambda: restart_quote(stopped(status="ACTIVE", kind="TRIAL", restart_scheduled=True), restart(), "NCS",
+                           CREDIT_OFF, TODAY),
+     ErrorCode.RESTART_NOT_AVAILABLE, ["input", "subscriptionId"], "RST-1",
+     "Only a stopped subscription can be restarted. A trial subscription cannot be restarted. A restart is already "
+     "scheduled."),
+    (lambda: restart_quote(stopped(), restart(restart_date=TODAY - timedelta(days=1)), "MATRIX", CREDIT_OFF, TODAY),
+     ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"], "RST-2",
+     "The restart date may not be before today (2026-11-24)"),
+    (lambda: restart_quote(stopped(), restart(restart_date=TODAY + timedelta(days=1)), "NCS", CREDIT_OFF, TODAY),
+     ErrorCode.INVALID_RESTART_DATE, ["input", "restartDate"], "RST-2",
+     "The NCS circulation system restarts today only (2026-11-24)"),
+    (lambda: restart_quote(stopped(), restart(payment_type=None), "NCS", CREDIT_OFF, TODAY),
+     ErrorCode.PAYMENT_METHOD_REQUIRED, ["input", "paymentType"], "RST-3", "10.79 is due: a payment method is needed"),
+    (lambda: check_tip_amount(D("0.00"), D("100.00"), ["input", "amount"]),
+     ErrorCode.INVALID_AMOUNT, ["input", "amount"], "TIP-2", "A tip must be greater than zero"),
+    (lambda: check_tip_amount(D("100.01"), D("100.00"), ["input", "amount"]),
+     ErrorCode.TIP_TOO_LARGE, ["input", "amount"], "TIP-2", "A tip may be at most 100.00"),
+    (lambda: tip_quote(active(auto_pay=False), Tip(D("2.00"), True, CC), "NCS", CREDIT_OFF),
+     ErrorCode.TIP_NOT_ALLOWED, ["input", "recurring"], "TIP-1",
+     "A recurring tip needs the subscription to be on auto-pay."),
+    (lambda: tip_quote(active(digital=True), Tip(D("2.00"), False, CC), "NCS", CREDIT_OFF),
+     ErrorCode.TIP_NOT_ALLOWED, ["input", "subscriptionId"], "TIP-1",
+     "A one-time tip is not available for a digital subscription."),
+], ids=["rst1", "rst2-past", "rst2-future", "rst3", "tip2-zero", "tip2-max", "tip1-recurring", "tip1-digital"])
+def test_each_refusal_names_its_code_field_rule_and_says_why(call, code, field, rule, message):
+    error = refused(call)
+
+    assert (error.code, error.field, error.rule, str(error)) == (code, field, rule, message)
+
+
+def test_rst1_restart_availability_does_not_depend_on_ebill_or_auto_pay():
+    for facts in ({"auto_pay": True}, {"digital": True}):
+        quote, _ = restart_quote(stopped(**facts), restart(), "NCS", CREDIT_OFF, TODAY)
+        assert quote.option_amount == D("10.79")
+
+
+def test_tip1_every_reason_is_said_one_after_the_other():
+    error = refused(lambda: tip_quote(active(status="STOPPED", digital=True), Tip(D("2.00"), False, CC), "NCS",
+                                      CREDIT_OFF))
+
+    assert str(error) == ("A one-time tip is not available for a digital subscription. A stopped subscription cannot "
+                          "receive a tip.")

@@ -114,6 +114,42 @@ async def test_pm1_circpro_auto_pay_by_bank_is_accepted(api_client, own_tenant, 
     assert payload["userErrors"] == [] and payload["subscription"]["autoPay"] is True
 
 
+async def test_ez1_pm1_circpro_sign_up_by_bank_with_a_debt_is_refused_before_any_charge(api_client, own_tenant,
+                                                                                          sandboxes, services, tokens):
+    """EZ-1 pays the debt first as a one-time payment, and PM-1 accepts only a card for a CIRCPRO one-time
+    payment: a CIRCPRO sign-up by bank with a debt is refused before NavigaPay is asked for anything (it used
+    to charge the bank account and then meet the circulation system's refusal)."""
+    # given: a CIRCPRO subscription with a bank account and a debt of 20.45
+    setup = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", method="BANK", balance="-20.45")
+    # when
+    payload = await pay(api_client, setup, SIGN_UP_AUTO_PAY, total="20.45", **{**PLAN, "paymentType": "BANK"})
+    # then: refused on the payment type, nothing charged, nothing sent to the circulation system
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("PAYMENT_METHOD_NOT_ALLOWED", ["input", "paymentType"])]
+    assert "CREDIT_CARD" in payload["userErrors"][0]["message"]
+    assert payload["payment"] is None
+    assert gateway_entries(sandboxes, setup.tenant) == []
+    assert circulation_entries(sandboxes, setup.tenant) == []
+    assert circulation_record(sandboxes, setup)["autoPay"] is False
+    assert [e.type_code for e in await events(services, setup.tenant)] == []
+
+
+async def test_ez1_pm1_circpro_sign_up_by_bank_without_a_debt_or_by_card_with_one_is_accepted(api_client, own_tenant,
+                                                                                              sandboxes, tokens):
+    """The refusal above is only for the debt's payment: without a debt a CIRCPRO bank sign-up is set up, and
+    with one a card pays it (PM-1, EZ-1)."""
+    # given
+    by_bank = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", method="BANK", balance="5.00")
+    by_card = await paying(own_tenant, sandboxes, tokens, kind="CIRCPRO", balance="-20.45")
+    # when
+    bank = await pay(api_client, by_bank, SIGN_UP_AUTO_PAY, total="0.00", **{**PLAN, "paymentType": "BANK"})
+    card = await pay(api_client, by_card, SIGN_UP_AUTO_PAY, total="20.45", **PLAN)
+    # then
+    assert bank["userErrors"] == [] and bank["subscription"]["autoPay"] is True
+    assert card["userErrors"] == [] and card["subscription"]["autoPay"] is True
+    assert [sale["amount"] for sale in gateway_entries(sandboxes, by_card.tenant)] == [Decimal("20.45")]
+
+
 async def test_pm2_a_recurring_tip_on_matrix_auto_pay_is_refused(api_client, own_tenant, sandboxes, tokens):
     # given
     setup = await paying(own_tenant, sandboxes, tokens, kind="MATRIX")
