@@ -86,6 +86,7 @@ class Context:
     links: dict[int, tuple[Any, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     role_reads: int = 0
+    known_now: bool = False  # True: the request has read the registration and links already (issue 18's levers)
 
     def __post_init__(self) -> None:
         self.tenant = SimpleNamespace(settings=Settings(self.flags))
@@ -97,6 +98,12 @@ class Context:
     async def customer_link_roles(self):
         self.role_reads += 1
         return self.roles
+
+    def customer_registration_now(self):
+        return (True, self.registration) if self.known_now else (False, None)
+
+    def customer_link_roles_now(self):
+        return self.roles if self.known_now else None
 
 
 def staff(mfa: bool = False, **access: AccessLevel) -> Principal:
@@ -579,3 +586,30 @@ def test_deciding_at_once_and_a_guard_hand_the_object_to_the_rules_and_the_info_
         guard.resolve(resolver, SOURCE, the_info, subject="auth0|other")
     linked = Context(customer("C1"), roles={"S1": GUEST})
     assert allows(CustomerLinked(both("id")), linked, SOURCE, id="S1") is True
+
+
+def test_lnk3_usr8_a_request_that_knows_the_registration_and_links_decides_at_once_and_the_same():
+    """Issue 18's lever: once the request has read the customer's registration and links (`linkedSubscriptions`
+    primes them), the customer rules answer a bool without a coroutine — the same answer the awaited path gives."""
+    linked, owner = customer_linked(arg("id")), customer_owner(arg("id"))
+    known = Context(customer(), registration=registration("ACTIVE"), roles={"S1": OWNER, "S2": GUEST}, known_now=True)
+    awaited = Context(customer(), registration=registration("ACTIVE"), roles={"S1": OWNER, "S2": GUEST})
+
+    answers = [linked.allows(known, None, {"id": s}) for s in ("S1", "S2", "S3")]
+    answers += [owner.allows(known, None, {"id": s}) for s in ("S1", "S2", "S3")]
+    assert answers == [True, True, False, True, False, False]
+    assert [allows(linked, awaited, id=s) for s in ("S1", "S2", "S3")] == answers[:3]
+    assert [allows(owner, awaited, id=s) for s in ("S1", "S2", "S3")] == answers[3:]
+    assert known.role_reads == 0 and awaited.role_reads == 6
+    with pytest.raises(Denied):  # USR-8 holds on the path that does not await too
+        linked.allows(Context(customer(), registration=registration("UNVERIFIED"), known_now=True), None, {"id": "S1"})
+
+
+def test_lnk3_a_request_that_knows_the_registration_but_not_the_links_awaits_them():
+    context = Context(customer(), registration=registration("ACTIVE"), roles={"S1": OWNER})
+    context.customer_link_roles_now = lambda: None  # registration read for every customer request, links not yet
+    context.customer_registration_now = lambda: (True, context.registration)
+
+    answer = customer_linked(arg("id")).allows(context, None, {"id": "S1"})
+
+    assert asyncio.iscoroutine(answer) and asyncio.run(answer) is True and context.role_reads == 1
