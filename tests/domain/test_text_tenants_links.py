@@ -76,6 +76,11 @@ def test_ten2_the_defaults():
         "Auth0.App.Connection": "Username-Password-Authentication",
         "PostalCodeMask": "99999",
         "Security.RequireManagerMfa": "0",
+        "Auth0.App.LogOutFromIDP": "0",  # SET-4
+        "Flow.Auth0.IntegrationType": "",
+        "Flow.AddressMove": "",
+        "MelissaDataIntegration": "",
+        "Config.System.RestrictCreateUser": "0",
         "Site.FrontEndUrl": "",
     }
 
