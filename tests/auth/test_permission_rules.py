@@ -645,3 +645,16 @@ def test_usr8_lnk3_every_customer_rule_decides_at_once_when_the_request_knows_th
         staff_context = Context(staff(), known_now=True)
         assert rule.allows(staff_context, None, {"crid": "CRID1"}) is False
     assert AnyCustomer().description == "a signed-in customer (own registration)"
+
+
+def test_usr8_lnk3_the_at_once_path_reads_the_object_the_field_belongs_to():
+    """LNK-3 on a relation (e.g. a subscription's own fields): the at-once path reads the CRID and the subscription id
+    from the parent object, as the awaited path does."""
+    context = Context(customer("CRID1"), registration=registration("ACTIVE"), roles={"S1": OWNER}, known_now=True)
+    mine, theirs = SimpleNamespace(crid="CRID1", id="S1"), SimpleNamespace(crid="CRID2", id="S2")
+
+    assert customer_self(parent("crid")).allows(context, mine, {}) is True
+    assert customer_self(parent("crid")).allows(context, theirs, {}) is False
+    assert customer_linked(parent("id")).allows(context, mine, {}) is True
+    assert customer_owner(parent("id")).allows(context, mine, {}) is True
+    assert customer_linked(parent("id")).allows(context, theirs, {}) is False
