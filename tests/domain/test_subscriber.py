@@ -178,3 +178,23 @@ def test_adr4_billing_method_and_rate_code_belong_to_ncs_comp_moves_only(circula
             [field], "ADR-4")
     assert move(circulation_kind=circulation, subscription_kind=kind, billing_method=" ", rate_code="").billing_method \
         is None
+
+
+def test_adr1_a_refusal_names_the_last_part_of_the_field():
+    for value in ("  ", "An\nn"):
+        error = refused(lambda: clean_text(value, ["input", "subscriber", "lastName"], required=True))
+        assert str(error).startswith("`lastName` must not") and error.field == ["input", "subscriber", "lastName"]
+        assert str(refused(lambda: clean_text(value, ["company"], required=True))).startswith("`company` must not")
+
+
+def test_adr4_level_billing_and_rate_refusals_cite_adr4():
+    au = {**HOME, "country": "AU", "postalCode": "20000"}
+    comp = {"circulation_kind": "NCS", "subscription_kind": "COMPLIMENTARY"}
+    for call, field in ((lambda: move(address={**au, "levelDesignator": "L", "levelNumber": "3" * 33}),
+                         ["address", "levelNumber"]),
+                        (lambda: move(address={**au, "levelDesignator": "L\x00", "levelNumber": "3"}),
+                         ["address", "levelDesignator"]),
+                        (lambda: move(**comp, billing_method="B" * 33, rate_code="RC"), ["billingMethod"]),
+                        (lambda: move(**comp, billing_method="BM", rate_code="R\x07"), ["rateCode"])):
+        error = refused(call)
+        assert (error.code, error.field, error.rule) == ("INVALID", field, "ADR-4")
