@@ -87,8 +87,8 @@ def test_adr1_text_is_trimmed_and_blank_is_none_unless_required():
     ("An\x85n", True, 100, "`firstName` must not contain the character U+0085"),
 ])
 def test_adr1_text_refusals_name_the_field_and_rule(value, required, limit, message):
-    error = refused(lambda: clean_text(value, ["input", "firstName"], required=required, rule="ADR-9", limit=limit))
-    assert (error.code, str(error), error.field, error.rule) == ("INVALID", message, ["input", "firstName"], "ADR-9")
+    error = refused(lambda: clean_text(value, ["input", "firstName"], required=required, rule="ADR-3", limit=limit))
+    assert (error.code, str(error), error.field, error.rule) == ("INVALID", message, ["input", "firstName"], "ADR-3")
     assert refused(lambda: clean_text(value, ["x", "firstName"], required=required, limit=limit)).rule == "ADR-1"
 
 
