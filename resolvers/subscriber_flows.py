@@ -32,7 +32,12 @@ ERROR_CODES: dict[str, str] = {
     "DATE_IN_PAST": "The move's effective date is before today in the tenant's time zone (ADR-3).",
     "INVALID_POSTAL_CODE": "The postal code does not match the tenant's PostalCodeMask (ADR-3).",
     "NOT_DELIVERABLE": "The subscription's offer does not deliver to the new postal code (OFR-2).",
-    "MOVE_BILLING_REQUIRED": "An NCS comp-subscription move needs a billing method and a rate code (ADR-4).",
+    "LEVEL_NOT_ENABLED": "A level designator and number need MelissaDataIntegration GlobalOnPremise or GlobalCheckAPI "
+                         "(ADR-4, SET-4).",
+    "MOVE_BILLING_REQUIRED": "An NCS comp-subscription move needs a billing method and a rate code when "
+                             "Flow.AddressMove is RealTime (ADR-4).",
+    "MOVE_BILLING_NOT_ENABLED": "Flow.AddressMove is not RealTime: an NCS comp-subscription move goes without a billing "
+                                "method and rate code (ADR-4, SET-4).",
     "MOVE_BILLING_NOT_SUPPORTED": "A billing method and rate code belong to NCS comp-subscription moves only (ADR-4).",
     "MOVE_ALREADY_SCHEDULED": "A later move is already scheduled for this subscription: it moves first.",
     "SUBSCRIPTION_STOPPED": "The subscription is stopped: there is no delivery to move.",
