@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from auth.permissions import (
+    AnyCustomer,
     ANY_CUSTOMER,
     ANY_STAFF,
     ANYONE,
@@ -613,3 +614,47 @@ def test_lnk3_a_request_that_knows_the_registration_but_not_the_links_awaits_the
     answer = customer_linked(arg("id")).allows(context, None, {"id": "S1"})
 
     assert asyncio.iscoroutine(answer) and asyncio.run(answer) is True and context.role_reads == 1
+
+
+def test_usr8_lnk3_every_customer_rule_decides_at_once_when_the_request_knows_the_facts():
+    """Issue 18's lever for each customer rule: with the registration and links known, AnyCustomer, CustomerSelf
+    and CustomerLinked answer a bool (no coroutine, no role read) equal to the awaited answer; USR-8 refuses LITE
+    and UNVERIFIED registrations on this path too; a subscription id that is absent is refused at once."""
+    def known(crid="CRID1", state="ACTIVE"):
+        return Context(customer(crid), registration=registration(state), roles={"S1": GUEST}, known_now=True)
+
+    def awaited(crid="CRID1", state="ACTIVE"):
+        return Context(customer(crid), registration=registration(state), roles={"S1": GUEST})
+
+    cases = [(AnyCustomer(), {}, True), (customer_self(arg("crid")), {"crid": "CRID1"}, True),
+             (customer_self(arg("crid")), {"crid": "CRID2"}, False), (customer_linked(arg("id")), {"id": "S1"}, True),
+             (customer_linked(arg("id")), {"id": None}, False), (customer_owner(arg("id")), {"id": "S1"}, False)]
+    for rule, kwargs, expected in cases:
+        context = known()
+        answer = rule.allows(context, None, kwargs)
+        assert answer is expected and context.role_reads == 0, (rule, kwargs)
+        assert allows(rule, awaited(), **kwargs) is expected, (rule, kwargs)
+        for state in ("LITE", "UNVERIFIED"):
+            for make in (known, awaited):
+                with pytest.raises(Denied) as caught:
+                    allows(rule, make(state=state), **kwargs)
+                assert (caught.value.code, caught.value.extensions, str(caught.value)) == (
+                    "FORBIDDEN", {"reason": "REGISTRATION_NOT_VERIFIED"},
+                    "This registration cannot sign in until it is verified and has a password (USR-8)")
+    for rule in (AnyCustomer(), customer_self(arg("crid"))):
+        staff_context = Context(staff(), known_now=True)
+        assert rule.allows(staff_context, None, {"crid": "CRID1"}) is False
+    assert AnyCustomer().description == "a signed-in customer (own registration)"
+
+
+def test_usr8_lnk3_the_at_once_path_reads_the_object_the_field_belongs_to():
+    """LNK-3 on a relation (e.g. a subscription's own fields): the at-once path reads the CRID and the subscription id
+    from the parent object, as the awaited path does."""
+    context = Context(customer("CRID1"), registration=registration("ACTIVE"), roles={"S1": OWNER}, known_now=True)
+    mine, theirs = SimpleNamespace(crid="CRID1", id="S1"), SimpleNamespace(crid="CRID2", id="S2")
+
+    assert customer_self(parent("crid")).allows(context, mine, {}) is True
+    assert customer_self(parent("crid")).allows(context, theirs, {}) is False
+    assert customer_linked(parent("id")).allows(context, mine, {}) is True
+    assert customer_owner(parent("id")).allows(context, mine, {}) is True
+    assert customer_linked(parent("id")).allows(context, theirs, {}) is False

@@ -9,6 +9,7 @@ import pytest
 
 from domain.money import RuleError
 from domain.offers import (
+    criteria_in_force,
     AT_LEAST_ONE,
     NOT_BOTH_ADDRESS_AND_POSTAL_CODE,
     ONE_MORE,
@@ -165,3 +166,14 @@ def test_ofr6_lowest_commercial_price_ignores_non_commercial_terms():
 def test_ofr6_no_commercial_term_has_no_price():
     assert lowest_commercial_price([TermPrice(Decimal("1.00"), False)]) is None
     assert lowest_commercial_price([]) is None
+
+
+def test_buy8_an_address_requirement_puts_address_in_force_else_postal_code():
+    """BUY-8: an offer requiring an address compares the Address (Postal code off); one requiring none compares the
+    Postal code (Address off); the other criteria are kept as stored."""
+    stored = CheckCriteria(last_name=True, phone=True, email=True, address=True, postal_code=True)
+    assert criteria_in_force(stored, requires_address=True) == CheckCriteria(
+        last_name=True, phone=True, email=True, address=True, postal_code=False)
+    assert criteria_in_force(stored, requires_address=False) == CheckCriteria(
+        last_name=True, phone=True, email=True, address=False, postal_code=True)
+    assert criteria_in_force(CheckCriteria(), requires_address=True) == CheckCriteria()

@@ -4,7 +4,8 @@ flow itself is tested through the API in tests/graphql/purchases/; these pin eac
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +13,9 @@ from domain.money import RuleError
 from domain.offers import CheckCriteria
 from domain.purchases import (
     ACTIVE_SUBSCRIPTION_EXISTS,
+    EXISTING_STATUSES,
+    FLAG_MESSAGES,
+    STOPPED_RECENTLY_DAYS,
     COUNTRY_NAMES,
     COUNTRY_ONLY_MATRIX_ONLY,
     MAX_SUBSCRIPTION_NAME,
@@ -19,16 +23,21 @@ from domain.purchases import (
     TEMPORARY_ACCESS,
     Address,
     Applicant,
+    SubscriptionValidation,
+    ValidationFlag,
     check_search_criteria,
     country_name,
     customer_reference_number,
-    find_same_subscription,
+    flags_matched,
     is_same_subscription,
     luhn_check_digit,
     merged_phones,
+    ordered,
     purchase_address,
+    stopped_on,
     upstream_keys,
     validate_subscription_name,
+    validation_failures,
 )
 
 FIELD = ["input", "subscriber", "address"]
@@ -130,8 +139,14 @@ def test_buy1_a_subscription_matching_every_criterion_is_the_same():
     assert is_same_subscription(CheckCriteria(postal_code=True, email=True), APPLICANT, record()) is True
 
 
+def test_ofr4_the_match_ignores_the_status():
+    """OFR-4 matches whatever the status; BUY-7 then asks what the status means."""
+    for status in ("STOPPED", "PERMANENTLY_STOPPED", "SUSPENDED", None):
+        assert is_same_subscription(ALL, APPLICANT, record(status=status)) is True
+
+
 @pytest.mark.parametrize("changes", [
-    {"status": "STOPPED"}, {"status": "PERMANENTLY_STOPPED"}, {"productCode": "P2"},
+    {"productCode": "P2"},
     {"subscriber": {"lastName": "Leeds"}}, {"subscriber": {"email": "bob@example.com"}},
     {"subscriber": {"phones": ["555 000 0000"]}},
     {"subscriber": {"address": {"houseNumber": "14", "streetName": "Main St", "postalCode": "12345"}}},
@@ -176,11 +191,121 @@ def test_buy1_a_record_without_subscriber_matches_only_unselected_criteria():
     assert is_same_subscription(CheckCriteria(address=True), APPLICANT, bare) is False
 
 
-def test_buy1_find_same_subscription_answers_the_first_match():
-    first, second = record(id="a"), record(id="b")
+# -- BUY-6 / BUY-7 -------------------------------------------------------------------------------------------
+TODAY = date(2026, 3, 31)
+EVERY_FLAG = SubscriptionValidation(no_existing=True, stopped_recently=True, outstanding_balance=True)
+N, S, O = (ValidationFlag.NO_EXISTING_SUBSCRIPTION, ValidationFlag.SUBSCRIPTION_STOPPED_RECENTLY,
+           ValidationFlag.NO_OUTSTANDING_BALANCE)
 
-    assert find_same_subscription(ALL, APPLICANT, [record(status="STOPPED"), first, second]) is first
-    assert find_same_subscription(ALL, APPLICANT, [record(status="STOPPED")]) is None
+
+def test_buy7_constants_and_messages():
+    assert EXISTING_STATUSES == {"ACTIVE", "PAUSED", "IN_GRACE"}
+    assert STOPPED_RECENTLY_DAYS == 30
+    assert [flag.value for flag in ValidationFlag] == [
+        "NO_EXISTING_SUBSCRIPTION", "SUBSCRIPTION_STOPPED_RECENTLY", "NO_OUTSTANDING_BALANCE"]
+    assert FLAG_MESSAGES == {
+        N: ACTIVE_SUBSCRIPTION_EXISTS,
+        S: "A subscription with the same characteristics was stopped in the last 30 days; the purchase cannot be "
+           "completed",
+        O: "A subscription with the same characteristics has an outstanding balance; the purchase cannot be "
+           "completed",
+    }
+
+
+def test_buy6_no_flag_no_check():
+    assert SubscriptionValidation().flags() == []
+    assert SubscriptionValidation().runs is False
+    assert validation_failures(SubscriptionValidation(), ALL, APPLICANT, [record(balance="-5")], TODAY) == set()
+
+
+@pytest.mark.parametrize("validation,flags", [
+    (SubscriptionValidation(no_existing=True), [N]),
+    (SubscriptionValidation(stopped_recently=True), [S]),
+    (SubscriptionValidation(outstanding_balance=True), [O]),
+    (SubscriptionValidation(outstanding_balance=True, no_existing=True), [N, O]),
+    (EVERY_FLAG, [N, S, O]),
+])
+def test_buy6_the_flags_set_in_order(validation, flags):
+    assert validation.flags() == flags
+    assert validation.runs is True
+
+
+@pytest.mark.parametrize("status", ["ACTIVE", "PAUSED", "IN_GRACE"])
+def test_buy7_existing_is_active_paused_or_in_grace(status):
+    assert flags_matched(EVERY_FLAG, record(status=status), TODAY) == {N}
+    assert flags_matched(SubscriptionValidation(no_existing=True), record(status=status), TODAY) == {N}
+    assert flags_matched(SubscriptionValidation(stopped_recently=True), record(status=status, stopDate="2026-03-30"),
+                         TODAY) == set()
+
+
+@pytest.mark.parametrize("status", ["SUSPENDED", "PENDING", None])
+def test_buy7_other_statuses_are_not_existing(status):
+    assert flags_matched(EVERY_FLAG, record(status=status), TODAY) == set()
+
+
+@pytest.mark.parametrize("status", ["STOPPED", "PERMANENTLY_STOPPED"])
+@pytest.mark.parametrize("stopped,tripped", [
+    ("2026-03-31", True), ("2026-03-01", True),    # today - 30: still recent
+    ("2026-02-28", False), ("2025-03-31", False),  # today - 31: no longer
+])
+def test_buy7_stopped_recently_is_at_most_30_days_ago_tenant_time(status, stopped, tripped):
+    found = flags_matched(EVERY_FLAG, record(status=status, stopDate=stopped), TODAY)
+    assert found == ({S} if tripped else set())
+    only = SubscriptionValidation(stopped_recently=True)
+    assert flags_matched(only, record(status=status, stopDate=stopped), TODAY) == ({S} if tripped else set())
+    assert flags_matched(SubscriptionValidation(no_existing=True, outstanding_balance=True),
+                         record(status=status, stopDate=stopped), TODAY) == set()
+
+
+def test_buy7_a_stopped_subscription_without_a_day_is_not_recent():
+    assert flags_matched(EVERY_FLAG, record(status="STOPPED"), TODAY) == set()
+    assert flags_matched(EVERY_FLAG, record(status="STOPPED", stopDate="", endDate=None), TODAY) == set()
+
+
+def test_buy7_the_stop_day_is_stopdate_else_enddate():
+    assert stopped_on({"stopDate": "2026-03-20T10:00:00Z", "endDate": "2025-01-01"}) == date(2026, 3, 20)
+    assert stopped_on({"endDate": "2026-03-21"}) == date(2026, 3, 21)
+    assert stopped_on({"stopDate": date(2026, 3, 22)}) == date(2026, 3, 22)
+    assert stopped_on({"stopDate": "not a day", "endDate": "2026-03-23"}) == date(2026, 3, 23)
+    assert stopped_on({"stopDate": "not a day"}) is None
+    assert stopped_on({"stopDate": None, "endDate": ""}) is None
+    assert stopped_on({}) is None
+    assert flags_matched(EVERY_FLAG, record(status="STOPPED", endDate="2026-03-15"), TODAY) == {S}
+
+
+@pytest.mark.parametrize("balance,tripped", [
+    ("-0.01", True), (Decimal("-20"), True), (-3, True),
+    ("0", False), ("0.00", False), ("0.01", False), (None, False), ("", False), ("n/a", False),
+])
+def test_buy7_outstanding_is_a_balance_below_zero_whatever_the_status(balance, tripped):
+    for status in ("SUSPENDED", "STOPPED"):
+        found = flags_matched(SubscriptionValidation(outstanding_balance=True), record(status=status, balance=balance),
+                              TODAY)
+        assert found == ({O} if tripped else set())
+    assert flags_matched(SubscriptionValidation(no_existing=True, stopped_recently=True),
+                         record(status="SUSPENDED", balance=balance), TODAY) == set()
+
+
+def test_buy7_an_active_subscription_in_debt_trips_both():
+    assert flags_matched(EVERY_FLAG, record(status="ACTIVE", balance="-1"), TODAY) == {N, O}
+
+
+def test_buy7_validation_failures_unite_the_matching_records_only():
+    stopped = record(status="STOPPED", stopDate="2026-03-30")
+    in_debt = record(status="SUSPENDED", balance="-2")
+    other_product = record(productCode="P9")
+
+    assert validation_failures(EVERY_FLAG, ALL, APPLICANT, [stopped, in_debt, other_product], TODAY) == {S, O}
+    assert validation_failures(EVERY_FLAG, ALL, APPLICANT, [other_product], TODAY) == set()
+    assert validation_failures(EVERY_FLAG, ALL, APPLICANT, [], TODAY) == set()
+    assert validation_failures(EVERY_FLAG, ALL, APPLICANT, [record(status="ACTIVE", productCode="P9", balance="-1"),
+                                                            stopped], TODAY) == {S}
+
+
+def test_buy7_a_refusal_names_the_flags_in_order():
+    assert ordered({O, N, S}) == [N, S, O]
+    assert ordered({O, S}) == [S, O]
+    assert ordered(set()) == []
 
 
 @pytest.mark.parametrize("criteria,search", [

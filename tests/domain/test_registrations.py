@@ -7,6 +7,7 @@ import pytest
 
 from domain.crypto import InvalidToken, decrypt_crid, encrypt_crid, seal, unseal
 from domain.registrations import (
+    EMPTY_LOOKUP_MESSAGE,
     MetadataFilter,
     RegistrationRuleError,
     clean_email,
@@ -119,6 +120,36 @@ def test_usr2_usr4_email_lookup_with_zero_width_space_is_rejected():
         validate_user_lookup(email="ada\u200b@example.com")
 
     assert raised.value.field == ["email"]
+
+
+def test_usr2_names_are_trimmed_prefixes_that_narrow_metadata_or_stand_alone():
+    """USR-2 (issue 17): first and last name trimmed, at most 100 characters each, with each other and metadata, never
+    with an e-mail or CRID; no criterion at all answers EMPTY_LOOKUP_MESSAGE with no field."""
+    lookup = validate_user_lookup(first_name=" Ada ", last_name=" Love", metadata=[MetadataFilter("k", "v")])
+    assert (lookup.first_name, lookup.last_name, lookup.email, lookup.encrypted_crid) == ("Ada", "Love", None, None)
+    assert validate_user_lookup(first_name="A" * 100).first_name == "A" * 100
+    assert validate_user_lookup(last_name="Lo", first_name=" ").first_name is None
+    for name, keyword in (("firstName", "first_name"), ("lastName", "last_name")):
+        with pytest.raises(RegistrationRuleError) as raised:
+            validate_user_lookup(**{keyword: "A" * 101})
+        assert (str(raised.value), raised.value.field, raised.value.rule) == (
+            f"`{name}` must be at most 100 characters", [name], "USR-2")
+        for key in ({"email": "ada@example.com"}, {"encrypted_crid": "abc"}):
+            with pytest.raises(RegistrationRuleError) as raised:
+                validate_user_lookup(**{keyword: "Ada"}, **key)
+            assert (str(raised.value), raised.value.field, raised.value.rule) == (
+                "Names narrow a metadata lookup or stand alone; an e-mail or CRID finds one user", [name], "USR-2")
+    with pytest.raises(RegistrationRuleError) as raised:
+        validate_user_lookup(first_name="Ada", last_name="Love", email="ada@example.com")
+    assert raised.value.field == ["firstName"]
+    with pytest.raises(RegistrationRuleError) as raised:
+        validate_user_lookup(first_name=" ", email="ada@example.com", metadata=[MetadataFilter("k", "v")])
+    assert raised.value.field == ["metadata"]  # a blank name is no criterion: the e-mail/metadata refusal
+    with pytest.raises(RegistrationRuleError) as raised:
+        validate_user_lookup()
+    assert (str(raised.value), raised.value.field, raised.value.rule) == (EMPTY_LOOKUP_MESSAGE, [], "USR-2")
+    assert EMPTY_LOOKUP_MESSAGE == "Please enter a value in at least one of the input fields."
+    assert validate_user_lookup(encrypted_crid=" abc ").encrypted_crid == "abc"
 
 
 # -- LNK-1 ------------------------------------------------------------------------------------------

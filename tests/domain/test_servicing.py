@@ -169,3 +169,38 @@ def test_stp_4_downgrade_offers_lower_rate_same_group_valid_today():
     ]
     assert downgrade_offer_ids(current, candidates, today) == [4, 2]
     assert downgrade_offer_ids(OfferRate(1, 10, None, date(2026, 1, 1), None), candidates, today) == []
+
+
+def test_stp_4_state_counts_a_step_once_keeps_the_first_outcome_and_ignores_other_events():
+    from domain.servicing import FLOW_EVENT, OUTCOME_OF_EVENT, STEP_EVENT, STEP_OF_OUTCOME, StopSaverState
+
+    assert (FLOW_EVENT, STEP_EVENT) == ("STOPSAVER", "STOPSAVERSTEP")
+    assert OUTCOME_OF_EVENT == {"TEMPSTOP": "TEMPORARY_STOP", "DOWNGRADESUBSCRIPTION": "DOWNGRADED",
+                                "CANCELSUBSCRIPTION": "CANCELLED"}
+    assert STEP_OF_OUTCOME == {"TEMPORARY_STOP": "TEMPORARY_STOP", "DOWNGRADED": "DOWNGRADE", "CANCELLED": "CANCEL"}
+    steps = ["TEMPORARY_STOP", "DOWNGRADE", "CANCEL"]
+    state = StopSaverState.from_events(steps, [("STOPSAVERSTEP", {"step": "TEMPORARY_STOP"}), ("NOTE", {}),
+                                               ("STOPSAVERSTEP", {"step": "TEMPORARY_STOP"}),
+                                               ("STOPSAVERSTEP", {"step": "DOWNGRADE"})])
+    assert (state.passed, state.current, state.outcome) == (("TEMPORARY_STOP", "DOWNGRADE"), "CANCEL", None)
+    ended = StopSaverState.from_events(steps, [("CANCELSUBSCRIPTION", {}), ("TEMPSTOP", {}), ("NOTE", {})])
+    assert ended.outcome == "CANCELLED"
+
+
+def test_stp_4_refusals_say_why_on_which_field_citing_stp_4():
+    from domain.servicing import ServicingRuleError, StopSaverState, check_pass_step, check_step_is_current
+
+    def refusal(call, *args):
+        with pytest.raises(ServicingRuleError) as refused:
+            call(*args)
+        error = refused.value
+        return error.code, str(error), error.field, error.rule
+
+    assert refusal(check_pass_step, StopSaverState(("DOWNGRADE", "CANCEL"), ("DOWNGRADE",)), "CANCEL") == (
+        "LAST_STEP", "CANCEL is the last step: cancel, or leave the flow to keep the subscription", ["step"], "STP-4")
+    for call in (check_pass_step, check_step_is_current):
+        assert refusal(call, StopSaverState(("CANCEL",), (), "CANCELLED"), "CANCEL") == (
+            "STOP_SAVER_ENDED", "The flow has ended (CANCELLED)", ["stopSaverId"], "STP-4")
+        assert refusal(call, StopSaverState(("DOWNGRADE", "CANCEL")), "CANCEL") == (
+            "STEP_NOT_CURRENT", "The step shown now is DOWNGRADE, not CANCEL", ["stopSaverId"], "STP-4")
+    check_pass_step(StopSaverState(("DOWNGRADE", "CANCEL")), "DOWNGRADE")

@@ -23,7 +23,7 @@ from domain.invitations import (
     is_current,
     read_invitation_token,
 )
-from domain.messages import front_end_link, sends_message
+from domain.messages import MESSAGE_EVENTS, SECRET_LINK_MESSAGES, front_end_link, may_resend_elsewhere, sends_message
 from domain.money import RuleError
 from domain.registrations import may_authenticate
 from domain.sessions import new_refresh_token, token_hash
@@ -113,6 +113,23 @@ def test_msg1_which_events_send_a_message():
     assert all(sends_message(e) for e in ("PWDREQ", "VERIFYCODE", "CREATELOGIN", "STARTSTD", "PAYMENT",
                                           "RESTARTSUBSCRIPTION"))
     assert sends_message("UPDATEUSER") is False and sends_message("") is False
+    assert sends_message("DOWNGRADESUBSCRIPTION") and sends_message("CANCELSUBSCRIPTION")  # STP-4, MSG-4
+    assert MESSAGE_EVENTS["DOWNGRADESUBSCRIPTION"] == "StopSaver downgrade notice to the subscriber (STP-4, MSG-4)"
+    assert MESSAGE_EVENTS["CANCELSUBSCRIPTION"] == (
+        "cancel notice to the subscriber, from self-service or staff alike (STP-4, MSG-4)")
+
+
+def test_msg1_a_secret_link_is_resent_only_to_its_own_recipient():
+    """MSG-1 (decision): a password, verification, invitation or claim link, or a purchase confirmation carrying a
+    password link, goes to no other address; any other message may."""
+    assert SECRET_LINK_MESSAGES == {"PWDREQ", "VERIFYCODE", "CREATELOGIN", "INVITEGUEST", "CLAIMPURCHASE"}
+    for event in sorted(SECRET_LINK_MESSAGES):
+        assert may_resend_elsewhere(event, {}) is False
+    assert may_resend_elsewhere("PAYMENT", {}) is True
+    assert may_resend_elsewhere("STARTSTD", {"changePasswordUrl": ""}) is True
+    assert may_resend_elsewhere("STARTSTD", {"changePasswordUrl": "https://x/reset"}) is False
+    assert may_resend_elsewhere("STARTSTD", {"setPasswordLink": "https://x/set"}) is False
+    assert may_resend_elsewhere("STARTSTD", {"setPasswordLink": None, "changePasswordUrl": None}) is True
 
 
 # -- USR-8, SSN-3 -----------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from domain.money import RuleError
 from domain.tenant_settings import (
     AMOUNTS,
+    CHOICES,
     COUNTS,
     FLAGS,
     KNOWN_KEYS,
@@ -34,7 +35,10 @@ def refusal(changes, current: TenantSettings = CURRENT) -> RuleError:
 
 def test_set2_the_kinds_of_settings():
     assert FLAGS == {"Billing.CreditCard.ProcessingFee.Enable", "Billing.CreditCard.ProcessingFee.Tax.Enable",
-                     "Restart.ApplyCreditBalance", "Purchase.GenerateCRN", "Security.RequireManagerMfa"}
+                     "Restart.ApplyCreditBalance", "Purchase.GenerateCRN", "Security.RequireManagerMfa",
+                     "Auth0.App.LogOutFromIDP", "Config.System.RestrictCreateUser"}  # SET-4's two flags
+    assert CHOICES == {"Flow.Auth0.IntegrationType": ("", "Custom"), "Flow.AddressMove": ("", "RealTime"),
+                       "MelissaDataIntegration": ("", "GlobalOnPremise", "GlobalCheckAPI")}
     assert PERCENTAGES == {FEE, "Billing.CreditCard.ProcessingFee.Tax.Percentage"}
     assert AMOUNTS == {"DTI.ActivationFeeAmount", TIP}
     assert COUNTS == {MAX_LINKS, OWNERS, GUESTS}
@@ -127,3 +131,27 @@ def test_set1_the_effective_settings_are_every_known_key_with_its_value_in_force
     assert list(settings) == sorted(KNOWN_KEYS)
     assert settings[TIP] == "25.00" and settings["Restart.DTI.ReasonCode"] == "payment"
     assert settings["NavigaPay.StatementDescriptor"] == "The Daily" and settings["Site.FrontEndUrl"] == ""
+
+
+@pytest.mark.parametrize("key,value", [("Flow.Auth0.IntegrationType", "Custom"), ("Flow.AddressMove", "RealTime"),
+                                       ("MelissaDataIntegration", "GlobalCheckAPI"), ("Flow.AddressMove", ""),
+                                       ("MelissaDataIntegration", "GlobalOnPremise")])
+def test_set4_a_flow_setting_takes_a_named_value_or_empty(key, value):
+    assert validate_setting_changes([(key, value)], CURRENT)[0].new == value
+
+
+@pytest.mark.parametrize("key,value,named", [
+    ("Flow.Auth0.IntegrationType", "custom", "'', 'Custom'"),
+    ("Flow.AddressMove", "Realtime", "'', 'RealTime'"),
+    ("MelissaDataIntegration", "1", "'', 'GlobalOnPremise', 'GlobalCheckAPI'"),
+])
+def test_set4_any_other_value_is_refused_naming_the_choices(key, value, named):
+    with pytest.raises(RuleError) as caught:
+        validate_setting_changes([(key, value)], CURRENT)
+    assert (str(caught.value), caught.value.rule) == (f"{key} must be one of {named}", "SET-4")
+
+
+@pytest.mark.parametrize("key", ["Auth0.App.LogOutFromIDP", "Config.System.RestrictCreateUser"])
+def test_set4_the_new_flags_are_0_or_1(key):
+    assert validate_setting_changes([(key, "1")], CURRENT)[0].new == "1"
+    refusal([(key, "true")])

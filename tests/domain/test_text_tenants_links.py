@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.links import GUEST, OWNER, check_link_limits, check_role_change
+from domain.links import GUEST, OWNER, check_allowed_registrations, check_link_limits, check_role_change
 from domain.money import RuleError
 from domain.tenants import CIRCULATION_KINDS, SETTING_DEFAULTS, TenantSettings
 from domain.text import REFUSED_CATEGORIES, forbidden_character, free_text, printable
@@ -76,6 +76,11 @@ def test_ten2_the_defaults():
         "Auth0.App.Connection": "Username-Password-Authentication",
         "PostalCodeMask": "99999",
         "Security.RequireManagerMfa": "0",
+        "Auth0.App.LogOutFromIDP": "0",  # SET-4
+        "Flow.Auth0.IntegrationType": "",
+        "Flow.AddressMove": "",
+        "MelissaDataIntegration": "",
+        "Config.System.RestrictCreateUser": "0",
         "Site.FrontEndUrl": "",
     }
 
@@ -149,3 +154,19 @@ def test_lnk2_a_role_change_counts_against_the_new_roles_limit_only():
     error = refusal(lambda: check_role_change([OWNER, GUEST], GUEST, OWNER, **LIMITS))
     assert str(error) == "The subscription already has the maximum of 1 owner(s)"
     check_role_change([OWNER, GUEST, GUEST], OWNER, GUEST, owners_limit=1, guests_limit=3, max_links=3)
+
+
+def test_ofr7_links_may_not_exceed_the_offers_allowed_registrations():
+    """OFR-7: every link (pending invitations counted) up to the allowance passes; one more is refused; None sets
+    no bound."""
+    check_allowed_registrations(3, 3)
+    check_allowed_registrations(0, 0)
+    check_allowed_registrations(500, None)
+    with pytest.raises(RuleError) as caught:
+        check_allowed_registrations(4, 3)
+    assert (str(caught.value), caught.value.field, caught.value.rule) == (
+        "The subscription's offer allows 3 registrations", ["input", "subscriptionId"], "OFR-7")
+    with pytest.raises(RuleError) as caught:
+        check_allowed_registrations(1, 0, ["input", "crid"])
+    assert (str(caught.value), caught.value.field) == ("The subscription's offer allows 0 registrations",
+                                                       ["input", "crid"])
