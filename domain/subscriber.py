@@ -9,8 +9,11 @@
 - ADR-3 a move is effective today or later in the tenant's time zone; the postal code matches the tenant's
   `PostalCodeMask` (SUB-3's check); a full address (house number, street, city, postal code, country), never
   country-only (BUY-2's).
-- ADR-4 the Australian level designator and number come together or not at all, only for an `AU` address;
-  an NCS comp-subscription move carries billing method and rate code (required there, refused elsewhere).
+- ADR-4 the Australian level designator and number come together or not at all, only for an `AU` address, and
+  only while the tenant's `MelissaDataIntegration` is `GlobalOnPremise` or `GlobalCheckAPI` (SET-4; empty: refused,
+  `LEVEL_NOT_ENABLED`, decision). An NCS comp-subscription move carries billing method and rate code when
+  `Flow.AddressMove` is `RealTime` (required then); with it empty the move goes without them and giving them is
+  refused (`MOVE_BILLING_NOT_ENABLED`, decision). Every other move refuses them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ MAX_TEXT = 100
 MAX_CODE = 32
 PHONE_SHAPE = re.compile(r"^\+?[0-9 \-.()]+$")
 NCS_COMP_MOVE_KINDS = frozenset({"NCS"})
+# SET-4 / ADR-4: the settings that switch the two ADR-4 features on, and the values that do
+ADDRESS_MOVE_FLOW, REAL_TIME = "Flow.AddressMove", "RealTime"
+MELISSA_DATA_INTEGRATION, GLOBAL_MELISSA = "MelissaDataIntegration", frozenset({"GlobalOnPremise", "GlobalCheckAPI"})
 
 
 class SubscriberRuleError(ValueError):
@@ -109,8 +115,10 @@ class Move:
 
 def validate_move(*, effective_date: date, today: date, address: dict[str, Optional[str]], postal_code_mask: str | None,
                   circulation_kind: str, subscription_kind: str, billing_method: Optional[str],
-                  rate_code: Optional[str]) -> Move:
+                  rate_code: Optional[str], address_move_flow: Optional[str],
+                  melissa_data_integration: Optional[str]) -> Move:
     """`address`: houseNumber, streetName, city, postalCode, country, levelDesignator, levelNumber (raw input).
+    `address_move_flow`, `melissa_data_integration`: the tenant's SET-4 settings of those names (ADR-4).
     Fields are relative to the mutation's input."""
     if effective_date < today:
         raise SubscriberRuleError("DATE_IN_PAST", f"A move is effective today ({today.isoformat()}) or later, in the "
@@ -134,10 +142,21 @@ def validate_move(*, effective_date: date, today: date, address: dict[str, Optio
         if cleaned["country"] != "AU":
             raise SubscriberRuleError("INVALID", "A level designator and number belong to an Australian (AU) "
                                       "address", ["address", "levelDesignator"], "ADR-4")
+        if (melissa_data_integration or "") not in GLOBAL_MELISSA:
+            raise SubscriberRuleError("LEVEL_NOT_ENABLED", "A level designator and number are accepted only when "
+                                      "MelissaDataIntegration is GlobalOnPremise or GlobalCheckAPI",
+                                      ["address", "levelDesignator"], "ADR-4")
         cleaned.update(level)  # type: ignore[arg-type]
     billing = clean_text(billing_method or "", ["billingMethod"], required=False, rule="ADR-4", limit=MAX_CODE)
     rate = clean_text(rate_code or "", ["rateCode"], required=False, rule="ADR-4", limit=MAX_CODE)
     comp = subscription_kind == "COMPLIMENTARY" and circulation_kind in NCS_COMP_MOVE_KINDS
+    real_time = (address_move_flow or "") == REAL_TIME
+    if comp and not real_time:
+        if billing is not None or rate is not None:
+            raise SubscriberRuleError("MOVE_BILLING_NOT_ENABLED", "A billing method and rate code go with an NCS "
+                                      "comp-subscription move only when Flow.AddressMove is RealTime",
+                                      ["billingMethod" if billing else "rateCode"], "ADR-4")
+        return Move(effective_date, cleaned, None, None)
     if comp and (billing is None or rate is None):
         raise SubscriberRuleError("MOVE_BILLING_REQUIRED", "An NCS comp-subscription move needs a billing method and "
                                   "a rate code", ["billingMethod" if billing is None else "rateCode"], "ADR-4")

@@ -31,8 +31,8 @@ SETTING_DEFAULTS: dict[str, str] = {
     # SET-4: beyond TEN-2 (values and effects in docs/account-servicing.md)
     "Auth0.App.LogOutFromIDP": "0",  # SSN-4: 1 makes signOut end the tenant's own IdP session too
     "Flow.Auth0.IntegrationType": "",  # "Custom": new Auth0 users get internal CRIDs prefixed "nav"
-    "Flow.AddressMove": "",  # "RealTime": address moves go to the circulation system at once (ADR-4)
-    "MelissaDataIntegration": "",  # "GlobalOnPremise" / "GlobalCheckAPI": standardization's extra fields (ADR-4)
+    "Flow.AddressMove": "",  # "RealTime": NCS comp-subscription moves carry billing method and rate code (ADR-4)
+    "MelissaDataIntegration": "",  # "GlobalOnPremise" / "GlobalCheckAPI": moves take an Australian level (ADR-4)
     "Config.System.RestrictCreateUser": "0",  # 1: a purchase never creates a registration
     # MSG: where message links point (docs/messages.md); empty: PAPERGRAPH_FRONTEND_URL
     "Site.FrontEndUrl": "",

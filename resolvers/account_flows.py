@@ -9,18 +9,15 @@ nothing; a change the circulation system made is recorded once per circulation t
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Awaitable, Callable, Optional
 
-import strawberry
-
-from datasources.base import UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.account import AccountRuleError
 from domain.availability import SubscriptionFacts
+from resolvers import circulation_writes
 from resolvers.mutation_support import Refusal
 from resolvers.servicing_flows import acting_crid
 
@@ -42,9 +39,7 @@ SUBSCRIPTION_FIELD = ["input", "subscriptionId"]
 
 
 def error_codes(mutation: str, codes: list[str]) -> type[Enum]:
-    members = {code: strawberry.enum_value(code, description=ERROR_CODES[code]) for code in codes}
-    return strawberry.enum(Enum(f"{mutation}ErrorCode", members),
-                           description=f"Why `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+    return circulation_writes.error_codes(mutation, codes, ERROR_CODES)
 
 
 @dataclass
@@ -72,21 +67,9 @@ def rule_refusal(error: AccountRuleError, codes: type[Enum]) -> Refusal:
 
 async def call_circulation(call: Callable[[str], Awaitable[dict[str, Any]]], key_prefix: str,
                            codes: type[Enum]) -> dict[str, Any]:
-    """The write under an idempotency key, asked once more with the same key when the answer is lost (a timeout, a
-    5xx): the circulation system either makes the change now or answers the one it made, never a second."""
-    key = f"{key_prefix}:{uuid.uuid4().hex}"
-    try:
-        try:
-            return await call(key)
-        except (UpstreamTimeout, UpstreamUnavailable):
-            return await call(key)
-    except (UpstreamRejected, UpstreamNotFound) as error:
-        body = error.body if isinstance(error.body, dict) else {}
-        code = UPSTREAM_CODES.get(str(body.get("code")), "CIRCULATION_REFUSED")
-        if code not in codes.__members__:
-            code = "CIRCULATION_REFUSED"
-        raise Refusal(codes[code], str(body.get("message") or "The circulation system refused it"),
-                      SUBSCRIPTION_FIELD) from error
+    """The write under an idempotency key (resolvers/circulation_writes.py): the circulation system either makes
+    the change now or answers the one it made, never a second."""
+    return await circulation_writes.call_circulation(call, key_prefix, codes, UPSTREAM_CODES)
 
 
 async def record_change(context: Any, type_code: str, subject: Subject, result: dict[str, Any],

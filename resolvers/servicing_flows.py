@@ -10,16 +10,13 @@ refusals are mapped onto the same codes, so a race (another stop scheduled meanw
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, Awaitable, Callable, Optional
 
-import strawberry
-
 from auth.principals import PrincipalKind
-from datasources.base import UpstreamError, UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from datasources.base import UpstreamError
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from datasources.repositories.servicing import StopSaverRepository
@@ -28,6 +25,7 @@ from domain.offers import TermPrice, lowest_commercial_price
 from domain.servicing import (
     OfferRate, ServicingRuleError, StopPeriod, StopSaverState, downgrade_offer_ids, stop_saver_steps, tenant_today,
 )
+from resolvers import circulation_writes
 from resolvers.mutation_support import Refusal
 from schema.servicing import TemporaryStop
 
@@ -67,22 +65,10 @@ MAX_REASON = 64
 
 def error_codes(mutation: str, codes: list[str]) -> type[Enum]:
     """`<Mutation>ErrorCode`, each value described by when it happens."""
-    members = {code: strawberry.enum_value(code, description=ERROR_CODES[code]) for code in codes}
-    return strawberry.enum(Enum(f"{mutation}ErrorCode", members),
-                           description=f"Why `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+    return circulation_writes.error_codes(mutation, codes, ERROR_CODES)
 
 
-def error_type(mutation: str, codes: type[Enum]) -> type:
-    """`<Mutation>Error { code field message }`, every field described."""
-    namespace = {
-        "__annotations__": {"code": codes, "field": Optional[list[str]], "message": str},
-        "__module__": __name__,
-        "code": strawberry.field(description="What kind of refusal this is."),
-        "field": strawberry.field(description="The path of the input field at fault, when one is."),
-        "message": strawberry.field(description="A human-readable explanation."),
-    }
-    return strawberry.type(type(f"{mutation}Error", (), namespace),
-                           description=f"A reason `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+error_type = circulation_writes.error_type
 
 
 def refusal(error: ServicingRuleError, codes: type[Enum]) -> Refusal:
@@ -122,21 +108,11 @@ def find_stop(facts: StopFacts, stop_id: str, codes: type[Enum]) -> StopPeriod:
 
 async def call_circulation(call: Callable[[str], Awaitable[dict[str, Any]]], key_prefix: str,
                            codes: type[Enum]) -> dict[str, Any]:
-    """The write, under an idempotency key: asked once more with the same key when the answer is lost, so a
-    retry never schedules twice. Upstream refusals become user errors with the matching code."""
-    key = f"{key_prefix}:{uuid.uuid4().hex}"
-    try:
-        try:
-            return await call(key)
-        except (UpstreamTimeout, UpstreamUnavailable):
-            return await call(key)
-    except (UpstreamRejected, UpstreamNotFound) as error:
-        body = error.body if isinstance(error.body, dict) else {}
-        code = UPSTREAM_CODES.get(str(body.get("code")), "CIRCULATION_REFUSED")
-        if code not in codes.__members__:
-            code = "CIRCULATION_REFUSED"
-        raise Refusal(codes[code], str(body.get("message") or "The circulation system refused it"),
-                      ["input", "stopId" if code == "STOP_NOT_FOUND" else "subscriptionId"]) from error
+    """The write under an idempotency key (resolvers/circulation_writes.py): a retry never schedules twice; a stop
+    the circulation system does not know is the stop id's fault."""
+    return await circulation_writes.call_circulation(
+        call, key_prefix, codes, UPSTREAM_CODES,
+        lambda code: ["input", "stopId" if code == "STOP_NOT_FOUND" else "subscriptionId"])
 
 
 async def acting_crid(context: Any, subscription_id: str) -> Optional[str]:

@@ -8,18 +8,15 @@ customers), so that a guest and a read-only staff member get a typed user error 
 
 from __future__ import annotations
 
-import uuid
 from enum import Enum
-from typing import Any, Awaitable, Callable, Optional
-
-import strawberry
+from typing import Any, Awaitable, Callable
 
 from auth.permissions import SUBSCRIPTIONS, staff_change
 from auth.principals import PrincipalKind
-from datasources.base import UpstreamNotFound, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from datasources.models import Event, utcnow
 from datasources.repositories.administration import AdministrationRepository
 from domain.subscriber import SubscriberRuleError
+from resolvers import circulation_writes
 from resolvers.mutation_support import Refusal
 
 ERROR_CODES: dict[str, str] = {
@@ -32,7 +29,12 @@ ERROR_CODES: dict[str, str] = {
     "DATE_IN_PAST": "The move's effective date is before today in the tenant's time zone (ADR-3).",
     "INVALID_POSTAL_CODE": "The postal code does not match the tenant's PostalCodeMask (ADR-3).",
     "NOT_DELIVERABLE": "The subscription's offer does not deliver to the new postal code (OFR-2).",
-    "MOVE_BILLING_REQUIRED": "An NCS comp-subscription move needs a billing method and a rate code (ADR-4).",
+    "LEVEL_NOT_ENABLED": "A level designator and number need MelissaDataIntegration GlobalOnPremise or GlobalCheckAPI "
+                         "(ADR-4, SET-4).",
+    "MOVE_BILLING_REQUIRED": "An NCS comp-subscription move needs a billing method and a rate code when "
+                             "Flow.AddressMove is RealTime (ADR-4).",
+    "MOVE_BILLING_NOT_ENABLED": "Flow.AddressMove is not RealTime: an NCS comp-subscription move goes without a billing "
+                                "method and rate code (ADR-4, SET-4).",
     "MOVE_BILLING_NOT_SUPPORTED": "A billing method and rate code belong to NCS comp-subscription moves only (ADR-4).",
     "MOVE_ALREADY_SCHEDULED": "A later move is already scheduled for this subscription: it moves first.",
     "SUBSCRIPTION_STOPPED": "The subscription is stopped: there is no delivery to move.",
@@ -43,21 +45,10 @@ DETAILS_EVENT, MOVE_EVENT = "CHGSUBSCRIBER", "ADDRESSMOVE"
 
 
 def error_codes(mutation: str, codes: list[str]) -> type[Enum]:
-    members = {code: strawberry.enum_value(code, description=ERROR_CODES[code]) for code in codes}
-    return strawberry.enum(Enum(f"{mutation}ErrorCode", members),
-                           description=f"Why `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+    return circulation_writes.error_codes(mutation, codes, ERROR_CODES)
 
 
-def error_type(mutation: str, codes: type[Enum]) -> type:
-    namespace = {
-        "__annotations__": {"code": codes, "field": Optional[list[str]], "message": str},
-        "__module__": __name__,
-        "code": strawberry.field(description="What kind of refusal this is."),
-        "field": strawberry.field(description="The path of the input field at fault, when one is."),
-        "message": strawberry.field(description="A human-readable explanation."),
-    }
-    return strawberry.type(type(f"{mutation}Error", (), namespace),
-                           description=f"A reason `{mutation[0].lower()}{mutation[1:]}` refused its input.")
+error_type = circulation_writes.error_type
 
 
 def refusal(error: SubscriberRuleError, codes: type[Enum]) -> Refusal:
@@ -84,21 +75,8 @@ async def may_change(context: Any, subscription_id: str, codes: type[Enum]) -> A
 
 async def call_circulation(call: Callable[[str], Awaitable[dict[str, Any]]], key_prefix: str,
                            codes: type[Enum]) -> dict[str, Any]:
-    """The write, asked once more with the same idempotency key when the answer is lost; upstream refusals become
-    user errors with the matching code."""
-    key = f"{key_prefix}:{uuid.uuid4().hex}"
-    try:
-        try:
-            return await call(key)
-        except (UpstreamTimeout, UpstreamUnavailable):
-            return await call(key)
-    except (UpstreamRejected, UpstreamNotFound) as error:
-        body = error.body if isinstance(error.body, dict) else {}
-        code = UPSTREAM_CODES.get(str(body.get("code")), "CIRCULATION_REFUSED")
-        if code not in codes.__members__:
-            code = "CIRCULATION_REFUSED"
-        raise Refusal(codes[code], str(body.get("message") or "The circulation system refused it"),
-                      ["input", "subscriptionId"]) from error
+    """The write under an idempotency key (resolvers/circulation_writes.py)."""
+    return await circulation_writes.call_circulation(call, key_prefix, codes, UPSTREAM_CODES)
 
 
 async def record_event(context: Any, type_code: str, subscription_id: str, details: dict[str, Any]) -> None:

@@ -56,7 +56,8 @@ class SubscriberAddressInput:
     country: str = strawberry.field(description="ISO 3166 alpha-2 code, e.g. US, NO, AU.")
     level_designator: Optional[str] = strawberry.field(default=None, description=(
         "Australian level designator from address standardization, e.g. Level or Floor (ADR-4); AU addresses only, "
-        "together with `levelNumber`."))
+        "together with `levelNumber`, and only while the tenant's MelissaDataIntegration is GlobalOnPremise or "
+        "GlobalCheckAPI (else LEVEL_NOT_ENABLED)."))
     level_number: Optional[str] = strawberry.field(default=None, description="The level's number (ADR-4).")
 
     def as_dict(self) -> dict[str, Optional[str]]:

@@ -1,8 +1,9 @@
 """`moveSubscriber` (ADR-1, ADR-3, ADR-4): a dated change of the delivery address by an owner or staff with
 FULL_CONTROL of SUBSCRIPTIONS, effective today or later in the tenant's time zone, the postal code matching the
 tenant's `PostalCodeMask`; a print subscription's offer must deliver there (its delivery areas, OFR-2). Australian
-level designator and number are carried; an NCS comp-subscription move carries billing method and rate code.
-Records ADDRESSMOVE (NOT-1) with the move's id and date, not the address."""
+level designator and number are carried when `MelissaDataIntegration` is Global* (else refused); an NCS
+comp-subscription move carries billing method and rate code when `Flow.AddressMove` is RealTime (else it goes
+without them, and giving them is refused) — SET-4, domain/subscriber.py. Records ADDRESSMOVE (NOT-1) with the move's id and date, not the address."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from auth.permissions import SUBSCRIPTIONS, allow, arg, customer_linked, staff_r
 from datasources.repositories.offers import OfferRepository
 from domain.offers import normalize_postal_code, postal_code_candidates
 from domain.servicing import tenant_today
-from domain.subscriber import SubscriberRuleError, validate_move
+from domain.subscriber import ADDRESS_MOVE_FLOW, MELISSA_DATA_INTEGRATION, SubscriberRuleError, validate_move
 from resolvers.mutation_support import Refusal
 from resolvers.subscriber_flows import MOVE_EVENT, call_circulation, error_codes, error_type, may_change, \
     record_event, refusal
@@ -25,7 +26,8 @@ from schema.subscriptions import CustomerSubscription
 
 MoveSubscriberErrorCode = error_codes("MoveSubscriber", [
     "NOT_FOUND", "NOT_OWNER", "FULL_CONTROL_REQUIRED", "INVALID", "DATE_IN_PAST", "INVALID_POSTAL_CODE",
-    "NOT_DELIVERABLE", "MOVE_BILLING_REQUIRED", "MOVE_BILLING_NOT_SUPPORTED", "MOVE_ALREADY_SCHEDULED",
+    "NOT_DELIVERABLE", "LEVEL_NOT_ENABLED", "MOVE_BILLING_REQUIRED", "MOVE_BILLING_NOT_SUPPORTED",
+    "MOVE_BILLING_NOT_ENABLED", "MOVE_ALREADY_SCHEDULED",
     "SUBSCRIPTION_STOPPED", "CIRCULATION_REFUSED"])
 MoveSubscriberError = error_type("MoveSubscriber", MoveSubscriberErrorCode)
 
@@ -38,9 +40,9 @@ class MoveSubscriberInput:
         "(tenant time)."))
     address: SubscriberAddressInput = strawberry.field(description="The new delivery address.")
     billing_method: Optional[str] = strawberry.field(default=None, description=(
-        "NCS comp subscriptions only, and required there (ADR-4)."))
+        "NCS comp subscriptions only, when the tenant's Flow.AddressMove is RealTime, and required then (ADR-4)."))
     rate_code: Optional[str] = strawberry.field(default=None, description=(
-        "NCS comp subscriptions only, and required there (ADR-4)."))
+        "NCS comp subscriptions only, when the tenant's Flow.AddressMove is RealTime, and required then (ADR-4)."))
 
 
 MoveSubscriberArgument = Annotated[MoveSubscriberInput, strawberry.argument(description="The move.")]
@@ -77,7 +79,9 @@ class MoveSubscriber:
                     effective_date=input.effective_date or today, today=today,
                     address=input.address.as_dict(), postal_code_mask=tenant.settings.get("PostalCodeMask"),
                     circulation_kind=tenant.circulation_kind, subscription_kind=subscription.kind.value,
-                    billing_method=input.billing_method, rate_code=input.rate_code)
+                    billing_method=input.billing_method, rate_code=input.rate_code,
+                    address_move_flow=tenant.settings.get(ADDRESS_MOVE_FLOW),
+                    melissa_data_integration=tenant.settings.get(MELISSA_DATA_INTEGRATION))
             except SubscriberRuleError as error:
                 raise refusal(error, Code)
             if subscription.status.value in ("STOPPED", "PERMANENTLY_STOPPED"):

@@ -71,8 +71,9 @@ PLAN_FIELDS: dict[str, dict[str, str]] = {
                                   "renewAutomatically", "balance"))),
 }
 SEARCH_FIELDS = ("firstName", "lastName", "accountNumber", "email", "phone", "postalCode", "companyName")
-# ADR-4: an NCS comp-subscription move carries its billing method and rate code (`Flow.AddressMove` RealTime);
-# the other kinds have no such fields and refuse them.
+# ADR-4: an NCS comp-subscription move may carry its billing method and rate code (both or neither: papergraph sends
+# them when the tenant's `Flow.AddressMove` is RealTime, NCS's AddMove accepts a comp move without them and keeps the
+# subscription's own); the other kinds, and NCS moves of billable subscriptions, have no such fields and refuse them.
 MOVE_BILLING_KINDS = frozenset({"NCS"})
 ADDRESS_FIELDS = ("houseNumber", "streetName", "city", "postalCode", "country")
 LEVEL_FIELDS = ("levelDesignator", "levelNumber")  # ADR-4: Australian level from address standardization
@@ -666,8 +667,8 @@ class CirculationStore:
 
     def move(self, paper: Paper, subscription_id: str, m: dict[str, Any]) -> dict[str, Any]:
         """ADR-3: effective today or later (paper time zone), applied at once when today, else scheduled (one
-        pending move at a time). ADR-4: level designator/number stored with the address; NCS comp moves carry
-        `billingMethod` and `rateCode`, which no other kind or subscription accepts."""
+        pending move at a time). ADR-4: level designator/number stored with the address; NCS comp moves may carry
+        `billingMethod` and `rateCode` (both or neither), which no other kind or subscription accepts."""
         record = self.subscription(paper, subscription_id)
         if record["status"] in STOPPED_STATUSES:
             raise CirculationError(422, "SUBSCRIPTION_STOPPED", "a stopped subscription has no delivery to move")
@@ -676,9 +677,9 @@ class CirculationStore:
             raise CirculationError(422, "DATE_IN_PAST", f"effectiveDate is before today ({today})")
         billing = m["billingMethod"] is not None or m["rateCode"] is not None
         comp = record["kind"] == "COMPLIMENTARY" and paper.kind in MOVE_BILLING_KINDS
-        if comp and (m["billingMethod"] is None or m["rateCode"] is None):
+        if comp and billing and (m["billingMethod"] is None or m["rateCode"] is None):
             raise CirculationError(422, "MOVE_BILLING_REQUIRED",
-                                   "an NCS comp-subscription move needs billingMethod and rateCode (ADR-4)")
+                                   "billingMethod and rateCode come together on an NCS comp-subscription move (ADR-4)")
         if billing and not comp:
             raise CirculationError(422, "MOVE_BILLING_NOT_SUPPORTED",
                                    f"billingMethod and rateCode belong to NCS comp-subscription moves only, not "

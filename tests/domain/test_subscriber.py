@@ -101,7 +101,8 @@ def test_adr1_the_default_limit_is_100():
 def move(**overrides):
     arguments = {"effective_date": TODAY, "today": TODAY, "address": dict(HOME), "postal_code_mask": None,
                  "circulation_kind": "MATRIX", "subscription_kind": "REGULAR", "billing_method": None,
-                 "rate_code": None, **overrides}
+                 "rate_code": None, "address_move_flow": "RealTime", "melissa_data_integration": "GlobalOnPremise",
+                 **overrides}
     return validate_move(**arguments)
 
 
@@ -198,3 +199,31 @@ def test_adr4_level_billing_and_rate_refusals_cite_adr4():
                         (lambda: move(**comp, billing_method="BM", rate_code="R\x07"), ["rateCode"])):
         error = refused(call)
         assert (error.code, error.field, error.rule) == ("INVALID", field, "ADR-4")
+
+
+@pytest.mark.parametrize("melissa", [None, "", "  ", "Legacy"])
+def test_adr4_set4_a_level_needs_a_global_melissa_integration(melissa):
+    au = {**HOME, "country": "AU", "postalCode": "20000"}
+    error = refused(lambda: move(address={**au, "levelDesignator": "L", "levelNumber": "3"},
+                                 melissa_data_integration=melissa))
+    assert (error.code, str(error), error.field, error.rule) == (
+        "LEVEL_NOT_ENABLED", "A level designator and number are accepted only when MelissaDataIntegration is "
+        "GlobalOnPremise or GlobalCheckAPI", ["address", "levelDesignator"], "ADR-4")
+    assert "levelDesignator" not in move(address=au, melissa_data_integration=melissa).address
+    assert move(address={**au, "levelDesignator": "L", "levelNumber": "3"},
+                melissa_data_integration="GlobalCheckAPI").address["levelNumber"] == "3"
+
+
+@pytest.mark.parametrize("flow", [None, "", "Batch"])
+def test_adr4_set4_without_a_real_time_flow_an_ncs_comp_move_goes_without_billing(flow):
+    comp = {"circulation_kind": "NCS", "subscription_kind": "COMPLIMENTARY", "address_move_flow": flow}
+    moved = move(**comp)
+    assert (moved.billing_method, moved.rate_code) == (None, None)
+    for billing, rate, field in (("BM", None, "billingMethod"), (None, "RC", "rateCode"), ("BM", "RC", "billingMethod")):
+        error = refused(lambda: move(**comp, billing_method=billing, rate_code=rate))
+        assert (error.code, str(error), error.field, error.rule) == (
+            "MOVE_BILLING_NOT_ENABLED", "A billing method and rate code go with an NCS comp-subscription move only "
+            "when Flow.AddressMove is RealTime", [field], "ADR-4")
+    error = refused(lambda: move(circulation_kind="NCS", subscription_kind="REGULAR", address_move_flow=flow,
+                                 billing_method="BM", rate_code="RC"))
+    assert error.code == "MOVE_BILLING_NOT_SUPPORTED"

@@ -10,12 +10,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
+import { walk } from './walk.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
-const STEP_TIMEOUT = 15_000;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const consoleLines = [];
 const offline = [];
@@ -81,27 +78,5 @@ async function run(page, base) {
   };
 }
 
-const browser = await chromium.launch({ executablePath: config.chromium, headless: true, args: CHROMIUM_ARGS });
-const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
-await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
-  offline.push(route.request().url());
-  return route.abort();
-});
-const page = await context.newPage();
-page.setDefaultTimeout(STEP_TIMEOUT);
-page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
-let exitCode = 0;
-try {
-  const outcome = await run(page, config.baseUrl.replace(/\/$/, ''));
-  console.log(JSON.stringify({ ok: true, steps, ...outcome, offline, console: consoleLines }));
-} catch (error) {
-  const screenshot = path.join(config.artifacts, `account-${step.replaceAll(' ', '-')}.png`);
-  await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
-  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), step, steps, screenshot,
-    url: page.url(), offline, console: consoleLines }));
-  exitCode = 1;
-} finally {
-  await browser.close();
-}
-process.exit(exitCode);
+await walk({ config, name: 'account', run, steps, currentStep: () => step, consoleLines, offline,
+  contextOptions: { acceptDownloads: true } });

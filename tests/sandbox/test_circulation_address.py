@@ -82,12 +82,20 @@ async def test_adr_3_a_future_move_waits_for_its_day(client, app, pick):
     assert moved["subscriber"]["address"] == ADDRESS
 
 
-async def test_adr_4_an_ncs_comp_move_needs_billing_method_and_rate_code(client, pick):
+async def test_adr_4_an_ncs_comp_move_carries_billing_method_and_rate_code_together_or_not_at_all(client, pick):
+    """ADR-4: papergraph sends them when `Flow.AddressMove` is RealTime; NCS's AddMove takes a comp move without
+    them too (the subscription keeps its own), but never one without the other."""
     comp = pick(NCS, lambda r: r["status"] == "ACTIVE" and r["kind"] == "COMPLIMENTARY")
-    missing = await move(client, NCS, comp["id"], day(0))
+    own = (comp.get("billingMethod"), comp.get("rateCode"))
+    half = await move(client, NCS, comp["id"], day(0), billingMethod="COMP")
+    plain = await move(client, NCS, comp["id"], day(0))
+    kept = await read(client, NCS, comp["id"])
     carried = await move(client, NCS, comp["id"], day(0), billingMethod="COMP", rateCode="CMP7")
     after = await read(client, NCS, comp["id"])
-    assert missing.status_code == 422 and missing.json()["code"] == "MOVE_BILLING_REQUIRED"
+    assert half.status_code == 422 and half.json()["code"] == "MOVE_BILLING_REQUIRED"
+    assert plain.status_code == 201, plain.text
+    assert (plain.json()["move"]["billingMethod"], plain.json()["move"]["rateCode"]) == (None, None)
+    assert (kept.get("billingMethod"), kept.get("rateCode")) == own != ("COMP", "CMP7")
     assert carried.status_code == 201, carried.text
     assert carried.json()["move"] | {"id": None} == {"id": None, "effectiveDate": day(0), "address": ADDRESS,
                                                      "billingMethod": "COMP", "rateCode": "CMP7", "status": "APPLIED"}

@@ -1,8 +1,8 @@
 """SET-4 through the public API: the settings beyond TEN-2 are read and written with `settings`/`updateSettings`
 (validated, SET-2), and act where papergraph has the feature: `Auth0.App.LogOutFromIDP` on signOut (SSN-4),
-`Flow.Auth0.IntegrationType` on new Auth0 users. `Flow.AddressMove` and `MelissaDataIntegration` are stored and
-validated only (ADR-4 is built elsewhere); `Config.System.RestrictCreateUser` is tested on purchases
-(tests/graphql/purchases/test_purchase_checks.py)."""
+`Flow.Auth0.IntegrationType` on new Auth0 users. `Flow.AddressMove` and `MelissaDataIntegration` act on moves
+(ADR-4, tests/graphql/servicing/test_subscriber_address.py); `Config.System.RestrictCreateUser` is tested on
+purchases (tests/graphql/purchases/test_purchase_checks.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Subscriber details and address through the API (ADR-1..5): who may change them (owner, FULL_CONTROL staff; a
 guest and READ_ONLY staff get typed user errors), phones at 7/15 vs 6/16 digits, moves dated today at midnight
-tenant time vs yesterday, the postal-code mask, the offer's delivery areas, NCS comp moves, every circulation kind,
+tenant time vs yesterday, the postal-code mask, the offer's delivery areas, NCS comp moves and Australian levels as
+`Flow.AddressMove` / `MelissaDataIntegration` (SET-4, set through `updateSettings`) switch them, every circulation kind,
 ADR-2 (a registration change never touches the circulation subscriber) and the events (NOT-1)."""
 
 from __future__ import annotations
@@ -270,17 +271,64 @@ async def test_adr_3_a_full_address_is_required(api_client, own_tenant, services
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", ["input", "address", "city"])]
 
 
-# -- ADR-4 -----------------------------------------------------------------------------------------------
+# -- ADR-4, switched on by the SET-4 settings -------------------------------------------------------------
 AU = {"houseNumber": "12", "streetName": "Harbour St", "city": "Sydney", "postalCode": "20000", "country": "au",
       "levelDesignator": "Level", "levelNumber": "3"}
+UPDATE_SETTINGS = """
+mutation ($input: UpdateSettingsInput!) {
+  updateSettings(input: $input) { settings { key value } userErrors { code field message } }
+}
+"""
 
 
-async def test_adr_4_australian_level_is_stored_and_sent(api_client, own_tenant, services, tokens):
-    world = await servicing_world(own_tenant, services, tokens, "SAXO")
+async def set_setting(client, world, key: str, value: str) -> None:
+    """SET-4: the tenant's setting changed the way staff change it, through `updateSettings`."""
+    body = await graphql(client, UPDATE_SETTINGS, {"input": {"settings": [{"key": key, "value": value}]}},
+                         **world.headers["staff"])
+    assert body["data"]["updateSettings"]["userErrors"] == [], body
+    assert {"key": key, "value": value} in body["data"]["updateSettings"]["settings"]
+
+
+def sent_moves(own_tenant, world) -> list[dict]:
+    """The moves that reached the circulation emulator, as it keeps them."""
+    return circulation_record(own_tenant, world).get("moves") or []
+
+
+@pytest.mark.parametrize("kind", ["NCS", "SAXO"])
+@pytest.mark.parametrize("integration", ["GlobalOnPremise", "GlobalCheckAPI"])
+async def test_adr_4_set_4_with_melissa_global_the_australian_level_is_stored_and_sent(
+        api_client, own_tenant, services, tokens, kind, integration):
+    world = await servicing_world(own_tenant, services, tokens, kind)
+    await set_setting(api_client, world, "MelissaDataIntegration", integration)
     payload = await move(api_client, world, address=AU)
+    read = await graphql(api_client, READ, {"id": world.subscription_id}, **world.headers["owner"])
     assert payload["userErrors"] == []
     assert payload["move"]["address"] | {} == {**AU, "country": "AU"}
-    assert circulation_record(own_tenant, world)["subscriber"]["address"]["levelNumber"] == "3"
+    assert [m["address"] for m in sent_moves(own_tenant, world)] == [{**AU, "country": "AU"}]
+    assert read["data"]["subscription"]["subscriber"]["address"] == {
+        "streetName": "Harbour St", "postalCode": "20000", "levelDesignator": "Level", "levelNumber": "3"}
+
+
+async def test_adr_4_set_4_with_melissa_empty_a_level_is_refused_and_nothing_is_sent(
+        api_client, own_tenant, services, tokens):
+    """Decision: without a Global* MelissaDataIntegration there is no standardization that yields a level, so a
+    level is refused (LEVEL_NOT_ENABLED) rather than silently dropped; the same address without it moves."""
+    world = await servicing_world(own_tenant, services, tokens, "NCS")
+    await set_setting(api_client, world, "MelissaDataIntegration", "GlobalCheckAPI")
+    await set_setting(api_client, world, "MelissaDataIntegration", "")  # back to the default: the boundary
+    before = circulation_record(own_tenant, world)["subscriber"]["address"] | {}
+    refused = await move(api_client, world, address=AU)
+    assert refused == {"move": None, "subscription": None, "userErrors": [{
+        "code": "LEVEL_NOT_ENABLED", "field": ["input", "address", "levelDesignator"],
+        "message": "A level designator and number are accepted only when MelissaDataIntegration is "
+                   "GlobalOnPremise or GlobalCheckAPI"}]}
+    assert sent_moves(own_tenant, world) == []
+    assert circulation_record(own_tenant, world)["subscriber"]["address"] == before
+    assert await events(services, world, "ADDRESSMOVE") == []
+    plain = await move(api_client, world, address={**AU, "levelDesignator": None, "levelNumber": None})
+    assert plain["userErrors"] == []
+    assert [m["address"] for m in sent_moves(own_tenant, world)] == [{
+        k: v for k, v in {**AU, "country": "AU"}.items() if not k.startswith("level")}]
 
 
 @pytest.mark.parametrize("address, field", [
@@ -290,26 +338,65 @@ async def test_adr_4_australian_level_is_stored_and_sent(api_client, own_tenant,
 async def test_adr_4_level_needs_both_parts_and_an_au_address(api_client, own_tenant, services, tokens, address,
                                                               field):
     world = await servicing_world(own_tenant, services, tokens, "SAXO")
+    await set_setting(api_client, world, "MelissaDataIntegration", "GlobalOnPremise")
     payload = await move(api_client, world, address=address)
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", ["input", "address", field])]
+    assert sent_moves(own_tenant, world) == []
 
 
-async def test_adr_4_an_ncs_comp_move_carries_billing_method_and_rate_code(api_client, own_tenant, services, tokens):
+async def test_adr_4_set_4_real_time_ncs_comp_move_carries_billing_method_and_rate_code(
+        api_client, own_tenant, services, tokens):
     world = await servicing_world(own_tenant, services, tokens, "NCS")
     own_tenant.add_subscription(world.tenant, world.subscription_id, product="1", kind="COMPLIMENTARY")
+    await set_setting(api_client, world, "Flow.AddressMove", "RealTime")
     missing = await move(api_client, world)
     carried = await move(api_client, world, billingMethod="COMP", rateCode="CMP7")
     assert [(e["code"], e["field"]) for e in missing["userErrors"]] == [
         ("MOVE_BILLING_REQUIRED", ["input", "billingMethod"])]
     assert carried["userErrors"] == [] and (carried["move"]["billingMethod"], carried["move"]["rateCode"]) == (
         "COMP", "CMP7")
+    assert [(m["billingMethod"], m["rateCode"]) for m in sent_moves(own_tenant, world)] == [("COMP", "CMP7")]
     assert circulation_record(own_tenant, world)["rateCode"] == "CMP7"
 
 
+async def test_adr_4_set_4_without_real_time_an_ncs_comp_move_goes_without_billing_method_and_rate_code(
+        api_client, own_tenant, services, tokens):
+    """Decision (the source documents send them only with Flow.AddressMove RealTime): with the setting empty the
+    move goes to NCS without them and the subscription keeps its own; giving them is refused
+    (MOVE_BILLING_NOT_ENABLED) rather than dropped."""
+    world = await servicing_world(own_tenant, services, tokens, "NCS")
+    own_tenant.add_subscription(world.tenant, world.subscription_id, product="1", kind="COMPLIMENTARY")
+    await set_setting(api_client, world, "Flow.AddressMove", "RealTime")
+    await set_setting(api_client, world, "Flow.AddressMove", "")  # back to the default: the boundary
+    own = circulation_record(own_tenant, world).get("rateCode")
+    refused = await move(api_client, world, billingMethod="COMP", rateCode="CMP7")
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("MOVE_BILLING_NOT_ENABLED", ["input", "billingMethod"])]
+    assert sent_moves(own_tenant, world) == []
+    plain = await move(api_client, world)
+    assert plain["userErrors"] == [] and plain["move"]["status"] == "APPLIED"
+    assert (plain["move"]["billingMethod"], plain["move"]["rateCode"]) == (None, None)
+    assert [(m["billingMethod"], m["rateCode"]) for m in sent_moves(own_tenant, world)] == [(None, None)]
+    assert circulation_record(own_tenant, world).get("rateCode") == own != "CMP7"
+
+
+@pytest.mark.parametrize("flow", ["", "RealTime"])
 @pytest.mark.parametrize("kind", ["MATRIX", "CIRCPRO", "SAXO"])
-async def test_adr_4_other_kinds_refuse_comp_move_fields(api_client, own_tenant, services, tokens, kind):
+async def test_adr_4_other_kinds_refuse_comp_move_fields_whatever_the_flow(api_client, own_tenant, services, tokens,
+                                                                            kind, flow):
     world = await servicing_world(own_tenant, services, tokens, kind)
     own_tenant.add_subscription(world.tenant, world.subscription_id, product="1", kind="COMPLIMENTARY")
+    await set_setting(api_client, world, "Flow.AddressMove", flow)
+    refused = await move(api_client, world, billingMethod="COMP", rateCode="CMP7")
+    plain = await move(api_client, world)
+    assert codes(refused) == ["MOVE_BILLING_NOT_SUPPORTED"] and plain["userErrors"] == []
+    assert [(m["billingMethod"], m["rateCode"]) for m in sent_moves(own_tenant, world)] == [(None, None)]
+
+
+async def test_adr_4_set_4_real_time_a_billable_ncs_move_refuses_comp_move_fields(
+        api_client, own_tenant, services, tokens):
+    world = await servicing_world(own_tenant, services, tokens, "NCS")
+    await set_setting(api_client, world, "Flow.AddressMove", "RealTime")
     refused = await move(api_client, world, billingMethod="COMP", rateCode="CMP7")
     plain = await move(api_client, world)
     assert codes(refused) == ["MOVE_BILLING_NOT_SUPPORTED"] and plain["userErrors"] == []
