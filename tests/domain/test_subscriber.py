@@ -227,3 +227,12 @@ def test_adr4_set4_without_a_real_time_flow_an_ncs_comp_move_goes_without_billin
     error = refused(lambda: move(circulation_kind="NCS", subscription_kind="REGULAR", address_move_flow=flow,
                                  billing_method="BM", rate_code="RC"))
     assert error.code == "MOVE_BILLING_NOT_SUPPORTED"
+
+
+def test_adr4_set4_an_ncs_comp_move_without_realtime_moves_the_address_alone():
+    """ADR-4 with SET-4: an NCS comp-subscription move when Flow.AddressMove is not RealTime carries no billing method
+    or rate code and is otherwise the move asked for."""
+    moved = move(circulation_kind="NCS", subscription_kind="COMPLIMENTARY", address_move_flow="",
+                 effective_date=date(2026, 3, 12))
+    assert moved == Move(date(2026, 3, 12), {"houseNumber": "12", "streetName": "Main St", "city": "Springfield",
+                                             "postalCode": "12345", "country": "US"}, None, None)
