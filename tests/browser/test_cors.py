@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from app import create_app
-from tests.browser.test_demo import require_chromium
+from tests.browser.support import require_chromium
 from tests.support import NODE_DIR, free_port, require_node, serve_on_loopback
 
 pytestmark = pytest.mark.sqlite_only("CORS headers are decided before anything reads the database")

@@ -12,9 +12,6 @@ end-to-end test is skipped, and fails under CI."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -23,24 +20,14 @@ import pytest
 from app import create_app
 from sandbox.signin import sign_in
 from settings import Settings
-from tests.support import NODE_DIR, papergraph_run, require_node
+from tests.browser.support import require_chromium, run_walk
+from tests.support import papergraph_run
 
 SUBSCRIBER = {"username": "bjorn.haddad.1@ncsdemo.example.com", "password": "Demo-pass-1!"}  # `cli token subscriber`
 PAYABLE = "NCS-0000102"  # active, digital 1M at 10.79, no payment method yet
 RESTARTABLE = "NCS-0000027"  # stopped, REGULAR, a 3.10 credit, no payment method
 CARD = {"number": "4242 4242 4242 4242", "expiry": "12/30", "cvv": "123", "name": "Bjorn Haddad"}
-BROWSER_SECONDS = 120  # a bound on a hang, not a measurement
 LEDGER = "query ($id: ID!) { subscription(id: $id) { status payments { state total { amount } } } }"
-
-
-def require_chromium() -> str:
-    chromium = os.environ.get("PAPERGRAPH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).is_file():
-        problem = "Chromium is not installed: `apt-get install -y chromium` (make test does it as root)"
-        if os.environ.get("CI"):
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
-    return chromium
 
 
 async def test_demo_is_served_with_its_config_outside_production(tmp_path):
@@ -89,22 +76,10 @@ def demo_server(tmp_path):
 
 
 def drive_demo(base: str, chromium: str, artifacts: Path) -> dict:
-    """Run tests/node/demo_e2e.mjs; its JSON outcome, or a failure showing its step, the browser console and the
-    screenshot it saved."""
-    node = require_node()
+    """Run tests/node/demo_e2e.mjs; its JSON outcome, or a failure showing where it broke."""
     config = {"baseUrl": base, "chromium": chromium, **SUBSCRIBER, "pay": PAYABLE, "restart": RESTARTABLE,
               "card": CARD, "artifacts": str(artifacts), "graphiqlQuery": "{ me { email linkedSubscriptions { id } } }"}
-    completed = subprocess.run([node, "demo_e2e.mjs", json.dumps(config)], cwd=NODE_DIR, capture_output=True,
-                               text=True, timeout=BROWSER_SECONDS)
-    lines = completed.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False}
-    if not outcome.get("ok"):
-        console = "\n".join(outcome.get("console", []))
-        pytest.fail(f"the demo failed at step {outcome.get('step')!r} ({outcome.get('url')}): {outcome.get('error')}\n"
-                    f"screenshot: {outcome.get('screenshot')}\nbrowser console:\n{console}\n"
-                    f"requests that would have left the machine: {outcome.get('offline')}\n"
-                    f"node stderr:\n{completed.stderr[-3000:]}", pytrace=False)
-    return outcome
+    return run_walk("demo_e2e.mjs", config, "the demo")
 
 
 def total_of(label: str) -> str:

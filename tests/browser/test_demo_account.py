@@ -9,15 +9,15 @@ Chromium and Node come as for tests/browser/test_demo.py; without them the test 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from sandbox.signin import sign_in
-from tests.browser.test_demo import BROWSER_SECONDS, SUBSCRIBER, require_chromium
-from tests.support import NODE_DIR, papergraph_run, require_node
+from tests.browser.support import require_chromium, run_walk
+from tests.browser.test_demo import SUBSCRIBER
+from tests.support import papergraph_run
 
 EBILL = "NCS-0000202"  # active print, owned by the demo subscriber, not on auto-pay nor eBill, billed since March
 AUTO_PAY = "NCS-0000152"  # active, on auto-pay, owned by the demo subscriber
@@ -34,19 +34,9 @@ def demo_server(tmp_path):
 
 
 def drive(base: str, chromium: str, artifacts: Path) -> dict:
-    node = require_node()
     config = {"baseUrl": base, "chromium": chromium, **SUBSCRIBER, "ebill": EBILL, "autoPay": AUTO_PAY,
               "artifacts": str(artifacts)}
-    completed = subprocess.run([node, "account_e2e.mjs", json.dumps(config)], cwd=NODE_DIR, capture_output=True,
-                               text=True, timeout=BROWSER_SECONDS)
-    lines = completed.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False}
-    if not outcome.get("ok"):
-        console = "\n".join(outcome.get("console", []))
-        pytest.fail(f"the account panel failed at step {outcome.get('step')!r} ({outcome.get('url')}): "
-                    f"{outcome.get('error')}\nscreenshot: {outcome.get('screenshot')}\nbrowser console:\n{console}\n"
-                    f"node stderr:\n{completed.stderr[-3000:]}", pytrace=False)
-    return outcome
+    return run_walk("account_e2e.mjs", config, "the account panel")
 
 
 def test_demo_signs_up_to_ebill_downloads_a_statement_and_cancels_auto_pay(demo_server, tmp_path):

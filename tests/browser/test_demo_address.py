@@ -7,14 +7,14 @@ record as papergraph reads it."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
 
 from sandbox.signin import sign_in
-from tests.browser.test_demo import BROWSER_SECONDS, SUBSCRIBER, require_chromium
-from tests.support import NODE_DIR, papergraph_run, require_node
+from tests.browser.support import require_chromium, run_walk
+from tests.browser.test_demo import SUBSCRIBER
+from tests.support import papergraph_run
 
 OWNED = "NCS-0000102"  # the demo subscriber owns it (tests/browser/test_demo.py pays it)
 NEW_ADDRESS = {"houseNumber": "77", "streetName": "Harbour Road", "city": "Springfield", "postalCode": "10009",
@@ -39,14 +39,7 @@ def test_demo_address_change_is_refused_outside_the_mask_then_moves_the_subscrib
               "badPostalCode": "123", "artifacts": str(tmp_path)}
 
     # when: the subscriber tries a three-digit postal code, then a valid address, without picking a date
-    completed = subprocess.run([require_node(), "address_e2e.mjs", json.dumps(config)], cwd=NODE_DIR,
-                               capture_output=True, text=True, timeout=BROWSER_SECONDS)
-    lines = completed.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False}
-    if not outcome.get("ok"):
-        pytest.fail(f"the address demo failed at step {outcome.get('step')!r}: {outcome.get('error')}\n"
-                    f"screenshot: {outcome.get('screenshot')}\nconsole: {outcome.get('console')}\n"
-                    f"node stderr:\n{completed.stderr[-3000:]}", pytrace=False)
+    outcome = run_walk("address_e2e.mjs", config, "the address demo")
 
     # then: the page showed the refusal, then the new address and the applied move
     assert "99999" in outcome["refusal"] and "INVALID_POSTAL_CODE" in outcome["refusal"]

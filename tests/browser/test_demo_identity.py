@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -27,9 +26,9 @@ import pytest
 from app import create_app
 from domain.messages import front_end_link
 from settings import Settings
-from tests.browser.test_demo import require_chromium
+from tests.browser.support import require_chromium, run_walk
 from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, _pg_admin
-from tests.support import NODE_DIR, papergraph_run, require_node
+from tests.support import papergraph_run
 
 TENANT = "CPRDEMO"
 CUSTOMER = {"firstName": "Nina", "lastName": "Novak", "email": "nina.novak@example.com", "password": "Sunny-days-42!"}
@@ -102,22 +101,10 @@ def demo_server(new_database_url, tmp_path):
 
 
 def walk(base: str, chromium: str, artifacts: Path) -> dict:
-    """Run tests/node/identity_e2e.mjs; its JSON outcome, or a failure showing its step, the browser console and
-    the screenshot it saved."""
-    node = require_node()
+    """Run tests/node/identity_e2e.mjs; its JSON outcome, or a failure showing where it broke."""
     config = {"baseUrl": base, "chromium": chromium, "artifacts": str(artifacts), "customer": CUSTOMER,
               "guest": GUEST, "stranger": STRANGER, "offer": OFFER, "address": ADDRESS, "card": CARD}
-    completed = subprocess.run([node, "identity_e2e.mjs", json.dumps(config)], cwd=NODE_DIR, capture_output=True,
-                               text=True, timeout=BROWSER_SECONDS)
-    lines = completed.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False}
-    if not outcome.get("ok"):
-        console = "\n".join(outcome.get("console", []))
-        pytest.fail(f"the journey failed at step {outcome.get('step')!r} ({outcome.get('url')}): "
-                    f"{outcome.get('error')}\nscreenshot: {outcome.get('screenshot')}\nbrowser console:\n{console}\n"
-                    f"requests that would have left the machine: {outcome.get('offline')}\n"
-                    f"node stderr:\n{completed.stderr[-3000:]}", pytrace=False)
-    return outcome
+    return run_walk("identity_e2e.mjs", config, "the journey", seconds=BROWSER_SECONDS)
 
 
 def api(base: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:

@@ -7,15 +7,13 @@ state, and the entitlement through papergraph's API."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
-import pytest
 
 from sandbox.signin import sign_in
-from tests.browser.test_demo import BROWSER_SECONDS, SUBSCRIBER, demo_server, require_chromium  # noqa: F401 (fixture)
-from tests.support import NODE_DIR, require_node
+from tests.browser.support import require_chromium, run_walk
+from tests.browser.test_demo import SUBSCRIBER, demo_server  # noqa: F401 (fixture)
 
 PRINT = "NCS-0000052"  # the demo subscriber's own active 7-Day print subscription
 CHECK = """
@@ -28,16 +26,7 @@ query ($id: ID!) {
 
 def drive(base: str, chromium: str, artifacts: Path) -> dict:
     config = {"baseUrl": base, "chromium": chromium, **SUBSCRIBER, "subscription": PRINT, "artifacts": str(artifacts)}
-    completed = subprocess.run([require_node(), "servicing_e2e.mjs", json.dumps(config)], cwd=NODE_DIR,
-                               capture_output=True, text=True, timeout=BROWSER_SECONDS)
-    lines = completed.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"ok": False}
-    if not outcome.get("ok"):
-        console = "\n".join(outcome.get("console", []))
-        pytest.fail(f"the servicing demo failed at step {outcome.get('step')!r} ({outcome.get('url')}): "
-                    f"{outcome.get('error')}\nscreenshot: {outcome.get('screenshot')}\nbrowser console:\n{console}\n"
-                    f"node stderr:\n{completed.stderr[-3000:]}", pytrace=False)
-    return outcome
+    return run_walk("servicing_e2e.mjs", config, "the servicing demo")
 
 
 def test_demo_vacation_stop_and_missed_delivery_complaint_with_eedition_access(demo_server, tmp_path):
