@@ -25,6 +25,28 @@ from datasources.models import (
 from datasources.repositories.users import DuplicateRow
 
 
+async def roles_with_pending(session, tenant_id: int, subscription_id: str) -> list[str]:
+    """The subscription's link roles, each pending invitation counted as a GUEST (INV-3): what LNK-2 and OFR-7
+    judge a new link against."""
+    roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
+        SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.subscription_id == subscription_id))]
+    pending = (await session.execute(select(sa.func.count()).select_from(Invitation).where(
+        Invitation.tenant_id == tenant_id, Invitation.subscription_id == subscription_id,
+        Invitation.state == "PENDING", Invitation.expires_at > utcnow()))).scalar_one()
+    return roles + ["GUEST"] * pending
+
+
+async def insert_link(session, link: SubscriptionLink) -> None:
+    """Adds the link in the caller's transaction; DuplicateRow (the transaction rolled back) when the registration
+    is linked to that subscription already."""
+    session.add(link)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        await session.rollback()
+        raise DuplicateRow("link") from error
+
+
 class AdministrationRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -45,27 +67,13 @@ class AdministrationRepository:
         last slot (LNK-2)."""
         async with self.db.session() as session:
             await self.db.serialize(session, link.tenant_id, f"links:{link.subscription_id}")
-            check(await self._roles_with_pending(session, link.tenant_id, link.subscription_id))
-            session.add(link)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                raise DuplicateRow("link") from error
+            check(await roles_with_pending(session, link.tenant_id, link.subscription_id))
+            await insert_link(session, link)
             event.details = {**event.details, "linkId": link.id}
             session.add(event)
             await session.commit()
             await session.refresh(link)
             return link
-
-    @staticmethod
-    async def _roles_with_pending(session, tenant_id: int, subscription_id: str) -> list[str]:
-        """The subscription's link roles, each pending invitation counted as a GUEST (INV-3)."""
-        roles = [r[0] for r in await session.execute(select(SubscriptionLink.role).where(
-            SubscriptionLink.tenant_id == tenant_id, SubscriptionLink.subscription_id == subscription_id))]
-        pending = (await session.execute(select(sa.func.count()).select_from(Invitation).where(
-            Invitation.tenant_id == tenant_id, Invitation.subscription_id == subscription_id,
-            Invitation.state == "PENDING", Invitation.expires_at > utcnow()))).scalar_one()
-        return roles + ["GUEST"] * pending
 
     async def remove_link(self, tenant_id: int, link_id: int, event: Event) -> bool:
         async with self.db.session() as session:
@@ -89,7 +97,7 @@ class AdministrationRepository:
                 return None
             if check is not None:
                 await self.db.serialize(session, tenant_id, f"links:{link.subscription_id}")
-                check(await self._roles_with_pending(session, tenant_id, link.subscription_id))
+                check(await roles_with_pending(session, tenant_id, link.subscription_id))
             link.registration_id = registration_id
             session.add(event)
             try:

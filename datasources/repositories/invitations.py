@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from datasources.db import Database
 from datasources.models import Event, Invitation, Registration, SubscriptionLink, utcnow
-from datasources.repositories.users import DuplicateRow
+from datasources.repositories.administration import insert_link
 from domain.invitations import PENDING
 
 Check = Callable[[list[str], int], None]  # (link roles, pending invitations) → raises when over a limit
@@ -83,12 +82,7 @@ class InvitationRepository:
                 return None
             link = SubscriptionLink(tenant_id=invitation.tenant_id, registration_id=registration.id,
                                     subscription_id=invitation.subscription_id, role="GUEST", created_at=utcnow())
-            session.add(link)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                await session.rollback()
-                raise DuplicateRow("link") from error
+            await insert_link(session, link)
             if registration_changes:
                 await session.execute(sa.update(Registration).where(Registration.id == registration.id)
                                       .values(**registration_changes, updated_at=utcnow()))

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from datasources.db import Database
+from datasources.repositories.administration import insert_link, roles_with_pending
 from datasources.models import Event, Payment, PaymentMethod, PendingClaim, Registration, SubscriptionLink, \
     TemporaryEntitlement
 
@@ -96,15 +96,11 @@ class PurchaseRepository:
                     entitlements: Iterable[TemporaryEntitlement], events: Iterable[Event],
                     check: Callable[[list[str]], None]) -> SubscriptionLink | None:
         """BUY-10: in one transaction, the claim is used up (only if nobody used it meanwhile), the registration is
-        linked as OWNER (`check` judges LNK-2 against the subscription's links), it gets the purchase's temporary
-        entitlements and the purchase's payment row names it (BUY-4), and the events are recorded. None when the
-        claim was used meanwhile; DuplicateRow when the registration is linked to the subscription already."""
-        from datasources.repositories.users import DuplicateRow
-
+        linked as OWNER (`check` judges LNK-2 against the subscription's links, pending invitations counted as
+        GUESTs as for every new link, INV-3), it gets the purchase's temporary entitlements and the purchase's
+        payment row names it (BUY-4), and the events are recorded. None when the claim was used meanwhile; DuplicateRow when the registration is linked to the subscription already."""
         async with self.db.session() as session:
-            roles = [row[0] for row in await session.execute(select(SubscriptionLink.role).where(
-                SubscriptionLink.tenant_id == claim.tenant_id, SubscriptionLink.subscription_id == claim.subscription_id))]
-            check(roles)
+            check(await roles_with_pending(session, claim.tenant_id, claim.subscription_id))
             used = await session.execute(sa.update(PendingClaim).where(
                 PendingClaim.id == claim.id, PendingClaim.claimed_at.is_(None)).values(
                 claimed_at=now, claimed_by_registration_id=registration.id))
@@ -113,12 +109,7 @@ class PurchaseRepository:
                 return None
             link = SubscriptionLink(tenant_id=claim.tenant_id, registration_id=registration.id,
                                     subscription_id=claim.subscription_id, role="OWNER", created_at=now)
-            session.add(link)
-            try:
-                await session.flush()
-            except IntegrityError as error:
-                await session.rollback()
-                raise DuplicateRow("link") from error
+            await insert_link(session, link)
             await session.execute(sa.update(Payment).where(
                 Payment.tenant_id == claim.tenant_id, Payment.subscription_id == claim.subscription_id,
                 Payment.flow == "PURCHASE", Payment.crid.is_(None)).values(crid=registration.crid))
