@@ -9,16 +9,18 @@ term, and `purchaseSubscription` takes it (`paymentSession`) and charges only th
 
 from __future__ import annotations
 
+import uuid
 from enum import Enum
 from typing import Optional
 
 import strawberry
+from sqlmodel import select
 from strawberry.types import Info
 
 from auth.permissions import ANYONE, PAYMENTS, Unprivileged, allow, arg, asks_value, changes, customer_owner
 from auth.principals import principal_key
 from datasources.base import UpstreamNotFound, UpstreamRejected
-from datasources.models import Event, PaymentSession as PaymentSessionRow, utcnow
+from datasources.models import Event, Offer, OfferTerm, PaymentSession as PaymentSessionRow, utcnow
 from datasources.repositories.payment_methods import PaymentMethodRepository
 from datasources.repositories.payments import PaymentRepository
 from domain.availability import PaymentMethodKind
@@ -86,13 +88,8 @@ class StartPaymentSession:
             except PaymentRuleError as error:
                 raise Refusal(Code[error.code.value], str(error), error.field)
             current = await PaymentMethodRepository(services.db).row(tenant.id, subscription_id)
-            try:
-                started = await services.navigapay.start_session(
-                    tenant.code, subscription_id, payment_type.value, return_url=input.return_url,
-                    customer_id=current.gateway_customer_id if current is not None else None)
-            except (UpstreamRejected, UpstreamNotFound) as error:
-                raise Refusal(Code.GATEWAY_REFUSED, getattr(error, "upstream_message", "") or
-                              "The payment gateway refused the session", ["input"])
+            started = await gateway_session(context, subscription_id, input,
+                                            customer_id=current.gateway_customer_id if current is not None else None)
         except Refusal as refusal:
             return StartPaymentSessionPayload(user_errors=[refusal.as_error(StartPaymentSessionError)])
         now = utcnow()
@@ -108,14 +105,21 @@ class StartPaymentSession:
             iframe_url=started["iframeUrl"]))
 
 
+async def gateway_session(context, reference: str, input: StartPaymentSessionInput,
+                          customer_id: Optional[str] = None) -> dict:
+    """NavigaPay's hosted session (GW-1) for `reference` (the subscription, or a new start's reference); its
+    refusal is GATEWAY_REFUSED with the gateway's message."""
+    try:
+        return await context.services.navigapay.start_session(
+            context.tenant.code, reference, input.payment_type.value, return_url=input.return_url,
+            customer_id=customer_id)
+    except (UpstreamRejected, UpstreamNotFound) as error:
+        raise Refusal(Code.GATEWAY_REFUSED, getattr(error, "upstream_message", "") or
+                      "The payment gateway refused the session", ["input"])
+
+
 async def start_new_start_session(context, input: StartPaymentSessionInput) -> StartPaymentSessionPayload:
     """BUY-11: a session for buying `offerId`/`term`, recorded with who started it."""
-    import uuid
-
-    from sqlmodel import select
-
-    from datasources.models import Offer, OfferTerm
-
     tenant, services = context.tenant, context.services
     try:
         offer_id = integer_id(str(input.offer_id)) if input.offer_id is not None else None
@@ -128,12 +132,7 @@ async def start_new_start_session(context, input: StartPaymentSessionInput) -> S
             raise Refusal(Code.NOT_FOUND, "Give a subscriptionId, or the offerId and term of a new start",
                           ["input", "offerId"])
         reference = f"new-start-{uuid.uuid4().hex[:16]}"
-        try:
-            started = await services.navigapay.start_session(tenant.code, reference, input.payment_type.value,
-                                                             return_url=input.return_url)
-        except (UpstreamRejected, UpstreamNotFound) as error:
-            raise Refusal(Code.GATEWAY_REFUSED, getattr(error, "upstream_message", "") or
-                          "The payment gateway refused the session", ["input"])
+        started = await gateway_session(context, reference, input)
     except Refusal as refusal:
         return StartPaymentSessionPayload(user_errors=[refusal.as_error(StartPaymentSessionError)])
     now = utcnow()
