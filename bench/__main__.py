@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--warmup", type=int, default=50, help="requests sent before measuring")
     profile.add_argument("--scale", type=int, default=1, help="sandbox.demo scale")
     profile.add_argument("--latency-ms", type=float, default=0, help="latency the emulators add to every call")
+    profile.add_argument("--database", default="papergraph_profile",
+                         help="PostgreSQL database created (and dropped) for the run: a name of its own per engineer "
+                              "when several profile at once on one server")
     profile.add_argument("--cprofile", default="", help="directory for cProfile dumps (printed, sorted by --sort)")
     profile.add_argument("--sort", default="tottime", help="pstats sort key")
     profile.add_argument("--top", type=int, default=40, help="functions printed per profile")

@@ -93,7 +93,7 @@ def run(args) -> dict[str, Any]:
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     work = Path(tempfile.mkdtemp(prefix="papergraph-profile-"))
     processes = Processes(work)
-    database = "papergraph_profile"
+    database = args.database
     try:
         database_url = prepare_database(database)
         emulator_urls = start_emulators(processes, args.latency_ms)
