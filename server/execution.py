@@ -89,10 +89,18 @@ _DECLINE = object()  # the fast path declines: graphql-core's own path resolves 
 _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Any]] = WeakKeyDictionary()
 
 
-def _plan_for(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Any:
+def _plans_of(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:
+    """The schema's plans by (type name, field name): looked up once per request, not per field."""
     per_schema = _plans.get(schema)
     if per_schema is None:
         per_schema = _plans[schema] = {}
+    return per_schema
+
+
+def _plan_for(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str,
+              per_schema: dict[tuple[str, str], Any] | None = None) -> Any:
+    if per_schema is None:
+        per_schema = _plans_of(schema)
     key = (parent_type.name, field_name)
     plan = per_schema.get(key)
     if plan is None:
@@ -181,12 +189,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # set per request, so every item of a list reuses one compiled set (kept alive with its key)
         self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any]]]] = {}
         self._subfield_sets: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
+        self._plans = _plans_of(self.schema)  # the schema's plans, held for the request (no weak lookup per field)
 
     def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
         entry = self._compiled_sets.get(id(grouped_field_set))
         if entry is None or entry[0] is not grouped_field_set or entry[1] is not parent_type:
-            schema = self.schema
-            fields = [(name, details, _plan_for(schema, parent_type, details[0].node.name.value))
+            schema, plans, type_name = self.schema, self._plans, parent_type.name
+            fields = [(name, details, plans.get((type_name, details[0].node.name.value))
+                       or _plan_for(schema, parent_type, details[0].node.name.value, plans))
                       for name, details in grouped_field_set.items()]
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
