@@ -22,6 +22,15 @@ they need none of it.
   hypothesis-graphql's queries; tests/test_execution_internals.py fails, naming it, when a graphql-core or
   strawberry internal relied on here changes (both are pinned exactly in pyproject.toml).
   `PAPERGRAPH_EXECUTION=stock` runs strawberry's own execution context instead, to measure what this buys.
+- A strawberry field *with a resolver* gets a resolver plan (`_ResolverPlan`, built once per schema and
+  field, so shared by every request and document) when it has no arguments, no exception handler and no
+  field extension but papergraph's `Guard`, and `resolve` is strawberry's own `from_resolver` resolver:
+  the plan calls the Guard and the resolver directly, with the arguments strawberry's `get_arguments` would
+  pass (the source as `self`, parent or root, the strawberry `Info` by its parameter's name), instead of
+  strawberry's wrapper chain (`_resolver` → `extension_resolver` → `get_arguments` → `reduce`/`partial` →
+  `get_result`). graphql-core's own `GraphQLResolveInfo` (`build_resolve_info`), completion
+  (`complete_value`, `complete_awaitable_value`) and error handling are kept as `execute_field` has them;
+  a field with arguments in the document or anything else keeps graphql-core's and strawberry's path.
 - parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
   enforces the operation limits): front ends send a few fixed operations, so both happen once per process
   instead of on every request.
@@ -38,6 +47,7 @@ under the httpx client (`datasources/transport.py`), verified tokens remembered 
 from __future__ import annotations
 
 import gc
+import inspect
 from typing import Any, Callable
 from weakref import WeakKeyDictionary
 
@@ -53,7 +63,10 @@ from graphql import (
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.extensions import FieldExtension
 from strawberry.types.field import StrawberryField
+
+from auth.permissions import Guard
 
 DOCUMENT_CACHE_SIZE = 512  # distinct operation texts kept parsed and validated per process
 GC_GEN0_THRESHOLD = 50_000  # CPython's default is 700 (2000 from 3.13)
@@ -82,6 +95,20 @@ class _Plan:
         self.item_non_null = item_non_null
         self.object_type = object_type
         self.item_type = item_type  # a list's item type, non-null wrapper included
+
+
+class _ResolverPlan:
+    """How to call one strawberry resolver field without strawberry's per-call wrapper chain (`_resolver` →
+    `extension_resolver` → `get_arguments` → `reduce`/`partial` → `get_result`): what that chain computes
+    from the field alone (which parameters take the source and the info, the Guard) is worked out once per
+    schema, and `call` does the rest per source, in the same order and with the same arguments."""
+
+    __slots__ = ("field_def", "return_type", "call")
+
+    def __init__(self, field_def: Any, call: Callable[[Any, Any], Any]) -> None:
+        self.field_def = field_def
+        self.return_type = field_def.type
+        self.call = call  # (source, GraphQLResolveInfo) -> the resolver's result, as strawberry's resolver returns it
 
 
 _NO_PLAN = object()
@@ -116,6 +143,8 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
         return _NO_PLAN
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     resolve = field_def.resolve
+    if isinstance(definition, StrawberryField) and definition.base_resolver is not None and resolve is not None:
+        return _build_resolver_plan(schema, field_def, definition)
     # strawberry's own test for a basic field (schema_converter.from_resolver): `is_basic_field` and no
     # exception handler, which is when it resolves with `_get_basic_result` (tests/test_execution_internals.py)
     if (not isinstance(definition, StrawberryField) or not definition.is_basic_field or resolve is None
@@ -139,6 +168,78 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
         return _Plan(getter, definition.python_name, _OBJECT, field_type, object_type=inner)
     return _NO_PLAN
+
+
+_STRAWBERRY_RESOLVERS = {"GraphQLCoreConverter.from_resolver.<locals>._resolver": False,
+                         "GraphQLCoreConverter.from_resolver.<locals>._async_resolver": True}
+
+
+def _build_resolver_plan(schema: GraphQLSchema, field_def: Any, definition: StrawberryField) -> Any:
+    """A plan for a strawberry field with a resolver and no GraphQL arguments, resolved by strawberry's own
+    `from_resolver` resolver, with no exception handler and no field extension but papergraph's `Guard`
+    (whose `map_arguments` is strawberry's identity). Everything else keeps strawberry's resolver."""
+    resolve = field_def.resolve
+    is_async = _STRAWBERRY_RESOLVERS.get(getattr(resolve, "__qualname__", None))
+    strawberry_schema = (schema.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    resolver = definition.base_resolver
+    extensions = list(definition.extensions)
+    if (is_async is None or not isinstance(converter, GraphQLCoreConverter) or definition.arguments
+            or converter._get_field_exception_handlers(definition) or len(extensions) > 1
+            or any(type(extension) is not Guard or type(extension).map_arguments is not FieldExtension.map_arguments
+                   for extension in extensions)
+            or not callable(resolver.wrapped_func)):
+        return _NO_PLAN
+    func = resolver.wrapped_func
+    info_class, field = converter.config.info_class, definition
+    takes_self = resolver.self_parameter is not None
+    # strawberry's `get_arguments`: the source as `self`, as the parent and root parameters, the info by name
+    source_names = tuple(parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter)
+                         if parameter is not None)
+    info_parameter = resolver.info_parameter
+    info_name = info_parameter.name if info_parameter is not None else None
+    guard = extensions[0] if extensions else None
+
+    def arguments(source: Any, info: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for name in source_names:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = info
+        return kwargs
+
+    if guard is None:
+
+        def call(source: Any, raw_info: Any) -> Any:
+            kwargs = arguments(source, info_class(_raw_info=raw_info, _field=field))
+            return func(source, **kwargs) if takes_self else func(**kwargs)
+
+    else:
+        guard_resolve = guard.resolve
+
+        def call(source: Any, raw_info: Any) -> Any:
+            info = info_class(_raw_info=raw_info, _field=field)
+            kwargs = arguments(source, info)
+            # strawberry's `extension_resolver` hands `info` to the extensions apart (under that name only)
+            requested_info = "info" in kwargs
+            if requested_info:
+                del kwargs["info"]
+
+            def next_(_source: Any, info: Any, **kwargs: Any) -> Any:
+                if requested_info:
+                    kwargs["info"] = info
+                return func(source, **kwargs) if takes_self else func(**kwargs)
+
+            return guard_resolve(next_, source, info, **kwargs)
+
+    if is_async:
+        sync_call = call
+
+        async def call(source: Any, raw_info: Any) -> Any:  # noqa: F811 - strawberry's `_async_resolver`
+            result = sync_call(source, raw_info)
+            return await result if inspect.isawaitable(result) else result
+
+    return _ResolverPlan(field_def, call)
 
 
 def _complete_leaves(plan: _Plan, value: Any) -> Any:
@@ -187,17 +288,26 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._fast = manager is None or not manager._middleware_resolvers
         # selection sets compiled for this request: graphql-core memoizes each object type's grouped field
         # set per request, so every item of a list reuses one compiled set (kept alive with its key)
-        self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any]]]] = {}
+        self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any, Any]]]] = {}
         self._subfield_sets: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
         self._plans = _plans_of(self.schema)  # the schema's plans, held for the request (no weak lookup per field)
 
-    def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
+    def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any, Any]]:
         entry = self._compiled_sets.get(id(grouped_field_set))
         if entry is None or entry[0] is not grouped_field_set or entry[1] is not parent_type:
             schema, plans, type_name = self.schema, self._plans, parent_type.name
-            fields = [(name, details, plans.get((type_name, details[0].node.name.value))
-                       or _plan_for(schema, parent_type, details[0].node.name.value, plans))
-                      for name, details in grouped_field_set.items()]
+            fields = []
+            for name, details in grouped_field_set.items():
+                node = details[0].node
+                plan = plans.get((type_name, node.name.value)) or _plan_for(schema, parent_type, node.name.value, plans)
+                nodes = None
+                if type(plan) is _ResolverPlan:
+                    # a resolver plan has no arguments to coerce (graphql-core's own path reports any given)
+                    if node.arguments:
+                        plan = _NO_PLAN
+                    else:
+                        nodes = [field_details.node for field_details in details]  # graphql-core's `to_nodes`
+                fields.append((name, details, plan, nodes))
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
 
@@ -228,7 +338,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         type_name = parent_type.name
         try:
-            for response_name, details, plan in self._compiled(parent_type, grouped_field_set):
+            for response_name, details, plan, nodes in self._compiled(parent_type, grouped_field_set):
+                if nodes is not None:  # a resolver plan
+                    result = self._execute_resolver(plan, parent_type, source_value, details, nodes,
+                                                    Path(path, response_name, type_name), position_context)
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+                    continue
                 if plan is not _NO_PLAN:
                     try:
                         value = plan.getter(source_value, plan.name)
@@ -281,6 +398,34 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _execute_resolver(self, plan: _ResolverPlan, parent_type: GraphQLObjectType, source: Any,  # noqa: ANN001
+                          field_details_list, nodes: list[Any], path: Path, position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `execute_field` for a field with a resolver plan: the same resolve info, the resolver
+        called through `plan.call` instead of strawberry's wrapper chain, and graphql-core's own completion and
+        error handling of whatever it returns."""
+        return_type = plan.return_type
+        info = self.build_resolve_info(plan.field_def, nodes, parent_type, path)
+        try:
+            result = plan.call(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(return_type, field_details_list, info, path, result,
+                                                     position_context)
+            completed = self.complete_value(return_type, field_details_list, info, path, result, position_context)
+            if self.is_awaitable(completed):
+
+                async def await_completed() -> Any:
+                    try:
+                        return await completed
+                    except Exception as raw_error:  # noqa: BLE001
+                        self.handle_field_error(raw_error, return_type, field_details_list, path)
+                        return None
+
+                return await_completed()
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
 
     def _complete_object(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001
         """graphql-core's `complete_object_value` for a type without `is_type_of`, with the same error

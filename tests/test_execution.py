@@ -189,6 +189,242 @@ def test_the_fast_path_is_taken_for_plain_fields() -> None:
     assert calls == ["node", "later"]
 
 
+# -- resolver plans (issue 18 part 3): resolver fields called without strawberry's wrapper chain ----------------
+#
+# Fields with resolvers, guarded (papergraph's Guard: allowing, denying, deciding now or after awaiting) and not,
+# taking the source and the info under every name strawberry accepts, returning values, raising, returning a
+# loader's future that fails, lists with failing items and nulls in non-null lists (propagating to the nearest
+# nullable parent). Errors are compared in order, whole (message, locations, path).
+
+from auth.permissions import Rule, allow  # noqa: E402
+from resolvers.dataloaders.batching import DataLoader  # noqa: E402
+from strawberry.types import Info  # noqa: E402
+
+
+class Principal:
+    is_anonymous = False
+
+
+class Context:
+    """What the Guard reads (`principal`), and a per-request loader whose batch fails some keys."""
+
+    principal = Principal()
+
+    def __init__(self) -> None:
+        self._loader: DataLoader | None = None
+
+    @property
+    def loader(self) -> DataLoader:
+        if self._loader is None:
+            async def items_by_key(keys):  # noqa: ANN001, ANN202
+                await asyncio.sleep(0)
+                return [ValueError(f"no item {key}") if key.startswith("bad") else f"item {key}" for key in keys]
+
+            self._loader = DataLoader(items_by_key)
+        return self._loader
+
+
+class Open(Rule):
+    description = "open things"
+
+    def allows(self, context, source, kwargs) -> bool:  # noqa: ANN001
+        return getattr(source, "open", False)
+
+
+class OpenLater(Rule):
+    description = "open things, after reading"
+
+    async def allows(self, context, source, kwargs) -> bool:  # noqa: ANN001
+        await asyncio.sleep(0)
+        return getattr(source, "open", False)
+
+
+class SourceSeen(Rule):
+    """Allows only when the Guard is handed the source as the resolver's `root` parameter (strawberry's order)."""
+
+    description = "root seen"
+
+    def allows(self, context, source, kwargs) -> bool:  # noqa: ANN001
+        return kwargs.get("root") is source
+
+
+def _future(value=None, error: Exception | None = None) -> asyncio.Future:  # noqa: ANN001
+    future = asyncio.get_running_loop().create_future()
+    if error is None:
+        asyncio.get_running_loop().call_soon(future.set_result, value)
+    else:
+        asyncio.get_running_loop().call_soon(future.set_exception, error)
+    return future
+
+
+@strawberry.type
+class Guarded:
+    key: str
+    open: strawberry.Private[bool]
+
+    @strawberry.field(extensions=allow(Open()))
+    def secret(self) -> Optional[str]:
+        return f"secret of {self.key}"
+
+    @strawberry.field(extensions=allow(Open()))
+    def required_secret(self) -> str:
+        return f"required secret of {self.key}"
+
+    @strawberry.field(extensions=allow(OpenLater()))
+    def secret_later(self, info: Info) -> Optional[str]:
+        return info.context.loader.load(self.key)
+
+    @strawberry.field(extensions=allow(OpenLater()))
+    async def async_secret_later(self) -> Optional[str]:
+        await asyncio.sleep(0)
+        return f"async secret of {self.key}"
+
+    @strawberry.field(extensions=allow(Open()))
+    async def async_secret(self) -> str:
+        return f"async required secret of {self.key}"
+
+    @strawberry.field(extensions=allow(SourceSeen()))
+    @staticmethod
+    def by_root(root: "Guarded", info: Info) -> str:
+        return f"{root.key} via {info.field_name}"
+
+    @strawberry.field
+    def loaded(self, info: Info) -> Optional[str]:
+        return info.context.loader.load(self.key)  # a loader's future: fails for a bad key
+
+    @strawberry.field
+    def loaded_required(self, info: Info) -> str:
+        return info.context.loader.load(self.key)
+
+    @strawberry.field
+    def raises(self) -> Optional[str]:
+        raise ValueError(f"raised for {self.key}")
+
+    @strawberry.field
+    async def raises_later(self) -> Optional[str]:
+        await asyncio.sleep(0)
+        raise ValueError(f"raised later for {self.key}")
+
+    @strawberry.field
+    def future_fails(self) -> Optional[int]:
+        return _future(error=ValueError(f"future failed for {self.key}"))
+
+    @strawberry.field
+    def future_bad_int(self) -> Optional[int]:
+        return _future("not an int")
+
+    @strawberry.field
+    def leaf(self, parent: strawberry.Parent["Guarded"]) -> Leaf:
+        return Leaf(name=f"leaf of {parent.key}", size=None, colors=[Color.RED])
+
+    @strawberry.field
+    def null_leaf(self) -> Leaf:
+        return None  # non-null: the error nulls the nearest nullable parent
+
+    @strawberry.field
+    def leaves(self) -> Optional[list[Optional[Leaf]]]:
+        return [Leaf(name="fine", size=1, colors=[]), ValueError(f"no leaf for {self.key}"), None]
+
+    @strawberry.field
+    def strict_leaves(self) -> Optional[list[Leaf]]:
+        return [Leaf(name="fine", size=1, colors=[]), None]
+
+    @strawberry.field
+    def future_leaves(self) -> list[Leaf]:
+        return _future([Leaf(name=f"future leaf of {self.key}", size=2, colors=[Color.BLUE])])
+
+    @strawberry.field(extensions=allow(Open()))
+    def children(self) -> list[Optional["Guarded"]]:
+        return [Guarded(key=f"{self.key}.open", open=True), Guarded(key=f"bad.{self.key}", open=False)]
+
+    @strawberry.field
+    def strict_children(self) -> Optional[list["Guarded"]]:
+        return [Guarded(key=f"{self.key}.open", open=True), Guarded(key=f"{self.key}.closed", open=False)]
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def things(self) -> list[Optional[Guarded]]:
+        return [Guarded(key="one", open=True), Guarded(key="two", open=False), Guarded(key="bad", open=True)]
+
+    @strawberry.field
+    def thing(self) -> Optional[Guarded]:
+        return Guarded(key="solo", open=True)
+
+
+guarded_stock = strawberry.Schema(query=GuardedQuery)
+guarded_fast = strawberry.Schema(query=GuardedQuery, execution_context_class=FastExecutionContext)
+
+GUARDED_QUERIES = {
+    "allowed and denied": "{ things { key secret secretLater asyncSecretLater byRoot } }",
+    "denied non-null": "{ things { key requiredSecret } }",
+    "denied non-null async": "{ things { key asyncSecret } }",
+    "loader futures": "{ things { key loaded } thing { loaded } }",
+    "failed loader future, non-null": "{ things { key loadedRequired } }",
+    "raised": "{ things { key raises raisesLater } }",
+    "failed futures": "{ things { futureFails futureBadInt } }",
+    "objects from resolvers": "{ things { leaf { name later brokenLater } futureLeaves { name colors later } } }",
+    "non-null object null": "{ things { key nullLeaf { name } } }",
+    "lists with failing items": "{ things { leaves { name broken } } }",
+    "null in non-null list": "{ things { strictLeaves { name } } }",
+    "nested guarded lists": "{ thing { children { key secret requiredSecret children { key loaded } } } }",
+    "non-null propagation through lists": "{ thing { strictChildren { key requiredSecret } } }",
+    "aliases and fragments": "{ thing { a: secret b: secret ... on Guarded { secret loaded } } things { ...F } } "
+                             "fragment F on Guarded { key secretLater }",
+}
+
+
+def guarded_answer(schema: strawberry.Schema, query: str) -> dict:
+    """data, and the errors in the order reported: message, path and extensions (a Denied's code)."""
+    result = asyncio.run(schema.execute(query, context_value=Context()))
+    return {"data": result.data, "errors": [error.formatted for error in result.errors or []]}
+
+
+@pytest.mark.parametrize("name", sorted(GUARDED_QUERIES))
+def test_resolver_plans_answer_like_graphql_core(name: str) -> None:
+    query = GUARDED_QUERIES[name]
+    expected = guarded_answer(guarded_stock, query)
+    assert expected["data"] is not None and expected["errors"], expected  # every case has data and errors to compare
+    assert guarded_answer(guarded_fast, query) == expected
+
+
+def test_the_guard_denies_on_the_resolver_plan_path() -> None:
+    """A closed thing's secret is refused with the Guard's own error, in the order graphql-core reports it."""
+    answer_ = guarded_answer(guarded_fast, "{ things { key secret } }")
+    assert [thing["secret"] for thing in answer_["data"]["things"]] == ["secret of one", None, "secret of bad"]
+    assert [(error["path"], error["message"]) for error in answer_["errors"]] == [
+        (["things", 1, "secret"], "Not allowed: `secret` is for open things")]
+
+
+def test_resolver_plans_skip_strawberrys_wrapper_chain() -> None:
+    """A planned field's resolver is called without strawberry's `from_resolver` resolver (the field's
+    `resolve`); a field whose `resolve` is not strawberry's own gets no plan, and `resolve` is called."""
+    from server import execution
+
+    schema = guarded_fast._schema
+    field_def = schema.type_map["Guarded"].fields["secret"]
+    original = field_def.resolve
+    calls = []
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    try:
+        field_def.resolve = counting
+        for qualname, expected_calls in ((original.__qualname__, []), ("someone_elses_resolver", [1])):
+            execution._plans.pop(schema, None)
+            counting.__qualname__ = qualname
+            calls.clear()
+            answer_ = guarded_answer(guarded_fast, "{ thing { secret } }")
+            assert answer_["data"] == {"thing": {"secret": "secret of solo"}}
+            assert calls == expected_calls, qualname
+    finally:
+        field_def.resolve = original
+        execution._plans.pop(schema, None)
+
+
 # -- papergraph's real schema: stock and fast execution answer alike over a corpus (issue 18 §2) --------------
 #
 # Two `/graphql` views over the same embedded services and database, one per `PAPERGRAPH_EXECUTION`; every

@@ -52,6 +52,9 @@ EXECUTION_CONTEXT_METHODS = {
     "handle_field_error": ["raw_error", "return_type", "field_details_list", "path"],
     "settle_in_background": ["awaitables"],
     "build_resolve_info": ["field_def", "field_nodes", "parent_type", "path"],
+    # resolver plans complete the resolver's result with graphql-core's own completion
+    "complete_value": ["return_type", "field_details_list", "info", "path", "result", "position_context"],
+    "complete_awaitable_value": ["return_type", "field_details_list", "info", "path", "result", "position_context"],
 }
 
 
@@ -132,7 +135,46 @@ def test_strawberry_marks_basic_fields_as_the_fast_path_expects() -> None:
     assert basic.resolve.__name__ == "_get_basic_result", "strawberry's basic resolver is no longer _get_basic_result"
     assert resolved.resolve.__name__ != "_get_basic_result"
     assert isinstance(execution._plan_for(schema, thing, "name"), execution._Plan), "no plan for a basic field"
-    assert execution._plan_for(schema, thing, "shout") is execution._NO_PLAN
+    assert not isinstance(execution._plan_for(schema, thing, "shout"), execution._Plan)
+
+
+def test_strawberry_resolves_resolver_fields_as_resolver_plans_expect() -> None:
+    """A resolver plan replaces strawberry's `from_resolver` resolver (`_resolver`, `_async_resolver`) for a
+    field with no arguments, no exception handler (`GraphQLCoreConverter._get_field_exception_handlers`) and
+    no extension but the Guard: it reaches the converter as the GraphQLSchema's DEFINITION_BACKREF's
+    `schema_converter`, builds `config.info_class(_raw_info=, _field=)` and calls the resolver's
+    `wrapped_func` with the source as `self`/parent/root parameter and the info by `info_parameter`, as
+    strawberry's `get_arguments` does."""
+    import inspect as inspect_
+
+    from strawberry.schema.schema_converter import get_arguments
+    from strawberry.types.fields.resolver import StrawberryResolver
+
+    strawberry_schema = strawberry.Schema(query=Query)
+    schema = strawberry_schema._schema
+    assert schema.extensions[GraphQLCoreConverter.DEFINITION_BACKREF] is strawberry_schema, (
+        "strawberry's GraphQLSchema no longer links back to its strawberry Schema")
+    converter = strawberry_schema.schema_converter
+    assert isinstance(converter, GraphQLCoreConverter), "strawberry's Schema.schema_converter changed"
+    resolved = schema.type_map["Thing"].fields["shout"]
+    definition = resolved.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+    assert resolved.resolve.__qualname__ in execution._STRAWBERRY_RESOLVERS, (
+        f"strawberry's resolver is now {resolved.resolve.__qualname__}")
+    assert converter._get_field_exception_handlers(definition) == (), "_get_field_exception_handlers changed"
+    assert parameters(StrawberryField.get_result) == ["source", "info", "args", "kwargs"]
+    assert parameters(get_arguments) == ["field", "source", "info", "kwargs", "config", "scalar_registry"]
+    resolver = definition.base_resolver
+    assert isinstance(resolver, StrawberryResolver) and callable(resolver.wrapped_func)
+    for name in ("self_parameter", "parent_parameter", "root_parameter", "info_parameter"):
+        assert hasattr(resolver, name), f"StrawberryResolver.{name} is gone"
+    assert parameters(converter.config.info_class) [:2] == ["_raw_info", "_field"], "strawberry's Info changed"
+    from strawberry.extensions import FieldExtension
+    from auth.permissions import Guard
+
+    assert Guard.map_arguments is FieldExtension.map_arguments, "the Guard reshapes arguments: plans must not skip it"
+    assert "info" in inspect_.getsource(get_arguments), "strawberry's get_arguments changed"
+    plan = execution._plan_for(schema, schema.type_map["Thing"], "shout")
+    assert isinstance(plan, execution._ResolverPlan), "no resolver plan for a plain resolver field"
 
 
 def test_the_fast_path_builds_plans_on_papergraphs_schema() -> None:
@@ -144,6 +186,9 @@ def test_the_fast_path_builds_plans_on_papergraphs_schema() -> None:
     planned = [name for name in subscription.fields
                if execution._plan_for(schema, subscription, name) is not execution._NO_PLAN]
     assert {"id", "accountNumber", "status"} <= set(planned), planned
+    resolver_planned = {name for name in subscription.fields
+                        if isinstance(execution._plan_for(schema, subscription, name), execution._ResolverPlan)}
+    assert {"householdLevel", "offer", "paymentMethod", "billingOptions"} <= resolver_planned, resolver_planned
 
 
 def test_the_fast_context_is_strawberrys_context() -> None:
