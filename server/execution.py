@@ -288,11 +288,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._fast = manager is None or not manager._middleware_resolvers
         # selection sets compiled for this request: graphql-core memoizes each object type's grouped field
         # set per request, so every item of a list reuses one compiled set (kept alive with its key)
-        self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any, Any]]]] = {}
+        self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any, Any, bool]]]] = {}
         self._subfield_sets: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
         self._plans = _plans_of(self.schema)  # the schema's plans, held for the request (no weak lookup per field)
 
-    def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any, Any]]:
+    def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any, Any, bool]]:
         entry = self._compiled_sets.get(id(grouped_field_set))
         if entry is None or entry[0] is not grouped_field_set or entry[1] is not parent_type:
             schema, plans, type_name = self.schema, self._plans, parent_type.name
@@ -307,7 +307,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         plan = _NO_PLAN
                     else:
                         nodes = [field_details.node for field_details in details]  # graphql-core's `to_nodes`
-                fields.append((name, details, plan, nodes))
+                # only a non-null field's awaitable can raise (a nullable one reports its error and answers null)
+                field_def = schema.get_field(parent_type, node.name.value)
+                non_null = field_def is None or isinstance(field_def.type, GraphQLNonNull)
+                fields.append((name, details, plan, nodes, non_null))
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
 
@@ -316,6 +319,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's `collect_and_execute_subfields` for the fast path's objects: the grouped field set
         is looked up once per (type, fields) and request and executed directly. A selection with `@defer`
         takes graphql-core's own path (its incremental executor handles it)."""
+        grouped_field_set = self._subfield_set(object_type, field_details_list)
+        if grouped_field_set is None:
+            return self.collect_and_execute_subfields(object_type, field_details_list, path, value, position_context)
+        return self.execute_fields(object_type, value, path, grouped_field_set, None)
+
+    def _subfield_set(self, object_type: GraphQLObjectType, field_details_list) -> Any:  # noqa: ANN001
+        """The grouped field set of `object_type` under `field_details_list`, once per request; None when the
+        selection has `@defer` (graphql-core's own path then)."""
         entry = self._subfield_sets.get(id(field_details_list))
         if entry is None or entry[0] is not field_details_list or entry[1] is not object_type:
             # graphql-core's `CollectedFields` by name, not by position (tests/test_execution_internals.py)
@@ -323,9 +334,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             entry = (field_details_list, object_type,
                      None if collected.new_defer_usages else collected.grouped_field_set)
             self._subfield_sets[id(field_details_list)] = entry
-        if entry[2] is None:
-            return self.collect_and_execute_subfields(object_type, field_details_list, path, value, position_context)
-        return self.execute_fields(object_type, value, path, entry[2], None)
+        return entry[2]
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):  # noqa: ANN001
         """graphql-core's `execute_fields`, with each planned field resolved inline: one getattr, leaves
@@ -333,18 +342,40 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         without a plan, or whose value the fast path declines, goes through `execute_field` as before."""
         if not self._fast:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results, awaitable_fields, _ = self._fields(parent_type, source_value, path, grouped_field_set,
+                                                    position_context)
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                name = awaitable_fields[0]
+                results[name] = await results[name]
+            else:
+                awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _fields(self, parent_type, source_value, path, grouped_field_set, position_context  # noqa: ANN001
+                ) -> tuple[dict[str, Any], list[str], bool]:
+        """The body of `execute_fields`: the results (awaitables where a field awaits), the names of the
+        awaitable ones, and whether one of those may raise (a non-null field's error propagating)."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        may_raise = False
         type_name = parent_type.name
         try:
-            for response_name, details, plan, nodes in self._compiled(parent_type, grouped_field_set):
+            for response_name, details, plan, nodes, non_null in self._compiled(parent_type, grouped_field_set):
                 if nodes is not None:  # a resolver plan
                     result = self._execute_resolver(plan, parent_type, source_value, details, nodes,
                                                     Path(path, response_name, type_name), position_context)
                     results[response_name] = result
                     if is_awaitable(result):
                         awaitable_fields.append(response_name)
+                        may_raise = may_raise or non_null
                     continue
                 if plan is not _NO_PLAN:
                     try:
@@ -369,6 +400,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                 results[response_name] = result
                                 if is_awaitable(result):
                                     awaitable_fields.append(response_name)
+                                    may_raise = may_raise or non_null
                                 continue
                         else:
                             completed = _complete_leaves(plan, value)
@@ -381,23 +413,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     results[response_name] = result
                     if is_awaitable(result):
                         awaitable_fields.append(response_name)
+                        may_raise = may_raise or non_null
         except Exception:
             if awaitable_fields:
                 self.settle_in_background([results[name] for name in awaitable_fields])
             raise
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                name = awaitable_fields[0]
-                results[name] = await results[name]
-            else:
-                awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return results, awaitable_fields, may_raise
 
     def _execute_resolver(self, plan: _ResolverPlan, parent_type: GraphQLObjectType, source: Any,  # noqa: ANN001
                           field_details_list, nodes: list[Any], path: Path, position_context) -> Any:  # noqa: ANN001
@@ -449,14 +470,28 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_object_list(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001
         """graphql-core's `complete_list_value` for a list of plain objects: each item's selection set runs
-        at once, the items that await are gathered, and errors are handled per item and then per field as
-        graphql-core does. `_DECLINE` (before anything runs) for a non-list or a null in a list of non-null
-        items: graphql-core's path reports those."""
-        if not isinstance(value, (list, tuple)) or (plan.item_non_null and any(item is None for item in value)):
+        at once, what awaits is gathered once for the whole list, and errors are handled per item and then
+        per field as graphql-core does. `_DECLINE` (before anything runs) for a non-list or a null in a list
+        of non-null items, or a list with an awaitable item: graphql-core's path reports or awaits those.
+
+        One gather per list (issue 18 part 3): graphql-core gathers each item's awaiting fields in a
+        coroutine of the item's own (`get_results`), and the items in another. An item whose awaiting fields
+        are all nullable cannot fail (each such field reports its own error and answers null), so nothing of
+        its gather's cancelling or error handling can happen: its fields' awaitables join the list's gather
+        directly and their results are written into the item's dict. An item with an awaiting non-null field
+        (whose error nulls the item) keeps its own coroutine, with graphql-core's handling of its error."""
+        if not isinstance(value, (list, tuple)):
             return _DECLINE
-        object_type, item_type, is_awaitable = plan.object_type, plan.item_type, self.is_awaitable
+        is_awaitable = self.is_awaitable
+        item_non_null = plan.item_non_null
+        for item in value:  # graphql-core awaits an awaitable item, and reports a null in non-null items
+            if (item is None and item_non_null) or (item is not None and is_awaitable(item)):
+                return _DECLINE
+        object_type, item_type = plan.object_type, plan.item_type
+        grouped_field_set = self._subfield_set(object_type, field_details_list)
         out: list[Any] = []
-        pending: list[tuple[int, Path, Any]] = []
+        waits: list[Any] = []  # in item order: the awaitables gathered once for the list
+        places: list[Any] = []  # where each result goes: (index in `out`, item path) or (an item's results, field)
         try:
             for index, item in enumerate(value):
                 if item is None:
@@ -468,40 +503,68 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     out.append(None)
                     continue
                 try:
-                    completed = self._execute_subfields(object_type, field_details_list, item_path, item,
-                                                        position_context)
+                    if grouped_field_set is None:
+                        completed = self.collect_and_execute_subfields(object_type, field_details_list, item_path,
+                                                                       item, position_context)
+                    else:
+                        completed, awaitable_fields, may_raise = self._fields(object_type, item, item_path,
+                                                                              grouped_field_set, None)
+                        if awaitable_fields and not may_raise:
+                            for name in awaitable_fields:
+                                waits.append(completed[name])
+                                places.append((completed, name))
+                            out.append(completed)
+                            continue
+                        if awaitable_fields:
+                            completed = self._item_results(completed, awaitable_fields)
                 except Exception as raw_error:  # noqa: BLE001
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises if non-null
                     completed = None
                 if is_awaitable(completed):
-                    pending.append((index, item_path, completed))
+                    waits.append(completed)
+                    places.append((index, item_path))
                 out.append(completed)
         except Exception as raw_error:  # noqa: BLE001
-            if pending:
-                self.settle_in_background([awaitable for _, _, awaitable in pending])
+            if waits:
+                self.settle_in_background(waits)
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
             return None
-        if not pending:
+        if not waits:
             return out
-
-        async def item(item_path: Path, awaitable: Any) -> Any:
-            try:
-                return await awaitable
-            except Exception as raw_error:  # noqa: BLE001
-                self.handle_field_error(raw_error, item_type, field_details_list, item_path)
-                return None
 
         async def await_items() -> Any:
             try:
-                awaited = await gather_with_cancel(*(item(item_path, awaitable) for _, item_path, awaitable in pending))
+                awaited = await gather_with_cancel(*(
+                    self._item(awaitable, item_type, field_details_list, place[1]) if type(place[0]) is int
+                    else awaitable for awaitable, place in zip(waits, places, strict=True)))
             except Exception as raw_error:  # noqa: BLE001
                 self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
                 return None
-            for (index, _, _), completed in zip(pending, awaited, strict=True):
-                out[index] = completed
+            for (where, key), completed in zip(places, awaited, strict=True):
+                if type(where) is int:
+                    out[where] = completed
+                else:
+                    where[key] = completed
             return out
 
         return await_items()
+
+    async def _item_results(self, results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+        """`execute_fields`' `get_results` for an item that keeps its own coroutine."""
+        if len(awaitable_fields) == 1:
+            name = awaitable_fields[0]
+            results[name] = await results[name]
+        else:
+            awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
+
+    async def _item(self, awaitable: Any, item_type: Any, field_details_list, item_path: Path) -> Any:  # noqa: ANN001
+        try:
+            return await awaitable
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            return None
 
 
 def tune_gc() -> None:

@@ -64,6 +64,11 @@ class Node:
     blobs: Optional[list[JSON]] = None
 
 
+async def _later_leaf() -> Leaf:
+    await asyncio.sleep(0)
+    return Leaf(name="later leaf", size=3, colors=[Color.BLUE])
+
+
 def node(**overrides) -> Node:
     values = dict(title="n", maybe=None, required="r", count=3, tags=["a", "b"], maybe_tags=["x", None],
                   child=Leaf(name="c", size=None, colors=[Color.RED]),
@@ -92,6 +97,9 @@ NODES = {
     "generator_with_null": lambda: node(tags=(tag for tag in ["a", None, "c"]),
                                         maybe_tags=(tag for tag in ["x", {"no": "string"}, None, "z"])),
     "exception_json": node(blob=ValueError("no blob"), blobs=[{"a": 1}, ValueError("no second blob")]),
+    # a list of objects with an awaitable item: graphql-core awaits it (a fresh coroutine per query)
+    "awaitable_in_leaves": lambda: node(leaves=[Leaf(name="l1", size=1, colors=[]), _later_leaf()],
+                                        maybe_leaves=[_later_leaf(), None]),
 }
 
 
@@ -261,6 +269,9 @@ def _future(value=None, error: Exception | None = None) -> asyncio.Future:  # no
 class Guarded:
     key: str
     open: strawberry.Private[bool]
+    # plain lists of objects whose items' resolver fields await: gathered once per list (issue 18 part 3)
+    kids: list["Guarded"] = strawberry.field(default_factory=list)
+    maybe_kids: Optional[list[Optional["Guarded"]]] = None
 
     @strawberry.field(extensions=allow(Open()))
     def secret(self) -> Optional[str]:
@@ -295,6 +306,12 @@ class Guarded:
     @strawberry.field
     def loaded_required(self, info: Info) -> str:
         return info.context.loader.load(self.key)
+
+    @strawberry.field
+    def required_when_closed(self, info: Info) -> str:
+        """Answered at once for an open thing, awaited (a loader's future, failing for a bad key) for a closed
+        one: the items of one list differ in whether an awaiting non-null field can null them."""
+        return f"open {self.key}" if self.open else info.context.loader.load(self.key)
 
     @strawberry.field
     def raises(self) -> Optional[str]:
@@ -350,7 +367,9 @@ class GuardedQuery:
 
     @strawberry.field
     def thing(self) -> Optional[Guarded]:
-        return Guarded(key="solo", open=True)
+        kids = [Guarded(key="k1", open=True), Guarded(key="bad.k2", open=False), Guarded(key="k3", open=False),
+                Guarded(key="bad", open=True)]
+        return Guarded(key="solo", open=True, kids=kids, maybe_kids=[*kids, None])
 
 
 guarded_stock = strawberry.Schema(query=GuardedQuery)
@@ -370,6 +389,13 @@ GUARDED_QUERIES = {
     "null in non-null list": "{ things { strictLeaves { name } } }",
     "nested guarded lists": "{ thing { children { key secret requiredSecret children { key loaded } } } }",
     "non-null propagation through lists": "{ thing { strictChildren { key requiredSecret } } }",
+    "list gathered once, nullable fields": "{ thing { kids { key loaded secretLater asyncSecretLater raisesLater "
+                                           "futureFails futureBadInt } } }",
+    "list gathered once, non-null field nulls the list": "{ thing { key kids { key loaded loadedRequired } } }",
+    "list gathered once, non-null field nulls an item": "{ thing { maybeKids { key loaded loadedRequired } } }",
+    "list gathered once, items differ": "{ thing { maybeKids { key requiredWhenClosed secretLater } "
+                                        "kids { key secret requiredWhenClosed } } }",
+    "list gathered once, nested": "{ thing { maybeKids { key loaded kids { key loaded requiredWhenClosed } } } }",
     "aliases and fragments": "{ thing { a: secret b: secret ... on Guarded { secret loaded } } things { ...F } } "
                              "fragment F on Guarded { key secretLater }",
 }
