@@ -23,14 +23,20 @@ they need none of it.
   strawberry internal relied on here changes (both are pinned exactly in pyproject.toml).
   `PAPERGRAPH_EXECUTION=stock` runs strawberry's own execution context instead, to measure what this buys.
 - A strawberry field *with a resolver* gets a resolver plan (`_ResolverPlan`, built once per schema and
-  field, so shared by every request and document) when it has no arguments, no exception handler and no
-  field extension but papergraph's `Guard`, and `resolve` is strawberry's own `from_resolver` resolver:
-  the plan calls the Guard and the resolver directly, with the arguments strawberry's `get_arguments` would
-  pass (the source as `self`, parent or root, the strawberry `Info` by its parameter's name), instead of
-  strawberry's wrapper chain (`_resolver` → `extension_resolver` → `get_arguments` → `reduce`/`partial` →
-  `get_result`). graphql-core's own `GraphQLResolveInfo` (`build_resolve_info`), completion
-  (`complete_value`, `complete_awaitable_value`) and error handling are kept as `execute_field` has them;
-  a field with arguments in the document or anything else keeps graphql-core's and strawberry's path.
+  field, so shared by every request and document) when it has no exception handler and no field extension
+  but papergraph's `Guard`, and `resolve` is strawberry's own `from_resolver` resolver: the plan calls the
+  Guard and the resolver directly, with the arguments strawberry's `get_arguments` would pass (graphql-core's
+  argument values, coerced once per request and grouped field, converted by strawberry's
+  `convert_arguments`; the source as `self`, parent or root; the strawberry `Info` by its parameter's
+  name), instead of strawberry's wrapper chain (`_resolver` → `extension_resolver` → `get_arguments` →
+  `reduce`/`partial` → `get_result`). graphql-core's own `GraphQLResolveInfo` (`build_resolve_info`),
+  completion (`complete_value`, `complete_awaitable_value`) and error handling are kept as `execute_field`
+  has them, except that a list of plain objects is completed by the fast path's list completion. Anything
+  else (argument values graphql-core refuses, other extensions) keeps graphql-core's and strawberry's path.
+- A list of plain objects (a basic field's or a resolver's) is gathered once: graphql-core runs a
+  `get_results` coroutine and a gather per item and another gather for the items; an item whose awaiting
+  fields are all nullable cannot fail (each reports its own error and answers null), so its fields'
+  awaitables join the list's one gather and their results are written into the item's dict in place.
 - parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
   enforces the operation limits): front ends send a few fixed operations, so both happen once per process
   instead of on every request.
@@ -60,10 +66,12 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.extensions import FieldExtension
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Guard
@@ -103,12 +111,24 @@ class _ResolverPlan:
     from the field alone (which parameters take the source and the info, the Guard) is worked out once per
     schema, and `call` does the rest per source, in the same order and with the same arguments."""
 
-    __slots__ = ("field_def", "return_type", "call")
+    __slots__ = ("field_def", "return_type", "call", "list_plan")
 
-    def __init__(self, field_def: Any, call: Callable[[Any, Any], Any]) -> None:
+    def __init__(self, field_def: Any, call: Callable[[Any, Any, dict[str, Any]], Any]) -> None:
         self.field_def = field_def
         self.return_type = field_def.type
-        self.call = call  # (source, GraphQLResolveInfo) -> the resolver's result, as strawberry's resolver returns it
+        # (source, GraphQLResolveInfo, graphql-core's argument values) -> the resolver's result, as strawberry's
+        # resolver returns it
+        self.call = call
+        # a list of plain objects is completed by the fast path's `_complete_object_list` (one gather per list)
+        self.list_plan: _Plan | None = None
+        inner = self.return_type.of_type if isinstance(self.return_type, GraphQLNonNull) else self.return_type
+        if isinstance(inner, GraphQLList):
+            item = item_type = inner.of_type
+            item_non_null = isinstance(item, GraphQLNonNull)
+            item = item.of_type if item_non_null else item
+            if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
+                self.list_plan = _Plan(None, "", _OBJECT_LIST, self.return_type, object_type=item,  # type: ignore[arg-type]
+                                       item_non_null=item_non_null, item_type=item_type)
 
 
 _NO_PLAN = object()
@@ -139,12 +159,14 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
     """A plan only for fields strawberry itself treats as basic (`is_basic_field` and its
     `_get_basic_result` resolver, i.e. no exception handlers), of a type the fast path can complete."""
     field_def = schema.get_field(parent_type, field_name)
-    if field_def is None or field_def.args:
+    if field_def is None:
         return _NO_PLAN
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     resolve = field_def.resolve
     if isinstance(definition, StrawberryField) and definition.base_resolver is not None and resolve is not None:
         return _build_resolver_plan(schema, field_def, definition)
+    if field_def.args:
+        return _NO_PLAN
     # strawberry's own test for a basic field (schema_converter.from_resolver): `is_basic_field` and no
     # exception handler, which is when it resolves with `_get_basic_result` (tests/test_execution_internals.py)
     if (not isinstance(definition, StrawberryField) or not definition.is_basic_field or resolve is None
@@ -175,16 +197,17 @@ _STRAWBERRY_RESOLVERS = {"GraphQLCoreConverter.from_resolver.<locals>._resolver"
 
 
 def _build_resolver_plan(schema: GraphQLSchema, field_def: Any, definition: StrawberryField) -> Any:
-    """A plan for a strawberry field with a resolver and no GraphQL arguments, resolved by strawberry's own
-    `from_resolver` resolver, with no exception handler and no field extension but papergraph's `Guard`
-    (whose `map_arguments` is strawberry's identity). Everything else keeps strawberry's resolver."""
+    """A plan for a strawberry field with a resolver, resolved by strawberry's own `from_resolver` resolver,
+    with no exception handler and no field extension but papergraph's `Guard` (whose `map_arguments` is
+    strawberry's identity). Everything else keeps strawberry's resolver. Arguments are converted per call
+    with strawberry's `convert_arguments`, from graphql-core's values (coerced once per request and field)."""
     resolve = field_def.resolve
     is_async = _STRAWBERRY_RESOLVERS.get(getattr(resolve, "__qualname__", None))
     strawberry_schema = (schema.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     converter = getattr(strawberry_schema, "schema_converter", None)
     resolver = definition.base_resolver
     extensions = list(definition.extensions)
-    if (is_async is None or not isinstance(converter, GraphQLCoreConverter) or definition.arguments
+    if (is_async is None or not isinstance(converter, GraphQLCoreConverter)
             or converter._get_field_exception_handlers(definition) or len(extensions) > 1
             or any(type(extension) is not Guard or type(extension).map_arguments is not FieldExtension.map_arguments
                    for extension in extensions)
@@ -199,9 +222,13 @@ def _build_resolver_plan(schema: GraphQLSchema, field_def: Any, definition: Stra
     info_parameter = resolver.info_parameter
     info_name = info_parameter.name if info_parameter is not None else None
     guard = extensions[0] if extensions else None
+    field_arguments = definition.arguments
+    scalar_registry, config = converter.scalar_registry, converter.config
 
-    def arguments(source: Any, info: Any) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
+    def arguments(source: Any, info: Any, values: dict[str, Any]) -> dict[str, Any]:
+        # strawberry's `get_arguments`: `convert_arguments` (an empty dict when the field has no arguments)
+        kwargs: dict[str, Any] = (convert_arguments(values, field_arguments, scalar_registry=scalar_registry,
+                                                    config=config, info=info) if field_arguments else {})
         for name in source_names:
             kwargs[name] = source
         if info_name is not None:
@@ -210,16 +237,16 @@ def _build_resolver_plan(schema: GraphQLSchema, field_def: Any, definition: Stra
 
     if guard is None:
 
-        def call(source: Any, raw_info: Any) -> Any:
-            kwargs = arguments(source, info_class(_raw_info=raw_info, _field=field))
+        def call(source: Any, raw_info: Any, values: dict[str, Any]) -> Any:
+            kwargs = arguments(source, info_class(_raw_info=raw_info, _field=field), values)
             return func(source, **kwargs) if takes_self else func(**kwargs)
 
     else:
         guard_resolve = guard.resolve
 
-        def call(source: Any, raw_info: Any) -> Any:
+        def call(source: Any, raw_info: Any, values: dict[str, Any]) -> Any:
             info = info_class(_raw_info=raw_info, _field=field)
-            kwargs = arguments(source, info)
+            kwargs = arguments(source, info, values)
             # strawberry's `extension_resolver` hands `info` to the extensions apart (under that name only)
             requested_info = "info" in kwargs
             if requested_info:
@@ -235,8 +262,8 @@ def _build_resolver_plan(schema: GraphQLSchema, field_def: Any, definition: Stra
     if is_async:
         sync_call = call
 
-        async def call(source: Any, raw_info: Any) -> Any:  # noqa: F811 - strawberry's `_async_resolver`
-            result = sync_call(source, raw_info)
+        async def call(source: Any, raw_info: Any, values: dict[str, Any]) -> Any:  # noqa: F811 - `_async_resolver`
+            result = sync_call(source, raw_info, values)
             return await result if inspect.isawaitable(result) else result
 
     return _ResolverPlan(field_def, call)
@@ -300,17 +327,23 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for name, details in grouped_field_set.items():
                 node = details[0].node
                 plan = plans.get((type_name, node.name.value)) or _plan_for(schema, parent_type, node.name.value, plans)
-                nodes = None
+                resolver = None
                 if type(plan) is _ResolverPlan:
-                    # a resolver plan has no arguments to coerce (graphql-core's own path reports any given)
-                    if node.arguments:
-                        plan = _NO_PLAN
-                    else:
-                        nodes = [field_details.node for field_details in details]  # graphql-core's `to_nodes`
+                    # graphql-core's argument values, as `execute_field` computes them: the same for every
+                    # source in this request (variables do not change); graphql-core's path reports any error
+                    values: Any = {}
+                    if plan.field_def.args or node.arguments:
+                        try:
+                            values = get_argument_values(plan.field_def, node, self.variable_values,
+                                                         details[0].fragment_variable_values, self.hide_suggestions)
+                        except Exception:  # noqa: BLE001
+                            plan = _NO_PLAN
+                    if plan is not _NO_PLAN:
+                        resolver = ([field_details.node for field_details in details], values)  # `to_nodes`
                 # only a non-null field's awaitable can raise (a nullable one reports its error and answers null)
                 field_def = schema.get_field(parent_type, node.name.value)
                 non_null = field_def is None or isinstance(field_def.type, GraphQLNonNull)
-                fields.append((name, details, plan, nodes, non_null))
+                fields.append((name, details, plan, resolver, non_null))
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
 
@@ -368,9 +401,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         may_raise = False
         type_name = parent_type.name
         try:
-            for response_name, details, plan, nodes, non_null in self._compiled(parent_type, grouped_field_set):
-                if nodes is not None:  # a resolver plan
-                    result = self._execute_resolver(plan, parent_type, source_value, details, nodes,
+            for response_name, details, plan, resolver, non_null in self._compiled(parent_type, grouped_field_set):
+                if resolver is not None:  # a resolver plan
+                    result = self._execute_resolver(plan, parent_type, source_value, details, resolver,
                                                     Path(path, response_name, type_name), position_context)
                     results[response_name] = result
                     if is_awaitable(result):
@@ -421,18 +454,28 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return results, awaitable_fields, may_raise
 
     def _execute_resolver(self, plan: _ResolverPlan, parent_type: GraphQLObjectType, source: Any,  # noqa: ANN001
-                          field_details_list, nodes: list[Any], path: Path, position_context) -> Any:  # noqa: ANN001
-        """graphql-core's `execute_field` for a field with a resolver plan: the same resolve info, the resolver
-        called through `plan.call` instead of strawberry's wrapper chain, and graphql-core's own completion and
-        error handling of whatever it returns."""
+                          field_details_list, resolver: tuple[list[Any], dict[str, Any]], path: Path,
+                          position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `execute_field` for a field with a resolver plan: the same resolve info and argument
+        values, the resolver called through `plan.call` instead of strawberry's wrapper chain, and graphql-core's
+        completion and error handling of whatever it returns (a list of plain objects completed as the fast
+        path completes one, `_complete_resolved`)."""
         return_type = plan.return_type
+        nodes, values = resolver
         info = self.build_resolve_info(plan.field_def, nodes, parent_type, path)
         try:
-            result = plan.call(source, info)
+            result = plan.call(source, info, values)
             if self.is_awaitable(result):
+                if plan.list_plan is not None:
+                    return self._complete_awaitable_resolved(plan, field_details_list, info, path, result,
+                                                             position_context)
                 return self.complete_awaitable_value(return_type, field_details_list, info, path, result,
                                                      position_context)
-            completed = self.complete_value(return_type, field_details_list, info, path, result, position_context)
+            if plan.list_plan is not None:
+                completed = self._complete_resolved(plan, field_details_list, info, path, result, position_context)
+            else:
+                completed = self.complete_value(return_type, field_details_list, info, path, result,
+                                                position_context)
             if self.is_awaitable(completed):
 
                 async def await_completed() -> Any:
@@ -446,6 +489,30 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+        return completed
+
+    def _complete_resolved(self, plan: _ResolverPlan, field_details_list, info, path: Path, result: Any,  # noqa: ANN001
+                           position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `complete_value` of a resolver's list of plain objects: `_complete_object_list`, which
+        handles the list's errors as `execute_field` would (and raises for a non-null list, as `complete_value`
+        would); graphql-core's own for a null, an Exception, or whatever the fast path declines."""
+        if result is not None and not isinstance(result, Exception):
+            completed = self._complete_object_list(plan.list_plan, result, field_details_list, path, position_context)
+            if completed is not _DECLINE:
+                return completed
+        return self.complete_value(plan.return_type, field_details_list, info, path, result, position_context)
+
+    async def _complete_awaitable_resolved(self, plan: _ResolverPlan, field_details_list, info, path: Path,  # noqa: ANN001
+                                           result: Any, position_context) -> Any:  # noqa: ANN001
+        """graphql-core's `complete_awaitable_value`, completing with `_complete_resolved`."""
+        try:
+            resolved = await self.with_abort_signal(result)
+            completed = self._complete_resolved(plan, field_details_list, info, path, resolved, position_context)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+            completed = None
         return completed
 
     def _complete_object(self, plan: _Plan, value: Any, field_details_list, path, position_context) -> Any:  # noqa: ANN001

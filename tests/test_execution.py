@@ -256,6 +256,21 @@ class SourceSeen(Rule):
         return kwargs.get("root") is source
 
 
+class SaysPlease(Rule):
+    """Allows when the field's (converted) argument asks nicely: the Guard sees strawberry's kwargs."""
+
+    description = "polite requests"
+
+    def allows(self, context, source, kwargs) -> bool:  # noqa: ANN001
+        return kwargs.get("text", "").startswith("please")
+
+
+@strawberry.input
+class Shape:
+    sides: int
+    name: str = "shape"
+
+
 def _future(value=None, error: Exception | None = None) -> asyncio.Future:  # noqa: ANN001
     future = asyncio.get_running_loop().create_future()
     if error is None:
@@ -312,6 +327,32 @@ class Guarded:
         """Answered at once for an open thing, awaited (a loader's future, failing for a bad key) for a closed
         one: the items of one list differ in whether an awaiting non-null field can null them."""
         return f"open {self.key}" if self.open else info.context.loader.load(self.key)
+
+    @strawberry.field(extensions=allow(SaysPlease()))
+    def echo(self, text: str, times: int = 1, color: Color = Color.RED, shape: Optional[Shape] = None) -> str:
+        shape_text = "no shape" if shape is None else f"{shape.name} of {shape.sides}"
+        return f"{self.key}: {text * times} {color.value} {shape_text}"
+
+    @strawberry.field
+    def kids_later(self, info: Info, count: int = 2) -> Optional[list["Guarded"]]:
+        """A loader's future of a list of objects (graphql-core completes the list after awaiting)."""
+        return _future([Guarded(key=f"{self.key}.{index}", open=index % 2 == 0) for index in range(count)]
+                       + ([Guarded(key=f"bad.{self.key}", open=True)] if count > 2 else []))
+
+    @strawberry.field
+    async def async_kids(self, fail_at: int = -1) -> list[Optional["Guarded"]]:
+        await asyncio.sleep(0)
+        return [ValueError(f"no kid {index}") if index == fail_at else Guarded(key=f"a{index}", open=index != 1)
+                for index in range(3)]
+
+    @strawberry.field
+    def strict_kids(self, with_null: bool = False) -> list["Guarded"]:
+        return [Guarded(key="s0", open=True), *([None] if with_null else []), Guarded(key="bad.s1", open=False)]
+
+    @strawberry.field
+    def kid_futures(self) -> Optional[list[Optional["Guarded"]]]:
+        """A list with awaitable items: graphql-core awaits each."""
+        return [_future(Guarded(key="f0", open=True)), Guarded(key="f1", open=False), None]
 
     @strawberry.field
     def raises(self) -> Optional[str]:
@@ -396,14 +437,24 @@ GUARDED_QUERIES = {
     "list gathered once, items differ": "{ thing { maybeKids { key requiredWhenClosed secretLater } "
                                         "kids { key secret requiredWhenClosed } } }",
     "list gathered once, nested": "{ thing { maybeKids { key loaded kids { key loaded requiredWhenClosed } } } }",
+    "arguments: constants, defaults, enums, inputs": '{ thing { a: echo(text: "please") b: echo(text: "please", '
+                                                     'times: 2, color: BLUE, shape: {sides: 3}) c: echo(text: "no") } }',
+    "resolver lists of objects": "{ thing { kidsLater { key secret requiredWhenClosed loaded } "
+                                 "many: kidsLater(count: 3) { key loadedRequired } } }",
+    "resolver lists with failing items": "{ thing { a: asyncKids { key loaded } b: asyncKids(failAt: 1) { key } "
+                                         "c: asyncKids(failAt: 0) { key requiredSecret } } }",
+    "resolver non-null lists": "{ thing { strictKids { key secret } } }",
+    "resolver non-null list with a null": "{ thing { key strictKids(withNull: true) { key } } }",
+    "resolver non-null list, non-null field fails": "{ thing { key strictKids { key requiredSecret } } }",
+    "resolver lists with awaitable items": "{ thing { kidFutures { key loaded secret } } }",
     "aliases and fragments": "{ thing { a: secret b: secret ... on Guarded { secret loaded } } things { ...F } } "
                              "fragment F on Guarded { key secretLater }",
 }
 
 
-def guarded_answer(schema: strawberry.Schema, query: str) -> dict:
-    """data, and the errors in the order reported: message, path and extensions (a Denied's code)."""
-    result = asyncio.run(schema.execute(query, context_value=Context()))
+def guarded_answer(schema: strawberry.Schema, query: str, variables: dict | None = None) -> dict:
+    """data, and the errors in the order reported, whole."""
+    result = asyncio.run(schema.execute(query, variable_values=variables, context_value=Context()))
     return {"data": result.data, "errors": [error.formatted for error in result.errors or []]}
 
 
@@ -413,6 +464,22 @@ def test_resolver_plans_answer_like_graphql_core(name: str) -> None:
     expected = guarded_answer(guarded_stock, query)
     assert expected["data"] is not None and expected["errors"], expected  # every case has data and errors to compare
     assert guarded_answer(guarded_fast, query) == expected
+
+
+VARIABLE_QUERY = """query ($text: String!, $times: Int, $color: Color!, $shape: Shape, $fail: Int!) {
+  thing { echo(text: $text, times: $times, color: $color, shape: $shape) asyncKids(failAt: $fail) { key secret } }
+}"""
+
+
+@pytest.mark.parametrize("variables", [
+    {"text": "please ", "times": 3, "color": "BLUE", "shape": {"sides": 4, "name": "square"}, "fail": 2},
+    {"text": "please", "times": None, "color": "RED", "shape": None, "fail": -1},
+    {"text": "rude", "color": "RED", "fail": 0},
+    {"text": "please", "times": "many", "color": "RED", "fail": 0},  # refused before execution
+])
+def test_resolver_plans_take_arguments_from_variables_like_graphql_core(variables: dict) -> None:
+    expected = guarded_answer(guarded_stock, VARIABLE_QUERY, variables)
+    assert guarded_answer(guarded_fast, VARIABLE_QUERY, variables) == expected
 
 
 def test_the_guard_denies_on_the_resolver_plan_path() -> None:

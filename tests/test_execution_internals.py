@@ -55,7 +55,29 @@ EXECUTION_CONTEXT_METHODS = {
     # resolver plans complete the resolver's result with graphql-core's own completion
     "complete_value": ["return_type", "field_details_list", "info", "path", "result", "position_context"],
     "complete_awaitable_value": ["return_type", "field_details_list", "info", "path", "result", "position_context"],
+    "with_abort_signal": ["awaitable"],
 }
+
+
+def test_resolver_plans_coerce_arguments_as_execute_field_does() -> None:
+    """Resolver plans take graphql-core's argument values as `execute_field` computes them
+    (`get_argument_values(field_def, node, self.variable_values, details.fragment_variable_values,
+    self.hide_suggestions)`), and convert them with strawberry's `convert_arguments`."""
+    from graphql.execution.collect_fields import FieldDetails
+    from graphql.execution.values import get_argument_values
+    from strawberry.types.arguments import convert_arguments
+
+    assert parameters(get_argument_values) == ["type_def", "node", "variable_values", "fragment_variable_values",
+                                               "hide_suggestions"], "graphql-core's get_argument_values changed"
+    assert "fragment_variable_values" in FieldDetails._fields, "graphql-core's FieldDetails changed"
+    source = inspect.getsource(ExecutionContext.execute_field)
+    assert "get_argument_values(" in source and "first_field_details.fragment_variable_values" in source and (
+        "self.hide_suggestions" in source), "graphql-core's execute_field computes its arguments otherwise"
+    assert parameters(convert_arguments) == ["value", "arguments", "scalar_registry", "config", "info"], (
+        "strawberry's convert_arguments changed")
+    assert "convert_arguments(" in inspect.getsource(
+        __import__("strawberry.schema.schema_converter", fromlist=["get_arguments"]).get_arguments), (
+        "strawberry's get_arguments no longer converts with convert_arguments")
 
 
 @pytest.mark.parametrize("method", sorted(EXECUTION_CONTEXT_METHODS))
