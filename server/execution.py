@@ -341,8 +341,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if plan is not _NO_PLAN:
                         resolver = ([field_details.node for field_details in details], values)  # `to_nodes`
                 # only a non-null field's awaitable can raise (a nullable one reports its error and answers null)
-                field_def = schema.get_field(parent_type, node.name.value)
-                non_null = field_def is None or isinstance(field_def.type, GraphQLNonNull)
+                if plan is _NO_PLAN:
+                    field_def = schema.get_field(parent_type, node.name.value)
+                    non_null = field_def is None or isinstance(field_def.type, GraphQLNonNull)
+                else:
+                    non_null = isinstance(plan.return_type, GraphQLNonNull)
                 fields.append((name, details, plan, resolver, non_null))
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
