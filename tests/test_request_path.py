@@ -1,0 +1,86 @@
+"""What every request does around execution, done once where once is enough (issue 18, part 3): the work
+remembered per process, per policy or per document must answer exactly what doing it again would."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+import pytest
+from graphql import DocumentNode, build_schema, parse
+
+from server.inputs import MAX_STRING_LENGTH, InputPolicy
+from server.limits import OperationPolicy, limit_rules
+from server.throttle import client_address
+
+SCHEMA = build_schema("type Query { echo(text: String): String }")
+
+
+def _input_policy() -> InputPolicy:
+    policy = InputPolicy()
+    policy.execution_context = SimpleNamespace(schema=SimpleNamespace(_schema=SCHEMA))
+    return policy
+
+
+def test_a_documents_literal_checks_are_found_again_without_hashing_the_document(monkeypatch):
+    # graphql-core's nodes are frozen dataclasses: hashing one walks the whole tree (twice a request before)
+    document = parse('{ echo(text: "%s") }' % ("x" * (MAX_STRING_LENGTH + 1)))
+    policy = _input_policy()
+    first = policy._texts(document)
+    monkeypatch.setattr(DocumentNode, "__hash__", lambda self: pytest.fail("the document was hashed"))
+
+    again = policy._texts(document)
+
+    assert again is first
+    assert [error.extensions["code"] for error in again.errors] == ["BAD_USER_INPUT"]
+
+
+def test_an_equal_document_parsed_again_gets_the_same_verdict_and_a_dead_one_is_forgotten():
+    text = '{ echo(text: "%s") }' % ("x" * (MAX_STRING_LENGTH + 1))
+    policy = _input_policy()
+    document = parse(text)
+    key = id(document)
+    verdict = [error.message for error in policy._texts(document).errors]
+    assert key in InputPolicy._checked
+
+    del document
+    gc.collect()
+
+    assert key not in InputPolicy._checked
+    assert [error.message for error in policy._texts(parse(text)).errors] == verdict
+    assert policy._texts(parse("{ echo(text: \"short\") }")).errors == []
+
+
+def test_the_limit_rules_of_a_policy_are_built_once():
+    policy = OperationPolicy.defaults()
+    stricter = OperationPolicy(**{**vars(policy), "max_depth": 2})
+
+    assert limit_rules(policy) is limit_rules(OperationPolicy.defaults())
+    assert limit_rules(stricter) is not limit_rules(policy)
+
+
+@pytest.mark.parametrize(("peer", "key"), [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("not-an-address" * 10, ("not-an-address" * 10)[:64]),
+])
+def test_a_client_address_is_keyed_the_same_each_time_it_is_asked(peer, key):
+    request = SimpleNamespace(client=SimpleNamespace(host=peer))
+
+    assert client_address(request, 0) == key
+    assert client_address(request, 0) == key  # remembered: the same answer
+
+
+def test_a_forwarded_address_counts_only_behind_trusted_proxies():
+    class Headers:
+        def getlist(self, name):
+            return ["198.51.100.1, 2001:db8::9"] if name == "x-forwarded-for" else []
+
+    request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1"), headers=Headers())
+
+    assert client_address(request, 0) == "10.0.0.1"
+    assert client_address(request, 1) == "2001:db8::/64"
+    assert client_address(request, 2) == "198.51.100.1"
+    assert client_address(request, 3) == "10.0.0.1"
+    assert client_address(None, 0) == "unknown"
