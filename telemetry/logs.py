@@ -111,7 +111,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": None,  # set below, unredacted: see _stamp
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -131,7 +131,19 @@ class JsonFormatter(logging.Formatter):
             entry["traceback"] = self.formatException(record.exc_info)
         elif record.exc_text:
             entry["traceback"] = record.exc_text
-        return orjson.dumps(self._redacted(entry), default=str).decode()
+        redacted = self._redacted(entry)
+        redacted["time"] = self._stamp(record.created)
+        return orjson.dumps(redacted, default=str).decode()
+
+    def _stamp(self, created: float) -> str:
+        """The line's time. Its shape (`2026-12-07T05:38:27.123+00:00`: digits in runs of at most 8 between
+        `-`, `T`, `:`, `.` and `+`) matches none of `Redactor`'s patterns, so only a configured secret could
+        be in it; it differs on every line, so redacting it missed the cache each time (~15 µs a line,
+        timeit)."""
+        stamp = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")
+        if type(self.redact) is Redactor and not any(secret in stamp for secret in self.redact.secrets):
+            return stamp
+        return self._redacted(stamp)
 
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -84,3 +84,30 @@ def test_a_forwarded_address_counts_only_behind_trusted_proxies():
     assert client_address(request, 2) == "198.51.100.1"
     assert client_address(request, 3) == "10.0.0.1"
     assert client_address(None, 0) == "unknown"
+
+
+def _access_record(created: float):
+    import logging
+
+    record = logging.getLogger("papergraph.access").makeRecord(
+        "papergraph.access", logging.INFO, "observe.py", 1, "%s %s %d", ("POST", "/graphql", 200), None, None,
+        {"request_id": "4111 1111 1111 1111", "status": 200})
+    record.created = created
+    return record
+
+
+def test_a_log_lines_time_is_written_as_is_unless_a_secret_is_in_it():
+    import json
+    from datetime import datetime, timezone
+
+    from telemetry.logs import JsonFormatter
+
+    created = datetime(2026, 12, 7, 5, 38, 27, 123000, tzinfo=timezone.utc).timestamp()
+
+    plain = json.loads(JsonFormatter(["not-in-the-line"]).format(_access_record(created)))
+    secret = json.loads(JsonFormatter(["12-07T05:38"]).format(_access_record(created)))
+
+    assert list(plain)[:2] == ["time", "level"]
+    assert plain["time"] == "2026-12-07T05:38:27.123+00:00"
+    assert plain["request_id"] == "[REDACTED]"  # the other strings are still redacted (a card number)
+    assert secret["time"] == "2026-[REDACTED]:27.123+00:00"
