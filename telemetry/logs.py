@@ -6,7 +6,8 @@ adds `error` (its type) and `traceback`. The access line (`papergraph.access`, o
 server/observe.py) adds `method`, `path` (never the query string), `status`, `duration_ms`, `operation`,
 `outcome` and `error_codes`.
 
-`Redactor` runs over every string of every line — message, traceback, extra fields — and replaces with
+`Redactor` runs over every string of every line — message, traceback, extra fields; the time, whose shape no
+pattern can match, is only looked at for the secrets — and replaces with
 `[REDACTED]`: the values of the settings' secrets (and the database URL's password); `Bearer …`/`Basic …`
 credentials; anything shaped like a JWT; the value after a sensitive key (`password`, `newPassword`,
 `client_secret`, `token`, `api_key`, `authorization`, `cvv`, `cardNumber`, …) in `key=value`, `key: value`
