@@ -111,3 +111,18 @@ def test_a_log_lines_time_is_written_as_is_unless_a_secret_is_in_it():
     assert plain["time"] == "2026-12-07T05:38:27.123+00:00"
     assert plain["request_id"] == "[REDACTED]"  # the other strings are still redacted (a card number)
     assert secret["time"] == "2026-[REDACTED]:27.123+00:00"
+
+
+def test_a_generated_request_id_is_a_uuid4_in_hex_as_uuid_writes_it(monkeypatch):
+    import os
+    import uuid
+
+    import app
+
+    for raw in (bytes(16), b"\xff" * 16, bytes(range(16)), os.urandom(16)):
+        monkeypatch.setattr(app.os, "urandom", lambda size, raw=raw: raw)
+        assert app.new_request_id() == uuid.UUID(bytes=raw, version=4).hex.encode()
+    monkeypatch.undo()
+    ids = {app.new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(uuid.UUID(i.decode()).version == 4 for i in ids)
