@@ -126,3 +126,31 @@ def test_a_generated_request_id_is_a_uuid4_in_hex_as_uuid_writes_it(monkeypatch)
     ids = {app.new_request_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(uuid.UUID(i.decode()).version == 4 for i in ids)
+
+
+def test_a_requests_record_and_budget_hold_inside_and_are_undone_after_even_on_an_error():
+    from datasources.budget import request_budget, time_left
+    from telemetry.context import RequestRecord, current_operation, current_request, operation, serving
+
+    record = RequestRecord(request_id="r-1", method="POST", path="/graphql")
+    with pytest.raises(RuntimeError):
+        with serving(record) as served, request_budget(30.0):
+            assert served is record and current_request() is record
+            assert 29.0 < time_left() <= 30.0
+            with operation("first") as first:
+                assert current_operation() is first and first.name == "first"
+            with pytest.raises(ValueError), operation(None):
+                raise ValueError("a failed operation is still recorded")
+            assert current_operation() is None
+            raise RuntimeError("the request fails")
+
+    assert current_request() is None and time_left() is None
+    assert [o.name for o in record.operations] == ["first", None]
+
+
+def test_an_operation_outside_a_request_is_recorded_nowhere():
+    from telemetry.context import current_operation, operation
+
+    with operation("alone") as record:
+        assert current_operation() is record
+    assert current_operation() is None
