@@ -154,3 +154,39 @@ def test_an_operation_outside_a_request_is_recorded_nowhere():
     with operation("alone") as record:
         assert current_operation() is record
     assert current_operation() is None
+
+
+async def test_an_accepted_tokens_verifier_is_found_again_without_decoding_the_token(monkeypatch):
+    import auth.tokens as tokens
+    from auth.tokens import InvalidToken, IssuerRouter
+
+    class Verifier:
+        def __init__(self, issuer, accepts=True):
+            self.issuer, self.accepts, self.calls = issuer, accepts, 0
+
+        async def verify(self, token):
+            self.calls += 1
+            if not self.accepts:
+                raise InvalidToken("refused")
+            return {"iss": self.issuer, "token": token}
+
+    own, default = Verifier("https://own.papergraph/"), Verifier("https://auth.example/")
+    router = IssuerRouter(default, [own])
+    picked = {"good": own, "bad": default}
+    decoded = []
+    monkeypatch.setattr(router, "for_token", lambda token: decoded.append(token) or picked[token])
+
+    assert await router.verify("good") == {"iss": own.issuer, "token": "good"}
+    assert await router.verify("good") == {"iss": own.issuer, "token": "good"}
+    assert own.calls == 2 and decoded == ["good"]  # the verifier still answers each time; the route is remembered
+
+    default.accepts = False
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await router.verify("bad")
+    assert decoded == ["good", "bad", "bad"]  # a refused token is routed afresh each time, never remembered
+
+    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SIZE", 1)
+    picked["other"] = own
+    await router.verify("other")
+    assert list(router._routes) == ["other"]  # bounded, the oldest first out
