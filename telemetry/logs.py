@@ -57,6 +57,7 @@ SHORT_VALUE, SHORT_VALUES_CACHED = 40, 2048
 STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
                                                                                       "color_message"}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_STAMP = object()  # where a JSON line's time goes
 
 
 class Redactor:
@@ -112,7 +113,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": None,  # set below, unredacted: see _stamp
+            "time": _STAMP,  # set below, unredacted (see _stamp), unless an extra field named `time` replaced it
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -133,7 +134,8 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["traceback"] = record.exc_text
         redacted = self._redacted(entry)
-        redacted["time"] = self._stamp(record.created)
+        if redacted["time"] is _STAMP:
+            redacted["time"] = self._stamp(record.created)
         return orjson.dumps(redacted, default=str).decode()
 
     def _stamp(self, created: float) -> str:

@@ -182,3 +182,15 @@ async def test_an_accepted_tokens_verifier_is_found_again_without_decoding_the_t
     picked["other"] = own
     await router.verify("other")
     assert list(router._routes) == ["other"]  # bounded, the oldest first out
+
+
+def test_an_extra_field_named_time_still_replaces_the_lines_time_and_is_redacted():
+    import json
+    import logging
+
+    from telemetry.logs import JsonFormatter
+
+    record = logging.getLogger("papergraph.test").makeRecord(
+        "papergraph.test", logging.INFO, "x.py", 1, "hello", (), None, None, {"time": "Bearer abcdefghijkl"})
+
+    assert json.loads(JsonFormatter().format(record))["time"] == "Bearer [REDACTED]"
