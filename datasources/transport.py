@@ -7,9 +7,11 @@ for remote upstreams it is `AiohttpClient`, which hands the call straight to one
 keep-alive pool and C HTTP parser). httpx's client layer — building and merging `Request`, `URL` and
 `Headers`, cookies, auth and event hooks, wrapping the `Response` — is skipped: under load it cost more
 CPU than the bytes on the wire. Measured against the circulation emulator on loopback (client CPU only,
-1,000 GETs after a warm-up): httpx's own transport (httpcore, anyio, h11) 1.58 ms per call, aiohttp under
-httpx's client 0.27 ms, aiohttp called directly 0.12 ms (`tests/datasources/test_transport.py` proves
-the two clients alike).
+1,000 GETs after a warm-up, the three alternated on the shared machine at load 7, medians of three): a
+`client.request` cost 0.85 ms with httpx's own transport (httpcore, anyio, h11), 0.40 ms with aiohttp under
+httpx's client (the transport papergraph used before; an earlier, quieter measurement had 1.58 and 0.27),
+0.16 ms with aiohttp called directly; a whole datasource read (`get_subscription`: budget, breaker, JSON,
+money) 0.90, 0.53 and 0.20 ms. `tests/datasources/test_transport.py` proves the two clients alike.
 
 What goes on the wire is what httpx over aiohttp sent: the URL is the one httpx makes of `base_url` and
 `path` (the path appended to the base's, the query string encoded as `httpx.QueryParams` encodes it; a

@@ -108,9 +108,10 @@ async def test_json_bodies_and_idempotency_keys_reach_the_upstream(upstream, cli
 async def test_a_refused_connection_is_unavailable(client_factory):
     circulation = CirculationDataSource(client_factory(f"http://127.0.0.1:{_free_port()}"), read_retries=0)
 
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(UpstreamUnavailable) as refused:
         await circulation.get_subscription(NCS, SUBSCRIPTION)
     assert circulation.breaker.consecutive_failures == 1
+    assert refused.value.sent is False  # nothing was written: a payment refused so certainly did nothing (PAY-4)
 
 
 async def test_a_hung_upstream_times_out(upstream, client_factory):
@@ -118,16 +119,18 @@ async def test_a_hung_upstream_times_out(upstream, client_factory):
     app.state.control.rules.append(FaultRule(method="GET", path="/subscriptions/", timeout=True, times=1))
     circulation = CirculationDataSource(client_factory(url, timeout=0.3), timeout=0.3, read_retries=0)
 
-    with pytest.raises(UpstreamTimeout):
+    with pytest.raises(UpstreamTimeout) as hung:
         await circulation.get_subscription(NCS, SUBSCRIPTION)
+    assert hung.value.sent is True
 
 
 async def test_a_dropped_connection_is_unavailable_and_a_retry_succeeds(upstream, client_factory):
     app, url = upstream
     app.state.control.rules.append(FaultRule(method="GET", path="/subscriptions/", drop=True, times=1))
     strict = CirculationDataSource(client_factory(url), read_retries=0)
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(UpstreamUnavailable) as dropped:
         await strict.get_subscription(NCS, SUBSCRIPTION)
+    assert dropped.value.sent is True and dropped.value.status is None
 
     app.state.control.rules.append(FaultRule(method="GET", path="/subscriptions/", drop=True, times=1))
     retrying = CirculationDataSource(client_factory(url), read_retries=1, backoff_base=0.001)
