@@ -196,6 +196,23 @@ def share_metrics_between_workers() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="papergraph-metrics-")
 
 
+def serve_workers_reuse_port(config) -> None:
+    """uvicorn's multiprocess supervisor with a listening socket of its own per worker (server/listen.py)."""
+    from uvicorn.supervisors import Multiprocess
+
+    from server.listen import ReusePortSocket
+
+    listener = ReusePortSocket(config.host, config.port, config.backlog)
+    try:
+        listener.probe()
+    except OSError as error:
+        raise SystemExit(f"papergraph: cannot listen on {config.host}:{config.port}: {error.strerror or error}") from None
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="papergraph")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             counts = asyncio.run(seed_database(settings, settings.sandbox_scale, only_if_empty=True))
             if counts:
                 print(f"papergraph: seeded demo data {counts}", file=sys.stderr)
+        from server.listen import reuse_port_available
         from telemetry.logs import logging_config
 
         embedded = settings.upstreams == UpstreamMode.EMBEDDED
@@ -309,9 +327,13 @@ def main(argv: list[str] | None = None) -> None:
         if workers > 1:
             share_metrics_between_workers()
         print(f"papergraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
-        uvicorn.run("app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
-                    log_config=logging_config(settings), log_level=settings.log_level.lower(), access_log=False,
-                    lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
+        options = dict(factory=True, host=settings.host, port=settings.port, workers=workers,
+                       log_config=logging_config(settings), log_level=settings.log_level.lower(), access_log=False,
+                       lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
+        if workers > 1 and settings.reuse_port and reuse_port_available():
+            serve_workers_reuse_port(uvicorn.Config("app:create_app", **options))
+        else:
+            uvicorn.run("app:create_app", **options)
 
 
 if __name__ == "__main__":

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     workers: Annotated[int, Field(ge=1, le=64)] = Field(
         1, description="uvicorn worker processes (embedded mode always runs one)."
     )
+    reuse_port: bool = Field(
+        True, description="With several workers, each listens on a socket of its own (SO_REUSEPORT) and the kernel "
+                          "spreads new connections over them; false: one socket shared by every worker, whose accept "
+                          "queue the first worker to wake drains (server/listen.py)."
+    )
     default_tenant: str = Field(
         "NCSDEMO", description="Paper code used when a request names no tenant (development and tests)."
     )

@@ -60,6 +60,14 @@ async def _read_connection_init(connection: Any) -> None:
         await connection.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _read_connection_reset(connection: Any) -> None:
+    """What a read connection needs on its way back to the pool: nothing beyond what asyncpg always does (an
+    open transaction rolled back, listeners dropped). asyncpg's default reset sends `SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`, a round trip after every read; reads run one
+    statement in autocommit and change no session state (no SET, lock, cursor or LISTEN), so there is nothing for
+    it to undo. py-spy of the dashboard under load showed that reset at ~3 % of the worker's samples."""
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -74,6 +82,10 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+TENANT_SETTINGS_VERSION = ReadQuery("TenantVersion", {"settings_version": Tenant.settings_version},
+                                    lambda query, shape: query.where(Tenant.code == sa.bindparam("code")))
 
 
 class Database:
@@ -140,7 +152,7 @@ class Database:
             dsn = sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
             self._read_pool_loop = loop
             self._read_pool = await asyncpg.create_pool(
-                dsn, min_size=0, max_size=self.pool_size, init=_read_connection_init,
+                dsn, min_size=0, max_size=self.pool_size, init=_read_connection_init, reset=_read_connection_reset,
                 max_inactive_connection_lifetime=READ_POOL_IDLE_SECONDS)
         return self._read_pool
 
@@ -161,17 +173,17 @@ class Database:
     # tenants -------------------------------------------------------------------------------------
     async def tenant_by_code(self, code: str) -> TenantContext | None:
         """Tenants change rarely and are needed by every request: cached per process, and checked on every
-        request against the tenant's `settings_version` (one indexed single-column read), so a settings change
-        made by any process applies from the next request in every process (SET-3)."""
+        request against the tenant's `settings_version` (one indexed single-column read on the read path,
+        `TENANT_SETTINGS_VERSION`), so a settings change made by any process applies from the next request in
+        every process (SET-3)."""
         cached = self._tenants.get(code)
         try:
-            async with self.session() as session:
-                version = (await session.execute(select(Tenant.settings_version).where(Tenant.code == code))
-                           ).scalar_one_or_none()
+            found = await self.read(TENANT_SETTINGS_VERSION, code=code)
         except Exception as error:
             if cached is not None and database_unavailable(error):
                 return cached[1]  # an outage: the settings last read, and each field that needs the database says so
             raise
+        version = found[0].settings_version if found else None
         if cached and version is not None and cached[0] == version:
             return cached[1]
         async with self.session() as session:

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from datasources.db import Database
+from datasources.reads import ReadQuery
 from datasources.models import RefreshToken, Registration, SigningKey, Tenant, utcnow
+
+
+LAST_LOGOUT = ReadQuery(
+    "LastLogout", {"last_logout_at": Registration.last_logout_at},
+    lambda query, shape: query.join_from(Registration, Tenant, Tenant.id == Registration.tenant_id).where(
+        Tenant.code == sa.bindparam("tenant_code"), Registration.crid == sa.bindparam("crid")))
 
 
 class SessionRepository:
@@ -82,10 +89,10 @@ class SessionRepository:
         return now
 
     async def last_logout(self, tenant_code: str, crid: str) -> datetime | None:
-        async with self.db.session() as session:
-            return (await session.execute(select(Registration.last_logout_at).join(
-                Tenant, Tenant.id == Registration.tenant_id).where(
-                Tenant.code == tenant_code, Registration.crid == crid))).scalar_one_or_none()
+        """Read on every customer request not remembered (auth/sessions.py): on the read path (datasources/
+        reads.py), not an ORM session."""
+        rows = await self.db.read(LAST_LOGOUT, tenant_code=tenant_code, crid=crid)
+        return rows[0].last_logout_at if rows else None
 
     async def registration(self, registration_id: int) -> Registration | None:
         async with self.db.session() as session:
