@@ -327,9 +327,12 @@ def main(argv: list[str] | None = None) -> None:
         if workers > 1:
             share_metrics_between_workers()
         print(f"papergraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+        # proxy_headers off: X-Forwarded-For is read by papergraph alone, as PAPERGRAPH_TRUSTED_PROXIES says
+        # (server/throttle.py); uvicorn's own handling trusted it from any loopback peer and replaced the client
+        # address before papergraph saw the connection's peer
         options = dict(factory=True, host=settings.host, port=settings.port, workers=workers,
                        log_config=logging_config(settings), log_level=settings.log_level.lower(), access_log=False,
-                       lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
+                       proxy_headers=False, lifespan="on", timeout_graceful_shutdown=settings.shutdown_timeout)
         if workers > 1 and settings.reuse_port and reuse_port_available():
             serve_workers_reuse_port(uvicorn.Config("app:create_app", **options))
         else:

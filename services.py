@@ -27,7 +27,7 @@ from datasources.circulation import CirculationDataSource
 from datasources.db import Database
 from datasources.navigapay import NavigaPayDataSource
 from datasources.revision import DatabaseRevision
-from datasources.transport import AiohttpTransport
+from datasources.transport import AiohttpClient
 from domain.sessions import FailureWindow
 from settings import Settings
 
@@ -48,7 +48,7 @@ class Services:
     auth0: Auth0DataSource
     navigapay: NavigaPayDataSource
     tokens: TokenVerifier
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
+    clients: list[httpx.AsyncClient | AiohttpClient] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     # wall-clock "now" for calendar rules in tenant time (STP-2, CMP-1, SUB-5 day passes, ENT-3); tests pin it to
     # cross a midnight
@@ -120,12 +120,12 @@ def build_services(settings: Settings, sandboxes: dict[str, Any] | None = None,
     limits = httpx.Limits(max_connections=settings.upstream_max_connections,
                           max_keepalive_connections=settings.upstream_max_connections)
 
-    def client(name: str, base_url: str) -> httpx.AsyncClient:
+    def client(name: str, base_url: str) -> httpx.AsyncClient | AiohttpClient:
         if sandboxes is not None:
             return httpx.AsyncClient(transport=httpx.ASGITransport(app=sandboxes[name]),
                                      base_url=EMBEDDED_URLS[name], timeout=timeout)
         if settings.upstream_transport == "aiohttp":
-            return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=AiohttpTransport(limits))
+            return AiohttpClient(base_url, timeout, limits)
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
 
     circulation_client = client("circulation", settings.circulation_base_url)

@@ -112,9 +112,9 @@ class Settings(BaseSettings):
         100, description="Pooled connections per upstream."
     )
     upstream_transport: Literal["aiohttp", "httpx"] = Field(
-        "aiohttp", description="What carries remote upstream calls under the datasources' httpx client: aiohttp's "
-                               "pool and parser (datasources/transport.py; about a fifth of the CPU per call) or "
-                               "httpx's own."
+        "aiohttp", description="What carries the datasources' calls to remote upstreams: aiohttp called directly "
+                               "(datasources/transport.py; about a fifth of httpx's CPU per call) or an httpx "
+                               "client with its own transport."
     )
     execution: Literal["stock", "fast"] = Field(
         "fast", description="How GraphQL operations are executed: `fast`, papergraph's fast path for plain fields "

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import httpx
 
 from datasources.base import RestDataSource, UpstreamError, UpstreamNotFound, UpstreamRejected, UpstreamUnavailable
+from datasources.transport import AiohttpClient, UpstreamResponse
 
 TOKEN_EXPIRY_SKEW = 30.0  # seconds before `exp` a cached token stops being used
 IDS_PER_SEARCH = 50  # user ids per `user_id:(… OR …)` search, well inside Auth0's query length limit
@@ -81,7 +82,7 @@ class Auth0DataSource(RestDataSource):
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | AiohttpClient,
         *,
         client_id: str,
         client_secret: str,
@@ -107,7 +108,7 @@ class Auth0DataSource(RestDataSource):
         token = _management_bearer.get()
         return {"authorization": f"Bearer {token}"} if token else {}
 
-    def error_from_response(self, response: httpx.Response) -> UpstreamError:
+    def error_from_response(self, response: httpx.Response | UpstreamResponse) -> UpstreamError:
         error = super().error_from_response(response)
         body = error.body if isinstance(error.body, dict) else {}
         status = response.status_code

@@ -23,6 +23,7 @@ from opentelemetry import propagate, trace
 
 from datasources.breaker import Admission, BreakerState, CircuitBreaker
 from datasources.budget import time_left
+from datasources.transport import AiohttpClient, UpstreamResponse
 from telemetry import metrics
 
 
@@ -102,7 +103,7 @@ class RestDataSource:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | AiohttpClient,
         *,
         timeout: float = 5.0,
         read_retries: int = 2,
@@ -123,7 +124,7 @@ class RestDataSource:
     async def auth_headers(self) -> dict[str, str]:
         return {}
 
-    def error_from_response(self, response: httpx.Response) -> UpstreamError:
+    def error_from_response(self, response: httpx.Response | UpstreamResponse) -> UpstreamError:
         body = _decode(response)
         status = response.status_code
         if status == 404:
@@ -299,7 +300,7 @@ def _breaker_changed(breaker: CircuitBreaker, previous: BreakerState) -> None:
         log.info("circuit %s for %s (was %s)", breaker.state.value, breaker.service, previous.value)
 
 
-def _decode(response: httpx.Response) -> Any:
+def _decode(response: httpx.Response | UpstreamResponse) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:

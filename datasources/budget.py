@@ -22,14 +22,20 @@ from typing import Iterator
 _deadline: ContextVar[float | None] = ContextVar("papergraph_request_deadline", default=None)
 
 
-@contextlib.contextmanager
-def request_budget(seconds: float) -> Iterator[None]:
-    """Everything called inside shares a deadline `seconds` from now."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+class request_budget:  # noqa: N801 - used like the function it was: `with request_budget(seconds):`
+    """Everything called inside shares a deadline `seconds` from now. A class, not a @contextlib.contextmanager
+    generator: every request enters it, and the generator costs about three times as much (timeit)."""
+
+    __slots__ = ("seconds", "_token")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        self._token = _deadline.set(time.monotonic() + self.seconds)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _deadline.reset(self._token)
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from datasources.base import RestDataSource, UpstreamNotFound, UpstreamRejected
+from datasources.transport import AiohttpClient
 
 # EZ-4: how each circulation system names the fields of the current plan (canonical name → the kind's)
 _PLAN_KEYS = ("term", "length", "lengthUnit", "paidThroughDate", "rate", "tax", "otherCosts", "amount", "autoRenew",
@@ -46,7 +47,7 @@ class CirculationDataSource(RestDataSource):
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | AiohttpClient,
         *,
         timeout: float = 5.0,
         read_retries: int = 2,

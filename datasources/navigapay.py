@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from datasources.base import RestDataSource, UpstreamError, UpstreamNotFound, UpstreamRejected
+from datasources.transport import AiohttpClient, UpstreamResponse
 
 PROFILE_CONCURRENCY = 10  # no batch endpoint upstream: bound the fan-out of single profile reads
 MONEY_FIELDS = ("amount", "capturedAmount", "refundedAmount")
@@ -41,7 +42,7 @@ class NavigaPayDataSource(RestDataSource):
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | AiohttpClient,
         *,
         api_key: str | None = None,
         timeout: float = 5.0,
@@ -54,7 +55,7 @@ class NavigaPayDataSource(RestDataSource):
     async def auth_headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
-    def error_from_response(self, response: httpx.Response) -> UpstreamError:
+    def error_from_response(self, response: httpx.Response | UpstreamResponse) -> UpstreamError:
         error = super().error_from_response(response)
         if response.status_code == 402:
             return PaymentDeclined(self.service, error.status, error.body)

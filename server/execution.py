@@ -46,8 +46,9 @@ they need none of it.
 - `encode_json`/`decode_json` use orjson for request and response bodies.
 
 Elsewhere on the same path: permission rules decided without awaiting (`auth/permissions.Guard`), loaders'
-reads compiled once and run on a raw asyncpg pool (`datasources/reads.py`), remote upstreams over aiohttp
-under the httpx client (`datasources/transport.py`), verified tokens remembered (`auth/tokens.py`).
+reads compiled once and run on a raw asyncpg pool (`datasources/reads.py`), remote upstreams called with
+aiohttp directly, without httpx's client layer (`datasources/transport.py`), verified tokens remembered
+(`auth/tokens.py`).
 """
 
 from __future__ import annotations

@@ -154,31 +154,35 @@ def _variable_texts(schema: Any, operation: OperationDefinitionNode, variables: 
                     owners: dict[str, set[str]]) -> list[GraphQLError]:
     """The strings sent in the variables, checked against the types the operation declares for them."""
     errors: list[GraphQLError] = []
-
-    def walk(value: Any, type_: Any, path: list[str | int], owner: set[str]) -> None:
-        if value is None:
-            return
-        if isinstance(type_, GraphQLNonNull):
-            type_ = type_.of_type
-        if isinstance(type_, GraphQLList):
-            for index, item in enumerate(value if isinstance(value, list) else [value]):
-                walk(item, type_.of_type, [*path, index], owner)
-        elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
-            for name, item in value.items():
-                field = type_.fields.get(name)
-                if field is not None:
-                    walk(item, field.type, [*path, name], {f"{type_.name}.{name}"})
-        elif isinstance(type_, GraphQLScalarType) and type_.name in ("String", "ID") and isinstance(value, str):
-            maximum = max(max_length(*where.partition(".")[::2], type_.name) for where in owner)
-            problem = _text_problem(value, maximum, owner)
-            if problem is not None and len(errors) < 10:
-                errors.append(_refusal(path, problem, maximum))
-
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
         if name in variables:
-            walk(variables[name], type_from_ast(schema, definition.type), [f"${name}"], owners.get(name) or {"?.?"})
+            _walk_variable(variables[name], type_from_ast(schema, definition.type), [f"${name}"],
+                           owners.get(name) or {"?.?"}, errors)
     return errors
+
+
+def _walk_variable(value: Any, type_: Any, path: list[str | int], owner: set[str], errors: list[GraphQLError]
+                   ) -> None:
+    """`_variable_texts` for one value (a module function: a nested one calling itself is a reference cycle,
+    left to the garbage collector on every request with variables)."""
+    if value is None:
+        return
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if isinstance(type_, GraphQLList):
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            _walk_variable(item, type_.of_type, [*path, index], owner, errors)
+    elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, item in value.items():
+            field = type_.fields.get(name)
+            if field is not None:
+                _walk_variable(item, field.type, [*path, name], {f"{type_.name}.{name}"}, errors)
+    elif isinstance(type_, GraphQLScalarType) and type_.name in ("String", "ID") and isinstance(value, str):
+        maximum = max(max_length(*where.partition(".")[::2], type_.name) for where in owner)
+        problem = _text_problem(value, maximum, owner)
+        if problem is not None and len(errors) < 10:
+            errors.append(_refusal(path, problem, maximum))
 
 
 def _argument_path(document: DocumentNode, target: Any) -> list[str] | None:

@@ -20,6 +20,7 @@ runs), cached per document and values.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
@@ -274,8 +275,12 @@ def _is_list(type_: Any) -> bool:
     return isinstance(type_.of_type if isinstance(type_, GraphQLNonNull) else type_, GraphQLList)
 
 
+@functools.lru_cache(maxsize=16)
 def limit_rules(policy: OperationPolicy) -> tuple[type[ValidationRule], ...]:
-    """The validation rules of `policy`: one pass over each operation, after the document is known."""
+    """The validation rules of `policy`: one pass over each operation, after the document is known. Built once
+    per policy (the rule classes hold nothing but `policy`), and asked for only when a new operation text is
+    validated: `DocumentPolicy`, made for every request, used to build the class each time (17 µs, timeit, and a
+    reference cycle left to the collector)."""
 
     class OperationLimitsRule(ValidationRule):
         def enter_document(self, document: DocumentNode, *_args: Any) -> None:
@@ -376,7 +381,6 @@ class DocumentPolicy(SchemaExtension):
         self.policy = policy
         self.cache = cache
         self.budget = budget
-        self.rules = limit_rules(policy)
         self._entry: _Checked | None = None
         self._budgeted = False
 
@@ -470,7 +474,7 @@ class DocumentPolicy(SchemaExtension):
                                extensions={"code": PARSE_FAILED}) from None
 
     def _validate(self, schema: GraphQLSchema, document: DocumentNode, rules: tuple) -> list[GraphQLError]:
-        return validate_with_policy(schema, document, self.policy, rules, policy_rules=self.rules)
+        return validate_with_policy(schema, document, self.policy, rules, policy_rules=limit_rules(self.policy))
 
 
 class DistinctOverlappingFieldsRule(OverlappingFieldsCanBeMergedRule):

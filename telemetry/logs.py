@@ -6,7 +6,8 @@ adds `error` (its type) and `traceback`. The access line (`papergraph.access`, o
 server/observe.py) adds `method`, `path` (never the query string), `status`, `duration_ms`, `operation`,
 `outcome` and `error_codes`.
 
-`Redactor` runs over every string of every line — message, traceback, extra fields — and replaces with
+`Redactor` runs over every string of every line — message, traceback, extra fields; the time, whose shape no
+pattern can match, is only looked at for the secrets — and replaces with
 `[REDACTED]`: the values of the settings' secrets (and the database URL's password); `Bearer …`/`Basic …`
 credentials; anything shaped like a JWT; the value after a sensitive key (`password`, `newPassword`,
 `client_secret`, `token`, `api_key`, `authorization`, `cvv`, `cardNumber`, …) in `key=value`, `key: value`
@@ -56,6 +57,7 @@ SHORT_VALUE, SHORT_VALUES_CACHED = 40, 2048
 STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
                                                                                       "color_message"}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_STAMP = object()  # where a JSON line's time goes
 
 
 class Redactor:
@@ -111,7 +113,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": _STAMP,  # set below, unredacted (see _stamp), unless an extra field named `time` replaced it
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -131,7 +133,20 @@ class JsonFormatter(logging.Formatter):
             entry["traceback"] = self.formatException(record.exc_info)
         elif record.exc_text:
             entry["traceback"] = record.exc_text
-        return orjson.dumps(self._redacted(entry), default=str).decode()
+        redacted = self._redacted(entry)
+        if redacted["time"] is _STAMP:
+            redacted["time"] = self._stamp(record.created)
+        return orjson.dumps(redacted, default=str).decode()
+
+    def _stamp(self, created: float) -> str:
+        """The line's time. Its shape (`2026-12-07T05:38:27.123+00:00`: digits in runs of at most 8 between
+        `-`, `T`, `:`, `.` and `+`) matches none of `Redactor`'s patterns, so only a configured secret could
+        be in it; it differs on every line, so redacting it missed the cache each time (~15 µs a line,
+        timeit)."""
+        stamp = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")
+        if type(self.redact) is Redactor and not any(secret in stamp for secret in self.redact.secrets):
+            return stamp
+        return self._redacted(stamp)
 
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):

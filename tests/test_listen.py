@@ -127,3 +127,26 @@ def test_papergraph_run_says_once_that_the_port_is_taken(tmp_path):
     assert process.returncode == 1
     assert f"papergraph: cannot listen on 127.0.0.1:{port}: Address already in use" in output
     assert "Traceback" not in output
+
+
+def test_papergraph_run_leaves_x_forwarded_for_to_papergraph_trusted_proxies_setting(tmp_path):
+    """With PAPERGRAPH_TRUSTED_PROXIES=0 (the default) X-Forwarded-For is ignored and the client is the connection's
+    peer (server/throttle.py): uvicorn must not replace the peer with the header's address first. /_debug/stats
+    answers loopback peers only, so a loopback request claiming another address shows which one the app saw."""
+    port = free_port()
+    process = _run(port, tmp_path, PAPERGRAPH_WORKERS="1")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, _stop(process)
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/_debug/stats", headers={"x-forwarded-for": "203.0.113.9"},
+                                   timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, _stop(process)
+                time.sleep(0.5)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["pid"] > 0
+    finally:
+        _stop(process)
