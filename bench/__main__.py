@@ -1,7 +1,8 @@
 """`python -m bench run [--duration 20 --connections 8,64 --latency-ms 5 --scale 100]`, and
 `python -m bench soak [--minutes 3]` (bench/soak.py), `python -m bench scaleout [--throughput-seconds 10]`
 (bench/scaleout.py),
-`python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py), and
+`python -m bench profile [--scenarios dashboard,catalog --cprofile DIR]` (bench/profile.py),
+`python -m bench served [--scenario dashboard --repeat 3 --py-spy PREFIX]` (bench/served.py), and
 `python -m bench limits [--requests 20 --limits cost,representations]` (bench/limits.py), and
 `python -m bench search [--subscriptions 100000 --registrations 100000]` (bench/search.py).
 
@@ -80,6 +81,20 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--cprofile", default="", help="directory for cProfile dumps (printed, sorted by --sort)")
     profile.add_argument("--sort", default="tottime", help="pstats sort key")
     profile.add_argument("--top", type=int, default=40, help="functions printed per profile")
+    served = commands.add_parser("served", help="papergraph run under wrk, one scenario: CPU per request, the "
+                                                "split between workers, optionally py-spy (bench/served.py)")
+    served.add_argument("--scenario", default="dashboard", help="scenario name (bench/scenarios.py)")
+    served.add_argument("--seconds", type=float, default=15, help="seconds per measurement")
+    served.add_argument("--warmup", type=float, default=5, help="seconds of load before the first measurement")
+    served.add_argument("--repeat", type=int, default=3, help="measurements, one line each")
+    served.add_argument("--connections", type=int, default=8, help="wrk connections")
+    served.add_argument("--workers", type=int, default=2, help="papergraph workers (PAPERGRAPH_WORKERS)")
+    served.add_argument("--execution", default="fast", choices=["fast", "stock"], help="PAPERGRAPH_EXECUTION")
+    served.add_argument("--scale", type=int, default=10, help="sandbox.demo scale")
+    served.add_argument("--latency-ms", type=float, default=5, help="latency the emulators add to every call")
+    served.add_argument("--db-pool", type=int, default=5, help="PostgreSQL pool size per process")
+    served.add_argument("--database", default="papergraph_served", help="PostgreSQL database created and dropped")
+    served.add_argument("--py-spy", default="", help="also sample each worker with py-spy into PREFIX-r<round>-w<worker>.txt")
     limits = commands.add_parser("limits", help="CPU per request of the worst request each operation limit "
                                                 "accepts, and of the first it refuses (bench/limits.py)")
     limits.add_argument("--requests", type=int, default=20, help="measured requests per case")
@@ -111,6 +126,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"limits: {error}", file=sys.stderr)
             return 1
         return 0 if max(row["cpu_ms_per_request"] for row in rows) <= args.budget_ms else 1
+
+    if args.command == "served":
+        from bench.served import run as run_served
+
+        try:
+            run_served(args)
+        except (RuntimeError, OSError) as error:
+            print(f"served: {error}", file=sys.stderr)
+            return 1
+        return 0
 
     if args.command == "profile":
         from bench.profile import run as run_profile

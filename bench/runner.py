@@ -658,7 +658,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"# papergraph benchmark — {report['started_at']}",
         "",
         f"Commit measured: `{measured.get('commit')}`{' (with uncommitted changes)' if measured.get('dirty') else ''}"
-        f" — {measured.get('subject')}.",
+        + (f" — {measured['subject']}." if measured.get("subject") else " (an exported tree: BENCH_COMMIT_SUBJECT "
+           "names its subject)."),
         "",
         f"Machine: {machine['nproc']} × {machine['cpu_model']}, {machine['memory_mb']:,} MB; load average before "
         f"the run {machine['loadavg_before']}, after {machine.get('loadavg_after')} (the machine is shared: other "
