@@ -127,23 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0 if max(row["cpu_ms_per_request"] for row in rows) <= args.budget_ms else 1
 
-    if args.command == "served":
-        from bench.served import run as run_served
+    if args.command in ("served", "profile"):  # they print as they go; success is having run
+        import importlib
 
         try:
-            run_served(args)
+            importlib.import_module(f"bench.{args.command}").run(args)
         except (RuntimeError, OSError) as error:
-            print(f"served: {error}", file=sys.stderr)
-            return 1
-        return 0
-
-    if args.command == "profile":
-        from bench.profile import run as run_profile
-
-        try:
-            run_profile(args)
-        except (RuntimeError, OSError) as error:
-            print(f"profile: {error}", file=sys.stderr)
+            print(f"{args.command}: {error}", file=sys.stderr)
             return 1
         return 0
 

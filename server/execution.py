@@ -383,17 +383,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                                     position_context)
         if not awaitable_fields:
             return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                name = awaitable_fields[0]
-                results[name] = await results[name]
-            else:
-                awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return self._await_fields(results, awaitable_fields)
 
     def _fields(self, parent_type, source_value, path, grouped_field_set, position_context  # noqa: ANN001
                 ) -> tuple[dict[str, Any], list[str], bool]:
@@ -587,7 +577,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             out.append(completed)
                             continue
                         if awaitable_fields:
-                            completed = self._item_results(completed, awaitable_fields)
+                            completed = self._await_fields(completed, awaitable_fields)
                 except Exception as raw_error:  # noqa: BLE001
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises if non-null
                     completed = None
@@ -620,8 +610,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return await_items()
 
-    async def _item_results(self, results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
-        """`execute_fields`' `get_results` for an item that keeps its own coroutine."""
+    async def _await_fields(self, results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+        """graphql-core's `get_results` of `execute_fields`: the awaitable fields' values written into place (for
+        an object, and for a list item that keeps its own coroutine)."""
         if len(awaitable_fields) == 1:
             name = awaitable_fields[0]
             results[name] = await results[name]
