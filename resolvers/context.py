@@ -54,12 +54,14 @@ class Context:
         `customer_link_roles`)."""
         return self._link_roles
 
-    def know_customer_links(self, registration_pk: int, links: Any) -> None:
+    def know_customer_links(self, registration_pk: int, links: Any) -> bool:
         """Links a resolver has just read for the registration `registration_pk`: when it is the signed-in
         customer's own, they are the customer's link roles too (`linkedSubscriptions` primes them, so the rules
-        of every subscription it lists — LNK-3 — are decided without awaiting)."""
-        if self._link_roles is None and self._registration is not None and self._registration.pk == registration_pk:
+        of every subscription it lists — LNK-3 — are decided without awaiting). Whether they are."""
+        own = self._registration is not None and self._registration.pk == registration_pk
+        if own and self._link_roles is None:
             self._link_roles = {str(link.subscription_id): link.role.value for link in links}
+        return own
 
     async def customer_link_roles(self) -> Mapping[str, str]:
         """Subscription id → OWNER or GUEST for the signed-in customer (LNK-3); empty for anyone else.

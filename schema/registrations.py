@@ -31,6 +31,8 @@ from auth.permissions import (
     registration_data,
 )
 from domain.crypto import encrypt_crid
+from resolvers.dataloaders.batching import prefetch
+from resolvers.selection import selects_plainly
 from domain.registrations import registration_state
 from schema.common import Money
 from schema.pagination import Connection, page_window
@@ -198,10 +200,15 @@ class Registration:
                       extensions=allow(reads(SUBSCRIPTIONS), customer_self(parent("crid"))))
     async def linked_subscriptions(self, info: Info, role: Optional[LinkRole] = None
                                    ) -> Optional[list[LazySubscription]]:
-        links = await info.context.loaders.links_by_registration_id.load(self.pk)
-        info.context.know_customer_links(self.pk, links)  # the subscriptions' own rules (LNK-3) need not await
+        loaders = info.context.loaders
+        links = await loaders.links_by_registration_id.load(self.pk)
+        own = info.context.know_customer_links(self.pk, links)  # the subscriptions' own rules (LNK-3) need not await
         ids = [str(link.subscription_id) for link in links if role is None or link.role == role]
-        subscriptions = await info.context.loaders.subscription_by_id.load_many(ids)
+        if own and ids and selects_plainly(info, "billingOptions"):
+            # the customer's own subscriptions, whose billing options (LNK-3: customer_linked) the selection
+            # asks for: one circulation call for them all beside the subscriptions' call, not after it
+            prefetch(loaders.billing_options_by_subscription_id, ids)
+        subscriptions = await loaders.subscription_by_id.load_many(ids)
         return [subscription for subscription in subscriptions if subscription is not None]
 
     @strawberry.field(description="Temporary entitlements granted to this registration (ENT-3), latest expiry first.",

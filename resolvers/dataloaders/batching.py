@@ -31,3 +31,17 @@ class DataLoader(aiodataloader.DataLoader):
         field, and cancelling a task that awaits the shared future itself would cancel it for every other field
         waiting on that key (a CancelledError escapes GraphQL's error handling and fails the whole request)."""
         return asyncio.shield(super().load(key))
+
+
+def prefetch(loader: DataLoader, keys: Sequence[Any]) -> None:
+    """Ask `loader` for `keys` now, so that their batch is dispatched in this tick beside whatever the caller
+    awaits next, and fields that load the same keys later find them cached. Nobody awaits the prefetch itself:
+    an error is left for those fields to report (aiodataloader keeps each key's failed future), and retrieved
+    here so asyncio does not log it as never retrieved."""
+    for future in [loader.load(key) for key in keys]:
+        future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: "asyncio.Future[Any]") -> None:
+    if not future.cancelled():
+        future.exception()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.demo import generate
+from sandbox.faults import FaultRule
 from tests.conftest import graphql
 
 DASHBOARD_QUERY = """
@@ -102,3 +103,69 @@ async def test_search_page_costs_the_same_whatever_its_size(staff_api_client, se
     assert upstream == sorted(["/api/v1/papers/NCSDEMO/subscriptions/search", "/api/v1/papers/NCSDEMO/billing-options"])
     # + 1: the staff member's access levels (MGR-1); + 1: the tenant's settings version (SET-3), once per request
     assert sql == 4 + 1 + 1
+
+
+# -- a customer's own dashboard: the billing options beside the subscriptions (latency, not call count) --------
+OWN_DASHBOARD = """
+query Own($crid: String!) {
+  registration(crid: $crid) { linkedSubscriptions { id billingOptions { term amount { amount } } } }
+}
+"""
+SUBSCRIPTIONS_CALL = r"^/api/v1/papers/NCSDEMO/subscriptions$"
+BILLING_OPTIONS_CALL = "/api/v1/papers/NCSDEMO/billing-options"
+
+
+def _busiest_demo_customer() -> str:
+    counts: dict[str, int] = {}
+    for link in DEMO.links:
+        if link["tenant"] == "NCSDEMO":
+            counts[link["crid"]] = counts.get(link["crid"], 0) + 1
+    return max(counts, key=counts.get)
+
+
+async def test_a_customers_own_dashboard_costs_one_call_per_endpoint_with_the_billing_options(api_client, services,
+                                                                                            tokens):
+    # given: a signed-in customer linked to several subscriptions (LNK-3: their billing options are theirs to read)
+    crid = _busiest_demo_customer()
+    control = services.sandboxes["circulation"].state.control
+    authorization = f"Bearer {tokens.customer(crid)}"
+    await graphql(api_client, "{ __typename }", authorization=authorization)
+    control.requests.clear()
+
+    # when
+    body = await graphql(api_client, OWN_DASHBOARD, {"crid": crid}, authorization=authorization)
+
+    # then: every subscription with its options, from one subscriptions call and one billing-options call
+    assert "errors" not in body, body["errors"]
+    subscriptions = body["data"]["registration"]["linkedSubscriptions"]
+    assert len(subscriptions) > 1 and all(s["billingOptions"] for s in subscriptions)
+    assert sorted(r["path"] for r in control.requests) == sorted(EXPECTED_UPSTREAM)
+
+
+async def test_a_customers_own_billing_options_are_asked_for_beside_the_subscriptions_not_after_them(
+        api_client, staff_api_client, services, tokens):
+    # given: a circulation system whose subscriptions call fails, and a customer asking for their dashboard
+    crid = _busiest_demo_customer()
+    control = services.sandboxes["circulation"].state.control
+    authorization = f"Bearer {tokens.customer(crid)}"
+    await graphql(api_client, "{ __typename }", authorization=authorization)
+    control.rules.append(FaultRule(method="GET", path=SUBSCRIPTIONS_CALL, status=500))
+    try:
+        control.requests.clear()
+        # when: the customer's own dashboard
+        own = await graphql(api_client, OWN_DASHBOARD, {"crid": crid}, authorization=authorization)
+        customer_calls = [r["path"] for r in control.requests]
+        control.requests.clear()
+        # and: staff asking for the same registration (no prefetch: staff rules are the fields' own)
+        staff = await graphql(staff_api_client, OWN_DASHBOARD, {"crid": crid})
+        staff_calls = [r["path"] for r in control.requests]
+    finally:
+        control.rules.clear()
+
+    # then: both answer the subscriptions' failure as before ...
+    assert own["data"]["registration"]["linkedSubscriptions"] is None and own["errors"]
+    assert staff["data"]["registration"]["linkedSubscriptions"] is None and staff["errors"]
+    # ... but the customer's billing options were asked for in the same tick as the subscriptions, so a page
+    # that succeeds waits for one round trip, not two; staff's request waited for the subscriptions first
+    assert BILLING_OPTIONS_CALL in customer_calls
+    assert BILLING_OPTIONS_CALL not in staff_calls
