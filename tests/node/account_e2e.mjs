@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { walk } from './walk.mjs';
+import { signIn, walk } from './walk.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 
@@ -21,11 +21,7 @@ let step = 'launch';
 
 async function run(page, base) {
   step = 'sign in';
-  await page.goto(`${base}/demo/`);
-  await page.getByLabel('E-mail').fill(config.username);
-  await page.getByLabel('Password').fill(config.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  await signIn(page, base, config.username, config.password);
   steps.push(step);
 
   const panel = (id) => page.locator(`details[data-account="${id}"]`);

@@ -7,7 +7,7 @@
 // Prints one JSON line: {"ok": true, "steps", "before", "refusal", "status", "after", "console"} or, on failure,
 // {"ok": false, "error", "step", "screenshot", "console"} (exit 1). Requests leaving the machine are aborted.
 
-import { walk } from './walk.mjs';
+import { signIn, walk } from './walk.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 
@@ -18,11 +18,7 @@ let step = 'launch';
 
 async function run(page, base) {
   step = 'sign in';
-  await page.goto(`${base}/demo/`);
-  await page.getByLabel('E-mail').fill(config.username);
-  await page.getByLabel('Password').fill(config.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  await signIn(page, base, config.username, config.password);
   steps.push(step);
 
   step = 'read address';

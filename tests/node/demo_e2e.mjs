@@ -10,7 +10,7 @@
 // GraphiQL from papergraph itself (server/graphiql.py), each checked against the page's integrity attribute; with
 // those assets blocked too, the page must say so instead of hanging on "Loading..." (the "graphiql offline" step).
 
-import { walk } from './walk.mjs';
+import { signIn, walk } from './walk.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 
@@ -23,11 +23,7 @@ async function run(page, base) {
   const card = config.card;
 
   step = 'sign in';
-  await page.goto(`${base}/demo/`);
-  await page.getByLabel('E-mail').fill(config.username);
-  await page.getByLabel('Password').fill(config.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();  // not the page's h1, "My subscriptions"
+  await signIn(page, base, config.username, config.password);
   steps.push(step);
 
   step = 'dashboard';

@@ -8,7 +8,7 @@
 // "console": [...]} or, on failure, {"ok": false, "error", "step", "screenshot", "console": [...]} (exit 1).
 // Requests leaving the machine are aborted and reported.
 
-import { walk } from './walk.mjs';
+import { signIn, walk } from './walk.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 
@@ -21,11 +21,7 @@ async function run(page, base) {
   const id = config.subscription;
 
   step = 'sign in';
-  await page.goto(`${base}/demo/`);
-  await page.getByLabel('E-mail').fill(config.username);
-  await page.getByLabel('Password').fill(config.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+  await signIn(page, base, config.username, config.password);
   steps.push(step);
 
   step = 'open servicing';

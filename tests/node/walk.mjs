@@ -40,3 +40,13 @@ export async function walk({ config, name, run, steps, currentStep, consoleLines
   }
   process.exit(exitCode);
 }
+
+// Sign in on the demo's own page (/demo/) as `username` and wait for the subscriptions list: the first step of
+// every demo walk that acts as the demo subscriber.
+export async function signIn(page, base, username, password) {
+  await page.goto(`${base}/demo/`);
+  await page.getByLabel('E-mail').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();  // not the h1, "My subscriptions"
+}
