@@ -111,6 +111,14 @@ class Database:
         async with self.sessionmaker() as session:
             yield session
 
+    async def insert(self, row: Any) -> Any:
+        """`row` added in a session of its own, committed, and read back (its id and server defaults)."""
+        async with self.session() as session:
+            session.add(row)
+            await session.commit()
+            await session.refresh(row)
+            return row
+
     async def dispose(self) -> None:
         pool, self._read_pool, self._read_pool_loop = self._read_pool, None, None
         if pool is not None:

@@ -178,11 +178,7 @@ class AdministrationRepository:
 
     # entitlements (ENT) ---------------------------------------------------------------------------------
     async def log_access(self, row: AccessLog) -> AccessLog:
-        async with self.db.session() as session:
-            session.add(row)
-            await session.commit()
-            await session.refresh(row)
-            return row
+        return await self.db.insert(row)
 
     async def add_temporary_entitlement(self, row: TemporaryEntitlement, event: Event) -> TemporaryEntitlement:
         async with self.db.session() as session:

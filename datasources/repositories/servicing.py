@@ -59,11 +59,7 @@ class StopSaverRepository:
         self.db = db
 
     async def record(self, event: Event) -> Event:
-        async with self.db.session() as session:
-            session.add(event)
-            await session.commit()
-            await session.refresh(event)
-            return event
+        return await self.db.insert(event)
 
     async def flow(self, tenant_id: int, flow_id: int, subscription_id: str) -> Optional[tuple[Event, list[Event]]]:
         """The flow's event and its children, oldest first; None when the tenant has no such flow for that

@@ -115,11 +115,7 @@ class UserRepository:
             return row
 
     async def record(self, event: Event) -> Event:
-        async with self.db.session() as session:
-            session.add(event)
-            await session.commit()
-            await session.refresh(event)
-            return event
+        return await self.db.insert(event)
 
 
 def new_event(tenant_id: int, type_code: str, *, crid: str | None = None, subscription_id: str | None = None,
