@@ -44,6 +44,7 @@ from strawberry.extensions import SchemaExtension
 
 from domain.money import InvalidAmount, parse_amount
 from server.execution import DOCUMENT_CACHE_SIZE
+from server.limits import LRUCache
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
@@ -211,7 +212,7 @@ class InputPolicy(SchemaExtension):
     # Keyed by the document's identity: graphql-core 3.3's AST nodes are dataclasses whose hash walks the whole
     # tree on every call (46 µs for the catalog's document, 81 µs for the dashboard's), and a WeakKeyDictionary
     # hashed it twice per request. The entry holds the document, so its id cannot be reused while it is cached.
-    _checked: dict[int, tuple[DocumentNode, _LiteralTexts]] = {}
+    _checked: LRUCache[int, tuple[DocumentNode, _LiteralTexts]] = LRUCache(CHECKED_DOCUMENTS)
 
     def on_validate(self) -> Iterator[None]:
         self._check_document()  # after DocumentPolicy's validation (an earlier extension), before the answer
@@ -244,9 +245,7 @@ class InputPolicy(SchemaExtension):
         type_info = TypeInfo(self.execution_context.schema._schema)
         texts = _LiteralTexts(type_info)
         visit(document, TypeInfoVisitor(type_info, texts))
-        while len(self._checked) >= CHECKED_DOCUMENTS:  # the oldest first: a bounded cache
-            self._checked.pop(next(iter(self._checked)))
-        self._checked[id(document)] = (document, texts)
+        self._checked.put(id(document), (document, texts))
         return texts
 
     def on_execute(self) -> Iterator[None]:
