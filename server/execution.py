@@ -37,6 +37,12 @@ they need none of it.
   `get_results` coroutine and a gather per item and another gather for the items; an item whose awaiting
   fields are all nullable cannot fail (each reports its own error and answers null), so its fields'
   awaitables join the list's one gather and their results are written into the item's dict in place.
+- An operation's plan (`_DocumentPlan`) is shared by every request that sends it, as graphql-jit compiles a
+  query once: its selection sets' collected fields (graphql-core's `collect_subfields`, keyed by object type
+  and field nodes, which the parse cache keeps the same from request to request) and their compiled field
+  lists. Only for a *static* operation, whose collection cannot depend on the variables (no `@skip`/`@include`
+  on a variable, no `@defer`/`@stream`, no fragment arguments); a resolver field's argument values are kept
+  only when they are literal immutable scalars, and are otherwise coerced per request as before.
 - parsing and validation are cached per operation text (bounded LRU, `server/limits.py`, which also
   enforces the operation limits): front ends send a few fixed operations, so both happen once per process
   instead of on every request.
@@ -60,12 +66,17 @@ from weakref import WeakKeyDictionary
 
 import orjson
 from graphql import (
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    VariableNode,
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -135,6 +146,95 @@ class _ResolverPlan:
 _NO_PLAN = object()
 _DECLINE = object()  # the fast path declines: graphql-core's own path resolves the field (and any error)
 _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], Any]] = WeakKeyDictionary()
+
+
+class _DocumentPlan:
+    """What one operation of one document compiles to, shared by every request that sends it (the parsed
+    document is cached per operation text, so its nodes are the same objects from request to request): each
+    selection set's grouped field set by (object type, field nodes), and the compiled field list of each of
+    those grouped field sets. Only for a *static* operation: one whose field collection cannot depend on the
+    request's variables (`_is_static`), so graphql-core would collect exactly the same fields every time.
+
+    The field lists keep the argument values of a resolver field only when the field's arguments are literals
+    of immutable scalars (`_static_values`); a field whose arguments use variables (the dashboard's
+    `registration(crid: $crid)`) has its values coerced per request, as before."""
+
+    __slots__ = ("operation", "subfields", "owned", "compiled")
+
+    def __init__(self, operation: OperationDefinitionNode) -> None:
+        self.operation = operation  # held: the ids below are of this document's nodes and sets
+        # (object type, id of each field node) -> graphql-core's `CollectedFields`
+        self.subfields: dict[tuple[Any, ...], Any] = {}
+        self.owned: dict[int, Any] = {}  # id -> grouped field set, for each set held in `subfields`
+        self.compiled: dict[int, list[tuple[str, Any, Any, Any, bool]]] = {}  # id of an owned set -> field list
+
+
+DOCUMENT_PLANS = 2 * DOCUMENT_CACHE_SIZE  # operations whose plans are kept per schema before starting over
+_documents: WeakKeyDictionary[GraphQLSchema, dict[int, _DocumentPlan]] = WeakKeyDictionary()
+_VARIABLE_FREE_DIRECTIVES = frozenset({"skip", "include"})  # collection reads their arguments
+
+
+def _is_static(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
+    """Whether collecting the operation's fields depends on nothing but the document: no `@skip`/`@include`
+    whose arguments hold a variable, no `@defer`/`@stream` (incremental delivery keeps graphql-core's own path)
+    and no fragment with variables of its own (graphql-core 3.3's experimental fragment arguments)."""
+    if any(getattr(details, "variable_signatures", None) for details in fragments.values()):
+        return False
+    stack = [operation.selection_set, *(details.definition.selection_set for details in fragments.values())]
+    while stack:
+        selection_set = stack.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            for directive in selection.directives or ():
+                name = directive.name.value
+                if name in ("defer", "stream"):
+                    return False
+                if name in _VARIABLE_FREE_DIRECTIVES and any(_uses_variables(argument.value)
+                                                             for argument in directive.arguments or ()):
+                    return False
+            if getattr(selection, "arguments", None) and isinstance(selection, FragmentSpreadNode):
+                return False
+            stack.append(getattr(selection, "selection_set", None))
+    return True
+
+
+def _uses_variables(value: Any) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_uses_variables(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_uses_variables(item.value) for item in value.fields)
+    return False
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _static_values(field_nodes: list[Any], values: dict[str, Any]) -> bool:
+    """Whether a resolver field's coerced argument values may be kept for every request: its arguments are
+    literals (no variable) and every value is an immutable scalar (a resolver given a list or an input object
+    could change it, and the next request must not see that)."""
+    return (all(not any(_uses_variables(argument.value) for argument in node.arguments or ()) for node in field_nodes)
+            and all(type(value) in _IMMUTABLE for value in values.values()))
+
+
+def _document_plan(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any]
+                   ) -> _DocumentPlan | None:
+    """The operation's plan, made on its first request; None for an operation that is not static."""
+    per_schema = _documents.get(schema)
+    if per_schema is None:
+        per_schema = _documents[schema] = {}
+    plan = per_schema.get(id(operation))
+    if plan is not None and plan.operation is operation:
+        return plan
+    if not _is_static(operation, fragments):
+        return None
+    if len(per_schema) >= DOCUMENT_PLANS:  # a bound, not a policy: front ends send a few fixed operations
+        per_schema.clear()
+    plan = per_schema[id(operation)] = _DocumentPlan(operation)
+    return plan
 
 
 def _plans_of(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:
@@ -319,12 +419,23 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._compiled_sets: dict[int, tuple[Any, GraphQLObjectType, list[tuple[str, Any, Any, Any, bool]]]] = {}
         self._subfield_sets: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
         self._plans = _plans_of(self.schema)  # the schema's plans, held for the request (no weak lookup per field)
+        # the operation's plan, shared across requests (None when collection depends on the variables)
+        self._document = _document_plan(self.schema, self.operation, self.fragments) if self._fast else None
 
     def _compiled(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[str, Any, Any, Any, bool]]:
+        """The grouped field set as (response name, field details, plan, resolver nodes and argument values,
+        non-null) per field: from the operation's plan when the set is one of its own (the same for every
+        request), else once per request."""
+        document = self._document
+        if document is not None:
+            fields = document.compiled.get(id(grouped_field_set))
+            if fields is not None:
+                return fields
         entry = self._compiled_sets.get(id(grouped_field_set))
         if entry is None or entry[0] is not grouped_field_set or entry[1] is not parent_type:
             schema, plans, type_name = self.schema, self._plans, parent_type.name
             fields = []
+            shared = document is not None and document.owned.get(id(grouped_field_set)) is grouped_field_set
             for name, details in grouped_field_set.items():
                 node = details[0].node
                 plan = plans.get((type_name, node.name.value)) or _plan_for(schema, parent_type, node.name.value, plans)
@@ -340,7 +451,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         except Exception:  # noqa: BLE001
                             plan = _NO_PLAN
                     if plan is not _NO_PLAN:
-                        resolver = ([field_details.node for field_details in details], values)  # `to_nodes`
+                        nodes = [field_details.node for field_details in details]  # `to_nodes`
+                        resolver = (nodes, values)
+                        shared = shared and _static_values(nodes, values)
                 # only a non-null field's awaitable can raise (a nullable one reports its error and answers null)
                 if plan is _NO_PLAN:
                     field_def = schema.get_field(parent_type, node.name.value)
@@ -348,6 +461,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 else:
                     non_null = isinstance(plan.return_type, GraphQLNonNull)
                 fields.append((name, details, plan, resolver, non_null))
+            if shared:  # every request compiles this set alike: the operation's plan keeps it
+                document.compiled[id(grouped_field_set)] = fields  # type: ignore[union-attr]
+                return fields
             entry = self._compiled_sets[id(grouped_field_set)] = (grouped_field_set, parent_type, fields)
         return entry[2]
 
@@ -372,6 +488,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                      None if collected.new_defer_usages else collected.grouped_field_set)
             self._subfield_sets[id(field_details_list)] = entry
         return entry[2]
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list) -> Any:  # noqa: ANN001
+        """graphql-core's `collect_subfields` (memoized per request), memoized for a static operation across
+        requests too: the same field nodes under the same type collect the same fields every time. Both the
+        fast path and graphql-core's own `collect_and_execute_subfields` (an object a resolver returns) ask here."""
+        document = self._document
+        if document is None:
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, *[id(details.node) for details in field_details_list])
+        collected = document.subfields.get(key)
+        if collected is None:
+            collected = super().collect_subfields(return_type, field_details_list)
+            document.subfields[key] = collected
+            document.owned[id(collected.grouped_field_set)] = collected.grouped_field_set
+        return collected
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):  # noqa: ANN001
         """graphql-core's `execute_fields`, with each planned field resolved inline: one getattr, leaves

@@ -482,6 +482,78 @@ def test_resolver_plans_take_arguments_from_variables_like_graphql_core(variable
     assert guarded_answer(guarded_fast, VARIABLE_QUERY, variables) == expected
 
 
+# -- an operation's plan, shared by the requests that send it (issue 18 part 3) ----------------------------------
+#
+# With the parsed document cached (as papergraph's own parse cache does), the same operation runs again with
+# other variables: each answer must still be graphql-core's, whether the operation's collection is static
+# (shared across requests) or depends on a variable (`@include(if: $flag)`: collected per request).
+
+from strawberry.extensions import ParserCache  # noqa: E402
+
+cached_stock = strawberry.Schema(query=GuardedQuery, extensions=[ParserCache()])
+cached_fast = strawberry.Schema(query=GuardedQuery, execution_context_class=FastExecutionContext,
+                                extensions=[ParserCache()])
+
+SKIPPING_QUERY = """query ($flag: Boolean!, $text: String!) {
+  thing { key echo(text: $text) @include(if: $flag) kids { key secret @skip(if: $flag) loaded } }
+  things { ... on Guarded @include(if: $flag) { secretLater } key }
+}"""
+
+REQUESTS_OF_ONE_OPERATION = [
+    (VARIABLE_QUERY, {"text": "please ", "times": 3, "color": "BLUE", "shape": {"sides": 4, "name": "sq"}, "fail": 2}),
+    (VARIABLE_QUERY, {"text": "rude", "color": "RED", "fail": 0}),
+    (VARIABLE_QUERY, {"text": "please", "times": 2, "color": "RED", "shape": None, "fail": -1}),
+    (SKIPPING_QUERY, {"flag": True, "text": "please"}),
+    (SKIPPING_QUERY, {"flag": False, "text": "please"}),
+    (SKIPPING_QUERY, {"flag": True, "text": "rude"}),
+    (GUARDED_QUERIES["arguments: constants, defaults, enums, inputs"], None),
+    (GUARDED_QUERIES["arguments: constants, defaults, enums, inputs"], None),
+    (GUARDED_QUERIES["list gathered once, items differ"], None),
+    (GUARDED_QUERIES["list gathered once, items differ"], None),
+]
+
+
+def test_an_operation_sent_again_answers_like_graphql_core_every_time() -> None:
+    """Variables at every level (the dashboard's shape: a static selection, arguments from variables below the
+    root), `@skip`/`@include` on variables, literal arguments, and the same operations again in turn."""
+    for query, variables in [*REQUESTS_OF_ONE_OPERATION, *REQUESTS_OF_ONE_OPERATION]:
+        expected = guarded_answer(cached_stock, query, variables)
+        assert guarded_answer(cached_fast, query, variables) == expected, (query, variables)
+    # the cases are not alike: the variables do change the answers
+    answers = [guarded_answer(cached_stock, q, v)["data"] for q, v in REQUESTS_OF_ONE_OPERATION[:6]]
+    assert answers[0] != answers[1] != answers[2] and answers[3] != answers[4] != answers[5]
+
+
+def test_a_static_operation_is_collected_once_for_all_its_requests(monkeypatch) -> None:
+    """Below the root, a static operation's selection sets are collected by its first request only (by the fast
+    path and by graphql-core's own completion of a resolver's object alike); one whose collection reads a
+    variable (`@include(if: $flag)`) is collected in every request."""
+    from graphql.execution import executor
+
+    collected = []
+    original = executor.collect_subfields
+
+    def counting(schema, fragments, variable_values, operation, return_type, *args):  # noqa: ANN001, ANN002
+        collected.append(return_type.name)
+        return original(schema, fragments, variable_values, operation, return_type, *args)
+
+    monkeypatch.setattr(executor, "collect_subfields", counting)
+    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=FastExecutionContext,
+                               extensions=[ParserCache()])
+    per_request = []
+    for variables in ({"text": "please", "times": 1, "color": "RED", "fail": 0},
+                      {"text": "please", "times": 2, "color": "BLUE", "fail": 1}):
+        expected = guarded_answer(guarded_stock, VARIABLE_QUERY, variables)
+        collected.clear()
+        assert guarded_answer(schema, VARIABLE_QUERY, variables) == expected
+        per_request.append(collected[:])
+    assert per_request[0] == ["Guarded", "Guarded"] and per_request[1] == []  # `thing`, `asyncKids`
+    for flag in (True, False, True):
+        collected.clear()
+        assert guarded_answer(schema, SKIPPING_QUERY, {"flag": flag, "text": "please"})["data"]
+        assert "Guarded" in collected, flag
+
+
 def test_the_guard_denies_on_the_resolver_plan_path() -> None:
     """A closed thing's secret is refused with the Guard's own error, in the order graphql-core reports it."""
     answer_ = guarded_answer(guarded_fast, "{ things { key secret } }")
