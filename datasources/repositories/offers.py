@@ -6,6 +6,7 @@ Every method is scoped to one tenant (TEN-1) — child tables carry no tenant id
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,11 +22,13 @@ from datasources.reads import ReadQuery, model_columns
 
 @dataclass(frozen=True)
 class OfferPage:
-    """One page of offers, with the total count of the filtered list (from the same statement)."""
+    """One page of offers, with the total count of the filtered list (from the same statement); for the
+    catalog, each offer's terms too (`terms`, by offer id, in term order; from the same statement)."""
 
     rows: list[Offer]
     total: int | None
     has_more: bool
+    terms: dict[int, list[Any]] | None = None
 
 
 class OfferRepository:
@@ -72,11 +75,22 @@ class OfferRepository:
             params["trial"] = trial_available
         variant = (category is not None, vendor is not None, trial_available is not None)
         rows = await self.db.read(CATALOG, variant, **params)
-        if rows:
-            count = int(rows[0].total)
-            return OfferPage(rows=rows, total=count, has_more=offset + len(rows) < count)
-        # past the end the window count is unknown (no row carries it) unless the page starts at 0
-        return OfferPage(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False)
+        if not rows:
+            # past the end the window count is unknown (no row carries it) unless the page starts at 0
+            return OfferPage(rows=[], total=0 if offset == 0 and limit > 0 else None, has_more=False, terms={})
+        # one row per (offer, term) in offer order, or one row with no term for an offer without terms
+        offers: list[Any] = []
+        terms: dict[int, list[Any]] = {}
+        term_record, first_term_column = CATALOG_TERM_RECORD, len(CATALOG_OFFER_COLUMNS) + 1
+        for row in rows:
+            offer_terms = terms.get(row.id)
+            if offer_terms is None:
+                offers.append(row)
+                offer_terms = terms[row.id] = []
+            if row.term_id is not None:
+                offer_terms.append(term_record(*row[first_term_column:]))
+        count = int(rows[0].total)
+        return OfferPage(rows=offers, total=count, has_more=offset + len(offers) < count, terms=terms)
 
     # relations ------------------------------------------------------------------------------------
     async def groups_by_ids(self, tenant_id: int, ids: Iterable[int]) -> list[Any]:
@@ -134,8 +148,8 @@ TERMS_BY_OFFER_IDS = ReadQuery(
 )
 
 
-def _catalog(query, shape, category: bool, vendor: bool, trial: bool):
-    """OFR-6 with the optional filters the variant names; the window count rides on every row."""
+def _catalog_page(query, shape, category: bool, vendor: bool, trial: bool):
+    """OFR-6 with the optional filters the variant names: one page of offer ids."""
     query = query.where(Offer.tenant_id == sa.bindparam("tenant_id"), Offer.valid_from <= sa.bindparam("today"),
                         sa.or_(Offer.valid_to.is_(None), Offer.valid_to >= sa.bindparam("today")))
     if category:
@@ -147,4 +161,22 @@ def _catalog(query, shape, category: bool, vendor: bool, trial: bool):
     return query.order_by(Offer.id).offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
 
 
-CATALOG = ReadQuery("CatalogRecord", {**model_columns(Offer), "total": sa.func.count().over()}, _catalog)
+def _catalog(query, shape, category: bool, vendor: bool, trial: bool):
+    """The page (`_catalog_page`, its window count riding on every row) joined back to its offers and to their
+    terms: the cards and their prices in one statement, one row per term (one with no term for an offer that
+    has none), in offer and term order."""
+    page = _catalog_page(sa.select(Offer.id.label("id"), sa.func.count().over().label("total")),
+                         shape, category, vendor, trial).subquery("page")
+    return (query.select_from(Offer).join(page, page.c.id == Offer.id)
+            .outerjoin(OfferTerm, OfferTerm.offer_id == Offer.id)
+            .order_by(Offer.id, OfferTerm.id))
+
+
+CATALOG_OFFER_COLUMNS = model_columns(Offer)
+CATALOG_TERM_COLUMNS = model_columns(OfferTerm)
+# the offer's columns, the page's count (the subquery `page` that `_catalog` names), then the term's columns
+CATALOG = ReadQuery("CatalogRecord", {
+    **CATALOG_OFFER_COLUMNS, "total": sa.literal_column("page.total", sa.Integer),
+    **{f"term_{name}": column for name, column in CATALOG_TERM_COLUMNS.items()},
+}, _catalog)
+CATALOG_TERM_RECORD = namedtuple("OfferTermRecord", tuple(CATALOG_TERM_COLUMNS))  # as TERMS_BY_OFFER_IDS reads them

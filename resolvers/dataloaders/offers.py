@@ -44,6 +44,16 @@ class OfferLoaders:
         by_id = {row.id: OfferGroup.from_row(row) for row in rows}
         return [by_id.get(i) for i in ids]
 
+    def prime_terms(self, rows_by_offer_id: dict[int, list]) -> dict[int, list[OfferTerm]]:
+        """Terms read with a page of offers (the catalog's one statement), cached for `offer.terms`: each
+        offer's terms by offer id."""
+        currency = self.tenant.currency
+        terms = {}
+        for offer_id, rows in rows_by_offer_id.items():
+            offer_terms = terms[offer_id] = [OfferTerm.from_row(row, currency) for row in rows]
+            self.terms_by_offer_id.prime(offer_id, offer_terms)
+        return terms
+
     @cached_property
     def terms_by_offer_id(self) -> DataLoader:
         return DataLoader(self._terms_by_offer_id)

@@ -86,14 +86,14 @@ class OfferQueries:
         )
         offers = [loaders.offer_from_row(row) for row in page.rows]
         loaders.prime_offers(offers)
-        # the cards' prices need every offer's terms: one batch, then plain attributes
-        terms = await loaders.terms_by_offer_id.load_many([offer.offer_id for offer in offers])
+        # the cards' prices need every offer's terms: read with the page, and kept for `offer.terms`
+        terms = loaders.prime_terms(page.terms or {})
         cards = [
             CatalogCard(offer_id=offer.id, vendor=offer.vendor, logo_url=offer.logo_url, name=offer.name,
                         short_description=offer.short_description, category=offer.category,
-                        trial_available=offer.trial_available, lowest_commercial_price=lowest_price(offer_terms),
-                        offer=offer)
-            for offer, offer_terms in zip(offers, terms)
+                        trial_available=offer.trial_available,
+                        lowest_commercial_price=lowest_price(terms.get(offer.offer_id, [])), offer=offer)
+            for offer in offers
         ]
         return connection_from_page(cards, offset, limit, page.total, page.has_more)
 

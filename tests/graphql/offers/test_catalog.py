@@ -108,11 +108,39 @@ async def test_ofr6_catalog_pages_and_costs_the_same_statements_for_one_or_many_
     one, page = await statements(1)
     five, _ = await statements(5)
 
-    # then: the page, the terms (also serving `offer.terms`) and the groups
-    assert one == five == 3 + 1  # + the tenant's settings version (SET-3), read once per request
+    # then: the page with its offers' terms (one statement, the terms also serving `offer.terms`), and the groups
+    assert one == five == 2 + 1  # + the tenant's settings version (SET-3), read once per request
     catalog = page["data"]["catalog"]
     assert catalog["totalCount"] == 5 and catalog["pageInfo"]["hasNextPage"] is True
     assert catalog["nodes"][0]["lowestCommercialPrice"]["amount"] == "3.00"
     rest = await graphql(api_client, CATALOG_QUERY, {"first": 10, "after": catalog["pageInfo"]["endCursor"]},
                          x_tenant=tenant.code)
     assert [c["name"] for c in rest["data"]["catalog"]["nodes"]] == [f"Card {n}" for n in range(1, 5)]
+
+
+async def test_ofr6_catalog_cards_carry_each_offers_own_terms_read_with_the_page(api_client, own_rows):
+    """The page and its offers' terms come from one statement (one row per term): an offer without terms is
+    still one card, with no price and no terms, and each card's `offer.terms` are its own, in term order."""
+    # given
+    tenant = await own_rows.tenant()
+    await own_rows.offer(tenant.id, name="A: no terms", terms=[])
+    await own_rows.offer(tenant.id, name="B: three terms", terms=[
+        {"code": "1Y", "rate": Decimal("99.00")}, {"code": "1M", "rate": Decimal("9.00")},
+        {"code": "TRIAL", "rate": Decimal("0.50"), "commercial": False}])
+    await own_rows.offer(tenant.id, name="C: one term", terms=[{"code": "13W", "rate": Decimal("30.00")}])
+
+    # when
+    body = await graphql(api_client, CATALOG_QUERY, {"first": 2}, x_tenant=tenant.code)
+    after = body["data"]["catalog"]["pageInfo"]["endCursor"]
+    rest = await graphql(api_client, CATALOG_QUERY, {"first": 2, "after": after}, x_tenant=tenant.code)
+
+    # then
+    assert "errors" not in body and "errors" not in rest
+    first, second = body["data"]["catalog"], rest["data"]["catalog"]
+    assert first["totalCount"] == second["totalCount"] == 3
+    assert first["pageInfo"]["hasNextPage"] is True and second["pageInfo"]["hasNextPage"] is False
+    cards = [*first["nodes"], *second["nodes"]]
+    assert [card["name"] for card in cards] == ["A: no terms", "B: three terms", "C: one term"]
+    assert [[term["code"] for term in card["offer"]["terms"]] for card in cards] == [[], ["1Y", "1M", "TRIAL"], ["13W"]]
+    assert [card["lowestCommercialPrice"] for card in cards] == [
+        None, {"amount": "9.00", "currency": "EUR"}, {"amount": "30.00", "currency": "EUR"}]
