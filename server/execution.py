@@ -159,10 +159,11 @@ class _DocumentPlan:
     of immutable scalars (`_static_values`); a field whose arguments use variables (the dashboard's
     `registration(crid: $crid)`) has its values coerced per request, as before."""
 
-    __slots__ = ("operation", "subfields", "owned", "compiled")
+    __slots__ = ("operation", "static", "subfields", "owned", "compiled")
 
-    def __init__(self, operation: OperationDefinitionNode) -> None:
+    def __init__(self, operation: OperationDefinitionNode, static: bool) -> None:
         self.operation = operation  # held: the ids below are of this document's nodes and sets
+        self.static = static  # False: remembered only so that the document is not walked again
         # (object type, id of each field node) -> graphql-core's `CollectedFields`
         self.subfields: dict[tuple[Any, ...], Any] = {}
         self.owned: dict[int, Any] = {}  # id -> grouped field set, for each set held in `subfields`
@@ -227,14 +228,11 @@ def _document_plan(schema: GraphQLSchema, operation: OperationDefinitionNode, fr
     if per_schema is None:
         per_schema = _documents[schema] = {}
     plan = per_schema.get(id(operation))
-    if plan is not None and plan.operation is operation:
-        return plan
-    if not _is_static(operation, fragments):
-        return None
-    if len(per_schema) >= DOCUMENT_PLANS:  # a bound, not a policy: front ends send a few fixed operations
-        per_schema.clear()
-    plan = per_schema[id(operation)] = _DocumentPlan(operation)
-    return plan
+    if plan is None or plan.operation is not operation:
+        if len(per_schema) >= DOCUMENT_PLANS:  # a bound, not a policy: front ends send a few fixed operations
+            per_schema.clear()
+        plan = per_schema[id(operation)] = _DocumentPlan(operation, _is_static(operation, fragments))
+    return plan if plan.static else None
 
 
 def _plans_of(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:

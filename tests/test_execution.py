@@ -548,10 +548,16 @@ def test_a_static_operation_is_collected_once_for_all_its_requests(monkeypatch) 
         assert guarded_answer(schema, VARIABLE_QUERY, variables) == expected
         per_request.append(collected[:])
     assert per_request[0] == ["Guarded", "Guarded"] and per_request[1] == []  # `thing`, `asyncKids`
+    from server import execution
+
+    walks = []
+    is_static = execution._is_static
+    monkeypatch.setattr(execution, "_is_static", lambda *args: walks.append(1) or is_static(*args))
     for flag in (True, False, True):
         collected.clear()
         assert guarded_answer(schema, SKIPPING_QUERY, {"flag": flag, "text": "please"})["data"]
         assert "Guarded" in collected, flag
+    assert walks == [1]  # the document is found not static once, not on every request
 
 
 def test_the_guard_denies_on_the_resolver_plan_path() -> None:
