@@ -172,7 +172,7 @@ class _DocumentPlan:
 
 DOCUMENT_PLANS = 2 * DOCUMENT_CACHE_SIZE  # operations whose plans are kept per schema before starting over
 _documents: WeakKeyDictionary[GraphQLSchema, dict[int, _DocumentPlan]] = WeakKeyDictionary()
-_VARIABLE_FREE_DIRECTIVES = frozenset({"skip", "include"})  # collection reads their arguments
+_COLLECTION_DIRECTIVES = frozenset({"skip", "include"})  # field collection evaluates their arguments
 
 
 def _is_static(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> bool:
@@ -191,7 +191,7 @@ def _is_static(operation: OperationDefinitionNode, fragments: dict[str, Any]) ->
                 name = directive.name.value
                 if name in ("defer", "stream"):
                     return False
-                if name in _VARIABLE_FREE_DIRECTIVES and any(_uses_variables(argument.value)
+                if name in _COLLECTION_DIRECTIVES and any(_uses_variables(argument.value)
                                                              for argument in directive.arguments or ()):
                     return False
             if getattr(selection, "arguments", None) and isinstance(selection, FragmentSpreadNode):
