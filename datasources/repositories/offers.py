@@ -6,7 +6,6 @@ Every method is scoped to one tenant (TEN-1) — child tables carry no tenant id
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -81,7 +80,7 @@ class OfferRepository:
         # one row per (offer, term) in offer order, or one row with no term for an offer without terms
         offers: list[Any] = []
         terms: dict[int, list[Any]] = {}
-        term_record, first_term_column = CATALOG_TERM_RECORD, len(CATALOG_OFFER_COLUMNS) + 1
+        term_record, first_term_column = TERMS_BY_OFFER_IDS.record, len(CATALOG_OFFER_COLUMNS) + 1
         for row in rows:
             offer_terms = terms.get(row.id)
             if offer_terms is None:
@@ -173,10 +172,9 @@ def _catalog(query, shape, category: bool, vendor: bool, trial: bool):
 
 
 CATALOG_OFFER_COLUMNS = model_columns(Offer)
-CATALOG_TERM_COLUMNS = model_columns(OfferTerm)
-# the offer's columns, the page's count (the subquery `page` that `_catalog` names), then the term's columns
+# the offer's columns, the page's count (the subquery `page` that `_catalog` names), then the term's columns, in
+# the order of TERMS_BY_OFFER_IDS's record, which each row's tail becomes
 CATALOG = ReadQuery("CatalogRecord", {
     **CATALOG_OFFER_COLUMNS, "total": sa.literal_column("page.total", sa.Integer),
-    **{f"term_{name}": column for name, column in CATALOG_TERM_COLUMNS.items()},
+    **model_columns(OfferTerm, prefix="term_"),
 }, _catalog)
-CATALOG_TERM_RECORD = namedtuple("OfferTermRecord", tuple(CATALOG_TERM_COLUMNS))  # as TERMS_BY_OFFER_IDS reads them
