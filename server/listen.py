@@ -33,10 +33,13 @@ def reuse_port_available() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def bind_reuse_port(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
     """A listening socket on (host, port) with SO_REUSEPORT (and SO_REUSEADDR, as uvicorn binds)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -54,7 +57,7 @@ class ReusePortSocket(socket.socket):
     Pickled (into a spawned worker), it becomes `bind_reuse_port(host, port)` there."""
 
     def __init__(self, host: str, port: int, backlog: int = BACKLOG) -> None:
-        super().__init__(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        super().__init__(_family(host), socket.SOCK_STREAM)
         self.address = (host, port, backlog)
 
     def probe(self) -> None:
