@@ -600,15 +600,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 completed = self.complete_value(return_type, field_details_list, info, path, result,
                                                 position_context)
             if self.is_awaitable(completed):
-
-                async def await_completed() -> Any:
-                    try:
-                        return await completed
-                    except Exception as raw_error:  # noqa: BLE001
-                        self.handle_field_error(raw_error, return_type, field_details_list, path)
-                        return None
-
-                return await_completed()
+                return self._awaited(completed, return_type, field_details_list, path)
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
@@ -644,15 +636,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             completed = self._execute_subfields(plan.object_type, field_details_list, path, value, position_context)
             if self.is_awaitable(completed):
-
-                async def await_completed() -> Any:
-                    try:
-                        return await completed
-                    except Exception as raw_error:  # noqa: BLE001
-                        self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
-                        return None
-
-                return await_completed()
+                return self._awaited(completed, plan.return_type, field_details_list, path)
             return completed
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
@@ -725,7 +709,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         async def await_items() -> Any:
             try:
                 awaited = await gather_with_cancel(*(
-                    self._item(awaitable, item_type, field_details_list, place[1]) if type(place[0]) is int
+                    self._awaited(awaitable, item_type, field_details_list, place[1]) if type(place[0]) is int
                     else awaitable for awaitable, place in zip(waits, places, strict=True)))
             except Exception as raw_error:  # noqa: BLE001
                 self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
@@ -750,11 +734,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             results.update(zip(awaitable_fields, awaited, strict=True))
         return results
 
-    async def _item(self, awaitable: Any, item_type: Any, field_details_list, item_path: Path) -> Any:  # noqa: ANN001
+    async def _awaited(self, awaitable: Any, return_type: Any, field_details_list, path: Path) -> Any:  # noqa: ANN001
+        """`awaitable`'s value, or None with its error handled as graphql-core's `execute_field` handles a field's
+        (raised on for a non-null `return_type`): for a field, an object's fields, or an item of a list."""
         try:
             return await awaitable
         except Exception as raw_error:  # noqa: BLE001
-            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
 
 
