@@ -255,6 +255,15 @@ def production_env(database_url: str, emulator_urls: dict[str, str]) -> dict[str
 
 
 # -- measuring ---------------------------------------------------------------------------------------
+def process_cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU seconds of one process so far; 0 for one that has exited."""
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
 @dataclass
 class Target:
     name: str
@@ -271,14 +280,7 @@ class Target:
             return []
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
+        return sum(process_cpu_seconds(proc) for proc in self.tree())
 
     def rss_mb(self) -> dict[str, float]:
         result = {}

@@ -33,8 +33,8 @@ from typing import Any
 
 import psutil
 
-from bench.runner import (Processes, drop_database, ensure_wrk, mint_tokens, prepare_database, run_wrk, seed,
-                          start_emulators, start_papergraph)
+from bench.runner import (Processes, drop_database, ensure_wrk, mint_tokens, prepare_database, process_cpu_seconds,
+                          run_wrk, seed, start_emulators, start_papergraph)
 from bench.scenarios import scenarios
 
 AUDIENCE = "https://api.papergraph.dev"
@@ -69,11 +69,6 @@ def summarise(path: Path, top: int = 15) -> dict[str, list[tuple[str, float]]]:
             "functions": [(name, round(100 * n / total, 1)) for name, n in by_function.most_common(top)]}
 
 
-def _cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 def run(args) -> list[dict[str, Any]]:
     wanted = [s for s in scenarios(args.scale) if s.name == args.scenario]
     if not wanted:
@@ -101,9 +96,8 @@ def run(args) -> list[dict[str, Any]]:
         workers = [child for child in master.children(recursive=True)
                    if "spawn_main" in " ".join(child.cmdline()) and "resource_tracker" not in " ".join(child.cmdline())]
         for round_index in range(args.repeat):
-            server = [master, *master.children(recursive=True)]
-            before = sum(_cpu_seconds(p) for p in server)
-            per_worker = {w.pid: _cpu_seconds(w) for w in workers}
+            before = target.cpu_seconds()
+            per_worker = {w.pid: process_cpu_seconds(w) for w in workers}
             spies = []
             if spy:
                 for index, worker in enumerate(workers):
@@ -114,7 +108,7 @@ def run(args) -> list[dict[str, Any]]:
                          "-f", "raw", "-o", str(out), "--nonblocking"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             measured = run_wrk(wrk, script, target.url, args.connections, args.seconds, threads)
-            after = sum(_cpu_seconds(p) for p in server)
+            after = target.cpu_seconds()
             for _, process in spies:
                 process.wait(timeout=args.seconds + 60)
             requests = int(measured["requests"])
@@ -123,7 +117,7 @@ def run(args) -> list[dict[str, Any]]:
                 "rps": round(requests / (measured["duration_us"] / 1e6), 1),
                 "cpu_ms_per_request": round((after - before) * 1000 / requests, 3) if requests else None,
                 "p50_ms": round(measured["p50_us"] / 1000, 2),
-                "worker_cpu_s": [round(_cpu_seconds(w) - per_worker[w.pid], 2) for w in workers],
+                "worker_cpu_s": [round(process_cpu_seconds(w) - per_worker[w.pid], 2) for w in workers],
             }
             print(json.dumps(row), flush=True)
             for out, _ in spies:
