@@ -132,15 +132,9 @@ class _ResolverPlan:
         # resolver returns it
         self.call = call
         # a list of plain objects is completed by the fast path's `_complete_object_list` (one gather per list)
-        self.list_plan: _Plan | None = None
-        inner = self.return_type.of_type if isinstance(self.return_type, GraphQLNonNull) else self.return_type
-        if isinstance(inner, GraphQLList):
-            item = item_type = inner.of_type
-            item_non_null = isinstance(item, GraphQLNonNull)
-            item = item.of_type if item_non_null else item
-            if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
-                self.list_plan = _Plan(None, "", _OBJECT_LIST, self.return_type, object_type=item,  # type: ignore[arg-type]
-                                       item_non_null=item_non_null, item_type=item_type)
+        completion = _completion_plan(None, "", self.return_type)
+        self.list_plan: _Plan | None = (completion if type(completion) is _Plan and completion.kind == _OBJECT_LIST
+                                        else None)
 
 
 _NO_PLAN = object()
@@ -271,23 +265,29 @@ def _build_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_nam
     if (not isinstance(definition, StrawberryField) or not definition.is_basic_field or resolve is None
             or resolve.__name__ != "_get_basic_result"):
         return _NO_PLAN
-    getter = definition.default_resolver  # what strawberry's `get_result` calls for a basic field
-    field_type = field_def.type
+    # `default_resolver`: what strawberry's `get_result` calls for a basic field
+    return _completion_plan(definition.default_resolver, definition.python_name, field_def.type)
+
+
+def _completion_plan(getter: Any, name: str, field_type: Any) -> Any:
+    """How the fast path completes a value of `field_type` (a leaf, a list of leaves, a plain object or a list of
+    plain objects: an object type without `is_type_of`), with `getter(source, name)` reading it; `_NO_PLAN` for
+    any other type (graphql-core completes it)."""
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
-        return _Plan(getter, definition.python_name, _LEAF, field_type, leaf=inner)
+        return _Plan(getter, name, _LEAF, field_type, leaf=inner)
     if isinstance(inner, GraphQLList):
         item = item_type = inner.of_type
         item_non_null = isinstance(item, GraphQLNonNull)
         item = item.of_type if item_non_null else item
         if isinstance(item, (GraphQLScalarType, GraphQLEnumType)):
-            return _Plan(getter, definition.python_name, _LEAF_LIST, field_type, leaf=item, item_non_null=item_non_null)
+            return _Plan(getter, name, _LEAF_LIST, field_type, leaf=item, item_non_null=item_non_null)
         if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
-            return _Plan(getter, definition.python_name, _OBJECT_LIST, field_type, object_type=item,
-                         item_non_null=item_non_null, item_type=item_type)
+            return _Plan(getter, name, _OBJECT_LIST, field_type, object_type=item, item_non_null=item_non_null,
+                         item_type=item_type)
         return _NO_PLAN
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-        return _Plan(getter, definition.python_name, _OBJECT, field_type, object_type=inner)
+        return _Plan(getter, name, _OBJECT, field_type, object_type=inner)
     return _NO_PLAN
 
 
